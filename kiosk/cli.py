@@ -1,0 +1,169 @@
+"""The `beltline` command: argument parsing, logging, and the only place that exits.
+
+Expected failures (BeltlineError) become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.config import Config, load_config, resolve_config_path
+from kiosk.errors import BeltlineError
+from kiosk.model_files import resolve_model_path, sha256_of
+from kiosk.pipeline import PelvisPipeline, analyze_frames, run_mirror
+from kiosk.pose import MoveNet
+from kiosk.records import CsvRecorder, SummaryTally
+from kiosk.sources import open_source
+
+log = logging.getLogger("beltline")
+
+EXIT_OK = 0
+EXIT_EXPECTED_FAILURE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beltline",
+        description="A mirror with a virtual ruler through your belt loops: green when your pelvis is level, red when it drops.",
+    )
+    parser.add_argument("--version", action="version", version=f"beltline {__version__}")
+    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--model", help="MoveNet SinglePose .tflite (else $BELTLINE_MODEL, config, models/)")
+        sub.add_argument("--config", help="TOML config (else /etc/beltline/config.toml, ~/.config/beltline/config.toml)")
+
+    run = commands.add_parser("run", help="the mirror kiosk")
+    run.add_argument("--source", help="picamera, webcam:N, /dev/videoN, a clip or an image (default: config source.default)")
+    common(run)
+    run.add_argument("--windowed", action="store_true", help="a window instead of the full screen")
+    run.add_argument("--loop", action="store_true", help="loop a clip instead of stopping at its end")
+    run.add_argument("--max-frames", type=_positive_int, help="stop after showing this many frames")
+    run.add_argument("--snapshot", type=Path, help="save the last shown screen as this PNG on exit")
+
+    analyze = commands.add_parser("analyze", help="every frame of a clip or image, no display: CSV and summary")
+    analyze.add_argument("input", help="a clip or image")
+    common(analyze)
+    analyze.add_argument("--csv", type=Path, help="per-frame CSV to write")
+    analyze.add_argument("--summary", type=Path, help="summary JSON to write (default: printed)")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        if args.command == "run":
+            return command_run(args)
+        return command_analyze(args)
+    except BeltlineError as error:
+        print(f"beltline: {error}", file=sys.stderr)
+        return EXIT_EXPECTED_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _load(args: argparse.Namespace) -> tuple[Config, Path]:
+    config = load_config(resolve_config_path(args.config))
+    return config, resolve_model_path(args.model, config.model.path)
+
+
+def _build_pipeline(config: Config, model_path: Path) -> PelvisPipeline:
+    model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking)
+    return PelvisPipeline(model, config.pelvis)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    config, model_path = _load(args)
+    spec = args.source or config.source.default
+    source = open_source(spec, config.source, paced=True, repeat_stills=True, loop=args.loop or config.source.loop)
+    view = None
+    try:
+        pipeline = _build_pipeline(config, model_path)
+        from kiosk.view import MirrorView  # pygame only when there is something to show
+
+        view = MirrorView(config.display, windowed=args.windowed)
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        run_mirror(source, pipeline, view, max_frames=args.max_frames, stop=stop)
+        if args.snapshot:
+            view.save_snapshot(args.snapshot)
+    finally:
+        source.close()
+        if view is not None:
+            view.close()
+    return EXIT_OK
+
+
+def command_analyze(args: argparse.Namespace) -> int:
+    config, model_path = _load(args)
+    source = open_source(args.input, config.source, paced=False, repeat_stills=False, loop=False)
+    try:
+        pipeline = _build_pipeline(config, model_path)
+        tally = SummaryTally(config.pelvis.tolerance_deg)
+        started = time.perf_counter()
+        with _open_output(args.csv) as handle:
+            recorder = CsvRecorder(handle) if handle else None
+            for frame, verdict in analyze_frames(source, pipeline):
+                tally.add(verdict)
+                if recorder:
+                    recorder.add(frame, verdict)
+        seconds = time.perf_counter() - started
+    finally:
+        source.close()
+    summary = tally.as_dict(
+        input=str(args.input),
+        runtime=pipeline.model.runtime_name,
+        threads=config.model.threads,
+        model=str(model_path),
+        model_sha256=sha256_of(model_path),
+        seconds=round(seconds, 3),
+        ms_per_frame=round(1000 * seconds / tally.frames, 2) if tally.frames else None,
+    )
+    text = json.dumps(summary, indent=2)
+    if args.summary:
+        _write_text(args.summary, text + "\n")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def _open_output(path: Path | None) -> contextlib.AbstractContextManager:
+    if path is None:
+        return contextlib.nullcontext()
+    try:
+        return open(path, "w", newline="", encoding="utf-8")
+    except OSError as error:
+        raise BeltlineError(f"cannot write {path}: {error.strerror}") from error
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise BeltlineError(f"cannot write {path}: {error.strerror}") from error
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,228 @@
+"""One typed configuration, loaded from a TOML file over defaults and checked at start.
+
+Every key of the file must be known and every value of the right type and range; the error
+names the key (``display.rotation``).  Nothing here opens a camera, a model or a window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import ConfigError
+
+SYSTEM_CONFIG_PATH = Path("/etc/beltline/config.toml")
+USER_CONFIG_PATH = Path("~/.config/beltline/config.toml")
+
+RUNTIMES = ("auto", "ai_edge_litert", "tflite_runtime", "tensorflow")
+ROTATIONS = (0, 90, 180, 270)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    path: str = ""
+    """A MoveNet SinglePose .tflite; empty: $BELTLINE_MODEL, else the first manifest model in models/."""
+    runtime: str = "auto"
+    """Which TFLite interpreter: auto (ai_edge_litert, then tflite_runtime, then tensorflow) or one of them."""
+    threads: int = 2
+    """Interpreter threads.  On a Pi 4/5 try 4."""
+    crop_tracking: bool = True
+    """Crop the next frame around the person found in this one, so a far person fills the model input."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if self.runtime not in RUNTIMES:
+            problems["runtime"] = f"must be one of {', '.join(RUNTIMES)}"
+        if not 1 <= self.threads <= 64:
+            problems["threads"] = "must be between 1 and 64"
+        return problems
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    default: str = "auto"
+    """Used when `run` gets no --source: auto (Pi camera if picamera2 is installed, else webcam:0),
+    picamera, webcam:N, /dev/videoN or a file path."""
+    width: int = 1280
+    """Requested camera width in pixels (cameras only)."""
+    height: int = 720
+    """Requested camera height in pixels (cameras only)."""
+    fps: float = 30.0
+    """Requested camera frame rate; also the pace at which a still image is repeated."""
+    loop: bool = False
+    """Loop a clip instead of stopping at its end (`run` only)."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if not 16 <= self.width <= 8192:
+            problems["width"] = "must be between 16 and 8192"
+        if not 16 <= self.height <= 8192:
+            problems["height"] = "must be between 16 and 8192"
+        if not 0.5 <= self.fps <= 240:
+            problems["fps"] = "must be between 0.5 and 240"
+        if not self.default.strip():
+            problems["default"] = "must not be empty"
+        return problems
+
+
+@dataclass(frozen=True)
+class PelvisConfig:
+    tolerance_deg: float = 5.0
+    """|tilt| at or below this is level (green); above it, tilted (red).  See README for the measurement."""
+    min_hip_score: float = 0.3
+    """Both hips must score at least this."""
+    min_shoulder_score: float = 0.3
+    """Both shoulders must score at least this (they tell a frontal view from a side view)."""
+    edge_margin_frac: float = 0.02
+    """Hips closer than this fraction of the frame to an edge count as outside (the model extrapolates)."""
+    min_shoulder_width_ratio: float = 0.35
+    """Shoulder width / torso length below this is a side view: no verdict."""
+    smoothing_s: float = 0.15
+    """Time constant of the tilt smoothing, in seconds; 0 shows each frame's raw tilt."""
+    forget_after_s: float = 0.5
+    """A person unseen for this long starts afresh (no smoothing across two people)."""
+    belt_raise_frac: float = 0.2
+    """The belt sits this fraction of the hip-to-shoulder distance above the hip joints."""
+    ruler_extension: float = 0.75
+    """The ruler runs past each hip by this multiple of the hip width."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if not 0 < self.tolerance_deg < 45:
+            problems["tolerance_deg"] = "must be above 0 and below 45"
+        for name in ("min_hip_score", "min_shoulder_score"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems[name] = "must be between 0 and 1"
+        if not 0 <= self.edge_margin_frac < 0.5:
+            problems["edge_margin_frac"] = "must be at least 0 and below 0.5"
+        if not 0 <= self.min_shoulder_width_ratio <= 2:
+            problems["min_shoulder_width_ratio"] = "must be between 0 and 2"
+        if not 0 <= self.smoothing_s <= 5:
+            problems["smoothing_s"] = "must be between 0 and 5"
+        if not 0 < self.forget_after_s <= 60:
+            problems["forget_after_s"] = "must be above 0 and at most 60"
+        if not 0 <= self.belt_raise_frac <= 1:
+            problems["belt_raise_frac"] = "must be between 0 and 1"
+        if not 0 <= self.ruler_extension <= 5:
+            problems["ruler_extension"] = "must be between 0 and 5"
+        return problems
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    fullscreen: bool = True
+    """Fill the screen; --windowed overrides it."""
+    window_width: int = 1280
+    window_height: int = 720
+    rotation: int = 0
+    """Clockwise screen rotation in degrees (0, 90, 180, 270) for portrait-mounted monitors."""
+    mirror: bool = True
+    """Show the camera image mirrored, as a mirror would."""
+    show_fps: bool = False
+    """Show the frame rate in a corner (for setting up, not for patients)."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if self.rotation not in ROTATIONS:
+            problems["rotation"] = "must be 0, 90, 180 or 270"
+        if not 64 <= self.window_width <= 8192:
+            problems["window_width"] = "must be between 64 and 8192"
+        if not 64 <= self.window_height <= 8192:
+            problems["window_height"] = "must be between 64 and 8192"
+        return problems
+
+
+@dataclass(frozen=True)
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    source: SourceConfig = field(default_factory=SourceConfig)
+    pelvis: PelvisConfig = field(default_factory=PelvisConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+
+
+def default_config_path() -> Path | None:
+    """The first config file that exists: /etc/beltline/config.toml, then ~/.config/beltline/config.toml."""
+    for candidate in (SYSTEM_CONFIG_PATH, USER_CONFIG_PATH.expanduser()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read `path` (or nothing, for the defaults) into a checked `Config`."""
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as handle:
+            table = tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {path} does not exist") from error
+    except OSError as error:
+        raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
+    return config_from_table(table, origin=str(path))
+
+
+def config_from_table(table: dict[str, Any], origin: str = "config") -> Config:
+    """Map a parsed TOML table onto `Config`, rejecting unknown keys and bad values by name."""
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    built: dict[str, Any] = {}
+    for section_name, section_table in table.items():
+        if section_name not in sections:
+            raise ConfigError(
+                f"{origin}: unknown section [{section_name}] (known: {', '.join(sections)})"
+            )
+        if not isinstance(section_table, dict):
+            raise ConfigError(f"{origin}: '{section_name}' must be a [{section_name}] table")
+        section_type = typing.get_type_hints(Config)[section_name]
+        built[section_name] = _build_section(section_type, section_name, section_table, origin)
+    return Config(**built)
+
+
+def _build_section(section_type: type, section_name: str, values: dict[str, Any], origin: str) -> Any:
+    hints = typing.get_type_hints(section_type)
+    known = [f.name for f in dataclasses.fields(section_type)]
+    for key, value in values.items():
+        if key not in hints:
+            raise ConfigError(
+                f"{origin}: unknown key '{section_name}.{key}' (known: {', '.join(known)})"
+            )
+        expected = hints[key]
+        if not _has_type(value, expected):
+            raise ConfigError(
+                f"{origin}: '{section_name}.{key}' must be {_type_word(expected)}, not {value!r}"
+            )
+    coerced = {k: float(v) if hints[k] is float else v for k, v in values.items()}
+    section = section_type(**coerced)
+    for key, problem in section.check().items():
+        raise ConfigError(f"{origin}: '{section_name}.{key}' {problem} (got {getattr(section, key)!r})")
+    return section
+
+
+def _has_type(value: Any, expected: type) -> bool:
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def _type_word(expected: type) -> str:
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
+        expected, expected.__name__
+    )
+
+
+def resolve_config_path(cli_path: str | None) -> Path | None:
+    """--config wins; otherwise the system or user file when one exists."""
+    if cli_path:
+        return Path(os.path.expanduser(cli_path))
+    return default_config_path()

@@ -1,0 +1,31 @@
+"""The errors Beltline expects and explains in one line.
+
+    BeltlineError            anything the user can fix; the CLI prints it and exits 2
+    ├── ConfigError          a bad config file, key or value (the message names the key)
+    ├── ModelError           a missing, unreadable or unsupported model, or no TFLite runtime
+    ├── SourceError          a clip, image, webcam or Pi camera that cannot be opened or read
+    └── DisplayError         no screen to draw on
+
+Third-party exceptions are caught where they enter (the seam) and re-raised as one of
+these with ``raise ... from``, so the person sees one calm line and the log keeps the cause.
+"""
+
+
+class BeltlineError(Exception):
+    """Base class: an expected failure with a message meant for a person."""
+
+
+class ConfigError(BeltlineError):
+    """The configuration file or a value in it is wrong."""
+
+
+class ModelError(BeltlineError):
+    """The pose model cannot be found, loaded or run."""
+
+
+class SourceError(BeltlineError):
+    """A frame source cannot be opened or stopped delivering."""
+
+
+class DisplayError(BeltlineError):
+    """The display cannot be opened."""

@@ -1,0 +1,50 @@
+"""From a pose to one frame's pelvis reading, or the reason there is none.
+
+The gates keep the ruler honest: a verdict needs both hips found *and* inside the picture
+(MoveNet extrapolates hips below the frame edge with high scores), and a frontal or back
+view (from the side the hip line is meaningless).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kiosk.config import PelvisConfig
+from kiosk.geometry import facing_sign, hip_tilt_deg, inside_frame
+from kiosk.types import Keypoint, NoVerdict, PelvisReading, Pose
+
+
+def read_pelvis(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | NoVerdict:
+    """The hip line of `pose`, or why it cannot be trusted."""
+    if pose is None:
+        return NoVerdict.NO_PERSON
+    left_hip = pose.xy(Keypoint.LEFT_HIP)
+    right_hip = pose.xy(Keypoint.RIGHT_HIP)
+    hip_score = min(pose.score(Keypoint.LEFT_HIP), pose.score(Keypoint.RIGHT_HIP))
+    shoulder_score = min(pose.score(Keypoint.LEFT_SHOULDER), pose.score(Keypoint.RIGHT_SHOULDER))
+    if hip_score < settings.min_hip_score or shoulder_score < settings.min_shoulder_score:
+        if max(hip_score, shoulder_score) >= settings.min_hip_score:
+            # Part of a torso is there: most often the hips are below the picture's edge.
+            return NoVerdict.HIPS_OUT_OF_FRAME
+        return NoVerdict.NO_PERSON
+    for hip in (left_hip, right_hip):
+        if not inside_frame(hip, pose.frame_width_px, pose.frame_height_px, settings.edge_margin_frac):
+            return NoVerdict.HIPS_OUT_OF_FRAME
+
+    hip_mid = (left_hip + right_hip) / 2.0
+    shoulder_mid = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2.0
+    torso_px = float(np.hypot(*(shoulder_mid - hip_mid)))
+    shoulder_width_px = float(np.hypot(*(pose.xy(Keypoint.LEFT_SHOULDER) - pose.xy(Keypoint.RIGHT_SHOULDER))))
+    if torso_px <= 1.0 or shoulder_width_px < settings.min_shoulder_width_ratio * torso_px:
+        return NoVerdict.NOT_FACING
+
+    hip_width_px = float(np.hypot(*(left_hip - right_hip)))
+    return PelvisReading(
+        left_hip_px=left_hip.astype(np.float64),
+        right_hip_px=right_hip.astype(np.float64),
+        hip_score=hip_score,
+        raw_tilt_deg=hip_tilt_deg(left_hip, right_hip),
+        belt_center_px=hip_mid + settings.belt_raise_frac * (shoulder_mid - hip_mid),
+        ruler_half_length_px=hip_width_px * (0.5 + settings.ruler_extension),
+        facing_sign=facing_sign(left_hip, right_hip),
+    )

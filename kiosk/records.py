@@ -1,0 +1,106 @@
+"""What `analyze` writes: a per-frame CSV and a summary, from the same verdicts `run` shows."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from kiosk.types import Frame, NoVerdict, State, Verdict
+
+CSV_COLUMNS = (
+    "frame",
+    "time_s",
+    "person",
+    "state",
+    "tilt_deg",
+    "raw_tilt_deg",
+    "left_hip_x",
+    "left_hip_y",
+    "right_hip_x",
+    "right_hip_y",
+    "hip_score",
+    "reason",
+)
+
+
+def csv_row(frame: Frame, verdict: Verdict) -> dict[str, str]:
+    """One CSV row; numeric fields are empty when there is no verdict."""
+    row = dict.fromkeys(CSV_COLUMNS, "")
+    row["frame"] = str(frame.index)
+    row["time_s"] = f"{frame.t_s:.3f}"
+    row["state"] = verdict.state.value
+    reading = verdict.reading
+    if verdict.state is not State.NONE and reading is not None and verdict.tilt_deg is not None:
+        row["person"] = "0"
+        row["tilt_deg"] = f"{verdict.tilt_deg:.2f}"
+        row["raw_tilt_deg"] = f"{reading.raw_tilt_deg:.2f}"
+        row["left_hip_x"], row["left_hip_y"] = (f"{v:.1f}" for v in reading.left_hip_px)
+        row["right_hip_x"], row["right_hip_y"] = (f"{v:.1f}" for v in reading.right_hip_px)
+        row["hip_score"] = f"{reading.hip_score:.3f}"
+    elif verdict.reason is not None:
+        row["reason"] = verdict.reason.value
+        if verdict.reason is not NoVerdict.NO_PERSON:
+            row["person"] = "0"
+    return row
+
+
+class CsvRecorder:
+    """Writes rows as they come, so an interrupted analysis keeps what it did."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+        self._writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        self._writer.writeheader()
+
+    def add(self, frame: Frame, verdict: Verdict) -> None:
+        self._writer.writerow(csv_row(frame, verdict))
+
+
+@dataclass
+class SummaryTally:
+    """Running totals for the summary JSON."""
+
+    tolerance_deg: float
+    frames: int = 0
+    level: int = 0
+    tilted: int = 0
+    abs_tilt_sum: float = 0.0
+    abs_tilt_max: float = 0.0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, verdict: Verdict) -> None:
+        self.frames += 1
+        if verdict.state is State.NONE or verdict.tilt_deg is None:
+            self.reasons[(verdict.reason or NoVerdict.NO_PERSON).value] += 1
+            return
+        if verdict.state is State.LEVEL:
+            self.level += 1
+        else:
+            self.tilted += 1
+        size = abs(verdict.tilt_deg)
+        self.abs_tilt_sum += size
+        self.abs_tilt_max = max(self.abs_tilt_max, size)
+
+    @property
+    def with_verdict(self) -> int:
+        return self.level + self.tilted
+
+    def as_dict(self, **extra: Any) -> dict[str, Any]:
+        judged = self.with_verdict
+        return {
+            "frames": self.frames,
+            "frames_with_verdict": judged,
+            "verdict_fraction": _ratio(judged, self.frames),
+            "fraction_level": _ratio(self.level, judged),
+            "mean_abs_tilt_deg": round(self.abs_tilt_sum / judged, 3) if judged else None,
+            "max_abs_tilt_deg": round(self.abs_tilt_max, 3) if judged else None,
+            "tolerance_deg": self.tolerance_deg,
+            "no_verdict_reasons": dict(sorted(self.reasons.items())),
+            **extra,
+        }
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

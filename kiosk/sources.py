@@ -1,0 +1,264 @@
+"""Frame sources: clips and still images, webcams, and the Raspberry Pi camera.
+
+Every source hands out `Frame`s: (H, W, 3) uint8 RGB, unmirrored, with a timestamp.
+picamera2 exists only on a Pi; it is imported here, lazily, and only when chosen.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import cv2
+import numpy as np
+
+from kiosk.config import SourceConfig
+from kiosk.errors import SourceError
+from kiosk.types import Frame
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+_WEBCAM_SPEC = re.compile(r"^(?:webcam:(\d+)|/dev/video(\d+))$")
+
+
+class FrameSource(Protocol):
+    """Hands out frames until the stream ends; `read` returns None at the end."""
+
+    description: str
+    fps: float
+    """The stream's nominal frame rate."""
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+
+class _Pacer:
+    """Sleeps so that frames are handed out no faster than their media time (for `run` on a clip)."""
+
+    def __init__(self) -> None:
+        self._start: float | None = None
+
+    def wait_until(self, media_t_s: float) -> None:
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now - media_t_s
+        delay = self._start + media_t_s - now
+        if delay > 0:
+            time.sleep(delay)
+        elif delay < -1.0:
+            # We fell more than a second behind (a stall): re-anchor instead of racing to catch up.
+            self._start = now - media_t_s
+
+
+class ClipSource:
+    """A video file (mp4, avi, gif, ...) through OpenCV."""
+
+    def __init__(self, path: Path, paced: bool, loop: bool) -> None:
+        if not path.is_file():
+            raise SourceError(f"clip {path} does not exist")
+        capture = cv2.VideoCapture(str(path))
+        if not capture.isOpened():
+            raise SourceError(f"clip {path} cannot be opened: not a video OpenCV can decode")
+        self._capture = capture
+        self._path = path
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and 0.5 <= fps <= 1000 else 30.0
+        self.description = f"clip {path.name}"
+        self._pacer = _Pacer() if paced else None
+        self._loop = loop
+        self._index = 0
+        self._position = 0
+        self._bgr: np.ndarray | None = None
+        first = self._read_rgb()
+        if first is None:
+            capture.release()
+            raise SourceError(f"clip {path} has no readable frame")
+        self._pending: np.ndarray | None = first
+
+    def _read_rgb(self) -> np.ndarray | None:
+        ok, self._bgr = self._capture.read(self._bgr)
+        if not ok or self._bgr is None or self._bgr.ndim != 3:
+            return None
+        return cv2.cvtColor(self._bgr, cv2.COLOR_BGR2RGB)
+
+    def read(self) -> Frame | None:
+        if self._pending is not None:
+            rgb, self._pending = self._pending, None
+        else:
+            rgb = self._read_rgb()
+            if rgb is None and self._loop and self._position > 0:
+                self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                self._position = 0
+                rgb = self._read_rgb()
+            if rgb is None:
+                return None
+        media_t_s = self._index / self.fps
+        if self._pacer is not None:
+            self._pacer.wait_until(media_t_s)
+        frame = Frame(rgb, self._index, media_t_s)
+        self._index += 1
+        self._position += 1
+        return frame
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class StillImageSource:
+    """A photo, handed out once (`repeat=False`) or as a still stream at `fps`."""
+
+    def __init__(self, path: Path, repeat: bool, fps: float, paced: bool) -> None:
+        if not path.is_file():
+            raise SourceError(f"image {path} does not exist")
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise SourceError(f"image {path} cannot be read: not an image OpenCV can decode")
+        self._rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        self._rgb.flags.writeable = False
+        self._repeat = repeat
+        self.fps = fps
+        self.description = f"image {path.name}"
+        self._pacer = _Pacer() if paced else None
+        self._index = 0
+
+    def read(self) -> Frame | None:
+        if self._index > 0 and not self._repeat:
+            return None
+        t_s = self._index / self.fps
+        if self._pacer is not None:
+            self._pacer.wait_until(t_s)
+        frame = Frame(self._rgb, self._index, t_s)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
+class WebcamSource:
+    """A USB webcam through OpenCV's V4L2 backend."""
+
+    def __init__(self, device: int, settings: SourceConfig) -> None:
+        self.description = f"webcam:{device}"
+        capture = cv2.VideoCapture(device, cv2.CAP_V4L2)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"camera webcam:{device} (/dev/video{device}) cannot be opened: is it plugged in?")
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, settings.width)
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, settings.height)
+        capture.set(cv2.CAP_PROP_FPS, settings.fps)
+        # One buffered frame: we want the newest picture, never a queue of old ones.
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        self._capture = capture
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and fps > 0 else settings.fps
+        self._index = 0
+        self._bgr: np.ndarray | None = None
+        self._start = time.monotonic()
+
+    def read(self) -> Frame | None:
+        ok, self._bgr = self._capture.read(self._bgr)
+        if not ok or self._bgr is None:
+            raise SourceError(f"camera {self.description} stopped delivering frames")
+        frame = Frame(cv2.cvtColor(self._bgr, cv2.COLOR_BGR2RGB), self._index, time.monotonic() - self._start)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def _import_picamera2() -> tuple[Callable[[], Any], Callable[..., Any]]:
+    try:
+        picamera2 = importlib.import_module("picamera2")
+        libcamera = importlib.import_module("libcamera")
+    except ImportError as error:
+        raise SourceError(
+            "the Pi camera needs picamera2, which is not installed (on Raspberry Pi OS: "
+            "sudo apt install python3-picamera2, and a venv with --system-site-packages)"
+        ) from error
+    return picamera2.Picamera2, libcamera.Transform
+
+
+class PiCameraSource:
+    """The Raspberry Pi camera through picamera2, set up for low latency.
+
+    A video configuration with a small buffer count, so the picture we get is recent.
+    picamera2's "RGB888" is B, G, R in memory (a DRM naming convention), so it is converted
+    to RGB here.  `hflip` mirrors in the ISP at no CPU cost; Beltline keeps it off so that the
+    model sees the unmirrored scene and left stays left, and mirrors in the view instead.
+    """
+
+    def __init__(
+        self,
+        settings: SourceConfig,
+        hflip: bool = False,
+        buffer_count: int = 2,
+        picamera2_api: tuple[Callable[[], Any], Callable[..., Any]] | None = None,
+    ) -> None:
+        camera_class, transform_class = picamera2_api or _import_picamera2()
+        self.description = "picamera"
+        self.fps = settings.fps
+        try:
+            camera = camera_class()
+        except (RuntimeError, IndexError, OSError) as error:
+            raise SourceError(f"the Pi camera cannot be opened: {error} (is the ribbon cable seated?)") from error
+        frame_us = int(round(1_000_000 / settings.fps))
+        try:
+            configuration = camera.create_video_configuration(
+                main={"size": (settings.width, settings.height), "format": "RGB888"},
+                buffer_count=buffer_count,
+                transform=transform_class(hflip=int(hflip)),
+                controls={"FrameDurationLimits": (frame_us, frame_us)},
+            )
+            camera.configure(configuration)
+            camera.start()
+        except (RuntimeError, ValueError, OSError) as error:
+            camera.close()
+            raise SourceError(f"the Pi camera cannot be started at {settings.width}x{settings.height}: {error}") from error
+        self._camera = camera
+        self._index = 0
+        self._start = time.monotonic()
+
+    def read(self) -> Frame | None:
+        try:
+            bgr = self._camera.capture_array("main")
+        except (RuntimeError, OSError) as error:
+            raise SourceError(f"the Pi camera stopped delivering frames: {error}") from error
+        rgb = cv2.cvtColor(np.asarray(bgr)[:, :, :3], cv2.COLOR_BGR2RGB)
+        frame = Frame(rgb, self._index, time.monotonic() - self._start)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        try:
+            self._camera.stop()
+        finally:
+            self._camera.close()
+
+
+def picamera2_available() -> bool:
+    return importlib.util.find_spec("picamera2") is not None
+
+
+def open_source(spec: str, settings: SourceConfig, *, paced: bool, repeat_stills: bool, loop: bool) -> FrameSource:
+    """Open what `spec` names: picamera, webcam:N, /dev/videoN, auto, or a clip or image path."""
+    if spec == "auto":
+        spec = "picamera" if picamera2_available() else "webcam:0"
+        log.info("source auto: using %s", spec)
+    if spec == "picamera":
+        return PiCameraSource(settings)
+    webcam = _WEBCAM_SPEC.match(spec)
+    if webcam:
+        return WebcamSource(int(webcam.group(1) or webcam.group(2)), settings)
+    path = Path(spec).expanduser()
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return StillImageSource(path, repeat=repeat_stills, fps=settings.fps, paced=paced)
+    return ClipSource(path, paced=paced, loop=loop)

@@ -1,0 +1,231 @@
+"""The mirror: the only module that imports pygame.
+
+Shows the camera image mirrored and scaled to the screen, the ruler through the belt loops
+(green level, red tilted) with the tilt in words, and calm instructions when there is no
+verdict.  Draws on a logical canvas that is rotated for portrait-mounted screens.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame  # noqa: E402  (after the environment variable that silences its banner)
+import pygame.gfxdraw  # noqa: E402
+
+from kiosk.config import DisplayConfig  # noqa: E402
+from kiosk.errors import DisplayError  # noqa: E402
+from kiosk.geometry import Fit, fit_inside, frame_to_screen  # noqa: E402
+from kiosk.types import Frame, NoVerdict, State, Verdict  # noqa: E402
+
+LEVEL_GREEN = (40, 200, 90)
+TILTED_RED = (235, 50, 40)
+OUTLINE = (15, 15, 15)
+TEXT_WHITE = (250, 250, 250)
+GUIDE_WHITE = (255, 255, 255)
+
+NO_VERDICT_WORDS = {
+    NoVerdict.NO_PERSON: "Step in front of the mirror",
+    NoVerdict.HIPS_OUT_OF_FRAME: "Step back so your hips are in view",
+    NoVerdict.NOT_FACING: "Turn to face the mirror",
+}
+
+
+def verdict_words(verdict: Verdict) -> str:
+    """What the banner says: 'Level 1.8°', 'Left hip low 6.2°', or an instruction."""
+    if verdict.state is State.NONE or verdict.tilt_deg is None:
+        return NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON]
+    size = f"{abs(verdict.tilt_deg):.1f}°"
+    if verdict.state is State.LEVEL:
+        return f"Level  {size}"
+    side = "Left" if verdict.tilt_deg > 0 else "Right"
+    return f"{side} hip low  {size}"
+
+
+def state_colour(state: State) -> tuple[int, int, int]:
+    return LEVEL_GREEN if state is State.LEVEL else TILTED_RED
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    fit: Fit
+    frame_w: int
+    frame_h: int
+
+
+class MirrorView:
+    """A pygame window or full screen that shows frames and verdicts."""
+
+    def __init__(self, settings: DisplayConfig, windowed: bool) -> None:
+        self._settings = settings
+        try:
+            pygame.display.init()
+            pygame.font.init()
+            if windowed or not settings.fullscreen:
+                self._screen = pygame.display.set_mode((settings.window_width, settings.window_height))
+            else:
+                self._screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+                pygame.mouse.set_visible(False)
+        except pygame.error as error:
+            pygame.quit()
+            raise DisplayError(
+                f"no display to draw on ({error}); run it on a desktop or console, or set SDL_VIDEODRIVER"
+            ) from error
+        pygame.display.set_caption("Beltline")
+        screen_w, screen_h = self._screen.get_size()
+        if settings.rotation in (90, 270):
+            self._canvas = pygame.Surface((screen_h, screen_w))
+        elif settings.rotation == 180:
+            self._canvas = pygame.Surface((screen_w, screen_h))
+        else:
+            self._canvas = self._screen
+        canvas_w, canvas_h = self._canvas.get_size()
+        short_side = min(canvas_w, canvas_h)
+        self._ruler_width_px = max(6, round(short_side / 45))
+        self._banner_font = pygame.font.Font(None, max(24, round(short_side / 9)))
+        self._small_font = pygame.font.Font(None, max(16, round(short_side / 30)))
+        self._dimmer = pygame.Surface((canvas_w, canvas_h), pygame.SRCALPHA)
+        self._dimmer.fill((0, 0, 0, 110))
+        self._layout: _Layout | None = None
+        self._scaled: np.ndarray | None = None
+        self._mirrored: np.ndarray | None = None
+
+    @property
+    def canvas_size(self) -> tuple[int, int]:
+        return self._canvas.get_size()
+
+    def show(self, frame: Frame, verdict: Verdict, fps: float | None = None) -> None:
+        """Draw one frame with its verdict and put it on the screen."""
+        layout = self._layout_for(frame)
+        canvas = self._canvas
+        canvas.fill((0, 0, 0))
+        canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        if verdict.state is State.NONE:
+            canvas.blit(self._dimmer, (0, 0))
+            self._draw_message(NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON])
+        else:
+            self._draw_ruler(verdict, layout)
+            self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
+        if fps is not None and self._settings.show_fps:
+            label = self._small_font.render(f"{fps:.0f} fps", True, TEXT_WHITE)
+            canvas.blit(label, (8, 8))
+        if canvas is not self._screen:
+            self._screen.blit(pygame.transform.rotate(canvas, -self._settings.rotation), (0, 0))
+        pygame.display.flip()
+
+    def quit_requested(self) -> bool:
+        """True when Esc or q was pressed or the window was closed."""
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                return True
+            if event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q):
+                return True
+        return False
+
+    def save_snapshot(self, path: Path) -> None:
+        """Write what the screen shows now as a PNG."""
+        pygame.image.save(self._screen, str(path))
+
+    def close(self) -> None:
+        pygame.display.quit()
+        pygame.quit()
+
+    def _layout_for(self, frame: Frame) -> _Layout:
+        layout = self._layout
+        if layout is None or (layout.frame_w, layout.frame_h) != (frame.width_px, frame.height_px):
+            canvas_w, canvas_h = self._canvas.get_size()
+            fit = fit_inside(frame.width_px, frame.height_px, canvas_w, canvas_h)
+            layout = _Layout(fit, frame.width_px, frame.height_px)
+            self._layout = layout
+            self._scaled = np.empty((fit.height_px, fit.width_px, 3), dtype=np.uint8)
+            self._mirrored = np.empty_like(self._scaled)
+        return layout
+
+    def _camera_surface(self, image: np.ndarray, layout: _Layout) -> pygame.Surface:
+        assert self._scaled is not None and self._mirrored is not None
+        fit = layout.fit
+        shown = cv2.resize(image, (fit.width_px, fit.height_px), dst=self._scaled, interpolation=cv2.INTER_LINEAR)
+        if self._settings.mirror:
+            shown = cv2.flip(shown, 1, dst=self._mirrored)
+        return pygame.image.frombuffer(shown.data, (fit.width_px, fit.height_px), "RGB")
+
+    def _to_screen(self, xy: np.ndarray, layout: _Layout) -> tuple[float, float]:
+        return frame_to_screen(xy, layout.fit, layout.frame_w, self._settings.mirror)
+
+    def _draw_ruler(self, verdict: Verdict, layout: _Layout) -> None:
+        if verdict.ruler_left_end_px is None or verdict.ruler_right_end_px is None:
+            return
+        a = self._to_screen(verdict.ruler_left_end_px, layout)
+        b = self._to_screen(verdict.ruler_right_end_px, layout)
+        center = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        half = math.hypot(b[0] - a[0], b[1] - a[1]) / 2
+        width = self._ruler_width_px
+        # A thin level guide: the ruler's tilt against it is what the person corrects.
+        _thick_line(self._canvas, (center[0] - half, center[1]), (center[0] + half, center[1]), 2, GUIDE_WHITE)
+        _thick_line(self._canvas, a, b, width + 4, OUTLINE)
+        _thick_line(self._canvas, a, b, width, state_colour(verdict.state))
+        self._draw_ticks(a, b, width)
+
+    def _draw_ticks(self, a: tuple[float, float], b: tuple[float, float], width: int) -> None:
+        """Ruler graduations, so it reads as a ruler rather than a stripe."""
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        length = math.hypot(dx, dy)
+        if length < 1:
+            return
+        ux, uy = dx / length, dy / length
+        nx, ny = -uy, ux
+        count = 10
+        for i in range(1, count):
+            px, py = a[0] + ux * length * i / count, a[1] + uy * length * i / count
+            reach = width * (0.45 if i % 5 else 0.5)
+            _thick_line(
+                self._canvas, (px - nx * reach, py - ny * reach), (px + nx * reach * 0.2, py + ny * reach * 0.2), 2, OUTLINE
+            )
+
+    def _draw_banner(self, words: str, colour: tuple[int, int, int]) -> None:
+        canvas_w, canvas_h = self._canvas.get_size()
+        text = self._banner_font.render(words, True, TEXT_WHITE)
+        pad = text.get_height() // 3
+        box = pygame.Rect(0, 0, text.get_width() + 2 * pad, text.get_height() + pad)
+        box.midbottom = (canvas_w // 2, canvas_h - pad)
+        pygame.draw.rect(self._canvas, colour, box, border_radius=pad)
+        self._canvas.blit(text, text.get_rect(center=box.center))
+
+    def _draw_message(self, words: str) -> None:
+        canvas_w, canvas_h = self._canvas.get_size()
+        text = self._banner_font.render(words, True, TEXT_WHITE)
+        if text.get_width() > canvas_w * 0.92:
+            scale = canvas_w * 0.92 / text.get_width()
+            text = pygame.transform.smoothscale(text, (int(text.get_width() * scale), int(text.get_height() * scale)))
+        shadow = self._banner_font.render(words, True, OUTLINE)
+        if shadow.get_size() != text.get_size():
+            shadow = pygame.transform.smoothscale(shadow, text.get_size())
+        rect = text.get_rect(center=(canvas_w // 2, canvas_h // 2))
+        self._canvas.blit(shadow, rect.move(3, 3))
+        self._canvas.blit(text, rect)
+
+
+def _thick_line(
+    surface: pygame.Surface, a: tuple[float, float], b: tuple[float, float], width: int, colour: tuple[int, int, int]
+) -> None:
+    """An anti-aliased line of any width with round ends (pygame's aaline has no width)."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = math.hypot(dx, dy)
+    radius = width / 2
+    if length < 1e-6:
+        return
+    nx, ny = -dy / length * radius, dx / length * radius
+    corners = [(a[0] + nx, a[1] + ny), (b[0] + nx, b[1] + ny), (b[0] - nx, b[1] - ny), (a[0] - nx, a[1] - ny)]
+    pygame.draw.polygon(surface, colour, corners)
+    pygame.draw.aalines(surface, colour, True, corners)
+    if width >= 4:
+        r = int(radius)
+        for x, y in (a, b):
+            pygame.gfxdraw.aacircle(surface, round(x), round(y), r, colour)
+            pygame.gfxdraw.filled_circle(surface, round(x), round(y), r, colour)
