@@ -80,15 +80,17 @@ class PelvisConfig:
     """Both shoulders must score at least this (they tell a frontal view from a side view)."""
     edge_margin_frac: float = 0.02
     """Hips closer than this fraction of the frame to an edge count as outside (the model extrapolates)."""
-    min_shoulder_width_ratio: float = 0.35
-    """Shoulder width / torso length below this is a side view: no verdict."""
+    min_shoulder_width_ratio: float = 0.45
+    """Shoulder width / torso length below this is a side view: no verdict (frontal walkers: 0.55 and up)."""
+    min_hip_width_ratio: float = 0.25
+    """Hip width / torso length below this is a side view: no verdict (frontal walkers: 0.3 and up)."""
     smoothing_s: float = 0.15
     """Time constant of the tilt smoothing, in seconds; 0 shows each frame's raw tilt."""
     forget_after_s: float = 0.5
     """A person unseen for this long starts afresh (no smoothing across two people)."""
     belt_raise_frac: float = 0.2
     """The belt sits this fraction of the hip-to-shoulder distance above the hip joints."""
-    ruler_extension: float = 0.75
+    ruler_extension: float = 1.0
     """The ruler runs past each hip by this multiple of the hip width."""
 
     def check(self) -> dict[str, str]:
@@ -100,8 +102,9 @@ class PelvisConfig:
                 problems[name] = "must be between 0 and 1"
         if not 0 <= self.edge_margin_frac < 0.5:
             problems["edge_margin_frac"] = "must be at least 0 and below 0.5"
-        if not 0 <= self.min_shoulder_width_ratio <= 2:
-            problems["min_shoulder_width_ratio"] = "must be between 0 and 2"
+        for name in ("min_shoulder_width_ratio", "min_hip_width_ratio"):
+            if not 0 <= getattr(self, name) <= 2:
+                problems[name] = "must be between 0 and 2"
         if not 0 <= self.smoothing_s <= 5:
             problems["smoothing_s"] = "must be between 0 and 5"
         if not 0 < self.forget_after_s <= 60:

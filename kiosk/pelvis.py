@@ -35,10 +35,14 @@ def read_pelvis(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | No
     shoulder_mid = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2.0
     torso_px = float(np.hypot(*(shoulder_mid - hip_mid)))
     shoulder_width_px = float(np.hypot(*(pose.xy(Keypoint.LEFT_SHOULDER) - pose.xy(Keypoint.RIGHT_SHOULDER))))
-    if torso_px <= 1.0 or shoulder_width_px < settings.min_shoulder_width_ratio * torso_px:
+    hip_width_px = float(np.hypot(*(left_hip - right_hip)))
+    if (
+        torso_px <= 1.0
+        or shoulder_width_px < settings.min_shoulder_width_ratio * torso_px
+        or hip_width_px < settings.min_hip_width_ratio * torso_px
+    ):
         return NoVerdict.NOT_FACING
 
-    hip_width_px = float(np.hypot(*(left_hip - right_hip)))
     return PelvisReading(
         left_hip_px=left_hip.astype(np.float64),
         right_hip_px=right_hip.astype(np.float64),

@@ -168,5 +168,5 @@ def run_mirror(
         capture.stop_requested.set()
         capture.join(timeout=2.0)
     stats = RunStats(shown, slot.dropped, time.monotonic() - started)
-    log.info("showed %d frames in %.1f s (%.1f fps), dropped %d stale frames", shown, stats.seconds, stats.fps, stats.dropped)
+    log.info("showed %d frames in %.1f s (%.1f fps), dropped %d stale frames", shown, stats.seconds, stats.fps, stats.frames_dropped)
     return stats
