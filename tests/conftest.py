@@ -1,0 +1,77 @@
+"""Shared test fixtures.  The real model and media live in ../shared beside the checkout.
+
+Tests that need them fail (they do not skip) when ../shared is missing: CI always has it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT.parent / "shared"
+DATA = SHARED / "data"
+MODEL = SHARED / "models" / "lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
+
+
+def shared_file(name: str) -> Path:
+    path = DATA / name
+    assert path.is_file(), f"test media {path} is missing: ../shared must sit beside the checkout"
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    assert MODEL.is_file(), f"model {MODEL} is missing: ../shared must sit beside the checkout"
+    return MODEL
+
+
+@pytest.fixture(scope="session")
+def movenet(model_path: Path):
+    from kiosk.pose import MoveNet
+
+    return MoveNet(model_path, runtime="auto", threads=2, crop_tracking=True)
+
+
+def run_beltline(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a child process, as a user or a script would run it."""
+    child_env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    child_env.pop("BELTLINE_MODEL", None)
+    child_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env,
+        cwd=PROJECT,
+    )
+
+
+def synthetic_pose(
+    left_hip=(340.0, 400.0),
+    right_hip=(300.0, 400.0),
+    left_shoulder=(350.0, 280.0),
+    right_shoulder=(290.0, 280.0),
+    score: float = 0.9,
+    frame=(640, 480),
+):
+    """A plausible frontal pose (person facing the camera: their left on the image's right)."""
+    from kiosk.types import Keypoint, Pose
+
+    xy = np.zeros((17, 2), dtype=np.float32)
+    xy[:] = ((left_hip[0] + right_hip[0]) / 2, 200.0)
+    xy[Keypoint.LEFT_HIP] = left_hip
+    xy[Keypoint.RIGHT_HIP] = right_hip
+    xy[Keypoint.LEFT_SHOULDER] = left_shoulder
+    xy[Keypoint.RIGHT_SHOULDER] = right_shoulder
+    scores = np.full(17, score, dtype=np.float32)
+    return Pose(xy, scores, frame[0], frame[1])

@@ -1,0 +1,141 @@
+"""The `beltline` command line, run as a child process on the real model and media."""
+
+import csv
+import json
+
+import pytest
+
+from conftest import run_beltline, shared_file
+
+CSV_MUST_HAVE = "frame,time_s,person,state,tilt_deg,raw_tilt_deg,left_hip_x,left_hip_y,right_hip_x,right_hip_y,hip_score"
+
+
+def _analyze(tmp_path, model_path, clip):
+    out_csv, out_json = tmp_path / "out.csv", tmp_path / "summary.json"
+    result = run_beltline("analyze", str(shared_file(clip)), "--model", str(model_path), "--csv", str(out_csv),
+                          "--summary", str(out_json))
+    assert result.returncode == 0, result.stderr
+    with open(out_csv, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return rows, json.loads(out_json.read_text()), out_csv.read_text().splitlines()[0]
+
+
+def test_analyze_gives_a_verdict_on_the_frontal_walk(tmp_path, model_path):
+    rows, summary, header = _analyze(tmp_path, model_path, "frontal_walk_white_bg.mp4")
+    assert header.startswith(CSV_MUST_HAVE)
+    assert len(rows) == 375 == summary["frames"]
+    judged = [r for r in rows if r["state"] != "none"]
+    assert len(judged) / len(rows) >= 0.95
+    assert summary["frames_with_verdict"] == len(judged)
+    assert summary["tolerance_deg"] == 5.0
+    assert summary["model_sha256"] == "cd7cc22fa946e5d146a7b98d496853e1923e22828d3972d579973f27f91bb105"
+    assert summary["runtime"] in {"ai_edge_litert", "tflite_runtime", "tensorflow"}
+    # a person walking normally toward the camera is mostly level
+    assert summary["fraction_level"] >= 0.9
+    for row in judged:
+        assert abs(float(row["tilt_deg"])) <= 90
+        size = abs(float(row["tilt_deg"]))
+        if abs(size - summary["tolerance_deg"]) > 0.01:  # the CSV rounds to 0.01°
+            assert row["state"] == ("level" if size < summary["tolerance_deg"] else "tilted")
+        # facing the camera: the person's left hip is on the image's right
+        assert float(row["left_hip_x"]) > float(row["right_hip_x"])
+        assert 0 <= float(row["left_hip_y"]) < 720
+    times = [float(r["time_s"]) for r in rows]
+    assert times == sorted(times) and times[1] == pytest.approx(1 / 25, abs=1e-3)
+
+
+def test_analyze_leaves_numeric_fields_empty_without_a_verdict(tmp_path, model_path):
+    rows, summary, _ = _analyze(tmp_path, model_path, "group_three_people_standing.gif")
+    # framed from the waist up: MoveNet guesses hips below the edge, which must not become verdicts
+    assert summary["frames_with_verdict"] <= 0.05 * summary["frames"]
+    none_rows = [r for r in rows if r["state"] == "none"]
+    assert none_rows
+    for row in none_rows:
+        assert row["tilt_deg"] == row["raw_tilt_deg"] == row["left_hip_x"] == row["hip_score"] == ""
+        assert row["reason"] in {"no_person", "hips_out_of_frame", "not_facing"}
+
+
+def test_analyze_refuses_side_views_most_of_the_time(tmp_path, model_path):
+    _, summary, _ = _analyze(tmp_path, model_path, "side_walk_limping.mp4")
+    assert summary["frames_with_verdict"] <= 0.15 * summary["frames"]
+    assert summary["no_verdict_reasons"]["not_facing"] >= 0.8 * summary["frames"]
+
+
+def test_analyze_of_a_photo_is_one_frame(tmp_path, model_path):
+    rows, summary, _ = _analyze(tmp_path, model_path, "tfex_image2.jpeg")
+    assert len(rows) == 1 and summary["frames"] == 1
+    assert float(rows[0]["raw_tilt_deg"]) < 0
+
+
+def test_model_from_the_environment_variable(tmp_path, model_path):
+    result = run_beltline("analyze", str(shared_file("tfex_image1.png")), env={"BELTLINE_MODEL": str(model_path)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["frames_with_verdict"] == 1
+
+
+def _one_line_error(result):
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    ours = [line for line in result.stderr.splitlines() if line.startswith("beltline: ")]
+    assert len(ours) == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == ours[0]
+    return ours[0]
+
+
+def test_missing_model_is_one_line(tmp_path):
+    line = _one_line_error(run_beltline("analyze", str(shared_file("tfex_image1.png")), "--model", str(tmp_path / "none.tflite")))
+    assert "none.tflite" in line and "does not exist" in line
+
+
+def test_corrupt_model_is_one_line(tmp_path):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"not a flatbuffer at all" * 10)
+    line = _one_line_error(run_beltline("analyze", str(shared_file("tfex_image1.png")), "--model", str(bad)))
+    assert "bad.tflite" in line and "cannot be loaded" in line
+
+
+def test_no_model_anywhere_is_one_line(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    result = run_beltline("analyze", str(shared_file("tfex_image1.png")), "--config", str(config),
+                          env={"HOME": str(tmp_path)})
+    # the checkout's models/ holds only the manifest: the message says where it looked and what to do
+    if result.returncode == 0:
+        pytest.fail("a model was found in models/: weights must never be committed")
+    line = _one_line_error(result)
+    assert "fetch-models" in line
+
+
+def test_unreadable_clip_is_one_line(tmp_path, model_path):
+    clip = tmp_path / "broken.mp4"
+    clip.write_text("this is not a video")
+    line = _one_line_error(run_beltline("analyze", str(clip), "--model", str(model_path)))
+    assert "broken.mp4" in line
+
+
+def test_missing_clip_is_one_line(tmp_path, model_path):
+    line = _one_line_error(run_beltline("analyze", str(tmp_path / "gone.mp4"), "--model", str(model_path)))
+    assert "gone.mp4" in line and "does not exist" in line
+
+
+def test_unknown_config_key_is_one_line(tmp_path, model_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[pelvis]\ntolerance = 4\n")
+    line = _one_line_error(run_beltline("analyze", str(shared_file("tfex_image1.png")), "--model", str(model_path),
+                                        "--config", str(config)))
+    assert "pelvis.tolerance" in line
+
+
+def test_missing_camera_is_one_line(model_path):
+    line = _one_line_error(run_beltline("run", "--source", "webcam:57", "--model", str(model_path), "--windowed"))
+    assert "webcam:57" in line
+
+
+def test_pi_camera_without_picamera2_is_one_line(model_path):
+    line = _one_line_error(run_beltline("run", "--source", "picamera", "--model", str(model_path), "--windowed"))
+    assert "picamera2" in line
+
+
+def test_python_dash_m_and_version():
+    result = run_beltline("--version")
+    assert result.returncode == 0 and result.stdout.startswith("beltline ")

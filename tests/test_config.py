@@ -1,0 +1,66 @@
+import pytest
+
+from kiosk.config import Config, config_from_table, load_config
+from kiosk.errors import ConfigError
+
+
+def test_no_file_gives_the_defaults():
+    config = load_config(None)
+    assert config == Config()
+    assert config.display.fullscreen is True
+    assert config.pelvis.tolerance_deg == 5.0
+
+
+def test_values_are_read_and_typed(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[pelvis]\ntolerance_deg = 4\n[display]\nrotation = 90\n[model]\npath = "/x.tflite"\nthreads = 4\n')
+    config = load_config(path)
+    assert config.pelvis.tolerance_deg == 4.0
+    assert isinstance(config.pelvis.tolerance_deg, float)
+    assert config.display.rotation == 90
+    assert config.model.path == "/x.tflite"
+    assert config.model.threads == 4
+    # untouched sections keep their defaults
+    assert config.source == Config().source
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("[display]\nrotaton = 90\n", "display.rotaton"),
+        ("[dispaly]\nrotation = 90\n", "[dispaly]"),
+        ("[display]\nrotation = 45\n", "display.rotation"),
+        ('[display]\nfullscreen = "yes"\n', "display.fullscreen"),
+        ("[model]\nthreads = 2.5\n", "model.threads"),
+        ('[model]\nruntime = "onnx"\n', "model.runtime"),
+        ("[pelvis]\ntolerance_deg = -1\n", "pelvis.tolerance_deg"),
+        ("[pelvis]\nmin_hip_score = 1.5\n", "pelvis.min_hip_score"),
+        ("[source]\nfps = 0\n", "source.fps"),
+        ("display = 3\n", "display"),
+    ],
+)
+def test_bad_keys_and_values_are_named(tmp_path, text, names):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert names in message
+    assert "\n" not in message
+
+
+def test_invalid_toml_is_reported_with_the_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[display\nrotation = 90\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_missing_file_is_reported(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_booleans_are_not_numbers():
+    with pytest.raises(ConfigError, match="pelvis.smoothing_s"):
+        config_from_table({"pelvis": {"smoothing_s": True}})

@@ -1,0 +1,107 @@
+"""The real MoveNet model on real photos and clips from ../shared/data."""
+
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.config import PelvisConfig, SourceConfig
+from kiosk.geometry import full_frame_square, hip_tilt_deg
+from kiosk.pelvis import read_pelvis
+from kiosk.sources import open_source
+from kiosk.types import Frame, Keypoint, NoVerdict, PelvisReading
+
+from conftest import shared_file
+
+OFFICIAL_TOLERANCE_PX = 21  # the official TensorFlow pose example's test tolerance (max-norm)
+
+
+def _truth():
+    with open(shared_file("tfex_pose_landmark_truth.csv")) as handle:
+        rows = list(csv.reader(handle))[1:]
+    return {
+        "tfex_image1.png": np.array(rows[0], dtype=float).reshape(17, 2),
+        "tfex_image2.jpeg": np.array(rows[1], dtype=float).reshape(17, 2),
+    }
+
+
+def _photo(name: str) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(shared_file(name))), cv2.COLOR_BGR2RGB)
+
+
+@pytest.mark.parametrize("name", ["tfex_image1.png", "tfex_image2.jpeg"])
+def test_keypoints_match_the_official_ground_truth(movenet, name):
+    truth = _truth()[name]
+    movenet.forget_person()
+    pose = movenet.estimate(Frame(_photo(name), 0, 0.0))
+    error = np.abs(pose.xy_px - truth).max(axis=1)
+    assert error[Keypoint.LEFT_HIP] <= OFFICIAL_TOLERANCE_PX
+    assert error[Keypoint.RIGHT_HIP] <= OFFICIAL_TOLERANCE_PX
+    assert (error <= OFFICIAL_TOLERANCE_PX).all(), f"keypoint errors {error.round(1)}"
+
+
+def test_tilt_sign_matches_the_ground_truth(movenet):
+    truth = _truth()
+    movenet.forget_person()
+    # image2: the man's left hip is higher than his right (truth -7.6°): a negative tilt.
+    pose = movenet.estimate(Frame(_photo("tfex_image2.jpeg"), 0, 0.0))
+    true_tilt = hip_tilt_deg(truth["tfex_image2.jpeg"][11], truth["tfex_image2.jpeg"][12])
+    assert true_tilt < -5
+    assert hip_tilt_deg(pose.xy(Keypoint.LEFT_HIP), pose.xy(Keypoint.RIGHT_HIP)) < 0
+    # image1: truth is exactly level; the model must not invent a drop bigger than one output step (~2.6° here).
+    movenet.forget_person()
+    pose = movenet.estimate(Frame(_photo("tfex_image1.png"), 0, 0.0))
+    assert abs(hip_tilt_deg(pose.xy(Keypoint.LEFT_HIP), pose.xy(Keypoint.RIGHT_HIP))) <= 2.7
+
+
+def test_mirrored_photo_flips_the_tilt_sign(movenet):
+    photo = _photo("tfex_image2.jpeg")
+    movenet.forget_person()
+    plain = movenet.estimate(Frame(photo, 0, 0.0))
+    movenet.forget_person()
+    mirrored = movenet.estimate(Frame(np.ascontiguousarray(photo[:, ::-1]), 0, 0.0))
+    tilt_plain = hip_tilt_deg(plain.xy(Keypoint.LEFT_HIP), plain.xy(Keypoint.RIGHT_HIP))
+    tilt_mirrored = hip_tilt_deg(mirrored.xy(Keypoint.LEFT_HIP), mirrored.xy(Keypoint.RIGHT_HIP))
+    assert tilt_plain < 0 < tilt_mirrored
+
+
+def test_crop_tracking_zooms_in_on_a_small_person(movenet):
+    """A person far away (a quarter of the frame height) gets a crop around them on the next frame."""
+    photo = _photo("tfex_image1.png")
+    truth = _truth()["tfex_image1.png"]
+    scale, left, top = 0.3, 1400, 420
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((720, 1920, 3), dtype=np.uint8)
+    canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
+    true_xy = truth * scale + np.array([left, top])
+
+    movenet.forget_person()
+    first = movenet.estimate(Frame(canvas, 0, 0.0))
+    crop = movenet._next_crop
+    assert crop is not None and crop.side_px < full_frame_square(1920, 720).side_px / 3
+    second = movenet.estimate(Frame(canvas, 1, 1 / 30))
+    hips = [Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP]
+    first_error = np.abs(first.xy_px[hips] - true_xy[hips]).max()
+    second_error = np.abs(second.xy_px[hips] - true_xy[hips]).max()
+    # the crop gives the model ~4x the pixels: hips land within the official tolerance scaled to the person
+    assert second_error <= OFFICIAL_TOLERANCE_PX * scale + 2
+    assert second_error <= first_error + 1
+
+
+def test_an_empty_room_gets_no_verdict(movenet):
+    source = open_source(str(shared_file("back_view_people_one_by_one.mp4")), SourceConfig(), paced=False,
+                         repeat_stills=False, loop=False)
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    movenet.forget_person()
+    pose = movenet.estimate(frame)
+    assert read_pelvis(pose, PelvisConfig()) is NoVerdict.NO_PERSON
+
+
+def test_a_standing_person_gets_a_reading(movenet):
+    movenet.forget_person()
+    pose = movenet.estimate(Frame(_photo("rustmovenet_pose_standing.jpg"), 0, 0.0))
+    assert isinstance(read_pelvis(pose, PelvisConfig()), PelvisReading)
