@@ -67,7 +67,7 @@ def main() -> int:
         level = f"{s['fraction_level']:.0%}" if s["fraction_level"] is not None else "–"
         worst = f"{s['max_abs_tilt_deg']:.1f}" if s["max_abs_tilt_deg"] is not None else "–"
         reasons = ", ".join(f"{k} {v}" for k, v in s["no_verdict_reasons"].items()) or "–"
-        print(f"| {path.name} | {s['frames']} | {s['verdict_fraction']:.0%} | {level} | {mean} | {sd} | {raw_sd} | {worst} | {reasons} | {1000 * seconds / s['frames']:.1f} |")
+        print(f"| {path.name} | {s['frames']} | {s['verdict_fraction']:.1%} | {level} | {mean} | {sd} | {raw_sd} | {worst} | {reasons} | {1000 * seconds / s['frames']:.1f} |")
     return 0
 
 
