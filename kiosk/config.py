@@ -88,7 +88,7 @@ class PelvisConfig:
     """Time constant of the tilt smoothing, in seconds; 0 shows each frame's raw tilt."""
     forget_after_s: float = 0.5
     """A person unseen for this long starts afresh (no smoothing across two people)."""
-    belt_raise_frac: float = 0.2
+    belt_raise_frac: float = 0.1
     """The belt sits this fraction of the hip-to-shoulder distance above the hip joints."""
     ruler_extension: float = 1.0
     """The ruler runs past each hip by this multiple of the hip width."""

@@ -167,7 +167,10 @@ class MirrorView:
         half = math.hypot(b[0] - a[0], b[1] - a[1]) / 2
         width = self._ruler_width_px
         # A thin level guide: the ruler's tilt against it is what the person corrects.
-        _thick_line(self._canvas, (center[0] - half, center[1]), (center[0] + half, center[1]), 2, GUIDE_WHITE)
+        reach = half * 1.25  # longer than the ruler, so its ends show the horizon beside the ruler
+        level_a, level_b = (center[0] - reach, center[1]), (center[0] + reach, center[1])
+        _thick_line(self._canvas, level_a, level_b, 5, OUTLINE)
+        _thick_line(self._canvas, level_a, level_b, 2, GUIDE_WHITE)
         _thick_line(self._canvas, a, b, width + 4, OUTLINE)
         _thick_line(self._canvas, a, b, width, state_colour(verdict.state))
         self._draw_ticks(a, b, width)
