@@ -22,14 +22,14 @@ from pathlib import Path
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-from kiosk import __version__  # noqa: E402
-from kiosk.config import Config, load_config, resolve_config_path  # noqa: E402
-from kiosk.errors import BeltlineError  # noqa: E402
-from kiosk.model_files import resolve_model_path, sha256_of  # noqa: E402
-from kiosk.pipeline import PelvisPipeline, analyze_frames, run_mirror  # noqa: E402
-from kiosk.pose import MoveNet  # noqa: E402
-from kiosk.records import CsvRecorder, SummaryTally  # noqa: E402
-from kiosk.sources import open_source  # noqa: E402
+from kiosk import __version__
+from kiosk.config import Config, load_config, resolve_config_path
+from kiosk.errors import BeltlineError
+from kiosk.model_files import resolve_model_path, sha256_of
+from kiosk.pipeline import PelvisPipeline, analyze_frames, run_mirror
+from kiosk.pose import MoveNet
+from kiosk.records import CsvRecorder, SummaryTally
+from kiosk.sources import open_source
 
 log = logging.getLogger("beltline")
 
@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_EXPECTED_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK
-    except Exception as error:  # noqa: BLE001 - a bug still gets one line; the traceback goes to the debug log
+    except Exception as error:
+        # A bug still gets one line on stderr; the traceback goes to the debug log.
         log.debug("unexpected failure", exc_info=True)
         print(f"beltline: internal error: {type(error).__name__}: {error} (--log-level debug shows where)", file=sys.stderr)
         return EXIT_INTERNAL_ERROR

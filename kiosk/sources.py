@@ -11,8 +11,9 @@ import importlib.util
 import logging
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -210,7 +211,7 @@ class PiCameraSource:
             camera = camera_class()
         except (RuntimeError, IndexError, OSError) as error:
             raise SourceError(f"the Pi camera cannot be opened: {error} (is the ribbon cable seated?)") from error
-        frame_us = int(round(1_000_000 / settings.fps))
+        frame_us = round(1_000_000 / settings.fps)
         try:
             configuration = camera.create_video_configuration(
                 main={"size": (settings.width, settings.height), "format": "RGB888"},

@@ -15,14 +15,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+# Before pygame is imported: it prints a banner on import otherwise.
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import pygame  # noqa: E402  (after the environment variable that silences its banner)
-import pygame.gfxdraw  # noqa: E402
+import pygame
+import pygame.gfxdraw
 
-from kiosk.config import DisplayConfig  # noqa: E402
-from kiosk.errors import DisplayError  # noqa: E402
-from kiosk.geometry import Fit, fit_inside, frame_to_screen  # noqa: E402
-from kiosk.types import Frame, NoVerdict, State, Verdict  # noqa: E402
+from kiosk.config import DisplayConfig
+from kiosk.errors import DisplayError
+from kiosk.geometry import Fit, fit_inside, frame_to_screen
+from kiosk.types import Frame, NoVerdict, State, Verdict
 
 LEVEL_GREEN = (40, 200, 90)
 TILTED_RED = (235, 50, 40)

@@ -4,7 +4,6 @@ import csv
 import json
 
 import pytest
-
 from conftest import run_beltline, shared_file
 
 CSV_MUST_HAVE = "frame,time_s,person,state,tilt_deg,raw_tilt_deg,left_hip_x,left_hip_y,right_hip_x,right_hip_y,hip_score"

@@ -1,7 +1,6 @@
 import shutil
 
 import pytest
-
 from conftest import PROJECT
 
 from kiosk import model_files

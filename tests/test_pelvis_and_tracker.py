@@ -2,13 +2,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import synthetic_pose
 
 from kiosk.config import PelvisConfig
 from kiosk.pelvis import read_pelvis
 from kiosk.tracker import PelvisTracker
 from kiosk.types import Keypoint, NoVerdict, PelvisReading, State
-
-from conftest import synthetic_pose
 
 SETTINGS = PelvisConfig()
 

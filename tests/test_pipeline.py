@@ -1,12 +1,12 @@
 import threading
 import time
 
-from kiosk.config import PelvisConfig, SourceConfig
+from conftest import shared_file, synthetic_pose
+
+from kiosk.config import PelvisConfig
 from kiosk.pipeline import PelvisPipeline, run_mirror
 from kiosk.sources import ClipSource
 from kiosk.types import State
-
-from conftest import shared_file, synthetic_pose
 
 
 class RecordingView:

@@ -3,14 +3,13 @@ import time
 
 import numpy as np
 import pytest
+from conftest import shared_file
 
 from kiosk.config import SourceConfig
 from kiosk.errors import SourceError
 from kiosk.pipeline import NewestFrameSlot
 from kiosk.sources import ClipSource, PiCameraSource, StillImageSource, open_source
 from kiosk.types import Frame
-
-from conftest import shared_file
 
 
 def test_clip_frames_are_rgb_in_order_with_media_time():
