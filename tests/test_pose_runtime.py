@@ -1,0 +1,39 @@
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.errors import ModelError
+from kiosk.pose import RUNTIME_MODULES, MoveNet, load_interpreter
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(RUNTIME_MODULES[name].split(".")[0]) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def test_auto_prefers_ai_edge_litert(model_path):
+    _, chosen = load_interpreter(model_path, "auto", 1)
+    expected = next(name for name in RUNTIME_MODULES if _installed(name))
+    assert chosen == expected
+
+
+def test_a_runtime_that_is_not_installed_is_named():
+    missing = [name for name in RUNTIME_MODULES if not _installed(name)]
+    assert missing, "every TFLite runtime is installed: nothing to check here"
+    with pytest.raises(ModelError, match=f"no TFLite runtime installed \\({missing[0]}\\)"):
+        load_interpreter(Path(__file__), missing[0], 1)
+
+
+def test_input_size_and_dtype_come_from_the_model(model_path):
+    model = MoveNet(model_path, threads=1)
+    assert model.input_size_px == 192
+    assert model._input.dtype == np.uint8 and model._input.shape == (1, 192, 192, 3)
+
+
+def test_a_missing_model_is_named(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        MoveNet(tmp_path / "absent.tflite")
