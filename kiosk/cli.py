@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(analyze)
     analyze.add_argument("--csv", type=Path, help="per-frame CSV to write")
     analyze.add_argument("--summary", type=Path, help="summary JSON to write (default: printed)")
+
+    bench = commands.add_parser("bench", help="the real kiosk loop on a clip, measured stage by stage")
+    bench.add_argument("input", help="a clip (looped as needed)")
+    common(bench)
+    bench.add_argument("--frames", type=_positive_int, default=600, help="frames to measure (default 600)")
+    bench.add_argument("--json", type=Path, help="write the figures here as JSON")
+    bench.add_argument("--sequential", action="store_true", help="capture, inference and drawing one after another")
     return parser
 
 
@@ -82,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return command_run(args)
+        if args.command == "bench":
+            return command_bench(args)
         return command_analyze(args)
     except BeltlineError as error:
         print(f"beltline: {error}", file=sys.stderr)
@@ -158,6 +167,29 @@ def command_analyze(args: argparse.Namespace) -> int:
         _write_text(args.summary, text + "\n")
     else:
         print(text)
+    return EXIT_OK
+
+
+def command_bench(args: argparse.Namespace) -> int:
+    config, model_path = _load(args)
+    source = open_source(args.input, config.source, paced=False, repeat_stills=True, loop=True)
+    view = None
+    try:
+        pipeline = _build_pipeline(config, model_path)
+        from kiosk.bench import run_bench
+        from kiosk.view import MirrorView
+
+        view = MirrorView(config.display, windowed=True)
+        report = run_bench(source, pipeline, view, args.frames, args.sequential, Path(args.input).name)
+    except ValueError as error:
+        raise BeltlineError(str(error)) from error
+    finally:
+        source.close()
+        if view is not None:
+            view.close()
+    print(report.as_text())
+    if args.json:
+        _write_text(args.json, json.dumps(report.figures, indent=2) + "\n")
     return EXIT_OK
 
 

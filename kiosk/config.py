@@ -56,6 +56,9 @@ class SourceConfig:
     """Requested camera frame rate; also the pace at which a still image is repeated."""
     loop: bool = False
     """Loop a clip instead of stopping at its end (`run` only)."""
+    model_stream_width: int = 640
+    """Pi camera only: the ISP also delivers a copy this wide (a multiple of 64) for the model;
+    0 makes the model read the main stream."""
 
     def check(self) -> dict[str, str]:
         problems = {}
@@ -65,6 +68,10 @@ class SourceConfig:
             problems["height"] = "must be between 16 and 8192"
         if not 0.5 <= self.fps <= 240:
             problems["fps"] = "must be between 0.5 and 240"
+        if self.model_stream_width and not 64 <= self.model_stream_width <= 4096:
+            problems["model_stream_width"] = "must be 0 or between 64 and 4096"
+        elif self.model_stream_width % 64:
+            problems["model_stream_width"] = "must be a multiple of 64 (the ISP pads other widths)"
         if not self.default.strip():
             problems["default"] = "must not be empty"
         return problems

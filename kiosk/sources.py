@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import functools
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +60,49 @@ class _Pacer:
             self._start = now - media_t_s
 
 
+class BufferPool:
+    """Image buffers reused frame after frame, so capture allocates nothing in steady state.
+
+    A buffer goes out with a frame and comes back when the frame is released; one that is still
+    in use is never handed out again.  When every buffer is out (a consumer that forgot to
+    release, or more frames in flight than expected) a fresh one is allocated and counted, so a
+    mistake costs memory churn, never a torn picture.
+    """
+
+    def __init__(self, capacity: int = 6) -> None:
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._free: list[np.ndarray] = []
+        self._shape: tuple[int, ...] | None = None
+        self._allocated = 0
+        self.overflows = 0
+
+    def acquire(self, shape: tuple[int, ...]) -> np.ndarray:
+        with self._lock:
+            if shape != self._shape:
+                self._free.clear()
+                self._shape = shape
+                self._allocated = 0
+            if self._free:
+                return self._free.pop()
+            if self._allocated < self._capacity:
+                self._allocated += 1
+            else:
+                self.overflows += 1
+            return np.empty(shape, dtype=np.uint8)
+
+    def release(self, buffer: np.ndarray) -> None:
+        with self._lock:
+            if buffer.shape != self._shape or len(self._free) >= self._capacity:
+                return
+            if not any(free is buffer for free in self._free):
+                self._free.append(buffer)
+
+    def frame(self, image: np.ndarray, index: int, t_s: float) -> Frame:
+        """A frame whose release gives `image` back to this pool."""
+        return Frame(image, index, t_s, time.monotonic(), None, functools.partial(self.release, image))
+
+
 class ClipSource:
     """A video file (mp4, avi, gif, ...) through OpenCV."""
 
@@ -77,17 +122,19 @@ class ClipSource:
         self._index = 0
         self._position = 0
         self._bgr: np.ndarray | None = None
+        self._pool = BufferPool()
         first = self._read_rgb()
         if first is None:
             capture.release()
             raise SourceError(f"clip {path} has no readable frame")
         self._pending: np.ndarray | None = first
+        self.frame_size = (first.shape[1], first.shape[0])
 
     def _read_rgb(self) -> np.ndarray | None:
         ok, self._bgr = self._capture.read(self._bgr)
         if not ok or self._bgr is None or self._bgr.ndim != 3:
             return None
-        return cv2.cvtColor(self._bgr, cv2.COLOR_BGR2RGB)
+        return cv2.cvtColor(self._bgr, cv2.COLOR_BGR2RGB, dst=self._pool.acquire(self._bgr.shape))
 
     def read(self) -> Frame | None:
         if self._pending is not None:
@@ -103,7 +150,7 @@ class ClipSource:
         media_t_s = self._index / self.fps
         if self._pacer is not None:
             self._pacer.wait_until(media_t_s)
-        frame = Frame(rgb, self._index, media_t_s)
+        frame = self._pool.frame(rgb, self._index, media_t_s)
         self._index += 1
         self._position += 1
         return frame
@@ -135,7 +182,7 @@ class StillImageSource:
         t_s = self._index / self.fps
         if self._pacer is not None:
             self._pacer.wait_until(t_s)
-        frame = Frame(self._rgb, self._index, t_s)
+        frame = Frame(self._rgb, self._index, t_s, time.monotonic())
         self._index += 1
         return frame
 
@@ -162,13 +209,15 @@ class WebcamSource:
         self.fps = float(fps) if fps and fps > 0 else settings.fps
         self._index = 0
         self._bgr: np.ndarray | None = None
+        self._pool = BufferPool()
         self._start = time.monotonic()
 
     def read(self) -> Frame | None:
         ok, self._bgr = self._capture.read(self._bgr)
         if not ok or self._bgr is None:
             raise SourceError(f"camera {self.description} stopped delivering frames")
-        frame = Frame(cv2.cvtColor(self._bgr, cv2.COLOR_BGR2RGB), self._index, time.monotonic() - self._start)
+        rgb = cv2.cvtColor(self._bgr, cv2.COLOR_BGR2RGB, dst=self._pool.acquire(self._bgr.shape))
+        frame = self._pool.frame(rgb, self._index, time.monotonic() - self._start)
         self._index += 1
         return frame
 
@@ -191,10 +240,13 @@ def _import_picamera2() -> tuple[Callable[[], Any], Callable[..., Any]]:
 class PiCameraSource:
     """The Raspberry Pi camera through picamera2, set up for low latency.
 
-    A video configuration with a small buffer count, so the picture we get is recent.
-    picamera2's "RGB888" is B, G, R in memory (a DRM naming convention), so it is converted
-    to RGB here.  `hflip` mirrors in the ISP at no CPU cost; Beltline keeps it off so that the
-    model sees the unmirrored scene and left stays left, and mirrors in the view instead.
+    A video configuration with two buffers, so the picture we get is recent.  The ISP delivers
+    two streams of each frame: `main` for the screen and, when `model_width` is set, a small
+    `lores` copy for the model (YUV420, which a Pi 4's lores stream must be), so the CPU neither
+    converts nor scales the full picture for the model.  picamera2's "RGB888" is B, G, R in
+    memory (DRM's naming), so `main` is converted to RGB here.  `hflip` would mirror in the ISP at
+    no CPU cost, but it mirrors both streams and the model must see the unmirrored scene (left
+    stays left), so Beltline keeps it off and mirrors in the view.
     """
 
     def __init__(
@@ -207,14 +259,19 @@ class PiCameraSource:
         camera_class, transform_class = picamera2_api or _import_picamera2()
         self.description = "picamera"
         self.fps = settings.fps
+        self._main_size = (settings.width, settings.height)
+        self._lores_size = _lores_size(settings)
         try:
             camera = camera_class()
         except (RuntimeError, IndexError, OSError) as error:
             raise SourceError(f"the Pi camera cannot be opened: {error} (is the ribbon cable seated?)") from error
         frame_us = round(1_000_000 / settings.fps)
+        streams: dict[str, Any] = {"main": {"size": self._main_size, "format": "RGB888"}}
+        if self._lores_size:
+            streams["lores"] = {"size": self._lores_size, "format": "YUV420"}
         try:
             configuration = camera.create_video_configuration(
-                main={"size": (settings.width, settings.height), "format": "RGB888"},
+                **streams,
                 buffer_count=buffer_count,
                 transform=transform_class(hflip=int(hflip)),
                 controls={"FrameDurationLimits": (frame_us, frame_us)},
@@ -225,24 +282,64 @@ class PiCameraSource:
             camera.close()
             raise SourceError(f"the Pi camera cannot be started at {settings.width}x{settings.height}: {error}") from error
         self._camera = camera
+        self._pool = BufferPool()
+        self._lores_pool = BufferPool()
         self._index = 0
         self._start = time.monotonic()
 
     def read(self) -> Frame | None:
         try:
-            bgr = self._camera.capture_array("main")
+            request = self._camera.capture_request()
         except (RuntimeError, OSError) as error:
             raise SourceError(f"the Pi camera stopped delivering frames: {error}") from error
-        rgb = cv2.cvtColor(np.asarray(bgr)[:, :, :3], cv2.COLOR_BGR2RGB)
-        frame = Frame(rgb, self._index, time.monotonic() - self._start)
+        try:
+            bgr = request.make_array("main")
+            rgb = self._pool.acquire((bgr.shape[0], bgr.shape[1], 3))
+            cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2RGB, dst=rgb)
+            lores_rgb = None
+            if self._lores_size:
+                lores_rgb = self._lores_rgb(request.make_array("lores"))
+        finally:
+            # Hand the camera its buffer back at once: with two buffers, holding one stalls it.
+            request.release()
+        frame = Frame(
+            rgb,
+            self._index,
+            time.monotonic() - self._start,
+            time.monotonic(),
+            lores_rgb,
+            functools.partial(self._give_back, rgb, lores_rgb),
+        )
         self._index += 1
         return frame
+
+    def _give_back(self, rgb: np.ndarray, lores_rgb: np.ndarray | None) -> None:
+        self._pool.release(rgb)
+        if lores_rgb is not None:
+            self._lores_pool.release(lores_rgb)
+
+    def _lores_rgb(self, yuv420: np.ndarray) -> np.ndarray:
+        width, height = self._lores_size
+        if yuv420.shape != (height * 3 // 2, width):
+            raise SourceError(
+                f"the Pi camera's lores stream came as {yuv420.shape}, not {(height * 3 // 2, width)} "
+                "(a padded stride): set source.model_stream_width to a multiple of 64, or to 0"
+            )
+        return cv2.cvtColor(yuv420, cv2.COLOR_YUV2RGB_I420, dst=self._lores_pool.acquire((height, width, 3)))
 
     def close(self) -> None:
         try:
             self._camera.stop()
         finally:
             self._camera.close()
+
+
+def _lores_size(settings: SourceConfig) -> tuple[int, int] | None:
+    """The model stream's size: `model_stream_width` wide, the main stream's aspect, even height."""
+    if not settings.model_stream_width or settings.model_stream_width >= settings.width:
+        return None
+    height = round(settings.model_stream_width * settings.height / settings.width / 2) * 2
+    return settings.model_stream_width, height
 
 
 def picamera2_available() -> bool:

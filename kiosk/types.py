@@ -7,7 +7,8 @@ the view's business), with x to the right and y *down*.  Angles are degrees.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +48,18 @@ class Frame:
     """0-based position in the stream (counts repeats of a still image and loops of a clip)."""
     t_s: float
     """Seconds on the stream's clock: media time for clips, monotonic capture time for cameras."""
+    captured_s: float = 0.0
+    """time.monotonic() when the picture arrived, for measuring latency."""
+    model_image: np.ndarray | None = None
+    """(h, w, 3) uint8 RGB: the same picture, already scaled down by the camera (the Pi's lores
+    stream), for the model; None to use `image`."""
+    return_buffer: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    """Gives `image` back to its source's buffer pool; called through `release()`."""
+
+    def release(self) -> None:
+        """Say that nobody will read `image` any more, so the source may reuse its buffer."""
+        if self.return_buffer is not None:
+            self.return_buffer()
 
     @property
     def width_px(self) -> int:
@@ -131,3 +144,13 @@ class Verdict:
     @property
     def raw_tilt_deg(self) -> float | None:
         return None if self.reading is None else self.reading.raw_tilt_deg
+
+
+@dataclass(frozen=True, slots=True)
+class ShowTiming:
+    """Where showing one frame spent its time, in seconds."""
+
+    render_s: float
+    """Scaling, mirroring and drawing the ruler and words."""
+    flip_s: float
+    """Handing the finished picture to the display."""

@@ -7,8 +7,10 @@ verdict.  Draws on a logical canvas that is rotated for portrait-mounted screens
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,7 @@ import pygame.gfxdraw
 from kiosk.config import DisplayConfig
 from kiosk.errors import DisplayError
 from kiosk.geometry import Fit, fit_inside, frame_to_screen
-from kiosk.types import Frame, NoVerdict, State, Verdict
+from kiosk.types import Frame, NoVerdict, ShowTiming, State, Verdict
 
 LEVEL_GREEN = (40, 200, 90)
 TILTED_RED = (235, 50, 40)
@@ -101,11 +103,13 @@ class MirrorView:
     def canvas_size(self) -> tuple[int, int]:
         return self._canvas.get_size()
 
-    def show(self, frame: Frame, verdict: Verdict, fps: float | None = None) -> None:
+    def show(self, frame: Frame, verdict: Verdict, fps: float | None = None) -> ShowTiming:
         """Draw one frame with its verdict and put it on the screen."""
+        started = time.perf_counter()
         layout = self._layout_for(frame)
         canvas = self._canvas
-        canvas.fill((0, 0, 0))
+        if (layout.fit.width_px, layout.fit.height_px) != canvas.get_size():
+            canvas.fill((0, 0, 0))  # the bars beside or above the picture
         canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
         if verdict.state is State.NONE:
             canvas.blit(self._dimmer, (0, 0))
@@ -118,7 +122,9 @@ class MirrorView:
             canvas.blit(label, (8, 8))
         if canvas is not self._screen:
             self._screen.blit(pygame.transform.rotate(canvas, -self._settings.rotation), (0, 0))
+        drawn = time.perf_counter()
         pygame.display.flip()
+        return ShowTiming(drawn - started, time.perf_counter() - drawn)
 
     def quit_requested(self) -> bool:
         """True when Esc or q was pressed or the window was closed."""
@@ -151,9 +157,15 @@ class MirrorView:
     def _camera_surface(self, image: np.ndarray, layout: _Layout) -> pygame.Surface:
         assert self._scaled is not None and self._mirrored is not None
         fit = layout.fit
-        shown = cv2.resize(image, (fit.width_px, fit.height_px), dst=self._scaled, interpolation=cv2.INTER_LINEAR)
+        shown = image
+        if (fit.width_px, fit.height_px) != (layout.frame_w, layout.frame_h):
+            shown = cv2.resize(image, (fit.width_px, fit.height_px), dst=self._scaled, interpolation=cv2.INTER_LINEAR)
         if self._settings.mirror:
             shown = cv2.flip(shown, 1, dst=self._mirrored)
+        elif shown is image:
+            # Not mirrored and not scaled: copy, so the surface never points into a pooled frame buffer.
+            np.copyto(self._scaled, image)
+            shown = self._scaled
         return pygame.image.frombuffer(shown.data, (fit.width_px, fit.height_px), "RGB")
 
     def _to_screen(self, xy: np.ndarray, layout: _Layout) -> tuple[float, float]:
@@ -194,7 +206,7 @@ class MirrorView:
 
     def _draw_banner(self, words: str, colour: tuple[int, int, int]) -> None:
         canvas_w, canvas_h = self._canvas.get_size()
-        text = self._banner_font.render(words, True, TEXT_WHITE)
+        text = self._text(words)
         pad = text.get_height() // 3
         box = pygame.Rect(0, 0, text.get_width() + 2 * pad, text.get_height() + pad)
         box.midbottom = (canvas_w // 2, canvas_h - pad)
@@ -203,16 +215,27 @@ class MirrorView:
 
     def _draw_message(self, words: str) -> None:
         canvas_w, canvas_h = self._canvas.get_size()
-        text = self._banner_font.render(words, True, TEXT_WHITE)
-        if text.get_width() > canvas_w * 0.92:
-            scale = canvas_w * 0.92 / text.get_width()
-            text = pygame.transform.smoothscale(text, (int(text.get_width() * scale), int(text.get_height() * scale)))
-        shadow = self._banner_font.render(words, True, OUTLINE)
-        if shadow.get_size() != text.get_size():
-            shadow = pygame.transform.smoothscale(shadow, text.get_size())
+        text, shadow = self._message(words)
         rect = text.get_rect(center=(canvas_w // 2, canvas_h // 2))
         self._canvas.blit(shadow, rect.move(3, 3))
         self._canvas.blit(text, rect)
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one view per process; the banner strings repeat
+    def _text(self, words: str) -> pygame.Surface:
+        return self._banner_font.render(words, True, TEXT_WHITE)
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one view per process; a handful of messages
+    def _message(self, words: str) -> tuple[pygame.Surface, pygame.Surface]:
+        """White words with a dark shadow, shrunk to fit a narrow (portrait) screen."""
+        canvas_w = self._canvas.get_width()
+        text = self._banner_font.render(words, True, TEXT_WHITE)
+        shadow = self._banner_font.render(words, True, OUTLINE)
+        if text.get_width() > canvas_w * 0.92:
+            scale = canvas_w * 0.92 / text.get_width()
+            size = (int(text.get_width() * scale), int(text.get_height() * scale))
+            text = pygame.transform.smoothscale(text, size)
+            shadow = pygame.transform.smoothscale(shadow, size)
+        return text, shadow
 
 
 def _thick_line(

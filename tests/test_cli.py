@@ -126,3 +126,28 @@ def test_pi_camera_without_picamera2_is_one_line(model_path):
 def test_python_dash_m_and_version():
     result = run_beltline("--version")
     assert result.returncode == 0 and result.stdout.startswith("beltline ")
+
+
+def test_bench_reports_every_stage(tmp_path, model_path):
+    out = tmp_path / "bench.json"
+    result = run_beltline("bench", str(shared_file("frontal_walk_two_people.gif")), "--model", str(model_path),
+                          "--frames", "60", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["mode"] == "pipelined"
+    assert figures["frames_measured"] == 60
+    assert figures["fps"] > 0 and figures["model_bound_fps"] > 0
+    for stage in ("capture", "preprocess", "invoke", "postprocess", "render", "flip", "latency"):
+        assert figures["stages_ms"][stage]["median"] >= 0
+        assert figures["stages_ms"][stage]["p95"] >= figures["stages_ms"][stage]["median"]
+    assert figures["runtime"] in {"ai_edge_litert", "tflite_runtime", "tensorflow"}
+    assert figures["rss_mb_end"] > 0 and figures["cpu_percent"] > 0
+    assert "fps" in result.stdout and "capture->flip" in result.stdout
+
+
+def test_bench_sequential(tmp_path, model_path):
+    out = tmp_path / "bench.json"
+    result = run_beltline("bench", str(shared_file("frontal_walk_two_people.gif")), "--model", str(model_path),
+                          "--frames", "40", "--sequential", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text())["mode"] == "sequential"

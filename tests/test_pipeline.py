@@ -1,6 +1,8 @@
 import threading
 import time
 
+import pytest
+
 from conftest import shared_file, synthetic_pose
 
 from kiosk.config import PelvisConfig
@@ -72,3 +74,102 @@ def test_quit_key_and_stop_event_end_the_loop(movenet):
     stats = run_mirror(source, PelvisPipeline(movenet, PelvisConfig()), RecordingView(), stop=stop)
     source.close()
     assert 0 < stats.frames_shown < 100
+
+
+class IndexEncodingModel:
+    """A pose whose hip height encodes the frame it came from, to check that verdicts stay with their frames."""
+
+    runtime_name = "fake"
+    input_size_px = 192
+
+    def __init__(self, delay_s=0.0, fail_at=None):
+        self.delay_s = delay_s
+        self.fail_at = fail_at
+
+    def estimate(self, frame):
+        if self.fail_at is not None and frame.index >= self.fail_at:
+            from kiosk.errors import ModelError
+
+            raise ModelError("the model failed on a frame: fake failure")
+        time.sleep(self.delay_s)
+        y = 100.0 + frame.index % 300
+        return synthetic_pose(left_hip=(340.0, y), right_hip=(300.0, y), left_shoulder=(350.0, y - 120),
+                              right_shoulder=(290.0, y - 120), frame=(frame.width_px, frame.height_px))
+
+    def forget_person(self):
+        pass
+
+
+class CheckingView(RecordingView):
+    def show(self, frame, verdict, fps=None):
+        assert verdict.reading is not None
+        assert verdict.reading.left_hip_px[1] == 100.0 + frame.index % 300, "a verdict was shown on another frame"
+        super().show(frame, verdict, fps)
+
+
+def test_pipelined_loop_shows_each_frame_with_its_own_verdict():
+    source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=False, loop=False)
+    view = CheckingView()
+    stats = run_mirror(source, PelvisPipeline(IndexEncodingModel(delay_s=0.002), PelvisConfig()), view,
+                       on_demand=True)
+    source.close()
+    assert stats.frames_shown == len(view.shown) > 100
+    assert [i for i, _ in view.shown] == sorted({i for i, _ in view.shown})
+
+
+def test_sequential_loop_shows_every_frame():
+    source = ClipSource(shared_file("frontal_walk_two_people.gif"), paced=False, loop=False)
+    view = CheckingView()
+    stats = run_mirror(source, PelvisPipeline(IndexEncodingModel(), PelvisConfig()), view, sequential=True)
+    source.close()
+    assert [i for i, _ in view.shown] == list(range(35))
+    assert stats.frames_dropped == 0
+
+
+def test_frame_buffers_go_back_to_the_pool(movenet):
+    source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=False, loop=False)
+    run_mirror(source, PelvisPipeline(movenet, PelvisConfig()), RecordingView(), max_frames=200)
+    source.close()
+    assert source._pool.overflows == 0  # every frame shown or dropped was released
+
+
+def test_a_model_failure_reaches_the_caller():
+    from kiosk.errors import ModelError
+
+    source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=False, loop=False)
+    try:
+        with pytest.raises(ModelError, match="fake failure"):
+            run_mirror(source, PelvisPipeline(IndexEncodingModel(fail_at=5), PelvisConfig()), RecordingView())
+    finally:
+        source.close()
+
+
+def test_a_camera_failure_reaches_the_caller():
+    from kiosk.errors import SourceError
+
+    class VanishingCamera:
+        description = "webcam:0"
+        fps = 30.0
+
+        def __init__(self):
+            self.reads = 0
+
+        def read(self):
+            self.reads += 1
+            if self.reads > 3:
+                raise SourceError("camera webcam:0 stopped delivering frames")
+            return synthetic_frame(self.reads)
+
+        def close(self):
+            pass
+
+    with pytest.raises(SourceError, match="stopped delivering"):
+        run_mirror(VanishingCamera(), PelvisPipeline(IndexEncodingModel(), PelvisConfig()), RecordingView())
+
+
+def synthetic_frame(index):
+    import numpy as np
+
+    from kiosk.types import Frame
+
+    return Frame(np.zeros((480, 640, 3), np.uint8), index, index / 30, time.monotonic())

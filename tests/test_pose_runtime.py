@@ -6,6 +6,7 @@ import pytest
 
 from kiosk.errors import ModelError
 from kiosk.pose import RUNTIME_MODULES, MoveNet, load_interpreter
+from kiosk.types import Frame
 
 
 def _installed(name: str) -> bool:
@@ -31,7 +32,18 @@ def test_a_runtime_that_is_not_installed_is_named():
 def test_input_size_and_dtype_come_from_the_model(model_path):
     model = MoveNet(model_path, threads=1)
     assert model.input_size_px == 192
-    assert model._input.dtype == np.uint8 and model._input.shape == (1, 192, 192, 3)
+    prepared = model.prepare(Frame(np.full((480, 640, 3), 90, np.uint8), 0, 0.0))
+    assert prepared.tensor.dtype == np.uint8 and prepared.tensor.shape == (1, 192, 192, 3)
+    # a 640x480 frame padded to a square: black bars above and below, the picture between
+    assert prepared.tensor[0, 0].max() == 0 and prepared.tensor[0, 96].min() == 90
+    prepared.release()
+
+
+def test_threads_zero_measures_and_keeps_the_fastest(model_path):
+    model = MoveNet(model_path, threads=0)
+    assert model.runtime_choice.tried, "nothing was measured"
+    fastest = min(model.runtime_choice.tried, key=lambda t: t[2])
+    assert (model.runtime_name, model.threads) == fastest[:2]
 
 
 def test_a_missing_model_is_named(tmp_path):

@@ -1,5 +1,8 @@
 import threading
 import time
+from typing import ClassVar
+
+import cv2
 
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ from conftest import shared_file
 from kiosk.config import SourceConfig
 from kiosk.errors import SourceError
 from kiosk.pipeline import NewestFrameSlot
-from kiosk.sources import ClipSource, PiCameraSource, StillImageSource, open_source
+from kiosk.sources import BufferPool, ClipSource, PiCameraSource, StillImageSource, open_source
 from kiosk.types import Frame
 
 
@@ -72,10 +75,35 @@ class FakeTransform:
         self.hflip, self.vflip = hflip, vflip
 
 
-class FakePicamera2:
-    """Has picamera2.Picamera2's method names; delivers B,G,R-ordered "RGB888" arrays as the real one does."""
+class FakeRequest:
+    """picamera2's CompletedRequest: make_array per stream, release when done."""
 
-    instances: list["FakePicamera2"] = []
+    def __init__(self, camera):
+        self.camera = camera
+        self.released = False
+
+    def make_array(self, name):
+        assert not self.released, "read a request after releasing it"
+        stream = self.camera.configuration[name]
+        width, height = stream["size"]
+        if name == "main":
+            bgr = np.zeros((height, width, 3), dtype=np.uint8)
+            bgr[..., 0] = 200  # blue, first in memory for "RGB888"
+            bgr[..., 2] = 10  # red
+            return bgr
+        rgb = np.zeros((height, width, 3), dtype=np.uint8)
+        rgb[..., 0] = 180  # a reddish picture
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+
+    def release(self):
+        self.released = True
+        self.camera.calls.append("release")
+
+
+class FakePicamera2:
+    """Has picamera2.Picamera2's method names and the shapes of its arrays."""
+
+    instances: ClassVar[list["FakePicamera2"]] = []
 
     def __init__(self, fail_after: int | None = None):
         self.calls: list[str] = []
@@ -84,9 +112,9 @@ class FakePicamera2:
         self.captured = 0
         FakePicamera2.instances.append(self)
 
-    def create_video_configuration(self, main=None, buffer_count=None, transform=None, controls=None, **_):
+    def create_video_configuration(self, main=None, lores=None, buffer_count=None, transform=None, controls=None, **_):
         self.calls.append("create_video_configuration")
-        return {"main": main, "buffer_count": buffer_count, "transform": transform, "controls": controls}
+        return {"main": main, "lores": lores, "buffer_count": buffer_count, "transform": transform, "controls": controls}
 
     def configure(self, configuration):
         self.calls.append("configure")
@@ -95,16 +123,12 @@ class FakePicamera2:
     def start(self):
         self.calls.append("start")
 
-    def capture_array(self, name="main"):
-        self.calls.append(f"capture_array:{name}")
+    def capture_request(self):
+        self.calls.append("capture_request")
         if self.fail_after is not None and self.captured >= self.fail_after:
             raise RuntimeError("Camera frontend has timed out!")
         self.captured += 1
-        width, height = self.configuration["main"]["size"]
-        bgr = np.zeros((height, width, 4), dtype=np.uint8)  # XBGR-sized buffers carry a 4th byte
-        bgr[..., 0] = 200  # blue, first in memory for "RGB888"
-        bgr[..., 2] = 10  # red
-        return bgr
+        return FakeRequest(self)
 
     def stop(self):
         self.calls.append("stop")
@@ -114,19 +138,41 @@ class FakePicamera2:
 
 
 def test_pi_camera_is_set_up_for_low_latency_and_delivers_rgb():
-    settings = SourceConfig(width=640, height=480, fps=30.0)
+    settings = SourceConfig(width=1280, height=720, fps=30.0, model_stream_width=640)
     camera = PiCameraSource(settings, picamera2_api=(FakePicamera2, FakeTransform))
     fake = FakePicamera2.instances[-1]
     config = fake.configuration
-    assert config["main"] == {"size": (640, 480), "format": "RGB888"}
+    assert config["main"] == {"size": (1280, 720), "format": "RGB888"}
+    assert config["lores"] == {"size": (640, 360), "format": "YUV420"}
     assert config["buffer_count"] <= 3
     assert config["transform"].hflip == 0  # the model must see the unmirrored scene
     assert config["controls"]["FrameDurationLimits"] == (33333, 33333)
     frame = camera.read()
-    assert frame.image.shape == (480, 640, 3)
+    assert fake.calls[-1] == "release"  # the camera's buffer goes back before the frame is used
+    assert frame.image.shape == (720, 1280, 3)
     assert frame.image[0, 0].tolist() == [10, 0, 200]  # R, G, B
+    assert frame.model_image.shape == (360, 640, 3)
+    assert abs(int(frame.model_image[5, 5, 0]) - 180) <= 3 and frame.model_image[5, 5, 2] <= 3
     camera.close()
     assert fake.calls[-2:] == ["stop", "close"]
+
+
+def test_pi_camera_reuses_its_buffers():
+    camera = PiCameraSource(SourceConfig(), picamera2_api=(FakePicamera2, FakeTransform))
+    first = camera.read()
+    first_buffers = (id(first.image), id(first.model_image))
+    first.release()
+    second = camera.read()
+    assert (id(second.image), id(second.model_image)) == first_buffers
+    third = camera.read()  # the second is still in use: a different buffer
+    assert id(third.image) != id(second.image)
+
+
+def test_pi_camera_without_a_model_stream():
+    camera = PiCameraSource(SourceConfig(model_stream_width=0), picamera2_api=(FakePicamera2, FakeTransform))
+    assert "lores" not in FakePicamera2.instances[-1].configuration or \
+        FakePicamera2.instances[-1].configuration["lores"] is None
+    assert camera.read().model_image is None
 
 
 def test_pi_camera_can_mirror_in_the_isp():
@@ -147,6 +193,28 @@ def test_pi_camera_that_cannot_open_raises_a_source_error():
 
     with pytest.raises(SourceError, match="cannot be opened"):
         PiCameraSource(SourceConfig(), picamera2_api=(no_camera, FakeTransform))
+
+
+def test_buffer_pool_never_hands_out_a_buffer_in_use():
+    pool = BufferPool(capacity=2)
+    a = pool.acquire((4, 4, 3))
+    b = pool.acquire((4, 4, 3))
+    c = pool.acquire((4, 4, 3))  # both out: a fresh one, counted
+    assert len({id(a), id(b), id(c)}) == 3 and pool.overflows == 1
+    pool.release(a)
+    pool.release(a)  # twice by mistake: still handed out once
+    assert pool.acquire((4, 4, 3)) is a
+    assert pool.acquire((4, 4, 3)) is not a
+
+
+def test_clip_frames_come_back_to_the_pool():
+    source = ClipSource(shared_file("frontal_walk_two_people.gif"), paced=False, loop=False)
+    first = source.read()
+    buffer = first.image
+    first.release()
+    frames = [source.read() for _ in range(3)]
+    assert any(f.image is buffer for f in frames)
+    source.close()
 
 
 def _frame(i: int) -> Frame:

@@ -1,0 +1,130 @@
+"""`beltline bench`: the real kiosk loop on a clip, measured stage by stage."""
+
+from __future__ import annotations
+
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk.pipeline import LoopProbe, PelvisPipeline, run_mirror
+from kiosk.pose import MoveNet
+from kiosk.sources import FrameSource
+
+WARM_UP_FRAMES = 30
+BARE_INVOKES = 300
+
+
+def resident_mb() -> float:
+    """Resident set size now, in MB (Linux /proc; the peak from getrusage elsewhere)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * resource.getpagesize() / 1e6
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+@dataclass
+class BenchReport:
+    figures: dict[str, Any]
+
+    def as_text(self) -> str:
+        f = self.figures
+        lines = [
+            f"{f['mode']} loop on {f['input']} ({f['frame_size']}), {f['frames_measured']} frames measured "
+            f"after {WARM_UP_FRAMES} warm-up",
+            f"runtime {f['runtime']}, {f['threads']} threads",
+            f"end-to-end: {f['fps']:.1f} fps; model-bound (bare invoke loop): {f['model_bound_fps']:.1f} fps "
+            f"({f['bare_invoke_ms']['median']:.2f} ms median) -> {f['fps_vs_model_bound']:.0%} of it",
+            f"non-model time per frame: {f['non_model_ms_per_frame']:.2f} ms "
+            f"(1000/fps minus the median invoke in the loop)",
+            "stage          median ms   p95 ms",
+        ]
+        for stage in LoopProbe.STAGES:
+            if stage in f["stages_ms"]:
+                s = f["stages_ms"][stage]
+                label = "capture->flip" if stage == "latency" else stage
+                lines.append(f"{label:<14} {s['median']:>9.2f} {s['p95']:>8.2f}")
+        lines.append(f"CPU {f['cpu_percent']:.0f} % (of one core); RSS {f['rss_mb_start']:.1f} -> {f['rss_mb_end']:.1f} MB "
+                     f"({f['rss_growth_mb']:+.1f} MB); frames dropped as stale: {f['frames_dropped']}")
+        return "\n".join(lines)
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    ms = np.asarray(values, dtype=np.float64) * 1000.0
+    return {"median": round(float(np.median(ms)), 3), "p95": round(float(np.percentile(ms, 95)), 3)}
+
+
+class _AfterWarmUp(LoopProbe):
+    """Drops the first frames' samples (interpreter warm-up, first allocations)."""
+
+    def __init__(self, on_warm: Any) -> None:
+        super().__init__()
+        self._on_warm = on_warm
+        self._shown = 0
+
+    def record(self, stage: str, seconds: float) -> None:
+        if stage == "latency":
+            self._shown += 1
+            if self._shown == WARM_UP_FRAMES:
+                self.samples.clear()
+                self._on_warm()
+                return
+        super().record(stage, seconds)
+
+
+def run_bench(source: FrameSource, pipeline: PelvisPipeline, view: Any, frames: int, sequential: bool,
+              input_name: str) -> BenchReport:
+    model = pipeline.model
+    marks: dict[str, float] = {}
+
+    def warm() -> None:
+        marks.update(wall=time.monotonic(), cpu=time.process_time(), rss=resident_mb())
+
+    probe = _AfterWarmUp(warm)
+    stats = run_mirror(source, pipeline, view, max_frames=frames + WARM_UP_FRAMES, sequential=sequential,
+                       on_demand=True, probe=probe)
+    if not marks:
+        raise ValueError(f"the clip ended before the {WARM_UP_FRAMES} warm-up frames were shown")
+    wall = time.monotonic() - marks["wall"]
+    cpu = time.process_time() - marks["cpu"]
+    rss_end = resident_mb()
+    measured = len(probe.samples["latency"])
+    bare = model.time_invokes(BARE_INVOKES) if isinstance(model, MoveNet) else []
+    stages = {stage: _summary(values) for stage, values in probe.samples.items() if values}
+    fps = measured / wall if wall > 0 else 0.0
+    bare_ms = _summary(bare) if bare else {"median": float("nan"), "p95": float("nan")}
+    model_bound_fps = 1000.0 / bare_ms["median"] if bare else float("nan")
+    frame_size = "?"
+    if hasattr(source, "frame_size"):
+        frame_size = "x".join(str(v) for v in source.frame_size)
+    figures = {
+        "mode": "sequential" if sequential else "pipelined",
+        "input": input_name,
+        "frame_size": frame_size,
+        "frames_measured": measured,
+        "seconds": round(wall, 3),
+        "fps": round(fps, 2),
+        "model_bound_fps": round(model_bound_fps, 2),
+        "fps_vs_model_bound": round(fps / model_bound_fps, 3) if bare else None,
+        "non_model_ms_per_frame": round(1000.0 / fps - stages["invoke"]["median"], 3) if fps else None,
+        "bare_invoke_ms": bare_ms,
+        "stages_ms": stages,
+        "cpu_percent": round(100.0 * cpu / wall, 1) if wall > 0 else None,
+        "rss_mb_start": round(marks["rss"], 1),
+        "rss_mb_end": round(rss_end, 1),
+        "rss_growth_mb": round(rss_end - marks["rss"], 2),
+        "frames_dropped": stats.frames_dropped,
+        "runtime": getattr(model, "runtime_name", "?"),
+        "threads": getattr(model, "threads", None),
+        "startup_measurement": [list(t) for t in getattr(getattr(model, "runtime_choice", None), "tried", ())],
+    }
+    return BenchReport(figures)
+
+
+def input_label(path: str) -> str:
+    return Path(path).name
