@@ -35,13 +35,13 @@ class BenchReport:
     def as_text(self) -> str:
         f = self.figures
         lines = [
-            f"{f['mode']} loop on {f['input']} ({f['frame_size']}), {f['frames_measured']} frames measured "
-            f"after {WARM_UP_FRAMES} warm-up",
+            (f"{f['mode']} loop on {f['input']} ({f['frame_size']}), {f['frames_measured']} frames measured "
+            f"after {WARM_UP_FRAMES} warm-up"),
             f"runtime {f['runtime']}, {f['threads']} threads",
-            f"end-to-end: {f['fps']:.1f} fps; model-bound (bare invoke loop): {f['model_bound_fps']:.1f} fps "
-            f"({f['bare_invoke_ms']['median']:.2f} ms median) -> {f['fps_vs_model_bound']:.0%} of it",
-            f"non-model time per frame: {f['non_model_ms_per_frame']:.2f} ms "
-            f"(1000/fps minus the median invoke in the loop)",
+            (f"end-to-end: {f['fps']:.1f} fps; model-bound (bare invoke loop): {f['model_bound_fps']:.1f} fps "
+            f"({f['bare_invoke_ms']['median']:.2f} ms median) -> {f['fps_vs_model_bound']:.0%} of it"),
+            (f"non-model time per frame: {f['non_model_ms_per_frame']:.2f} ms "
+            f"(1000/fps minus the median invoke in the loop)"),
             "stage          median ms   p95 ms",
         ]
         for stage in LoopProbe.STAGES:
@@ -54,7 +54,7 @@ class BenchReport:
         return "\n".join(lines)
 
 
-def _summary(values: list[float]) -> dict[str, float]:
+def _summary(values: Any) -> dict[str, float]:
     ms = np.asarray(values, dtype=np.float64) * 1000.0
     return {"median": round(float(np.median(ms)), 3), "p95": round(float(np.percentile(ms, 95)), 3)}
 
@@ -62,8 +62,8 @@ def _summary(values: list[float]) -> dict[str, float]:
 class _AfterWarmUp(LoopProbe):
     """Drops the first frames' samples (interpreter warm-up, first allocations)."""
 
-    def __init__(self, on_warm: Any) -> None:
-        super().__init__()
+    def __init__(self, on_warm: Any, capacity: int) -> None:
+        super().__init__(capacity)
         self._on_warm = on_warm
         self._shown = 0
 
@@ -71,7 +71,7 @@ class _AfterWarmUp(LoopProbe):
         if stage == "latency":
             self._shown += 1
             if self._shown == WARM_UP_FRAMES:
-                self.samples.clear()
+                self.clear()
                 self._on_warm()
                 return
         super().record(stage, seconds)
@@ -85,7 +85,7 @@ def run_bench(source: FrameSource, pipeline: PelvisPipeline, view: Any, frames: 
     def warm() -> None:
         marks.update(wall=time.monotonic(), cpu=time.process_time(), rss=resident_mb())
 
-    probe = _AfterWarmUp(warm)
+    probe = _AfterWarmUp(warm, capacity=frames + WARM_UP_FRAMES + 8)
     stats = run_mirror(source, pipeline, view, max_frames=frames + WARM_UP_FRAMES, sequential=sequential,
                        on_demand=True, probe=probe)
     if not marks:
@@ -93,9 +93,9 @@ def run_bench(source: FrameSource, pipeline: PelvisPipeline, view: Any, frames: 
     wall = time.monotonic() - marks["wall"]
     cpu = time.process_time() - marks["cpu"]
     rss_end = resident_mb()
-    measured = len(probe.samples["latency"])
+    measured = len(probe.samples("latency"))
     bare = model.time_invokes(BARE_INVOKES) if isinstance(model, MoveNet) else []
-    stages = {stage: _summary(values) for stage, values in probe.samples.items() if values}
+    stages = {stage: _summary(probe.samples(stage)) for stage in LoopProbe.STAGES if len(probe.samples(stage))}
     fps = measured / wall if wall > 0 else 0.0
     bare_ms = _summary(bare) if bare else {"median": float("nan"), "p95": float("nan")}
     model_bound_fps = 1000.0 / bare_ms["median"] if bare else float("nan")

@@ -156,7 +156,7 @@ def command_analyze(args: argparse.Namespace) -> int:
     summary = tally.as_dict(
         input=str(args.input),
         runtime=pipeline.model.runtime_name,
-        threads=config.model.threads,
+        threads=pipeline.model.threads,
         model=str(model_path),
         model_sha256=sha256_of(model_path),
         seconds=round(seconds, 3),
@@ -172,7 +172,7 @@ def command_analyze(args: argparse.Namespace) -> int:
 
 def command_bench(args: argparse.Namespace) -> int:
     config, model_path = _load(args)
-    source = open_source(args.input, config.source, paced=False, repeat_stills=True, loop=True)
+    source = open_source(args.input, config.source, paced=False, repeat_stills=True, loop=True, decoder_threads=1)
     view = None
     try:
         pipeline = _build_pipeline(config, model_path)

@@ -19,11 +19,12 @@ import dataclasses
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
+
+import numpy as np
 
 from kiosk.config import PelvisConfig
 from kiosk.errors import BeltlineError, SourceError
@@ -145,16 +146,31 @@ NewestFrameSlot = NewestSlot[Frame]
 
 
 class LoopProbe:
-    """Per-frame stage times and latency in seconds, for `bench`; the loop is the same without one."""
+    """Per-frame stage times and latency in seconds, for `bench`; the loop is the same without one.
+
+    Samples go into arrays allocated up front, so measuring does not itself grow the process.
+    """
 
     STAGES = ("capture", "preprocess", "invoke", "postprocess", "render", "flip", "latency")
 
-    def __init__(self) -> None:
-        # list.append is atomic under the GIL, so the capture thread may record too.
-        self.samples: dict[str, list[float]] = defaultdict(list)
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._values = {stage: np.full(capacity, np.nan) for stage in self.STAGES}  # touched now, not mid-run
+        self._counts = dict.fromkeys(self.STAGES, 0)
 
     def record(self, stage: str, seconds: float) -> None:
-        self.samples[stage].append(seconds)
+        count = self._counts[stage]
+        values = self._values[stage]
+        if count < values.size:
+            values[count] = seconds
+            # One writer per stage (the capture thread writes only "capture"), so no lock is needed.
+            self._counts[stage] = count + 1
+
+    def clear(self) -> None:
+        for stage in self.STAGES:
+            self._counts[stage] = 0
+
+    def samples(self, stage: str) -> np.ndarray:
+        return self._values[stage][: self._counts[stage]]
 
 
 @dataclass(frozen=True, slots=True)

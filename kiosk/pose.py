@@ -87,19 +87,26 @@ class RuntimeChoice:
     """Every (runtime, threads, median invoke ms) measured at start; empty when nothing was measured."""
 
 
-def choose_interpreter(model_path: Path, runtime: str, threads: int, invokes: int = 12) -> tuple[Any, RuntimeChoice]:
+def choose_interpreter(
+    model_path: Path, runtime: str, threads: int, invokes: int = 12, candidates: tuple[int, ...] | None = None
+) -> tuple[Any, RuntimeChoice]:
     """Build the interpreter; with threads 0, or runtime "auto" and two runtimes installed, measure
     the candidates for a moment and keep the fastest.
 
     The best thread count depends on the runtime and the board (tflite-runtime 2.14 got slower
     with more threads on x86, ai-edge-litert faster), so it is measured rather than guessed.
+    The candidates leave one core free: capture, scaling and drawing run beside the model, and
+    on a 2-core machine the whole loop ran 150 fps with one model thread against 130 with two,
+    although a bare invoke is faster with two (README, "Performance").
     """
     if not model_path.is_file():
         raise ModelError(f"model file {model_path} does not exist (run scripts/fetch-models or pass --model)")
     runtimes = _installed_runtimes(runtime)[:2]
     cores = os.cpu_count() or 1
-    # 1, 2 and, on a Pi-class 4-core board, 3: one core stays free for capture and drawing.
-    thread_options = [threads] if threads else sorted({1, min(2, cores), max(1, min(3, cores - 1))})
+    if threads:
+        thread_options = [threads]
+    else:
+        thread_options = sorted(candidates or {n for n in (1, 2, 3) if n <= max(1, cores - 1)})
     if len(runtimes) == 1 and len(thread_options) == 1:
         name, module = runtimes[0]
         return _build(module, name, model_path, thread_options[0]), RuntimeChoice(name, thread_options[0], ())

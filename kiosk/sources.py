@@ -6,10 +6,10 @@ picamera2 exists only on a Pi; it is imported here, lazily, and only when chosen
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
-import functools
 import re
 import threading
 import time
@@ -64,9 +64,10 @@ class BufferPool:
     """Image buffers reused frame after frame, so capture allocates nothing in steady state.
 
     A buffer goes out with a frame and comes back when the frame is released; one that is still
-    in use is never handed out again.  When every buffer is out (a consumer that forgot to
-    release, or more frames in flight than expected) a fresh one is allocated and counted, so a
-    mistake costs memory churn, never a torn picture.
+    in use is never handed out again.  The kiosk loop has at most five frames in flight (being
+    captured, waiting for the model, in the model, waiting for the screen, on the screen).  When
+    every buffer is out anyway (a consumer that forgot to release) a fresh one is allocated and
+    counted, so a mistake costs memory churn, never a torn picture.
     """
 
     def __init__(self, capacity: int = 6) -> None:
@@ -74,21 +75,17 @@ class BufferPool:
         self._lock = threading.Lock()
         self._free: list[np.ndarray] = []
         self._shape: tuple[int, ...] | None = None
-        self._allocated = 0
         self.overflows = 0
 
     def acquire(self, shape: tuple[int, ...]) -> np.ndarray:
         with self._lock:
             if shape != self._shape:
-                self._free.clear()
+                # All at once, so memory is flat from the first frame on.
+                self._free = [np.zeros(shape, dtype=np.uint8) for _ in range(self._capacity)]
                 self._shape = shape
-                self._allocated = 0
             if self._free:
                 return self._free.pop()
-            if self._allocated < self._capacity:
-                self._allocated += 1
-            else:
-                self.overflows += 1
+            self.overflows += 1
             return np.empty(shape, dtype=np.uint8)
 
     def release(self, buffer: np.ndarray) -> None:
@@ -106,10 +103,13 @@ class BufferPool:
 class ClipSource:
     """A video file (mp4, avi, gif, ...) through OpenCV."""
 
-    def __init__(self, path: Path, paced: bool, loop: bool) -> None:
+    def __init__(self, path: Path, paced: bool, loop: bool, decoder_threads: int = 0) -> None:
+        """`decoder_threads` 0 lets FFmpeg choose; 1 keeps decoding in the calling thread (for `bench`,
+        where FFmpeg's own threads would hide the decoding cost and make a sequential loop half parallel)."""
         if not path.is_file():
             raise SourceError(f"clip {path} does not exist")
-        capture = cv2.VideoCapture(str(path))
+        params = [cv2.CAP_PROP_N_THREADS, decoder_threads] if decoder_threads else []
+        capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, params)
         if not capture.isOpened():
             raise SourceError(f"clip {path} cannot be opened: not a video OpenCV can decode")
         self._capture = capture
@@ -346,7 +346,9 @@ def picamera2_available() -> bool:
     return importlib.util.find_spec("picamera2") is not None
 
 
-def open_source(spec: str, settings: SourceConfig, *, paced: bool, repeat_stills: bool, loop: bool) -> FrameSource:
+def open_source(
+    spec: str, settings: SourceConfig, *, paced: bool, repeat_stills: bool, loop: bool, decoder_threads: int = 0
+) -> FrameSource:
     """Open what `spec` names: picamera, webcam:N, /dev/videoN, auto, or a clip or image path."""
     if spec == "auto":
         spec = "picamera" if picamera2_available() else "webcam:0"
@@ -359,4 +361,4 @@ def open_source(spec: str, settings: SourceConfig, *, paced: bool, repeat_stills
     path = Path(spec).expanduser()
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return StillImageSource(path, repeat=repeat_stills, fps=settings.fps, paced=paced)
-    return ClipSource(path, paced=paced, loop=loop)
+    return ClipSource(path, paced=paced, loop=loop, decoder_threads=decoder_threads)

@@ -220,7 +220,8 @@ class MirrorView:
         self._canvas.blit(shadow, rect.move(3, 3))
         self._canvas.blit(text, rect)
 
-    @functools.lru_cache(maxsize=512)  # noqa: B019 - one view per process; the banner strings repeat
+    # Few entries: a banner surface is ~100 kB, and a walker's tilt visits hundreds of values.
+    @functools.lru_cache(maxsize=16)  # noqa: B019 - one view per process
     def _text(self, words: str) -> pygame.Surface:
         return self._banner_font.render(words, True, TEXT_WHITE)
 

@@ -48,6 +48,7 @@ def run_beltline(*args: str, env: dict[str, str] | None = None, timeout: float =
     child_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "kiosk", *args],
+        check=False,
         capture_output=True,
         text=True,
         timeout=timeout,

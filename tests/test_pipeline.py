@@ -2,7 +2,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import shared_file, synthetic_pose
 
 from kiosk.config import PelvisConfig

@@ -1,11 +1,12 @@
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kiosk.errors import ModelError
-from kiosk.pose import RUNTIME_MODULES, MoveNet, load_interpreter
+from kiosk.pose import RUNTIME_MODULES, MoveNet, choose_interpreter, load_interpreter
 from kiosk.types import Frame
 
 
@@ -39,11 +40,16 @@ def test_input_size_and_dtype_come_from_the_model(model_path):
     prepared.release()
 
 
-def test_threads_zero_measures_and_keeps_the_fastest(model_path):
+def test_thread_measurement_keeps_the_fastest(model_path):
+    _, choice = choose_interpreter(model_path, "auto", 0, invokes=4, candidates=(1, 2))
+    assert [t[1] for t in choice.tried] == [1, 2]
+    fastest = min(choice.tried, key=lambda t: t[2])
+    assert (choice.runtime, choice.threads) == fastest[:2]
+
+
+def test_automatic_threads_leave_a_core_for_capture_and_drawing(model_path):
     model = MoveNet(model_path, threads=0)
-    assert model.runtime_choice.tried, "nothing was measured"
-    fastest = min(model.runtime_choice.tried, key=lambda t: t[2])
-    assert (model.runtime_name, model.threads) == fastest[:2]
+    assert 1 <= model.threads <= max(1, (os.cpu_count() or 1) - 1)
 
 
 def test_a_missing_model_is_named(tmp_path):

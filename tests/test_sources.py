@@ -3,7 +3,6 @@ import time
 from typing import ClassVar
 
 import cv2
-
 import numpy as np
 import pytest
 from conftest import shared_file
@@ -199,6 +198,7 @@ def test_buffer_pool_never_hands_out_a_buffer_in_use():
     pool = BufferPool(capacity=2)
     a = pool.acquire((4, 4, 3))
     b = pool.acquire((4, 4, 3))
+    assert pool.overflows == 0
     c = pool.acquire((4, 4, 3))  # both out: a fresh one, counted
     assert len({id(a), id(b), id(c)}) == 3 and pool.overflows == 1
     pool.release(a)
