@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A mirror with a virtual ruler through your belt loops: green when your pelvis is level, red when it drops.",
     )
     parser.add_argument("--version", action="version", version=f"beltline {__version__}")
-    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                        help="default: info for run (the kiosk's journal), warning otherwise")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def common(sub: argparse.ArgumentParser) -> None:
@@ -83,8 +84,9 @@ def _positive_int(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    level = args.log_level or ("info" if args.command == "run" else "warning")
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     try:
         if args.command == "run":
