@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 # OpenCV and FFmpeg print their own warnings for every camera or clip that fails to open; our
 # one-line errors say it better.  Set before cv2 is first imported; the environment can override.
@@ -24,9 +26,10 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from kiosk import __version__
 from kiosk.config import Config, load_config, resolve_config_path
-from kiosk.errors import BeltlineError
+from kiosk.errors import BeltlineError, ModelError
 from kiosk.model_files import resolve_model_path, sha256_of
-from kiosk.pipeline import PelvisPipeline, analyze_frames, run_mirror
+from kiosk.notify import SystemdNotifier
+from kiosk.pipeline import PelvisPipeline, Supervision, analyze_frames, run_mirror
 from kiosk.pose import MoveNet
 from kiosk.records import CsvRecorder, SummaryTally
 from kiosk.sources import open_source
@@ -117,26 +120,48 @@ def _build_pipeline(config: Config, model_path: Path) -> PelvisPipeline:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    config, model_path = _load(args)
+    config = load_config(resolve_config_path(args.config))
     spec = args.source or config.source.default
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    notifier = SystemdNotifier()
     source = open_source(spec, config.source, paced=True, repeat_stills=True, loop=args.loop or config.source.loop)
     view = None
     try:
-        pipeline = _build_pipeline(config, model_path)
         from kiosk.view import MirrorView  # pygame only when there is something to show
 
         view = MirrorView(config.display, windowed=args.windowed)
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        run_mirror(source, pipeline, view, max_frames=args.max_frames, stop=stop)
+        view.show_message("Starting\u2026")
+        pipeline = _start_model_or_explain(args, config, view, stop)
+        reopen = functools.partial(open_source, spec, config.source, paced=True, repeat_stills=True,
+                                   loop=args.loop or config.source.loop)
+        supervision = Supervision(reopen, config.source.stall_timeout_s, notifier)
+        run_mirror(source, pipeline, view, max_frames=args.max_frames, stop=stop, supervision=supervision)
+        faults = dict(pipeline.faults.totals)
+        if faults:
+            log.info("faults while running: %s", faults)
         if args.snapshot:
             view.save_snapshot(args.snapshot)
     finally:
+        notifier.stopping()
         source.close()
         if view is not None:
             view.close()
     return EXIT_OK
+
+
+def _start_model_or_explain(args: argparse.Namespace, config: Config, view: Any, stop: threading.Event) -> PelvisPipeline:
+    """Load the model; when it is missing or damaged, say so on the screen as well as in the journal."""
+    try:
+        return _build_pipeline(config, resolve_model_path(args.model, config.model.path))
+    except ModelError as error:
+        log.error("%s", error)
+        view.show_message("Beltline cannot start: the pose model is missing or damaged")
+        deadline = time.monotonic() + config.display.error_screen_s
+        while time.monotonic() < deadline and not stop.is_set() and not view.quit_requested():
+            stop.wait(0.1)
+        raise
 
 
 def command_analyze(args: argparse.Namespace) -> int:

@@ -56,6 +56,8 @@ class SourceConfig:
     """Requested camera frame rate; also the pace at which a still image is repeated."""
     loop: bool = False
     """Loop a clip instead of stopping at its end (`run` only)."""
+    stall_timeout_s: float = 2.0
+    """`run`: no usable frame for this long shows "camera unavailable" and reconnects."""
     model_stream_width: int = 640
     """Pi camera only: the ISP also delivers a copy this wide (a multiple of 64) for the model;
     0 makes the model read the main stream."""
@@ -68,6 +70,8 @@ class SourceConfig:
             problems["height"] = "must be between 16 and 8192"
         if not 0.5 <= self.fps <= 240:
             problems["fps"] = "must be between 0.5 and 240"
+        if not 0.2 <= self.stall_timeout_s <= 60:
+            problems["stall_timeout_s"] = "must be between 0.2 and 60"
         if self.model_stream_width and not 64 <= self.model_stream_width <= 4096:
             problems["model_stream_width"] = "must be 0 or between 64 and 4096"
         elif self.model_stream_width % 64:
@@ -135,9 +139,13 @@ class DisplayConfig:
     """Show the camera image mirrored, as a mirror would."""
     show_fps: bool = False
     """Show the frame rate in a corner (for setting up, not for patients)."""
+    error_screen_s: float = 10.0
+    """How long `run` shows why it cannot start (a missing model) before it exits for systemd to retry."""
 
     def check(self) -> dict[str, str]:
         problems = {}
+        if not 0 <= self.error_screen_s <= 3600:
+            problems["error_screen_s"] = "must be between 0 and 3600"
         if self.rotation not in ROTATIONS:
             problems["rotation"] = "must be 0, 90, 180 or 270"
         if not 64 <= self.window_width <= 8192:

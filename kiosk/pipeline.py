@@ -19,7 +19,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -28,11 +28,12 @@ import numpy as np
 
 from kiosk.config import PelvisConfig
 from kiosk.errors import BeltlineError, SourceError
+from kiosk.faults import FaultLog, frame_problem
 from kiosk.pelvis import read_pelvis
 from kiosk.pose import PoseModel
 from kiosk.sources import FrameSource
 from kiosk.tracker import PelvisTracker
-from kiosk.types import Frame, Pose, ShowTiming, Verdict
+from kiosk.types import Frame, NoVerdict, Pose, ShowTiming, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,11 @@ log = logging.getLogger(__name__)
 class PelvisPipeline:
     """Frame in, verdict out: pose model, then the pelvis gates, then the tracker."""
 
-    def __init__(self, model: PoseModel, settings: PelvisConfig) -> None:
+    def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None) -> None:
         self.model = model
         self._settings = settings
         self._tracker = PelvisTracker(settings)
+        self.faults = faults or FaultLog()
 
     def step(self, frame: Frame) -> tuple[Pose, Verdict]:
         return self._judge(frame, self.model.estimate(frame))
@@ -72,6 +74,11 @@ class PelvisPipeline:
         return Result(captured.frame, verdict, timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0))
 
     def _judge(self, frame: Frame, pose: Pose) -> tuple[Pose, Verdict]:
+        if not (np.isfinite(pose.xy_px).all() and np.isfinite(pose.scores).all()):
+            # A broken model output is not a person: skip it, count it, look at the whole frame next.
+            self.faults.count("nan_keypoints")
+            self.model.forget_person()
+            return pose, self._tracker.update(NoVerdict.NO_PERSON, frame.t_s)
         return pose, self._tracker.update(read_pelvis(pose, self._settings), frame.t_s)
 
 
@@ -207,54 +214,173 @@ class _Worker(threading.Thread):
         super().__init__(name=name, daemon=True)
         self.downstream = downstream
         self.stop = stop
+        self.abandoned = threading.Event()
 
     def run(self) -> None:
         try:
             self.work()
         except BeltlineError as error:
-            self.downstream.end(error)
+            self._end(error)
             return
         except Exception as error:  # any failure must reach the main thread, which reports it
             log.debug("%s failed", self.name, exc_info=True)
-            self.downstream.end(SourceError(f"{self.name} failed: {type(error).__name__}: {error}"))
+            self._end(SourceError(f"{self.name} failed: {type(error).__name__}: {error}"))
             return
-        self.downstream.end()
+        self._end(None)
+
+    def _end(self, error: BaseException | None) -> None:
+        if not self.abandoned.is_set():  # a replaced thread must not end its successor's stream
+            self.downstream.end(error)
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set() or self.abandoned.is_set()
 
     def work(self) -> None:
         raise NotImplementedError
 
 
+class CameraStatus:
+    """What the capture side last said about the camera, for the screen and the stall check."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.problem: str | None = None
+        self.last_frame_s = time.monotonic()
+        self.losses = 0
+        self.recoveries = 0
+
+    def frame_arrived(self) -> None:
+        with self._lock:
+            self.last_frame_s = time.monotonic()
+
+    def lost(self, problem: str) -> None:
+        with self._lock:
+            if self.problem is None:
+                self.losses += 1
+                log.warning("camera lost: %s; retrying", problem)
+            self.problem = problem
+
+    def back(self) -> None:
+        with self._lock:
+            if self.problem is not None:
+                self.recoveries += 1
+                log.warning("camera back after: %s", self.problem)
+            self.problem = None
+            self.last_frame_s = time.monotonic()
+
+    def silent_for(self, now: float) -> float:
+        with self._lock:
+            return now - self.last_frame_s
+
+
+class Backoff:
+    """Waits between reconnection attempts: 0.25 s, doubling, at most `cap_s`.
+
+    The cap keeps "camera back → picture back" within about `cap_s` plus the time to open it.
+    """
+
+    def __init__(self, first_s: float = 0.25, cap_s: float = 2.0) -> None:
+        self._first_s = first_s
+        self._cap_s = cap_s
+        self._next_s = first_s
+
+    def next(self) -> float:
+        delay, self._next_s = self._next_s, min(self._next_s * 2, self._cap_s)
+        return delay
+
+    def reset(self) -> None:
+        self._next_s = self._first_s
+
+
 class CaptureThread(_Worker):
     """Reads the source as fast as it delivers and keeps only the newest frame.
+
+    With `reopen`, a camera that fails is closed and opened again with back-off for as long as
+    the kiosk runs; unusable frames (wrong shape, all black) are skipped and counted.  Without
+    it (bench, tests), a failure ends the stream and reaches the main thread.
 
     `on_demand` reads the next frame only once the last one was taken and stamps it then: a
     camera that always has a fresh picture ready, for benchmarking a clip at the model's pace
     without burning a core on decoding frames nobody will look at.
     """
 
-    def __init__(self, source: FrameSource, pipeline: PelvisPipeline, slot: NewestSlot[Captured],
-                 stop: threading.Event, on_demand: bool = False, probe: LoopProbe | None = None) -> None:
+    def __init__(self, source: FrameSource | None, pipeline: PelvisPipeline, slot: NewestSlot[Captured],
+                 stop: threading.Event, on_demand: bool = False, probe: LoopProbe | None = None,
+                 reopen: Callable[[], FrameSource] | None = None, status: CameraStatus | None = None) -> None:
         super().__init__("beltline-capture", slot, stop)
         self._source = source
         self._pipeline = pipeline
         self._on_demand = on_demand
         self._probe = probe
+        self._reopen = reopen
+        self.status = status or CameraStatus()
 
     def work(self) -> None:
-        while not self.stop.is_set():
-            started = time.perf_counter()
-            frame = self._source.read()
-            if frame is None:
+        backoff = Backoff()
+        source = self._source
+        while not self.stopping:
+            if source is None:
+                assert self._reopen is not None
+                try:
+                    source = self._reopen()
+                except SourceError as error:
+                    self.status.lost(str(error))
+                    self.stop.wait(backoff.next())
+                    continue
+                self.status.back()
+                backoff.reset()
+            # The caller owns the source it handed in; sources opened here are closed here.
+            opened_here = source is not self._source
+            try:
+                ended = self._pump(source)
+            except SourceError as error:
+                if self._reopen is None:
+                    raise
+                self._pipeline.faults.count("camera_lost", str(error))
+                self.status.lost(str(error))
+                _close_quietly(source)
+                source = None
+                self.stop.wait(backoff.next())
+                continue
+            if opened_here:
+                _close_quietly(source)
+            if ended or self._reopen is None:
                 return
+
+    def _pump(self, source: FrameSource) -> bool:
+        """Frames from `source` into the slot; True at the end of the stream."""
+        while not self.stopping:
+            started = time.perf_counter()
+            frame = source.read()
+            if frame is None:
+                return True
+            problem = frame_problem(frame.image)
+            if problem is not None:
+                self._pipeline.faults.count("bad_frame", problem)
+                frame.release()
+                continue
+            self.status.frame_arrived()
             if self._probe is not None:
                 self._probe.record("capture", time.perf_counter() - started)
             if self._on_demand:
                 while not self.downstream.wait_until_taken(0.1):
-                    if self.stop.is_set():
+                    if self.stopping:
                         frame.release()
-                        return
+                        return False
                 frame = dataclasses.replace(frame, captured_s=time.monotonic())
+            if self.stopping:
+                frame.release()
+                return False
             self.downstream.put(self._pipeline.prepare(frame))
+        return False
+
+
+def _close_quietly(source: FrameSource) -> None:
+    try:
+        source.close()
+    except Exception as error:  # closing a vanished camera may fail; it is gone either way
+        log.debug("closing %s failed: %s", getattr(source, "description", "source"), error)
 
 
 class InferenceThread(_Worker):
@@ -279,9 +405,33 @@ class InferenceThread(_Worker):
 class View(Protocol):
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None) -> ShowTiming | None: ...
 
+    def show_message(self, words: str) -> None: ...
+
     def quit_requested(self) -> bool: ...
 
     def save_snapshot(self, path: Path) -> None: ...
+
+
+class Notifier(Protocol):
+    def ready(self, status: str = "") -> None: ...
+
+    def status(self, status: str) -> None: ...
+
+    def alive(self) -> None: ...
+
+
+CAMERA_UNAVAILABLE = "Camera unavailable \u2014 retrying"
+
+
+@dataclass(frozen=True, slots=True)
+class Supervision:
+    """How `run` keeps going unattended."""
+
+    reopen: Callable[[], FrameSource]
+    """Opens the source again after it failed or stalled."""
+    stall_timeout_s: float = 2.0
+    """No usable frame for this long: say so on screen and reconnect."""
+    notifier: Notifier | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,11 +484,13 @@ def run_mirror(
     sequential: bool = False,
     on_demand: bool = False,
     probe: LoopProbe | None = None,
+    supervision: Supervision | None = None,
 ) -> RunStats:
     """The kiosk loop until the source ends, a quit key, `stop` or `max_frames` shown frames.
 
     `sequential` runs capture, inference and drawing one after another in this thread (for
-    comparison in `bench`); `on_demand` is CaptureThread's benchmark mode.
+    comparison in `bench`); `on_demand` is CaptureThread's benchmark mode; `supervision` makes
+    the loop survive a camera that fails or stalls (the kiosk), instead of ending with its error.
     """
     stop = stop or threading.Event()
     started = time.monotonic()
@@ -346,44 +498,84 @@ def run_mirror(
         shown = _run_sequential(source, pipeline, view, max_frames, stop, probe)
         dropped = 0
     else:
-        shown, dropped = _run_pipelined(source, pipeline, view, max_frames, stop, on_demand, probe)
+        shown, dropped = _Loop(source, pipeline, view, stop, on_demand, probe, supervision).run(max_frames)
     stats = RunStats(shown, dropped, time.monotonic() - started)
     log.info("showed %d frames in %.1f s (%.1f fps), dropped %d stale frames",
              shown, stats.seconds, stats.fps, stats.frames_dropped)
     return stats
 
 
-def _run_pipelined(source: FrameSource, pipeline: PelvisPipeline, view: View, max_frames: int | None,
-                   stop: threading.Event, on_demand: bool, probe: LoopProbe | None) -> tuple[int, int]:
-    frames: NewestSlot[Captured] = NewestSlot()
-    results: NewestSlot[Result] = NewestSlot()
-    workers_stop = threading.Event()
-    workers = [
-        CaptureThread(source, pipeline, frames, workers_stop, on_demand=on_demand, probe=probe),
-        InferenceThread(frames, pipeline, results, workers_stop),
-    ]
-    rate = _FrameRate()
-    shown = 0
-    for worker in workers:
-        worker.start()
-    try:
-        while not stop.is_set() and (max_frames is None or shown < max_frames):
-            if view.quit_requested():
-                break
-            result = results.take(timeout_s=0.1)
-            if result is None:
-                if results.ended:
+class _Loop:
+    """The pipelined loop: this (main) thread draws; capture and inference run in their own threads."""
+
+    def __init__(self, source: FrameSource, pipeline: PelvisPipeline, view: View, stop: threading.Event,
+                 on_demand: bool, probe: LoopProbe | None, supervision: Supervision | None) -> None:
+        self._pipeline = pipeline
+        self._view = view
+        self._stop = stop
+        self._on_demand = on_demand
+        self._probe = probe
+        self._supervision = supervision
+        self._frames: NewestSlot[Captured] = NewestSlot()
+        self._results: NewestSlot[Result] = NewestSlot()
+        self._workers_stop = threading.Event()
+        self._status = CameraStatus()
+        self._capture = self._new_capture(source)
+        self._inference = InferenceThread(self._frames, pipeline, self._results, self._workers_stop)
+
+    def _new_capture(self, source: FrameSource | None) -> CaptureThread:
+        reopen = self._supervision.reopen if self._supervision else None
+        return CaptureThread(source, self._pipeline, self._frames, self._workers_stop, self._on_demand,
+                             self._probe, reopen, self._status)
+
+    def run(self, max_frames: int | None) -> tuple[int, int]:
+        notifier = self._supervision.notifier if self._supervision else None
+        rate = _FrameRate()
+        shown = 0
+        self._capture.start()
+        self._inference.start()
+        if notifier is not None:
+            notifier.ready("running")
+        try:
+            while not self._stop.is_set() and (max_frames is None or shown < max_frames):
+                if notifier is not None:
+                    notifier.alive()
+                if self._view.quit_requested():
                     break
-                continue
-            _show(view, result, rate, probe)
-            shown += 1
-    finally:
-        workers_stop.set()
-        for worker in workers:
-            worker.join(timeout=2.0)
-        frames.drain()
-        results.drain()
-    return shown, frames.dropped + results.dropped
+                result = self._results.take(timeout_s=0.1)
+                if result is None:
+                    if self._results.ended:
+                        break
+                    self._watch_camera(notifier)
+                    continue
+                _show(self._view, result, rate, self._probe)
+                shown += 1
+        finally:
+            self._workers_stop.set()
+            for worker in (self._capture, self._inference):
+                worker.join(timeout=1.0)
+            self._frames.drain()
+            self._results.drain()
+        return shown, self._frames.dropped + self._results.dropped
+
+    def _watch_camera(self, notifier: Notifier | None) -> None:
+        """No new picture: if the camera has been silent too long, say so and get a fresh one."""
+        if self._supervision is None:
+            return
+        silent_s = self._status.silent_for(time.monotonic())
+        if self._status.problem is None and silent_s < self._supervision.stall_timeout_s:
+            return
+        self._view.show_message(CAMERA_UNAVAILABLE)
+        if notifier is not None:
+            notifier.status(f"camera unavailable: {self._status.problem or 'no frames'}")
+        if self._status.problem is None and silent_s >= self._supervision.stall_timeout_s:
+            # Frames stopped without an error: the read is stuck (or every frame is unusable).
+            # Leave that thread to die on its own and read from a freshly opened camera.
+            self._status.lost(f"no usable frame for {silent_s:.1f} s")
+            self._pipeline.faults.count("camera_stalled")
+            self._capture.abandoned.set()
+            self._capture = self._new_capture(None)
+            self._capture.start()
 
 
 def _run_sequential(source: FrameSource, pipeline: PelvisPipeline, view: View, max_frames: int | None,

@@ -288,6 +288,8 @@ class PiCameraSource:
         self._start = time.monotonic()
 
     def read(self) -> Frame | None:
+        if self._camera is None:
+            raise SourceError("the Pi camera was closed")
         try:
             request = self._camera.capture_request()
         except (RuntimeError, OSError) as error:
@@ -328,10 +330,13 @@ class PiCameraSource:
         return cv2.cvtColor(yuv420, cv2.COLOR_YUV2RGB_I420, dst=self._lores_pool.acquire((height, width, 3)))
 
     def close(self) -> None:
+        camera, self._camera = self._camera, None
+        if camera is None:
+            return
         try:
-            self._camera.stop()
+            camera.stop()
         finally:
-            self._camera.close()
+            camera.close()
 
 
 def _lores_size(settings: SourceConfig) -> tuple[int, int] | None:

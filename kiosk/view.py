@@ -126,6 +126,14 @@ class MirrorView:
         pygame.display.flip()
         return ShowTiming(drawn - started, time.perf_counter() - drawn)
 
+    def show_message(self, words: str) -> None:
+        """A calm dark screen with one line of words: the camera is gone, the model is missing..."""
+        self._canvas.fill((18, 18, 22))
+        self._draw_message(words)
+        if self._canvas is not self._screen:
+            self._screen.blit(pygame.transform.rotate(self._canvas, -self._settings.rotation), (0, 0))
+        pygame.display.flip()
+
     def quit_requested(self) -> bool:
         """True when Esc or q was pressed or the window was closed."""
         for event in pygame.event.get():
