@@ -143,11 +143,17 @@ def command_run(args: argparse.Namespace) -> int:
             log.info("faults while running: %s", faults)
         if args.snapshot:
             view.save_snapshot(args.snapshot)
+    except BaseException:
+        if view is not None and args.snapshot:  # what the person saw when it failed
+            with contextlib.suppress(BeltlineError):
+                view.save_snapshot(args.snapshot)
+        raise
     finally:
         notifier.stopping()
         source.close()
         if view is not None:
             view.close()
+        notifier.close()
     return EXIT_OK
 
 

@@ -145,7 +145,10 @@ class MirrorView:
 
     def save_snapshot(self, path: Path) -> None:
         """Write what the screen shows now as a PNG."""
-        pygame.image.save(self._screen, str(path))
+        try:
+            pygame.image.save(self._screen, str(path))
+        except (pygame.error, OSError) as error:
+            raise DisplayError(f"cannot write snapshot {path}: {error}") from error
 
     def close(self) -> None:
         pygame.display.quit()

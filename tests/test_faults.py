@@ -1,0 +1,174 @@
+"""Fault injection: a camera that is unplugged, hangs or sends garbage, and a model that returns NaN.
+
+The frames are real (a clip from ../shared/data) and so is the model; only the faults are made up.
+"""
+
+import functools
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from kiosk.config import PelvisConfig
+from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
+from kiosk.faults import FaultLog, frame_problem
+from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
+from kiosk.sources import ClipSource
+from kiosk.types import State
+
+from conftest import shared_file
+
+
+class WatchingView:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.shown = []  # (monotonic time, frame index, state)
+        self.messages = []  # (monotonic time, words)
+
+    def show(self, frame, verdict, fps=None):
+        assert frame_problem(frame.image) is None, "a garbage frame reached the screen"
+        with self.lock:
+            self.shown.append((time.monotonic(), frame.index, verdict.state))
+
+    def show_message(self, words):
+        with self.lock:
+            self.messages.append((time.monotonic(), words))
+
+    def quit_requested(self):
+        return False
+
+    def save_snapshot(self, path):
+        pass
+
+    def frames_after(self, t):
+        with self.lock:
+            return [s for s in self.shown if s[0] > t]
+
+    def messages_after(self, t):
+        with self.lock:
+            return [m for m in self.messages if m[0] > t]
+
+
+def _camera():
+    return UnpluggableCamera(functools.partial(ClipSource, shared_file("frontal_walk_white_bg.mp4"), True, True))
+
+
+class Kiosk:
+    """run_mirror with supervision, in a thread, as `beltline run` drives it."""
+
+    def __init__(self, model, camera=None):
+        self.camera = camera or _camera()
+        self.view = WatchingView()
+        self.pipeline = PelvisPipeline(model, PelvisConfig())
+        self.stop = threading.Event()
+        self.error = None
+        supervision = Supervision(self.camera.open, stall_timeout_s=1.0)
+        first = self.camera.open()
+
+        def loop():
+            try:
+                run_mirror(first, self.pipeline, self.view, stop=self.stop, supervision=supervision)
+            except Exception as error:  # reported by the test
+                self.error = error
+
+        self.thread = threading.Thread(target=loop, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        assert not self.thread.is_alive(), "the loop did not stop"
+        assert self.error is None, f"the loop died: {self.error!r}"
+
+
+def _wait_for(condition, timeout_s):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_unplugged_camera_says_so_and_comes_back_within_3_s(movenet):
+    movenet.forget_person()
+    with Kiosk(movenet) as kiosk:
+        assert _wait_for(lambda: len(kiosk.view.shown) > 10, 10)
+        unplugged = time.monotonic()
+        kiosk.camera.unplug()
+        assert _wait_for(lambda: any(w == CAMERA_UNAVAILABLE for _, w in kiosk.view.messages_after(unplugged)), 5)
+        time.sleep(2.5)  # several failed reconnection attempts, backing off
+        kiosk.camera.plug_in()
+        back = kiosk.camera.plugged_back_at
+        assert _wait_for(lambda: kiosk.view.frames_after(back), 3.0), "no picture within 3 s of the camera returning"
+        assert kiosk.camera.opens >= 2
+    assert kiosk.pipeline.faults.totals["camera_lost"] >= 1
+
+
+def test_a_hanging_camera_is_detected_and_reopened(movenet):
+    movenet.forget_person()
+    with Kiosk(movenet) as kiosk:
+        assert _wait_for(lambda: len(kiosk.view.shown) > 10, 10)
+        hung = time.monotonic()
+        kiosk.camera.stall(2.5)
+        assert _wait_for(lambda: any(w == CAMERA_UNAVAILABLE for _, w in kiosk.view.messages_after(hung)), 4)
+        assert _wait_for(lambda: kiosk.view.frames_after(hung + 2.5), 3.5), "no picture after the hang ended"
+    assert kiosk.pipeline.faults.totals["camera_stalled"] >= 1
+
+
+def test_garbage_frames_are_skipped_and_counted(movenet):
+    movenet.forget_person()
+    with Kiosk(movenet) as kiosk:
+        assert _wait_for(lambda: len(kiosk.view.shown) > 5, 10)
+        kiosk.camera.send_garbage(list(GARBAGE_KINDS) * 3)
+        assert _wait_for(lambda: kiosk.pipeline.faults.totals["bad_frame"] == 12, 5)
+        count = len(kiosk.view.shown)
+        assert _wait_for(lambda: len(kiosk.view.shown) > count + 5, 5), "the loop stopped after the garbage"
+
+
+def test_nan_keypoints_are_skipped_and_counted(movenet):
+    movenet.forget_person()
+    model = GlitchingModel(movenet)
+    with Kiosk(model) as kiosk:
+        assert _wait_for(lambda: len(kiosk.view.shown) > 5, 10)
+        model.glitch(4)
+        assert _wait_for(lambda: kiosk.pipeline.faults.totals["nan_keypoints"] == 4, 5)
+        assert _wait_for(lambda: kiosk.view.shown[-1][2] is not State.NONE, 5), "no verdict after the glitch"
+
+
+def test_fault_log_speaks_at_most_once_a_minute(caplog):
+    now = [1000.0]
+    faults = FaultLog(clock=lambda: now[0])
+    with caplog.at_level("WARNING", logger="kiosk.faults"):
+        for _ in range(100):
+            faults.count("bad_frame", "all black")
+        assert len(caplog.records) == 1
+        now[0] += 61
+        faults.count("bad_frame", "all black")
+    assert len(caplog.records) == 2
+    assert "x100" in caplog.records[1].getMessage()  # the 99 unlogged ones and this one
+    assert faults.totals["bad_frame"] == 101
+
+
+@pytest.mark.parametrize(
+    "image, problem",
+    [
+        (np.zeros((4, 4), np.uint8), "wrong shape"),
+        (np.zeros((4, 4, 3), np.float32) + 1, "wrong dtype"),
+        (np.zeros((0, 0, 3), np.uint8), "empty"),
+        (np.zeros((64, 64, 3), np.uint8), "all black"),
+        ("not an image", "not an image"),
+    ],
+)
+def test_frame_problems_are_named(image, problem):
+    assert problem in frame_problem(image)
+
+
+def test_a_dark_but_real_frame_is_fine():
+    image = np.zeros((64, 64, 3), np.uint8)
+    image[::8, ::8] = 3
+    assert frame_problem(image) is None
