@@ -39,6 +39,7 @@ log = logging.getLogger("beltline")
 EXIT_OK = 0
 EXIT_EXPECTED_FAILURE = 2
 EXIT_INTERNAL_ERROR = 1
+EXIT_CHECK_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--csv", type=Path, help="per-frame CSV to write")
     analyze.add_argument("--summary", type=Path, help="summary JSON to write (default: printed)")
 
+    check = commands.add_parser("check", help="can this machine run the kiosk? one line per part, OK or FAIL")
+    check.add_argument("--source", help="the camera to try (default: config source.default)")
+    common(check)
+    check.add_argument("--windowed", action="store_true", help="open a window instead of the full screen")
+
     bench = commands.add_parser("bench", help="the real kiosk loop on a clip, measured stage by stage")
     bench.add_argument("input", help="a clip (looped as needed)")
     common(bench)
@@ -96,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_run(args)
         if args.command == "bench":
             return command_bench(args)
+        if args.command == "check":
+            return command_check(args)
         return command_analyze(args)
     except BeltlineError as error:
         print(f"beltline: {error}", file=sys.stderr)
@@ -201,6 +209,14 @@ def command_analyze(args: argparse.Namespace) -> int:
     else:
         print(text)
     return EXIT_OK
+
+
+def command_check(args: argparse.Namespace) -> int:
+    from kiosk.selfcheck import report, run_checks
+
+    text, all_ok = report(run_checks(args.config, args.model, args.source, args.windowed))
+    print(text)
+    return EXIT_OK if all_ok else EXIT_CHECK_FAILED
 
 
 def command_bench(args: argparse.Namespace) -> int:

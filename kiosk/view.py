@@ -103,6 +103,14 @@ class MirrorView:
     def canvas_size(self) -> tuple[int, int]:
         return self._canvas.get_size()
 
+    @property
+    def screen_size(self) -> tuple[int, int]:
+        return self._screen.get_size()
+
+    @property
+    def driver(self) -> str:
+        return pygame.display.get_driver()
+
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None) -> ShowTiming:
         """Draw one frame with its verdict and put it on the screen."""
         started = time.perf_counter()

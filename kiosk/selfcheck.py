@@ -1,0 +1,152 @@
+"""`beltline check`: can this machine run the kiosk?  One line per part, OK or FAIL with the fix."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.config import Config, load_config, resolve_config_path
+from kiosk.errors import BeltlineError
+from kiosk.model_files import MANIFEST_NAME, ManifestEntry, models_dirs, read_manifest, resolve_model_path, sha256_of
+from kiosk.types import Frame
+
+CAMERA_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    part: str
+    ok: bool
+    message: str
+    fix: str = ""
+
+    def line(self) -> str:
+        if self.ok:
+            return f"OK   {self.part}: {self.message}"
+        return f"FAIL {self.part}: {self.message} \u2014 fix: {self.fix}"
+
+
+def run_checks(config_arg: str | None, model_arg: str | None, source_arg: str | None, windowed: bool) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    config_path = resolve_config_path(config_arg)
+    try:
+        config = load_config(config_path)
+        message = f"{config_path} is valid" if config_path else "no config file, so the defaults"
+        results.append(CheckResult("config", True, message))
+    except BeltlineError as error:
+        results.append(CheckResult("config", False, str(error), "correct the key or value it names"))
+        config = Config()
+
+    results.extend(_check_model(model_arg, config))
+    results.append(_check_camera(source_arg or config.source.default, config))
+    results.append(_check_display(config, windowed))
+    return results
+
+
+def _check_model(model_arg: str | None, config: Config) -> list[CheckResult]:
+    try:
+        path = resolve_model_path(model_arg, config.model.path)
+    except BeltlineError as error:
+        fix = "run scripts/fetch-models, or set model.path in the config"
+        return [CheckResult("model", False, str(error), fix), CheckResult("runtime", False, "no model to load", fix)]
+    digest = sha256_of(path)
+    known = {entry.sha256: entry for entry in _manifest_entries()}
+    if digest in known:
+        results = [CheckResult("model", True, f"{path} (sha256 matches {known[digest].name})")]
+    else:
+        results = [CheckResult("model", False, f"{path} has sha256 {digest[:16]}…, which no manifest lists",
+                               "download it again with scripts/fetch-models (a damaged or unknown file)")]
+    try:
+        from kiosk.pose import MoveNet
+
+        model = MoveNet(path, config.model.runtime, config.model.threads or 1, crop_tracking=False)
+        started = time.perf_counter()
+        model.estimate(Frame(np.zeros((480, 640, 3), np.uint8), 0, 0.0))
+        took_ms = 1000 * (time.perf_counter() - started)
+        results.append(CheckResult("runtime", True, f"{model.runtime_name} runs it ({model.input_size_px} px input, "
+                                   f"first frame {took_ms:.0f} ms)"))
+    except BeltlineError as error:
+        results.append(CheckResult("runtime", False, str(error),
+                                   "pip install ai-edge-litert (or tflite-runtime), and fetch the model again"))
+    return results
+
+
+def _manifest_entries() -> list[ManifestEntry]:
+    entries: list[ManifestEntry] = []
+    for folder in models_dirs():
+        manifest = folder / MANIFEST_NAME
+        if manifest.is_file():
+            entries.extend(read_manifest(manifest))
+    return entries
+
+
+def _check_camera(spec: str, config: Config) -> CheckResult:
+    from kiosk.sources import open_source
+
+    fix = _camera_fix(spec)
+    try:
+        source = open_source(spec, config.source, paced=False, repeat_stills=False, loop=False)
+    except BeltlineError as error:
+        return CheckResult("camera", False, str(error), fix)
+    try:
+        frame, error = _within(CAMERA_TIMEOUT_S, source.read)
+    finally:
+        source.close()
+    if error is not None:
+        return CheckResult("camera", False, f"{source.description} opened but {error}", fix)
+    if frame is None:
+        return CheckResult("camera", False, f"{source.description} delivered no frame", fix)
+    return CheckResult("camera", True, f"{source.description} delivered a {frame.width_px}x{frame.height_px} frame")
+
+
+def _camera_fix(spec: str) -> str:
+    if spec in ("picamera", "auto"):
+        return "check the ribbon cable and `rpicam-hello --list-cameras`; the user needs the video group"
+    if spec.startswith(("webcam:", "/dev/video")):
+        return "plug the camera in and check `ls /dev/video*`; the user needs the video group"
+    return "check the path of the clip or image"
+
+
+def _within(seconds: float, call: Callable[[], Frame | None]) -> tuple[Frame | None, str | None]:
+    """Run `call` in a helper thread, giving up after `seconds` (a hung camera must not hang the check)."""
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = call()
+        except BeltlineError as error:
+            outcome["error"] = str(error)
+
+    worker = threading.Thread(target=target, name="beltline-check-camera", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        return None, f"delivered no frame within {seconds:.0f} s"
+    if "error" in outcome:
+        return None, str(outcome["error"])
+    return outcome.get("value"), None  # type: ignore[return-value]
+
+
+def _check_display(config: Config, windowed: bool) -> CheckResult:
+    try:
+        from kiosk.view import MirrorView
+
+        view = MirrorView(config.display, windowed=windowed)
+    except BeltlineError as error:
+        return CheckResult("display", False, str(error), "run it on the console (KMSDRM) or the desktop; "
+                           "the user needs the video and render groups; check SDL_VIDEODRIVER")
+    try:
+        width, height = view.screen_size
+        driver = view.driver
+        view.show_message("Beltline check")
+    finally:
+        view.close()
+    return CheckResult("display", True, f"{driver} {width}x{height}")
+
+
+def report(results: list[CheckResult]) -> tuple[str, bool]:
+    return "\n".join(r.line() for r in results), all(r.ok for r in results)

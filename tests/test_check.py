@@ -1,0 +1,63 @@
+"""`beltline check`: every part OK on a good set-up, and each broken part named with its fix."""
+
+from conftest import run_beltline, shared_file
+
+CLIP = str(shared_file("frontal_walk_white_bg.mp4"))
+
+
+def _lines(result):
+    return {line.split(":")[0].split()[-1]: line for line in result.stdout.splitlines() if line[:4] in ("OK  ", "FAIL")}
+
+
+def test_all_parts_ok(model_path):
+    result = run_beltline("check", "--source", CLIP, "--model", str(model_path), "--windowed")
+    lines = _lines(result)
+    assert result.returncode == 0, result.stdout
+    assert set(lines) == {"config", "model", "runtime", "camera", "display"}
+    assert all(line.startswith("OK") for line in lines.values())
+    assert "sha256 matches movenet-lightning-int8" in lines["model"]
+    assert "594x720" in lines["camera"]
+
+
+def test_bad_config_is_named(tmp_path, model_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[display]\nrotation = 45\n")
+    result = run_beltline("check", "--config", str(config), "--source", CLIP, "--model", str(model_path), "--windowed")
+    assert result.returncode == 1
+    line = _lines(result)["config"]
+    assert line.startswith("FAIL") and "display.rotation" in line and "fix:" in line
+    assert _lines(result)["camera"].startswith("OK")  # the other parts are still checked
+
+
+def test_missing_model(tmp_path):
+    result = run_beltline("check", "--source", CLIP, "--model", str(tmp_path / "gone.tflite"), "--windowed")
+    assert result.returncode == 1
+    assert _lines(result)["model"].startswith("FAIL") and "fetch-models" in _lines(result)["model"]
+    assert _lines(result)["runtime"].startswith("FAIL")
+
+
+def test_damaged_model(tmp_path, model_path):
+    damaged = tmp_path / "model.tflite"
+    data = bytearray(model_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte in the weights
+    damaged.write_bytes(bytes(data))
+    result = run_beltline("check", "--source", CLIP, "--model", str(damaged), "--windowed")
+    assert result.returncode == 1
+    line = _lines(result)["model"]
+    assert line.startswith("FAIL") and "no manifest lists" in line and "fetch-models" in line
+
+
+def test_missing_camera(model_path):
+    result = run_beltline("check", "--source", "webcam:57", "--model", str(model_path), "--windowed")
+    assert result.returncode == 1
+    line = _lines(result)["camera"]
+    assert line.startswith("FAIL") and "webcam:57" in line and "/dev/video" in line
+
+
+def test_no_display(model_path):
+    result = run_beltline("check", "--source", CLIP, "--model", str(model_path), "--windowed",
+                          env={"SDL_VIDEODRIVER": "no-such-driver"})
+    assert result.returncode == 1
+    line = _lines(result)["display"]
+    assert line.startswith("FAIL") and "fix:" in line
+    assert "Traceback" not in result.stderr
