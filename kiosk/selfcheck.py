@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def _check_model(model_arg: str | None, config: Config) -> list[CheckResult]:
         fix = "run scripts/fetch-models, or set model.path in the config"
         return [CheckResult("model", False, str(error), fix), CheckResult("runtime", False, "no model to load", fix)]
     digest = sha256_of(path)
-    known = {entry.sha256: entry for entry in _manifest_entries()}
+    known = {entry.sha256: entry for entry in _manifest_entries(path.parent)}
     if digest in known:
         results = [CheckResult("model", True, f"{path} (sha256 matches {known[digest].name})")]
     else:
@@ -75,9 +76,10 @@ def _check_model(model_arg: str | None, config: Config) -> list[CheckResult]:
     return results
 
 
-def _manifest_entries() -> list[ManifestEntry]:
+def _manifest_entries(model_folder: Path) -> list[ManifestEntry]:
+    """The manifests in models/ and beside the model itself (the installer puts one there)."""
     entries: list[ManifestEntry] = []
-    for folder in models_dirs():
+    for folder in dict.fromkeys([model_folder, *models_dirs()]):
         manifest = folder / MANIFEST_NAME
         if manifest.is_file():
             entries.extend(read_manifest(manifest))

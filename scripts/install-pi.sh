@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Installs Beltline as a kiosk on 64-bit Raspberry Pi OS: Bookworm (Python 3.11) or Trixie (3.13).
+#
+#   sudo scripts/install-pi.sh              # console kiosk: starts at boot, no desktop (KMS/DRM)
+#   sudo scripts/install-pi.sh --desktop    # a user service in the Raspberry Pi OS desktop instead
+#   sudo scripts/install-pi.sh --uninstall  # remove the service and /opt/beltline (keeps config and model)
+#   scripts/install-pi.sh --dry-run         # print what it would change, change nothing
+#
+# Options: --runtime litert|tflite (tflite-runtime works on Python 3.11 only), --no-start, --force
+# (skip the OS and architecture check).  Idempotent: a second run changes nothing that is in place.
+set -Eeuo pipefail
+
+PREFIX=/opt/beltline
+VENV=$PREFIX/venv
+MODEL_DIR=/var/lib/beltline/models
+CONFIG=/etc/beltline/config.toml
+UNIT=/etc/systemd/system/beltline.service
+SERVICE_USER=beltline
+CHECKOUT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+APT_PACKAGES=(python3-picamera2 python3-venv python3-pip python3-numpy python3-opencv python3-pygame)
+
+dry_run=false
+desktop=false
+uninstall=false
+start=true
+force=false
+runtime=litert
+step="starting"
+hint="read the message above"
+
+say() { printf 'install-pi: %s\n' "$*"; }
+fail() { printf 'install-pi: %s\n' "$*" >&2; exit 1; }
+# Every change goes through change(), so --dry-run shows the plan and touches nothing.
+change() {
+  if $dry_run; then printf '  would run: %s\n' "$*"; else "$@"; fi
+}
+begin() {
+  step=$1
+  hint=$2
+  say "$step"
+}
+trap 'printf "install-pi: FAILED while %s.\ninstall-pi: %s\n" "$step" "$hint" >&2' ERR
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dry-run) dry_run=true ;;
+    --desktop) desktop=true ;;
+    --uninstall) uninstall=true ;;
+    --no-start) start=false ;;
+    --force) force=true ;;
+    --runtime) shift; runtime=${1:-} ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) fail "unknown option $1 (see --help)" ;;
+  esac
+  shift
+done
+case $runtime in litert|tflite) ;; *) fail "--runtime must be litert or tflite" ;; esac
+
+if ! $dry_run && [ "$(id -u)" -ne 0 ]; then
+  fail "run it as root: sudo $0 $*"
+fi
+
+# --- what machine is this --------------------------------------------------------------------
+codename=unknown
+if [ -r /etc/os-release ]; then
+  # shellcheck disable=SC1091
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-unknown}")
+fi
+arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+if ! $force; then
+  case $codename in bookworm|trixie) ;; *) fail "this is '$codename'; Beltline's installer knows Raspberry Pi OS bookworm and trixie (use --force to try anyway)" ;; esac
+  [ "$arch" = arm64 ] || fail "this is $arch; a 64-bit Raspberry Pi OS (arm64) is needed (use --force to try anyway)"
+fi
+
+if $uninstall; then
+  begin "removing the service" "run 'systemctl status beltline' to see what holds it"
+  if systemctl list-unit-files beltline.service >/dev/null 2>&1 && [ -f "$UNIT" ]; then
+    change systemctl disable --now beltline.service
+    change rm -f "$UNIT"
+    change systemctl daemon-reload
+  fi
+  begin "removing $PREFIX" "remove it by hand: sudo rm -rf $PREFIX"
+  [ -d "$PREFIX" ] && change rm -rf "$PREFIX"
+  say "done; kept $CONFIG and $MODEL_DIR (remove them by hand if you want them gone)"
+  exit 0
+fi
+
+# --- apt: picamera2, libcamera and the Python stack they are built against ----------------------
+begin "installing apt packages" "check the network, run 'sudo apt-get update', then run this script again"
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  change apt-get update -q
+  change apt-get install -y -q "${missing[@]}"
+else
+  say "  all present"
+fi
+
+# --- the service user ---------------------------------------------------------------------------
+begin "creating the $SERVICE_USER user" "check 'id $SERVICE_USER'; the user needs the video, render and input groups"
+if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
+  change useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+fi
+for group in video render input; do
+  if getent group "$group" >/dev/null && ! id -nG "$SERVICE_USER" 2>/dev/null | tr ' ' '\n' | grep -qx "$group"; then
+    change usermod -a -G "$group" "$SERVICE_USER"
+  fi
+done
+
+# --- the virtual environment: apt's numpy, OpenCV, pygame and picamera2; pip's TFLite runtime ------
+begin "setting up $VENV" "remove $VENV and run this script again"
+[ -x "$VENV/bin/python" ] || change python3 -m venv --system-site-packages "$VENV"
+# pip must not replace apt's numpy: picamera2 and simplejpeg are built against it.
+numpy_version=$(python3 -c 'import numpy; print(numpy.__version__)' 2>/dev/null || echo "")
+constraints=$(mktemp)
+trap 'rm -f "$constraints"' EXIT
+[ -n "$numpy_version" ] && echo "numpy==$numpy_version" > "$constraints"
+if [ "$runtime" = tflite ]; then runtime_package="tflite-runtime"; runtime_module=tflite_runtime
+else runtime_package="ai-edge-litert"; runtime_module=ai_edge_litert; fi
+if ! "$VENV/bin/python" -c "import $runtime_module" 2>/dev/null; then
+  change "$VENV/bin/pip" install -q --constraint "$constraints" "$runtime_package"
+fi
+source_stamp=$(git -C "$CHECKOUT" rev-parse HEAD 2>/dev/null || find "$CHECKOUT/kiosk" -name '*.py' -exec sha256sum {} + | sha256sum | cut -c1-40)
+if [ "$(cat "$PREFIX/installed-from" 2>/dev/null || true)" != "$source_stamp" ]; then
+  # --no-deps: numpy, OpenCV and pygame come from apt (above), consistent with picamera2.
+  change "$VENV/bin/pip" install -q --no-deps --force-reinstall "$CHECKOUT"
+  change install -m 0644 "$CHECKOUT/README.md" "$PREFIX/README.md"
+  if $dry_run; then say "  would record $source_stamp in $PREFIX/installed-from"
+  else echo "$source_stamp" > "$PREFIX/installed-from"; fi
+fi
+if ! $dry_run; then
+  "$VENV/bin/python" -c "import numpy, cv2, pygame, picamera2, $runtime_module" \
+    || fail "the virtual environment cannot import numpy, cv2, pygame, picamera2 and $runtime_module"
+fi
+
+# --- the model, checked against the manifest ---------------------------------------------------
+begin "fetching the model into $MODEL_DIR" "check the network; or copy the .tflite named in models/manifest.toml into $MODEL_DIR"
+[ -d "$MODEL_DIR" ] || change install -d -m 0755 "$MODEL_DIR"
+# The manifest beside the model lets 'beltline check' verify its sha256.
+cmp -s "$CHECKOUT/models/manifest.toml" "$MODEL_DIR/manifest.toml" \
+  || change install -m 0644 "$CHECKOUT/models/manifest.toml" "$MODEL_DIR/manifest.toml"
+change python3 "$CHECKOUT/scripts/fetch-models" --manifest "$CHECKOUT/models/manifest.toml" --dest "$MODEL_DIR"
+model_file=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["model"][0]["file"])' "$CHECKOUT/models/manifest.toml")
+
+# --- configuration: written once, never overwritten ---------------------------------------------
+begin "writing $CONFIG" "check that /etc/beltline is writable by root"
+if [ ! -f "$CONFIG" ]; then
+  config_text="# Beltline configuration: every key and its default is in $PREFIX/README.md.
+[model]
+path = \"$MODEL_DIR/$model_file\"
+
+[source]
+default = \"picamera\"
+
+[display]
+fullscreen = true
+rotation = 0
+"
+  if $dry_run; then printf '  would write %s:\n%s' "$CONFIG" "$config_text"
+  else install -d -m 0755 "$(dirname "$CONFIG")"; printf '%s' "$config_text" > "$CONFIG"; chmod 0644 "$CONFIG"; fi
+else
+  say "  kept the existing $CONFIG"
+fi
+
+# --- the service ---------------------------------------------------------------------------------
+if $desktop; then
+  begin "installing the desktop user service" "run it again from the desktop user's sudo, so SUDO_USER names that user"
+  desktop_user=${SUDO_USER:-}
+  if [ -z "$desktop_user" ] || [ "$desktop_user" = root ]; then
+    fail "--desktop needs to be run with sudo by the desktop user"
+  fi
+  user_home=$(getent passwd "$desktop_user" | cut -d: -f6)
+  user_unit=$user_home/.config/systemd/user/beltline.service
+  if ! cmp -s "$CHECKOUT/systemd/beltline-desktop.service" "$user_unit"; then
+    change install -D -m 0644 -o "$desktop_user" "$CHECKOUT/systemd/beltline-desktop.service" "$user_unit"
+  fi
+  for group in video render input; do
+    id -nG "$desktop_user" | tr ' ' '\n' | grep -qx "$group" || change usermod -a -G "$group" "$desktop_user"
+  done
+  say "  enable it as $desktop_user: systemctl --user daemon-reload && systemctl --user enable --now beltline"
+else
+  begin "installing the systemd service" "run 'systemd-analyze verify $UNIT' and 'journalctl -u beltline' to see why"
+  unit_changed=false
+  if ! cmp -s "$CHECKOUT/systemd/beltline.service" "$UNIT"; then
+    change install -m 0644 "$CHECKOUT/systemd/beltline.service" "$UNIT"
+    change systemctl daemon-reload
+    unit_changed=true
+  fi
+  systemctl is-enabled --quiet beltline.service 2>/dev/null || change systemctl enable beltline.service
+  if [ "$(systemctl get-default 2>/dev/null || true)" = graphical.target ]; then
+    say "  note: this Pi boots to the desktop, which holds the screen. Either boot to the console"
+    say "  (sudo raspi-config nonint do_boot_behaviour B1, then reboot) or use --desktop."
+  fi
+  if $start; then
+    if $unit_changed || ! systemctl is-active --quiet beltline.service 2>/dev/null; then
+      change systemctl restart beltline.service
+    fi
+  fi
+fi
+
+begin "checking" "read the FAIL lines above: each names its fix"
+if $dry_run; then
+  say "  would run: sudo -u $SERVICE_USER $VENV/bin/beltline check --config $CONFIG"
+else
+  sudo -u "$SERVICE_USER" SDL_VIDEODRIVER=kmsdrm "$VENV/bin/beltline" check --config "$CONFIG" \
+    || say "  some checks failed (the display check fails while the desktop or the service holds the screen)"
+fi
+say "done. Logs: journalctl -u beltline -f"

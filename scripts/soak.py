@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Soak test: the kiosk loop replays real clips at full speed for a long time while faults are injected.
+
+    SDL_VIDEODRIVER=dummy python scripts/soak.py --minutes 40 --json soak.json ../shared/data/*.mp4
+
+It drives the same supervised loop as `beltline run` (capture, inference and drawing threads,
+reconnection with back-off, stall detection), with a camera made of the clips whose cable is
+pulled, whose reads hang and which sends garbage, and a model that now and then returns NaN.
+It samples RSS, counts frames, faults and recoveries, and prints a report; it writes no picture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import itertools
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+from kiosk.bench import resident_mb
+from kiosk.config import load_config
+from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
+from kiosk.model_files import resolve_model_path
+from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
+from kiosk.pose import MoveNet
+from kiosk.sources import ClipSource
+from kiosk.view import MirrorView
+
+RECOVERY_LIMIT_S = 3.0
+
+
+class CountingView:
+    """The real pygame view, counting what it shows."""
+
+    def __init__(self, view: MirrorView) -> None:
+        self._view = view
+        self._lock = threading.Lock()
+        self.frames = 0
+        self.media_s = 0.0
+        self.last_frame_at = 0.0
+        self.messages = 0
+
+    def show(self, frame, verdict, fps=None):  # noqa: ANN001
+        timing = self._view.show(frame, verdict, fps)
+        with self._lock:
+            self.frames += 1
+            self.last_frame_at = time.monotonic()
+        return timing
+
+    def show_message(self, words: str) -> None:
+        self._view.show_message(words)
+        with self._lock:
+            self.messages += words == CAMERA_UNAVAILABLE
+
+    def quit_requested(self) -> bool:
+        return self._view.quit_requested()
+
+    def save_snapshot(self, path: Path) -> None:
+        self._view.save_snapshot(path)
+
+
+class ClipCycle:
+    """Each (re)connection plays the next clip, looping, as fast as the loop takes frames."""
+
+    def __init__(self, clips: list[Path]) -> None:
+        self._clips = itertools.cycle(clips)
+        self.frames_decoded = 0
+        self.media_s = 0.0
+
+    def open(self) -> ClipSource:
+        clip = ClipSource(next(self._clips), paced=False, loop=True)
+        original = clip.read
+
+        def counted():  # noqa: ANN202
+            frame = original()
+            if frame is not None:
+                self.frames_decoded += 1
+                self.media_s += 1.0 / clip.fps
+            return frame
+
+        clip.read = counted  # type: ignore[method-assign]
+        return clip
+
+
+def wait_for_frames_after(view: CountingView, t: float, limit_s: float) -> float | None:
+    deadline = time.monotonic() + limit_s + 2.0
+    while time.monotonic() < deadline:
+        if view.last_frame_at > t:
+            return view.last_frame_at - t
+        time.sleep(0.01)
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clips", nargs="+", type=Path)
+    parser.add_argument("--minutes", type=float, default=120.0, help="wall-clock length (default 120)")
+    parser.add_argument("--fault-every-s", type=float, default=30.0, help="seconds between injected faults")
+    parser.add_argument("--sample-every-s", type=float, default=10.0, help="seconds between RSS samples")
+    parser.add_argument("--model")
+    parser.add_argument("--json", type=Path, help="write the report here too")
+    args = parser.parse_args()
+
+    config = load_config(None)
+    model = GlitchingModel(MoveNet(resolve_model_path(args.model, config.model.path), threads=config.model.threads))
+    cycle = ClipCycle(args.clips)
+    camera = UnpluggableCamera(cycle.open)
+    pipeline = PelvisPipeline(model, config.pelvis)
+    view = CountingView(MirrorView(config.display, windowed=True))
+    stop = threading.Event()
+    supervision = Supervision(camera.open, config.source.stall_timeout_s)
+    failure: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            run_mirror(camera.open(), pipeline, view, stop=stop, on_demand=True, supervision=supervision)
+        except BaseException as error:  # reported below
+            failure.append(error)
+
+    runner = threading.Thread(target=loop, name="soak-loop", daemon=True)
+    started = time.monotonic()
+    runner.start()
+    faults = itertools.cycle(["unplug", "hang", "garbage", "nan"])
+    events: list[dict] = []
+    rss: list[tuple[float, float]] = []
+    next_fault = started + args.fault_every_s
+    next_sample = started
+    end = started + args.minutes * 60
+    while time.monotonic() < end and runner.is_alive():
+        now = time.monotonic()
+        if now >= next_sample:
+            rss.append((round(now - started, 1), round(resident_mb(), 2)))
+            next_sample += args.sample_every_s
+        if now >= next_fault:
+            kind = next(faults)
+            event = {"t_s": round(now - started, 1), "fault": kind}
+            if kind == "unplug":
+                camera.unplug()
+                time.sleep(1.5)
+                camera.plug_in()
+                recovery = wait_for_frames_after(view, time.monotonic(), RECOVERY_LIMIT_S)
+            elif kind == "hang":
+                camera.stall(3.0)
+                time.sleep(3.0)
+                recovery = wait_for_frames_after(view, time.monotonic(), RECOVERY_LIMIT_S)
+            elif kind == "garbage":
+                camera.send_garbage(list(GARBAGE_KINDS) * 5)
+                recovery = wait_for_frames_after(view, time.monotonic() + 0.5, RECOVERY_LIMIT_S)
+            else:
+                model.glitch(10)
+                recovery = wait_for_frames_after(view, time.monotonic() + 0.5, RECOVERY_LIMIT_S)
+            event["recovered_in_s"] = None if recovery is None else round(recovery, 3)
+            event["recovered"] = recovery is not None and recovery <= RECOVERY_LIMIT_S
+            events.append(event)
+            next_fault = time.monotonic() + args.fault_every_s
+        time.sleep(0.05)
+    stop.set()
+    runner.join(timeout=5)
+    wall_s = time.monotonic() - started
+    warm = [mb for t, mb in rss if t >= 60] or [mb for _, mb in rss]
+    report = {
+        "wall_minutes": round(wall_s / 60, 1),
+        "media_hours_replayed": round(cycle.media_s / 3600, 2),
+        "frames_decoded": cycle.frames_decoded,
+        "frames_shown": view.frames,
+        "faults_injected": {k: sum(e["fault"] == k for e in events) for k in ("unplug", "hang", "garbage", "nan")},
+        "faults_recovered": sum(e["recovered"] for e in events),
+        "faults_not_recovered": [e for e in events if not e["recovered"]],
+        "recovery_s_max_camera": max((e["recovered_in_s"] or 99) for e in events if e["fault"] in ("unplug", "hang"))
+        if any(e["fault"] in ("unplug", "hang") for e in events) else None,
+        "camera_unavailable_screens": view.messages,
+        "fault_counts": dict(pipeline.faults.totals),
+        "camera_opens": camera.opens,
+        "rss_mb_after_first_minute": warm[0] if warm else None,
+        "rss_mb_end": rss[-1][1] if rss else None,
+        "rss_mb_max": max(mb for _, mb in rss) if rss else None,
+        "rss_growth_mb": round(warm[-1] - warm[0], 2) if warm else None,
+        "loop_crashed": repr(failure[0]) if failure else None,
+        "rss_samples": rss,
+        "events": events,
+    }
+    text = json.dumps({k: v for k, v in report.items() if k not in ("rss_samples", "events")}, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    ok = not failure and not report["faults_not_recovered"] and (report["rss_growth_mb"] or 0) < 5
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
