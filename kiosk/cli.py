@@ -123,7 +123,8 @@ def _load(args: argparse.Namespace) -> tuple[Config, Path]:
 
 
 def _build_pipeline(config: Config, model_path: Path) -> PelvisPipeline:
-    model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking)
+    model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking,
+                    config.model.mirror_average)
     return PelvisPipeline(model, config.pelvis)
 
 

@@ -33,6 +33,8 @@ class ModelConfig:
     """Interpreter threads; 0 measures 1, 2 and (on 4 cores) 3 for a moment at start and keeps the fastest."""
     crop_tracking: bool = True
     """Crop the next frame around the person found in this one, so a far person fills the model input."""
+    mirror_average: bool = False
+    """Also run the model on the mirrored crop and average the two (twice the model time)."""
 
     def check(self) -> dict[str, str]:
         problems = {}

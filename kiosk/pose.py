@@ -32,6 +32,9 @@ RUNTIME_MODULES = {
     "tensorflow": "tensorflow.lite",
 }
 
+# Keypoint order after a horizontal mirror: every left keypoint becomes the right one and back.
+MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
+
 # A crop is trusted for the next frame only when the torso was found at least this well.
 CROP_MIN_SCORE = 0.2
 
@@ -225,8 +228,10 @@ class MoveNet:
     the whole frame is used again when nobody was found.
     """
 
-    def __init__(self, model_path: Path, runtime: str = "auto", threads: int = 2, crop_tracking: bool = True):
-        """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest."""
+    def __init__(self, model_path: Path, runtime: str = "auto", threads: int = 2, crop_tracking: bool = True,
+                 mirror_average: bool = False):
+        """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest.
+        `mirror_average` also runs the model on the mirrored crop and averages (twice the invokes)."""
         self.model_path = model_path
         self._interpreter, self.runtime_choice = choose_interpreter(model_path, runtime, threads)
         self.runtime_name = self.runtime_choice.runtime
@@ -239,6 +244,8 @@ class MoveNet:
         self._free_inputs = [np.zeros((1, size, size, 3), dtype=self._tensors.dtype) for _ in range(4)]
         self._inputs_lock = threading.Lock()
         self._pixels = np.zeros((size, size, 3), dtype=np.uint8)
+        self._mirror_average = mirror_average
+        self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.dtype)
         self._next_crop: CropSquare | None = None
         self._next_crop_frame_size: tuple[int, int] | None = None
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
@@ -279,22 +286,37 @@ class MoveNet:
     def infer(self, prepared: PreparedInput) -> Pose:
         """Run the model on a prepared input and map its keypoints back to frame pixels."""
         started = time.perf_counter()
+        size = self.input_size_px
         try:
-            self._interpreter.set_tensor(self._tensors.input_index, prepared.tensor)
+            rows = self._invoke(prepared.tensor)
+            input_xy = rows[:, 1::-1] * size
+            scores = rows[:, 2]
+            if self._mirror_average:
+                # The same crop mirrored: its keypoints mirrored back, left and right swapped, then
+                # averaged with the first look.  Whatever the model gets wrong asymmetrically cancels.
+                cv2.flip(prepared.tensor[0], 1, dst=self._mirror_tensor[0])
+                mirrored = self._invoke(self._mirror_tensor)[MIRROR_ORDER]
+                mirrored_xy = mirrored[:, 1::-1] * size
+                mirrored_xy[:, 0] = size - mirrored_xy[:, 0]
+                input_xy = (input_xy + mirrored_xy) / 2
+                scores = (scores + mirrored[:, 2]) / 2
             prepared.release()  # set_tensor copied it
-            self._interpreter.invoke()
-            rows = self._interpreter.get_tensor(self._tensors.output_index)[0, 0]
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"the model failed on a frame: {error}") from error
         invoked = time.perf_counter()
         width, height = prepared.frame_width_px, prepared.frame_height_px
-        xy = prepared.mapping.to_frame(rows[:, 1::-1] * self.input_size_px).astype(np.float32)
-        scores = rows[:, 2].astype(np.float32)
+        xy = prepared.mapping.to_frame(input_xy).astype(np.float32)
+        scores = scores.astype(np.float32)
         if self._crop_tracking:
             self._next_crop = crop_square_around_person(xy, scores, width, height, CROP_MIN_SCORE)
             self._next_crop_frame_size = (width, height)
         self.last_timing = PoseTiming(prepared.preprocess_s, invoked - started, time.perf_counter() - invoked)
         return Pose(xy, scores, width, height)
+
+    def _invoke(self, tensor: np.ndarray) -> np.ndarray:
+        self._interpreter.set_tensor(self._tensors.input_index, tensor)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._tensors.output_index)[0, 0].copy()
 
     def time_invokes(self, count: int) -> list[float]:
         """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""

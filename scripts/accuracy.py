@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Accuracy harness: how close is the ruler to the truth?  Prints the figures the README quotes.
+
+    python scripts/accuracy.py ../shared/data [--config PATH] [--model PATH] [--json OUT]
+
+Truth comes from the official ground-truth keypoints of two real photos, carried through exact
+rotations, scalings and mirrors (kiosk/harness.py), never from a model.  Every case runs through
+the same pipeline as `beltline run` (model, crop tracking, gates, smoothing, verdict).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.config import Config, load_config
+from kiosk.harness import (
+    Placement,
+    load_truth_photos,
+    render,
+    standing_sequence,
+    true_tilt_deg,
+    walking_sequence,
+)
+from kiosk.model_files import resolve_model_path
+from kiosk.pipeline import PelvisPipeline
+from kiosk.pose import MoveNet
+from kiosk.types import Frame, State
+
+STILL_FRAMES = 12
+ANGLES = (-8.0, -4.0, 0.0, 4.0, 8.0)
+HEIGHTS = (0.15, 0.3, 0.6, 0.9)
+CENTERS = (0.35, 0.6)
+
+
+def run_still(model: MoveNet, config: Config, image: np.ndarray) -> tuple[float | None, list[float]]:
+    """A still picture shown for a moment: the tilt the ruler ends on, and each frame's raw tilt."""
+    model.forget_person()
+    pipeline = PelvisPipeline(model, config.pelvis)
+    shown: float | None = None
+    raw: list[float] = []
+    for index in range(STILL_FRAMES):
+        _, verdict = pipeline.step(Frame(image, index, index / 30))
+        shown = verdict.tilt_deg
+        if verdict.raw_tilt_deg is not None:
+            raw.append(verdict.raw_tilt_deg)
+    return shown, raw
+
+
+def static_cases(model: MoveNet, config: Config, photos) -> dict:
+    rows = []
+    for photo in photos:
+        for height in HEIGHTS:
+            for center in CENTERS:
+                for angle in ANGLES:
+                    pair = {}
+                    for mirrored in (False, True):
+                        image, truth = render(photo, Placement(angle, height, center, mirrored))
+                        shown, _ = run_still(model, config, image)
+                        pair[mirrored] = shown
+                        rows.append({"photo": photo.name, "height": height, "center": center, "angle": angle,
+                                     "mirrored": mirrored, "truth": true_tilt_deg(truth), "shown": shown})
+                    if pair[False] is not None and pair[True] is not None:
+                        rows[-1]["mirror_sum"] = pair[False] + pair[True]
+    def summary(selected):
+        judged = [r for r in selected if r["shown"] is not None]
+        errors = [abs(r["shown"] - r["truth"]) for r in judged]
+        sums = [abs(r["mirror_sum"]) for r in selected if "mirror_sum" in r]
+        signs = [r for r in selected if "mirror_sum" in r]
+        return {
+            "cases": len(selected),
+            "judged": len(judged),
+            "mean_error_deg": round(statistics.fmean(errors), 2) if errors else None,
+            "max_error_deg": round(max(errors), 2) if errors else None,
+            "mirror_pairs": len(signs),
+            "mirror_pairs_within_0_5": sum(s <= 0.5 for s in sums),
+            "mirror_sum_mean_deg": round(statistics.fmean(sums), 2) if sums else None,
+        }
+    return {
+        "person >= 1/4 frame height": summary([r for r in rows if r["height"] >= 0.25]),
+        "far (0.15 of frame height)": summary([r for r in rows if r["height"] < 0.25]),
+    }
+
+
+def lag_ms(truth: np.ndarray, shown: np.ndarray, fps: float) -> float:
+    """The delay that best lines the shown tilt up with the truth (cross-correlation, up to 0.5 s)."""
+    best, best_lag = -math.inf, 0
+    for lag in range(0, int(0.5 * fps) + 1):
+        a, b = truth[: len(truth) - lag], shown[lag:]
+        if a.std() == 0 or b.std() == 0:
+            continue
+        corr = float(np.corrcoef(a, b)[0, 1])
+        if corr > best:
+            best, best_lag = corr, lag
+    return 1000.0 * best_lag / fps
+
+
+def colour_flips(states: list[State]) -> int:
+    judged = [s for s in states if s is not State.NONE]
+    return sum(1 for a, b in zip(judged, judged[1:]) if a is not b)
+
+
+def dynamic_cases(model: MoveNet, config: Config, photos) -> dict:
+    tolerance = config.pelvis.tolerance_deg
+    out = {}
+    for photo in photos:
+        model.forget_person()
+        pipeline = PelvisPipeline(model, config.pelvis)
+        truth, shown, agree, judged = [], [], 0, 0
+        for item in walking_sequence(photo):
+            _, verdict = pipeline.step(item.frame)
+            if verdict.tilt_deg is None:
+                continue
+            judged += 1
+            truth.append(item.true_tilt_deg)
+            shown.append(verdict.tilt_deg)
+            true_state = State.LEVEL if abs(item.true_tilt_deg) <= tolerance else State.TILTED
+            agree += verdict.state is true_state
+        t, s = np.array(truth), np.array(shown)
+        model.forget_person()
+        pipeline = PelvisPipeline(model, config.pelvis)
+        standing, states = [], []
+        for item in standing_sequence(photo):
+            _, verdict = pipeline.step(item.frame)
+            states.append(verdict.state)
+            if verdict.tilt_deg is not None:
+                standing.append(verdict.tilt_deg)
+        out[photo.name] = {
+            "walk_frames_judged": f"{judged}/300",
+            "walk_rmse_deg": round(float(np.sqrt(np.mean((s - t) ** 2))), 2) if judged else None,
+            "walk_lag_ms": round(lag_ms(t, s, 30.0)) if judged else None,
+            "walk_state_agreement": round(agree / judged, 3) if judged else None,
+            "standing_spread_deg": round(float(np.std(standing)), 2) if standing else None,
+            "standing_bias_deg": round(float(np.mean(standing)) - true_tilt_deg(render(photo, Placement(0.0, 0.6))[1]), 2)
+            if standing else None,
+            "standing_colour_flips_per_min": round(colour_flips(states) / (len(states) / 30 / 60), 1),
+        }
+    return out
+
+
+def ground_truth_photos(model: MoveNet, config: Config, photos) -> dict:
+    out = {}
+    for photo in photos:
+        shown, raw = run_still(model, config, photo.image)
+        truth = true_tilt_deg(photo.keypoints_px)
+        out[photo.name] = {"truth_deg": round(truth, 2), "shown_deg": None if shown is None else round(shown, 2),
+                           "error_deg": None if shown is None else round(abs(shown - truth), 2)}
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the folder with tfex_image1.png, tfex_image2.jpeg and the truth CSV")
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--model")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override a config value for this run (a lever), e.g. model.crop_tracking=false")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    config = load_config(args.config)
+    for assignment in args.set:
+        key, _, value = assignment.partition("=")
+        section, _, name = key.partition(".")
+        current = getattr(config, section)
+        typed = type(getattr(current, name))(json.loads(value) if value in ("true", "false") else value)
+        config = dataclasses.replace(config, **{section: dataclasses.replace(current, **{name: typed})})
+    model = MoveNet(resolve_model_path(args.model, config.model.path), config.model.runtime, config.model.threads,
+                    config.model.crop_tracking, config.model.mirror_average)
+    photos = load_truth_photos(args.data)
+    started = time.perf_counter()
+    report = {
+        "settings": {"overrides": args.set, "tolerance_deg": config.pelvis.tolerance_deg,
+                     "smoothing_s": config.pelvis.smoothing_s, "crop_tracking": config.model.crop_tracking,
+                     "mirror_average": config.model.mirror_average},
+        "ground_truth_photos": ground_truth_photos(model, config, photos),
+        "static": static_cases(model, config, photos),
+        "dynamic": dynamic_cases(model, config, photos),
+    }
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

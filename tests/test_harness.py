@@ -1,0 +1,48 @@
+"""The accuracy harness makes frames whose truth no model produced: check that truth is exact."""
+
+import numpy as np
+import pytest
+
+from kiosk.harness import FRAME_H, FRAME_W, Placement, gait_angle_deg, load_truth_photos, render, true_tilt_deg
+from kiosk.types import Keypoint
+
+from conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return load_truth_photos(DATA)
+
+
+def test_rotating_the_photo_rotates_the_true_tilt(photos):
+    photo = photos[0]
+    base = true_tilt_deg(render(photo, Placement(0.0, 0.6))[1])
+    for angle in (-8.0, -3.0, 5.0):
+        _, truth = render(photo, Placement(angle, 0.6))
+        # counter-clockwise on screen lifts the image's right side: for a person facing the camera
+        # (left hip on the right) the left hip rises, so the tilt falls by the angle
+        assert true_tilt_deg(truth) == pytest.approx(base - angle, abs=1e-6)
+
+
+def test_mirroring_flips_the_true_tilt_exactly(photos):
+    for photo in photos:
+        _, plain = render(photo, Placement(6.0, 0.5, 0.4))
+        _, mirrored = render(photo, Placement(6.0, 0.5, 0.4, mirrored=True))
+        assert true_tilt_deg(mirrored) == pytest.approx(-true_tilt_deg(plain), abs=1e-9)
+        assert mirrored[Keypoint.LEFT_HIP][0] == pytest.approx(FRAME_W - plain[Keypoint.RIGHT_HIP][0])
+
+
+def test_the_person_lands_where_and_as_big_as_asked(photos):
+    image, truth = render(photos[0], Placement(0.0, 0.5, 0.3))
+    assert image.shape == (FRAME_H, FRAME_W, 3)
+    height = truth[:, 1].max() - truth[:, 1].min()
+    assert height == pytest.approx(0.5 * FRAME_H, rel=1e-6)
+    pelvis = (truth[Keypoint.LEFT_HIP] + truth[Keypoint.RIGHT_HIP]) / 2
+    assert pelvis == pytest.approx(np.array([0.3 * FRAME_W, 0.55 * FRAME_H]))
+
+
+def test_gait_profile_alternates_sides_and_rests():
+    peaks = [gait_angle_deg(step + 0.5) for step in range(10)]
+    assert peaks[0] > 0 > peaks[1] and peaks[2] > 0 > peaks[3]
+    assert peaks[4] == 0.0 and peaks[9] == 0.0  # level stretches
+    assert {abs(p) for p in peaks if p} == {4.0, 8.0, 6.0, 5.0}
