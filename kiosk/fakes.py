@@ -110,7 +110,7 @@ def _garbage_image(kind: str, like: np.ndarray) -> np.ndarray:
 class GlitchingModel:
     """A real pose model that returns NaN keypoints for the next `nan_frames` frames when told to."""
 
-    def __init__(self, model) -> None:  # noqa: ANN001 - any PoseModel
+    def __init__(self, model) -> None:
         self._model = model
         self.runtime_name = model.runtime_name
         self.input_size_px = model.input_size_px

@@ -93,7 +93,7 @@ def static_cases(model: MoveNet, config: Config, photos) -> dict:
 def lag_ms(truth: np.ndarray, shown: np.ndarray, fps: float) -> float:
     """The delay that best lines the shown tilt up with the truth (cross-correlation, up to 0.5 s)."""
     best, best_lag = -math.inf, 0
-    for lag in range(0, int(0.5 * fps) + 1):
+    for lag in range(int(0.5 * fps) + 1):
         a, b = truth[: len(truth) - lag], shown[lag:]
         if a.std() == 0 or b.std() == 0:
             continue

@@ -12,7 +12,6 @@ It samples RSS, counts frames, faults and recoveries, and prints a report; it wr
 from __future__ import annotations
 
 import argparse
-import functools
 import itertools
 import json
 import sys
@@ -43,7 +42,7 @@ class CountingView:
         self.last_frame_at = 0.0
         self.messages = 0
 
-    def show(self, frame, verdict, fps=None):  # noqa: ANN001
+    def show(self, frame, verdict, fps=None):
         timing = self._view.show(frame, verdict, fps)
         with self._lock:
             self.frames += 1
@@ -74,7 +73,7 @@ class ClipCycle:
         clip = ClipSource(next(self._clips), paced=False, loop=True)
         original = clip.read
 
-        def counted():  # noqa: ANN202
+        def counted():
             frame = original()
             if frame is not None:
                 self.frames_decoded += 1

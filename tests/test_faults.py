@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import shared_file
 
 from kiosk.config import PelvisConfig
 from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
@@ -16,8 +17,6 @@ from kiosk.faults import FaultLog, frame_problem
 from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
 from kiosk.sources import ClipSource
 from kiosk.types import State
-
-from conftest import shared_file
 
 
 class WatchingView:

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import DATA
 
 from kiosk.harness import FRAME_H, FRAME_W, Placement, gait_angle_deg, load_truth_photos, render, true_tilt_deg
 from kiosk.types import Keypoint
-
-from conftest import DATA
 
 
 @pytest.fixture(scope="module")
