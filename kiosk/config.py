@@ -98,7 +98,20 @@ class PelvisConfig:
     min_hip_width_ratio: float = 0.25
     """Hip width / torso length below this is a side view: no verdict (frontal walkers: 0.3 and up)."""
     smoothing_s: float = 0.15
-    """Time constant of the tilt smoothing, in seconds; 0 shows each frame's raw tilt."""
+    """Time constant of the ruler's smoothing (its position, and its tilt with tilt_filter "ema"), in seconds."""
+    tilt_filter: str = "ema"
+    """ema (a moving average with smoothing_s) or one_euro (smooths hard at rest, little while moving)."""
+    one_euro_min_cutoff_hz: float = 1.0
+    """One Euro filter: cutoff at rest; lower is smoother and slower."""
+    one_euro_beta: float = 0.03
+    """One Euro filter: how fast the cutoff rises with the tilt's speed (per degree per second)."""
+    hysteresis_deg: float = 0.0
+    """Turn red above tolerance + this, green again below tolerance - this (0: one threshold)."""
+    min_dwell_s: float = 0.0
+    """The colour changes only after the new side has held this long."""
+    max_jump_hip_widths: float = 1.5
+    """A hip midpoint that jumps further than this many hip widths between frames is someone else:
+    the smoothing starts afresh instead of blending two people."""
     forget_after_s: float = 0.5
     """A person unseen for this long starts afresh (no smoothing across two people)."""
     belt_raise_frac: float = 0.1
@@ -120,6 +133,18 @@ class PelvisConfig:
                 problems[name] = "must be between 0 and 2"
         if not 0 <= self.smoothing_s <= 5:
             problems["smoothing_s"] = "must be between 0 and 5"
+        if self.tilt_filter not in ("ema", "one_euro"):
+            problems["tilt_filter"] = "must be ema or one_euro"
+        if not 0.01 <= self.one_euro_min_cutoff_hz <= 30:
+            problems["one_euro_min_cutoff_hz"] = "must be between 0.01 and 30"
+        if not 0 <= self.one_euro_beta <= 10:
+            problems["one_euro_beta"] = "must be between 0 and 10"
+        if not 0 <= self.hysteresis_deg < self.tolerance_deg:
+            problems["hysteresis_deg"] = "must be at least 0 and below tolerance_deg"
+        if not 0 <= self.min_dwell_s <= 5:
+            problems["min_dwell_s"] = "must be between 0 and 5"
+        if not 0.1 <= self.max_jump_hip_widths <= 100:
+            problems["max_jump_hip_widths"] = "must be between 0.1 and 100"
         if not 0 < self.forget_after_s <= 60:
             problems["forget_after_s"] = "must be above 0 and at most 60"
         if not 0 <= self.belt_raise_frac <= 1:

@@ -1,7 +1,11 @@
 """Smooths one person's pelvis readings over time and decides level or tilted.
 
 Time comes in as an argument, so the same code serves a live camera, a clip analysed
-faster than real time, and tests.
+faster than real time, and tests.  Three pure pieces, each testable alone: a filter for the
+tilt (an exponential moving average with a time constant, or a One Euro filter that smooths
+hard when the pelvis is still and little when it moves), a hysteresis that keeps the colour
+from flickering at the threshold, and a continuity check that starts afresh when the reading
+jumps to someone else.
 """
 
 from __future__ import annotations
@@ -15,20 +19,129 @@ from kiosk.geometry import ruler_ends
 from kiosk.types import NoVerdict, PelvisReading, State, Verdict
 
 
+def _smoothing_weight(dt_s: float, time_constant_s: float) -> float:
+    """How much a new sample moves an exponential average with this time constant (1 = replaces it)."""
+    if time_constant_s <= 0:
+        return 1.0
+    return 1.0 - math.exp(-max(dt_s, 0.0) / time_constant_s)
+
+
+class MovingAverage:
+    """Exponential moving average with a time constant in seconds, whatever the frame rate."""
+
+    def __init__(self, time_constant_s: float) -> None:
+        self._time_constant_s = time_constant_s
+        self.value: float | None = None
+        self._t_s = 0.0
+
+    def reset(self) -> None:
+        self.value = None
+
+    def update(self, x: float, t_s: float) -> float:
+        if self.value is None:
+            self.value = x
+        else:
+            self.value += _smoothing_weight(t_s - self._t_s, self._time_constant_s) * (x - self.value)
+        self._t_s = t_s
+        return self.value
+
+
+class OneEuroFilter:
+    """The One Euro filter (Casiez, Roussel and Vogel, CHI 2012): a low-pass whose cutoff rises with
+    the signal's speed, so a still pelvis is smoothed hard and a dropping one is followed quickly.
+
+    `min_cutoff_hz` sets the smoothing at rest, `beta` how fast the cutoff grows with speed (per
+    degree per second), `derivative_cutoff_hz` smooths the speed estimate itself.
+    """
+
+    def __init__(self, min_cutoff_hz: float, beta: float, derivative_cutoff_hz: float = 1.0) -> None:
+        self._min_cutoff_hz = min_cutoff_hz
+        self._beta = beta
+        self._derivative_cutoff_hz = derivative_cutoff_hz
+        self.value: float | None = None
+        self._speed = 0.0
+        self._t_s = 0.0
+
+    def reset(self) -> None:
+        self.value = None
+        self._speed = 0.0
+
+    @staticmethod
+    def _alpha(cutoff_hz: float, dt_s: float) -> float:
+        r = 2.0 * math.pi * cutoff_hz * dt_s
+        return r / (r + 1.0)
+
+    def update(self, x: float, t_s: float) -> float:
+        if self.value is None:
+            self.value, self._t_s = x, t_s
+            return x
+        dt_s = max(t_s - self._t_s, 1e-6)
+        self._t_s = t_s
+        speed = (x - self.value) / dt_s
+        self._speed += self._alpha(self._derivative_cutoff_hz, dt_s) * (speed - self._speed)
+        cutoff = self._min_cutoff_hz + self._beta * abs(self._speed)
+        self.value += self._alpha(cutoff, dt_s) * (x - self.value)
+        return self.value
+
+
+class Hysteresis:
+    """Level or tilted with two thresholds and a dwell, so a tilt hovering at the tolerance does not
+    flicker: it turns red above tolerance + band, green again below tolerance - band, and only once
+    the new side has held for `dwell_s`."""
+
+    def __init__(self, tolerance_deg: float, band_deg: float, dwell_s: float) -> None:
+        self._tolerance_deg = tolerance_deg
+        self._band_deg = band_deg
+        self._dwell_s = dwell_s
+        self.state: State | None = None
+        self._since_s: float | None = None
+
+    def reset(self) -> None:
+        self.state = None
+        self._since_s = None
+
+    def update(self, tilt_deg: float, t_s: float) -> State:
+        size = abs(tilt_deg)
+        if self.state is None:
+            self.state = State.LEVEL if size <= self._tolerance_deg else State.TILTED
+            return self.state
+        if self.state is State.LEVEL:
+            crossing = size > self._tolerance_deg + self._band_deg
+        else:
+            crossing = size < self._tolerance_deg - self._band_deg
+        if not crossing:
+            self._since_s = None
+        elif self._since_s is None:
+            self._since_s = t_s
+        if crossing and t_s - self._since_s >= self._dwell_s:
+            self.state = State.TILTED if self.state is State.LEVEL else State.LEVEL
+            self._since_s = None
+        return self.state
+
+
 class PelvisTracker:
-    """Exponential smoothing with a time constant, so the feel does not depend on the frame rate."""
+    """One person's smoothed tilt and ruler, and the colour it shows."""
 
     def __init__(self, settings: PelvisConfig) -> None:
         self._settings = settings
-        self._tilt_deg: float | None = None
+        if settings.tilt_filter == "one_euro":
+            self._tilt: MovingAverage | OneEuroFilter = OneEuroFilter(
+                settings.one_euro_min_cutoff_hz, settings.one_euro_beta)
+        else:
+            self._tilt = MovingAverage(settings.smoothing_s)
+        self._hysteresis = Hysteresis(settings.tolerance_deg, settings.hysteresis_deg, settings.min_dwell_s)
         self._center_px: np.ndarray | None = None
         self._half_length_px = 0.0
         self._last_seen_s: float | None = None
+        self._last_hip_mid: np.ndarray | None = None
+        self.resets = 0
 
     def reset(self) -> None:
-        self._tilt_deg = None
+        self._tilt.reset()
+        self._hysteresis.reset()
         self._center_px = None
         self._last_seen_s = None
+        self._last_hip_mid = None
 
     def update(self, reading: PelvisReading | NoVerdict, t_s: float) -> Verdict:
         """Fold in one frame taken at `t_s` seconds and say what the ruler shows."""
@@ -37,29 +150,33 @@ class PelvisTracker:
                 self.reset()
             return Verdict(State.NONE, reading, None, None)
 
-        weight = self._weight_of_new(t_s)
-        if self._tilt_deg is None or self._center_px is None:
-            self._tilt_deg = reading.raw_tilt_deg
+        if self._is_someone_else(reading, t_s):
+            self.reset()
+            self.resets += 1
+        weight = 1.0
+        if self._center_px is not None and self._last_seen_s is not None:
+            weight = _smoothing_weight(t_s - self._last_seen_s, self._settings.smoothing_s)
+        if self._center_px is None:
             self._center_px = reading.belt_center_px.copy()
             self._half_length_px = reading.ruler_half_length_px
         else:
-            self._tilt_deg += weight * (reading.raw_tilt_deg - self._tilt_deg)
             self._center_px += weight * (reading.belt_center_px - self._center_px)
             self._half_length_px += weight * (reading.ruler_half_length_px - self._half_length_px)
+        tilt = self._tilt.update(reading.raw_tilt_deg, t_s)
         self._last_seen_s = t_s
+        self._last_hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
 
-        tilt = self._tilt_deg
-        state = State.LEVEL if abs(tilt) <= self._settings.tolerance_deg else State.TILTED
+        state = self._hysteresis.update(tilt, t_s)
         left_end, right_end = ruler_ends(self._center_px, self._half_length_px, tilt, reading.facing_sign)
         return Verdict(state, None, tilt, reading, left_end, right_end)
 
-    def _weight_of_new(self, t_s: float) -> float:
-        """How much this frame moves the smoothed values (1 = replaces them)."""
-        if self._last_seen_s is None:
-            return 1.0
+    def _is_someone_else(self, reading: PelvisReading, t_s: float) -> bool:
+        """A reading far from the last one, or after a long gap, is not the same person moving."""
+        if self._last_seen_s is None or self._last_hip_mid is None:
+            return False
         if t_s - self._last_seen_s > self._settings.forget_after_s:
-            return 1.0
-        if self._settings.smoothing_s <= 0:
-            return 1.0
-        dt = max(t_s - self._last_seen_s, 0.0)
-        return 1.0 - math.exp(-dt / self._settings.smoothing_s)
+            return True
+        hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
+        hip_width = float(np.hypot(*(reading.left_hip_px - reading.right_hip_px)))
+        jump = float(np.hypot(*(hip_mid - self._last_hip_mid)))
+        return jump > self._settings.max_jump_hip_widths * max(hip_width, 1.0)

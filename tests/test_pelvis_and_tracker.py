@@ -118,3 +118,78 @@ def test_tracker_ruler_follows_the_smoothed_tilt():
     assert verdict.ruler_left_end_px is not None and verdict.ruler_right_end_px is not None
     assert verdict.ruler_left_end_px[1] > verdict.ruler_right_end_px[1]
     assert verdict.ruler_left_end_px[0] > verdict.ruler_right_end_px[0]  # facing: left on the image's right
+
+
+# --- the tracker's pieces, alone ------------------------------------------------------------------
+from kiosk.tracker import Hysteresis, MovingAverage, OneEuroFilter  # noqa: E402
+
+
+def test_one_euro_smooths_jitter_at_rest_and_follows_a_drop():
+    rng = np.random.default_rng(1)
+    filt = OneEuroFilter(min_cutoff_hz=1.0, beta=0.03)
+    still = [filt.update(float(x), i / 30) for i, x in enumerate(rng.normal(0.0, 3.0, 90))]
+    assert np.std(still[30:]) < 1.5  # raw jitter is 3 degrees
+    # a sustained 8 degree drop is followed within a few frames
+    t0 = 90 / 30
+    values = [filt.update(8.0, t0 + i / 30) for i in range(1, 16)]
+    assert values[-1] > 7.0
+    ema = MovingAverage(0.15)
+    ema.update(0.0, 0.0)
+    ema_values = [ema.update(8.0, i / 30) for i in range(1, 16)]
+    assert values[4] > ema_values[4]  # the One Euro filter lags less than the moving average
+
+
+def test_moving_average_is_frame_rate_independent():
+    for fps in (10, 30, 120):
+        ema = MovingAverage(0.2)
+        ema.update(0.0, 0.0)
+        value = None
+        for i in range(1, int(0.2 * fps) + 1):
+            value = ema.update(10.0, i / fps)
+        assert value == pytest.approx(10.0 * (1 - np.exp(-1)), abs=0.05)
+
+
+def test_hysteresis_does_not_flicker_at_the_threshold():
+    hyst = Hysteresis(tolerance_deg=5.0, band_deg=1.0, dwell_s=0.1)
+    rng = np.random.default_rng(2)
+    states = [hyst.update(float(5.0 + x), i / 30) for i, x in enumerate(rng.uniform(-0.9, 0.9, 300))]
+    assert len(set(states)) == 1
+
+
+def test_hysteresis_changes_after_the_dwell_and_back_below_the_band():
+    hyst = Hysteresis(tolerance_deg=5.0, band_deg=1.0, dwell_s=0.1)
+    assert hyst.update(2.0, 0.0) is State.LEVEL
+    assert hyst.update(7.0, 0.033) is State.LEVEL  # not yet: the dwell
+    assert hyst.update(7.0, 0.1) is State.LEVEL
+    assert hyst.update(7.0, 0.14) is State.TILTED
+    assert hyst.update(4.5, 0.2) is State.TILTED  # inside the band: stays red
+    assert hyst.update(3.5, 0.25) is State.TILTED
+    assert hyst.update(3.5, 0.36) is State.LEVEL
+    assert hyst.update(-7.0, 0.4) is State.LEVEL  # a drop to the other side counts the same
+    assert hyst.update(-7.0, 0.55) is State.TILTED
+
+
+def test_tracker_with_hysteresis_holds_the_colour_of_a_jittery_stand():
+    settings = dataclasses.replace(SETTINGS, hysteresis_deg=1.0, min_dwell_s=0.1, smoothing_s=0.0)
+    tracker = PelvisTracker(settings)
+    rng = np.random.default_rng(3)
+    states = {tracker.update(_reading(float(4.6 + x)), i / 30).state for i, x in enumerate(rng.uniform(-1, 1, 120))}
+    assert states == {State.LEVEL}
+
+
+def test_a_jump_to_someone_else_starts_afresh():
+    tracker = PelvisTracker(dataclasses.replace(SETTINGS, smoothing_s=1.0))
+    for i in range(10):
+        tracker.update(_reading(8.0), i / 30)
+    far = synthetic_pose(left_hip=(560.0, 400.0), right_hip=(520.0, 400.0), left_shoulder=(570.0, 280.0),
+                         right_shoulder=(510.0, 280.0))
+    verdict = tracker.update(read_pelvis(far, SETTINGS), 10 / 30)
+    # 220 px away (5.5 hip widths): not the same pelvis moving; no blend of 8 degrees with 0
+    assert verdict.tilt_deg == pytest.approx(0.0, abs=1e-3)
+    assert tracker.resets == 1
+
+
+def test_one_euro_tracker_from_config():
+    tracker = PelvisTracker(dataclasses.replace(SETTINGS, tilt_filter="one_euro"))
+    first = tracker.update(_reading(6.0), 0.0)
+    assert first.tilt_deg == pytest.approx(6.0, abs=1e-3) and first.state is State.TILTED
