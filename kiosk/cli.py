@@ -197,6 +197,10 @@ def command_analyze(args: argparse.Namespace) -> int:
         source.close()
     summary = tally.as_dict(
         input=str(args.input),
+        hysteresis_deg=config.pelvis.hysteresis_deg,
+        min_dwell_s=config.pelvis.min_dwell_s,
+        tilt_filter=config.pelvis.tilt_filter,
+        mirror_average=config.model.mirror_average,
         runtime=pipeline.model.runtime_name,
         threads=pipeline.model.threads,
         model=str(model_path),

@@ -33,7 +33,7 @@ class ModelConfig:
     """Interpreter threads; 0 measures 1, 2 and (on 4 cores) 3 for a moment at start and keeps the fastest."""
     crop_tracking: bool = True
     """Crop the next frame around the person found in this one, so a far person fills the model input."""
-    mirror_average: bool = False
+    mirror_average: bool = True
     """Also run the model on the mirrored crop and average the two (twice the model time)."""
 
     def check(self) -> dict[str, str]:
@@ -99,15 +99,15 @@ class PelvisConfig:
     """Hip width / torso length below this is a side view: no verdict (frontal walkers: 0.3 and up)."""
     smoothing_s: float = 0.15
     """Time constant of the ruler's smoothing (its position, and its tilt with tilt_filter "ema"), in seconds."""
-    tilt_filter: str = "ema"
+    tilt_filter: str = "one_euro"
     """ema (a moving average with smoothing_s) or one_euro (smooths hard at rest, little while moving)."""
     one_euro_min_cutoff_hz: float = 1.0
     """One Euro filter: cutoff at rest; lower is smoother and slower."""
     one_euro_beta: float = 0.03
     """One Euro filter: how fast the cutoff rises with the tilt's speed (per degree per second)."""
-    hysteresis_deg: float = 0.0
+    hysteresis_deg: float = 1.0
     """Turn red above tolerance + this, green again below tolerance - this (0: one threshold)."""
-    min_dwell_s: float = 0.0
+    min_dwell_s: float = 0.1
     """The colour changes only after the new side has held this long."""
     max_jump_hip_widths: float = 1.5
     """A hip midpoint that jumps further than this many hip widths between frames is someone else:

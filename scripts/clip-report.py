@@ -34,9 +34,13 @@ def main() -> int:
     args = parser.parse_args()
     config = load_config(args.config)
     model_path = resolve_model_path(args.model, config.model.path)
-    model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking)
-    print(f"model {model_path.name}, runtime {model.runtime_name}, {config.model.threads} threads, "
-          f"tolerance {config.pelvis.tolerance_deg}°, smoothing {config.pelvis.smoothing_s} s\n")
+    model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking,
+                    config.model.mirror_average)
+    if args.csv_dir:
+        args.csv_dir.mkdir(parents=True, exist_ok=True)
+    print(f"model {model_path.name}, runtime {model.runtime_name}, {model.threads} threads, "
+          f"mirror averaging {config.model.mirror_average}, tilt filter {config.pelvis.tilt_filter}, "
+          f"hysteresis ±{config.pelvis.hysteresis_deg}°, tolerance {config.pelvis.tolerance_deg}°\n")
     print("| file | frames | verdict | level (of verdicts) | tilt mean | tilt sd | raw tilt sd | max abs tilt | no-verdict reasons | ms/frame |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for path in sorted(p for p in args.folder.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES):

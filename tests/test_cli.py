@@ -31,11 +31,16 @@ def test_analyze_gives_a_verdict_on_the_frontal_walk(tmp_path, model_path):
     assert summary["runtime"] in {"ai_edge_litert", "tflite_runtime", "tensorflow"}
     # a person walking normally toward the camera is mostly level
     assert summary["fraction_level"] >= 0.9
-    for row in judged:
-        assert abs(float(row["tilt_deg"])) <= 90
+    tolerance, band = summary["tolerance_deg"], summary["hysteresis_deg"]
+    for before, row in zip(judged, judged[1:]):
         size = abs(float(row["tilt_deg"]))
-        if abs(size - summary["tolerance_deg"]) > 0.01:  # the CSV rounds to 0.01°
-            assert row["state"] == ("level" if size < summary["tolerance_deg"] else "tilted")
+        assert size <= 90
+        # the colour changes only beyond the hysteresis band (the CSV rounds to 0.01 degrees)
+        if before["state"] == "level" and row["state"] == "tilted":
+            assert size > tolerance + band - 0.01
+        if before["state"] == "tilted" and row["state"] == "level":
+            assert size < tolerance - band + 0.01
+    for row in judged:
         # facing the camera: the person's left hip is on the image's right
         assert float(row["left_hip_x"]) > float(row["right_hip_x"])
         assert 0 <= float(row["left_hip_y"]) < 720

@@ -75,7 +75,9 @@ def test_tracker_first_reading_is_shown_as_is():
 
 
 def test_tracker_says_tilted_above_the_tolerance():
-    tracker = PelvisTracker(dataclasses.replace(SETTINGS, smoothing_s=0.0))
+    single_threshold = dataclasses.replace(SETTINGS, smoothing_s=0.0, tilt_filter="ema", hysteresis_deg=0.0,
+                                           min_dwell_s=0.0)
+    tracker = PelvisTracker(single_threshold)
     assert tracker.update(_reading(SETTINGS.tolerance_deg + 1.0), 0.0).state is State.TILTED
     assert tracker.update(_reading(-(SETTINGS.tolerance_deg + 1.0)), 0.04).state is State.TILTED
     assert tracker.update(_reading(SETTINGS.tolerance_deg - 1.0), 0.08).state is State.LEVEL

@@ -64,7 +64,7 @@ def test_tilted_ruler_is_red(tmp_path, model_path, movenet):
     source, frame = _composite(tmp_path, "tfex_image2.jpeg")
     hip_x, shoulder_y, hip_y = _torso_band(movenet, frame)
     config = tmp_path / "strict.toml"
-    config.write_text("[pelvis]\ntolerance_deg = 1.0\n")  # image2's pelvis reads about -5.5°
+    config.write_text("[pelvis]\ntolerance_deg = 1.0\nhysteresis_deg = 0.5\n")  # image2's pelvis reads about -4°
     screen = _snapshot(tmp_path, model_path, source, "--config", str(config))
     mirrored_x = SCREEN_W - hip_x
     assert _count(screen, TILTED_RED, mirrored_x - 60, mirrored_x + 60, shoulder_y, hip_y + 10) > 300
