@@ -25,6 +25,7 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from kiosk import __version__
+from kiosk.calibration import find_calibration
 from kiosk.config import Config, load_config, resolve_config_path
 from kiosk.errors import BeltlineError, ModelError
 from kiosk.model_files import resolve_model_path, sha256_of
@@ -33,6 +34,7 @@ from kiosk.pipeline import PelvisPipeline, Supervision, analyze_frames, run_mirr
 from kiosk.pose import MoveNet
 from kiosk.records import CsvRecorder, SummaryTally
 from kiosk.sources import open_source
+from kiosk.types import NoVerdict
 
 log = logging.getLogger("beltline")
 
@@ -70,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--csv", type=Path, help="per-frame CSV to write")
     analyze.add_argument("--summary", type=Path, help="summary JSON to write (default: printed)")
 
+    calibrate = commands.add_parser("calibrate", help="stand still a few seconds: your level becomes the ruler's level")
+    calibrate.add_argument("--source", help="the camera (default: config source.default)")
+    common(calibrate)
+    calibrate.add_argument("--seconds", type=float, default=4.0, help="how long to stand still (default 4)")
+    calibrate.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds (default 60)")
+    calibrate.add_argument("--output", type=Path, help="where to save it (default: config pelvis.calibration_file, "
+                           "else /etc/beltline/calibration.json as root, ~/.config/beltline/calibration.json otherwise)")
+    calibrate.add_argument("--windowed", action="store_true")
+    calibrate.add_argument("--snapshot", type=Path, help="save the last shown screen as this PNG on exit")
+
     check = commands.add_parser("check", help="can this machine run the kiosk? one line per part, OK or FAIL")
     check.add_argument("--source", help="the camera to try (default: config source.default)")
     common(check)
@@ -104,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_bench(args)
         if args.command == "check":
             return command_check(args)
+        if args.command == "calibrate":
+            return command_calibrate(args)
         return command_analyze(args)
     except BeltlineError as error:
         print(f"beltline: {error}", file=sys.stderr)
@@ -122,10 +136,14 @@ def _load(args: argparse.Namespace) -> tuple[Config, Path]:
     return config, resolve_model_path(args.model, config.model.path)
 
 
-def _build_pipeline(config: Config, model_path: Path) -> PelvisPipeline:
+def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True) -> PelvisPipeline:
+    calibration = find_calibration(config.pelvis.calibration_file) if calibrated else None
+    if calibration is not None:
+        log.info("calibrated standing tilt %.2f deg (camera roll %.2f deg) from %s", calibration.standing_tilt_deg,
+                 calibration.camera_roll_deg, calibration.created)
     model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking,
                     config.model.mirror_average)
-    return PelvisPipeline(model, config.pelvis)
+    return PelvisPipeline(model, config.pelvis, baseline_deg=calibration.standing_tilt_deg if calibration else 0.0)
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -198,6 +216,7 @@ def command_analyze(args: argparse.Namespace) -> int:
     summary = tally.as_dict(
         input=str(args.input),
         hysteresis_deg=config.pelvis.hysteresis_deg,
+        calibrated_standing_tilt_deg=_baseline(config),
         min_dwell_s=config.pelvis.min_dwell_s,
         tilt_filter=config.pelvis.tilt_filter,
         mirror_average=config.model.mirror_average,
@@ -214,6 +233,67 @@ def command_analyze(args: argparse.Namespace) -> int:
     else:
         print(text)
     return EXIT_OK
+
+
+def command_calibrate(args: argparse.Namespace) -> int:
+    from kiosk.calibration import DEFAULT_CALIBRATION_PATHS, CalibrationCollector, save_calibration
+    from kiosk.view import NO_VERDICT_WORDS, MirrorView
+
+    config, model_path = _load(args)
+    if args.output:
+        output = args.output
+    elif config.pelvis.calibration_file:
+        output = Path(config.pelvis.calibration_file).expanduser()
+    else:
+        output = DEFAULT_CALIBRATION_PATHS[0] if os.geteuid() == 0 else DEFAULT_CALIBRATION_PATHS[1].expanduser()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    spec = args.source or config.source.default
+    source = open_source(spec, config.source, paced=True, repeat_stills=True, loop=True)
+    view = None
+    try:
+        view = MirrorView(config.display, windowed=args.windowed)
+        pipeline = _build_pipeline(config, model_path, calibrated=False)
+        collector = CalibrationCollector(args.seconds)
+        progress = 0.0
+        deadline = time.monotonic() + args.timeout
+        while progress < 1.0 and not stop.is_set() and time.monotonic() < deadline and not view.quit_requested():
+            frame = source.read()
+            if frame is None:
+                break
+            pose, verdict = pipeline.step(frame)
+            progress = collector.add(verdict.reading, pose if verdict.reading is not None else None, frame.t_s)
+            if verdict.reading is None:
+                words = NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON]
+            else:
+                words = f"Stand still, facing the mirror  {max(0.0, args.seconds * (1 - progress)):.0f}"
+            view.show_calibration(frame, verdict, words, progress)
+            frame.release()
+        if progress < 1.0:
+            raise BeltlineError(f"calibration did not finish: nobody stood still in view for {args.seconds:g} s")
+        calibration = collector.result()
+        try:
+            save_calibration(calibration, output)
+        except OSError as error:
+            raise BeltlineError(f"cannot write calibration {output}: {error.strerror}") from error
+        view.show_message(f"Done \u2014 your level is {calibration.standing_tilt_deg:+.1f}\u00b0")
+        stop.wait(min(2.0, config.display.error_screen_s))
+        if args.snapshot:
+            view.save_snapshot(args.snapshot)
+    finally:
+        source.close()
+        if view is not None:
+            view.close()
+    print(f"calibrated: standing tilt {calibration.standing_tilt_deg:+.2f} deg, camera roll "
+          f"{calibration.camera_roll_deg:+.2f} deg, spread {calibration.spread_deg:.2f} deg over "
+          f"{calibration.samples} frames; saved to {output}")
+    return EXIT_OK
+
+
+def _baseline(config: Config) -> float | None:
+    calibration = find_calibration(config.pelvis.calibration_file)
+    return None if calibration is None else calibration.standing_tilt_deg
 
 
 def command_check(args: argparse.Namespace) -> int:

@@ -109,6 +109,9 @@ class PelvisConfig:
     """Turn red above tolerance + this, green again below tolerance - this (0: one threshold)."""
     min_dwell_s: float = 0.1
     """The colour changes only after the new side has held this long."""
+    calibration_file: str = ""
+    """A file written by `beltline calibrate`; empty: /etc/beltline/calibration.json or
+    ~/.config/beltline/calibration.json when one exists, else no calibration."""
     max_jump_hip_widths: float = 1.5
     """A hip midpoint that jumps further than this many hip widths between frames is someone else:
     the smoothing starts afresh instead of blending two people."""

@@ -41,10 +41,11 @@ log = logging.getLogger(__name__)
 class PelvisPipeline:
     """Frame in, verdict out: pose model, then the pelvis gates, then the tracker."""
 
-    def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None) -> None:
+    def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
+                 baseline_deg: float = 0.0) -> None:
         self.model = model
         self._settings = settings
-        self._tracker = PelvisTracker(settings)
+        self._tracker = PelvisTracker(settings, baseline_deg)
         self.faults = faults or FaultLog()
 
     def step(self, frame: Frame) -> tuple[Pose, Verdict]:

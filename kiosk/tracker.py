@@ -122,8 +122,10 @@ class Hysteresis:
 class PelvisTracker:
     """One person's smoothed tilt and ruler, and the colour it shows."""
 
-    def __init__(self, settings: PelvisConfig) -> None:
+    def __init__(self, settings: PelvisConfig, baseline_deg: float = 0.0) -> None:
+        """`baseline_deg`: the calibrated standing tilt, subtracted before level or tilted is decided."""
         self._settings = settings
+        self._baseline_deg = baseline_deg
         if settings.tilt_filter == "one_euro":
             self._tilt: MovingAverage | OneEuroFilter = OneEuroFilter(
                 settings.one_euro_min_cutoff_hz, settings.one_euro_beta)
@@ -166,9 +168,14 @@ class PelvisTracker:
         self._last_seen_s = t_s
         self._last_hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
 
-        state = self._hysteresis.update(tilt, t_s)
+        # The ruler lies along the belt as the camera sees it; the number and the colour are the
+        # tilt from the person's calibrated level, and the guide line shows that level.
+        shown = tilt - self._baseline_deg
+        state = self._hysteresis.update(shown, t_s)
         left_end, right_end = ruler_ends(self._center_px, self._half_length_px, tilt, reading.facing_sign)
-        return Verdict(state, None, tilt, reading, left_end, right_end)
+        level_left, level_right = ruler_ends(self._center_px, self._half_length_px * 1.25, self._baseline_deg,
+                                             reading.facing_sign)
+        return Verdict(state, None, shown, reading, left_end, right_end, level_left, level_right)
 
     def _is_someone_else(self, reading: PelvisReading, t_s: float) -> bool:
         """A reading far from the last one, or after a long gap, is not the same person moving."""

@@ -140,6 +140,10 @@ class Verdict:
     """(2,) the ruler's end on the person's left side, in source-frame pixels."""
     ruler_right_end_px: np.ndarray | None = None
     """(2,) the ruler's end on the person's right side, in source-frame pixels."""
+    level_left_end_px: np.ndarray | None = None
+    """(2,) the level guide's end on the person's left: the ruler's line at the calibrated level
+    (the picture's horizontal without a calibration), a little longer than the ruler."""
+    level_right_end_px: np.ndarray | None = None
 
     @property
     def raw_tilt_deg(self) -> float | None:

@@ -32,6 +32,7 @@ TILTED_RED = (235, 50, 40)
 OUTLINE = (15, 15, 15)
 TEXT_WHITE = (250, 250, 250)
 GUIDE_WHITE = (255, 255, 255)
+CALIBRATION_BLUE = (40, 110, 220)
 
 NO_VERDICT_WORDS = {
     NoVerdict.NO_PERSON: "Step in front of the mirror",
@@ -134,10 +135,32 @@ class MirrorView:
         pygame.display.flip()
         return ShowTiming(drawn - started, time.perf_counter() - drawn)
 
+    def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None:
+        """Calibration: the mirror, the ruler in a neutral colour, what to do, and how far along it is."""
+        layout = self._layout_for(frame)
+        canvas = self._canvas
+        canvas.fill((0, 0, 0))
+        canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        if verdict.state is not State.NONE:
+            self._draw_ruler(verdict, layout, CALIBRATION_BLUE)
+        self._draw_banner(words, CALIBRATION_BLUE)
+        canvas_w, canvas_h = canvas.get_size()
+        bar = pygame.Rect(0, 0, int(canvas_w * 0.6), max(8, canvas_h // 40))
+        bar.midbottom = (canvas_w // 2, canvas_h - self._banner_font.get_height() * 2)
+        pygame.draw.rect(canvas, OUTLINE, bar.inflate(6, 6), border_radius=bar.height)
+        filled = bar.copy()
+        filled.width = max(0, int(bar.width * min(max(progress, 0.0), 1.0)))
+        if filled.width:
+            pygame.draw.rect(canvas, TEXT_WHITE, filled, border_radius=bar.height)
+        self._present()
+
     def show_message(self, words: str) -> None:
         """A calm dark screen with one line of words: the camera is gone, the model is missing..."""
         self._canvas.fill((18, 18, 22))
         self._draw_message(words)
+        self._present()
+
+    def _present(self) -> None:
         if self._canvas is not self._screen:
             self._screen.blit(pygame.transform.rotate(self._canvas, -self._settings.rotation), (0, 0))
         pygame.display.flip()
@@ -190,7 +213,7 @@ class MirrorView:
     def _to_screen(self, xy: np.ndarray, layout: _Layout) -> tuple[float, float]:
         return frame_to_screen(xy, layout.fit, layout.frame_w, self._settings.mirror)
 
-    def _draw_ruler(self, verdict: Verdict, layout: _Layout) -> None:
+    def _draw_ruler(self, verdict: Verdict, layout: _Layout, colour: tuple[int, int, int] | None = None) -> None:
         if verdict.ruler_left_end_px is None or verdict.ruler_right_end_px is None:
             return
         a = self._to_screen(verdict.ruler_left_end_px, layout)
@@ -198,13 +221,18 @@ class MirrorView:
         center = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
         half = math.hypot(b[0] - a[0], b[1] - a[1]) / 2
         width = self._ruler_width_px
-        # A thin level guide: the ruler's tilt against it is what the person corrects.
-        reach = half * 1.25  # longer than the ruler, so its ends show the horizon beside the ruler
-        level_a, level_b = (center[0] - reach, center[1]), (center[0] + reach, center[1])
+        # A thin level guide, longer than the ruler so its ends show beside it: the ruler's tilt
+        # against it is what the person corrects.
+        if verdict.level_left_end_px is not None and verdict.level_right_end_px is not None:
+            level_a = self._to_screen(verdict.level_left_end_px, layout)
+            level_b = self._to_screen(verdict.level_right_end_px, layout)
+        else:
+            reach = half * 1.25
+            level_a, level_b = (center[0] - reach, center[1]), (center[0] + reach, center[1])
         _thick_line(self._canvas, level_a, level_b, 5, OUTLINE)
         _thick_line(self._canvas, level_a, level_b, 2, GUIDE_WHITE)
         _thick_line(self._canvas, a, b, width + 4, OUTLINE)
-        _thick_line(self._canvas, a, b, width, state_colour(verdict.state))
+        _thick_line(self._canvas, a, b, width, colour or state_colour(verdict.state))
         self._draw_ticks(a, b, width)
 
     def _draw_ticks(self, a: tuple[float, float], b: tuple[float, float], width: int) -> None:

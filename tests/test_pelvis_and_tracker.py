@@ -123,7 +123,7 @@ def test_tracker_ruler_follows_the_smoothed_tilt():
 
 
 # --- the tracker's pieces, alone ------------------------------------------------------------------
-from kiosk.tracker import Hysteresis, MovingAverage, OneEuroFilter  # noqa: E402
+from kiosk.tracker import Hysteresis, MovingAverage, OneEuroFilter
 
 
 def test_one_euro_smooths_jitter_at_rest_and_follows_a_drop():

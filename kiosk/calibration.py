@@ -1,0 +1,127 @@
+"""Calibration: the person's standing pelvis as the camera sees it, so the ruler shows the drop
+from *their* level.
+
+Standing still for a few seconds gives a baseline tilt: it holds the camera's roll and any
+standing asymmetry (a leg-length difference), which walking should not be judged against.  The
+camera's roll is measured too, from the standing body's axis, and stored for the record.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.errors import ConfigError
+from kiosk.types import Keypoint, PelvisReading, Pose
+
+DEFAULT_CALIBRATION_PATHS = (Path("/etc/beltline/calibration.json"), Path("~/.config/beltline/calibration.json"))
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    standing_tilt_deg: float
+    """The standing pelvis' tilt as the camera saw it (the camera's roll included); subtracted from every tilt."""
+    camera_roll_deg: float
+    """How far the standing body's axis (ankles to shoulders) leans from the picture's vertical;
+    positive when the head is toward the picture's right.  For the record."""
+    samples: int
+    spread_deg: float
+    """Standard deviation of the tilt while standing: a large one means the calibration was restless."""
+    created: str
+
+
+def save_calibration(calibration: Calibration, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(calibration), indent=2) + "\n", encoding="utf-8")
+
+
+def load_calibration(path: Path) -> Calibration:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Calibration(float(data["standing_tilt_deg"]), float(data["camera_roll_deg"]), int(data["samples"]),
+                           float(data["spread_deg"]), str(data["created"]))
+    except FileNotFoundError as error:
+        raise ConfigError(f"calibration file {path} does not exist (run beltline calibrate)") from error
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigError(f"calibration file {path} cannot be read: {error} (run beltline calibrate again)") from error
+
+
+def find_calibration(configured: str) -> Calibration | None:
+    """The configured calibration file, else the first default one that exists, else none."""
+    if configured:
+        return load_calibration(Path(configured).expanduser())
+    for candidate in DEFAULT_CALIBRATION_PATHS:
+        candidate = candidate.expanduser()
+        if candidate.is_file():
+            return load_calibration(candidate)
+    return None
+
+
+def body_axis_lean_deg(pose: Pose) -> float | None:
+    """The angle of the ankle-midpoint-to-shoulder-midpoint line from the image vertical, or None."""
+    needed = (Keypoint.LEFT_ANKLE, Keypoint.RIGHT_ANKLE, Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER)
+    if min(pose.score(k) for k in needed) < 0.3:
+        return None
+    ankles = (pose.xy(Keypoint.LEFT_ANKLE) + pose.xy(Keypoint.RIGHT_ANKLE)) / 2
+    shoulders = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
+    dx, dy = float(shoulders[0] - ankles[0]), float(shoulders[1] - ankles[1])
+    return math.degrees(math.atan2(dx, -dy))
+
+
+class CalibrationCollector:
+    """Collects a still stand of `seconds`; moving off the spot starts the count again."""
+
+    def __init__(self, seconds: float = 4.0, max_move_hip_widths: float = 0.5) -> None:
+        self._seconds = seconds
+        self._max_move = max_move_hip_widths
+        self._start_s: float | None = None
+        self._anchor: np.ndarray | None = None
+        self._tilts: list[float] = []
+        self._leans: list[float] = []
+        self.restarts = 0
+
+    def add(self, reading: PelvisReading | None, pose: Pose | None, t_s: float) -> float:
+        """Fold in one frame; returns progress from 0 to 1."""
+        if reading is None or pose is None:
+            self._restart()
+            return 0.0
+        hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
+        hip_width = float(np.hypot(*(reading.left_hip_px - reading.right_hip_px)))
+        if self._anchor is not None and float(np.hypot(*(hip_mid - self._anchor))) > self._max_move * hip_width:
+            self._restart()
+            self.restarts += 1
+        if self._start_s is None:
+            self._start_s, self._anchor = t_s, hip_mid
+        self._tilts.append(reading.raw_tilt_deg)
+        lean = body_axis_lean_deg(pose)
+        if lean is not None:
+            self._leans.append(lean)
+        return self.progress(t_s)
+
+    def progress(self, t_s: float) -> float:
+        if self._start_s is None:
+            return 0.0
+        return min(1.0, (t_s - self._start_s) / self._seconds)
+
+    def result(self) -> Calibration:
+        if len(self._tilts) < 3:
+            raise ValueError("not enough frames of a person standing still")
+        return Calibration(
+            standing_tilt_deg=round(statistics.median(self._tilts), 3),
+            camera_roll_deg=round(statistics.median(self._leans), 3) if self._leans else 0.0,
+            samples=len(self._tilts),
+            spread_deg=round(statistics.pstdev(self._tilts), 3),
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+
+    def _restart(self) -> None:
+        self._start_s = None
+        self._anchor = None
+        self._tilts.clear()
+        self._leans.clear()

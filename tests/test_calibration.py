@@ -1,0 +1,96 @@
+import json
+
+import numpy as np
+import pytest
+from conftest import run_beltline, shared_file, synthetic_pose
+
+from kiosk.calibration import Calibration, CalibrationCollector, load_calibration, save_calibration
+from kiosk.config import PelvisConfig
+from kiosk.errors import ConfigError
+from kiosk.pelvis import read_pelvis
+from kiosk.tracker import PelvisTracker
+from kiosk.types import State
+
+
+def _standing(tilt_deg, shift_px=0.0):
+    drop = 20 * np.tan(np.radians(tilt_deg))
+    pose = synthetic_pose(left_hip=(340.0 + shift_px, 400.0 + drop), right_hip=(300.0 + shift_px, 400.0 - drop),
+                          left_shoulder=(350.0 + shift_px, 280.0), right_shoulder=(290.0 + shift_px, 280.0))
+    pose.xy_px[15] = (332.0 + shift_px, 470.0)  # ankles under the hips: an upright body
+    pose.xy_px[16] = (308.0 + shift_px, 470.0)
+    return pose, read_pelvis(pose, PelvisConfig())
+
+
+def test_a_still_stand_gives_the_median_tilt():
+    collector = CalibrationCollector(seconds=1.0)
+    rng = np.random.default_rng(4)
+    progress = 0.0
+    for i in range(40):
+        pose, reading = _standing(3.0 + float(rng.normal(0, 1.0)))
+        progress = collector.add(reading, pose, i / 30)
+    assert progress == 1.0
+    result = collector.result()
+    assert result.standing_tilt_deg == pytest.approx(3.0, abs=0.5)
+    assert result.spread_deg == pytest.approx(1.0, abs=0.4)
+    assert abs(result.camera_roll_deg) < 1.0  # an upright body in an upright camera
+
+
+def test_walking_off_or_leaving_starts_the_count_again():
+    collector = CalibrationCollector(seconds=1.0)
+    pose, reading = _standing(2.0)
+    for i in range(20):
+        collector.add(reading, pose, i / 30)
+    assert collector.progress(20 / 30) > 0.5
+    pose, reading = _standing(2.0, shift_px=80.0)  # two hip widths to the side
+    assert collector.add(reading, pose, 21 / 30) == 0.0  # counting again from here
+    assert collector.restarts == 1
+    assert collector.add(None, None, 22 / 30) == 0.0
+
+
+def test_calibration_file_round_trip_and_errors(tmp_path):
+    calibration = Calibration(-4.3, 2.5, 61, 0.4, "2026-11-27T17:00:00+0000")
+    path = tmp_path / "calibration.json"
+    save_calibration(calibration, path)
+    assert load_calibration(path) == calibration
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="calibration.json cannot be read"):
+        load_calibration(path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_calibration(tmp_path / "none.json")
+
+
+def test_the_tracker_judges_the_drop_from_the_calibrated_level():
+    settings = PelvisConfig(tilt_filter="ema", smoothing_s=0.0, hysteresis_deg=0.0, min_dwell_s=0.0)
+    tracker = PelvisTracker(settings, baseline_deg=4.0)
+    pose, reading = _standing(4.0)
+    verdict = tracker.update(reading, 0.0)
+    assert verdict.tilt_deg == pytest.approx(0.0, abs=1e-3) and verdict.state is State.LEVEL
+    # the ruler still lies along the belt as seen; the level guide is at the calibrated 4 degrees
+    assert verdict.ruler_left_end_px[1] > verdict.ruler_right_end_px[1]
+    assert verdict.level_left_end_px[1] - verdict.level_right_end_px[1] == pytest.approx(
+        verdict.ruler_left_end_px[1] - verdict.ruler_right_end_px[1], rel=0.3)
+
+
+def test_calibrate_then_analyze_with_it(tmp_path, model_path):
+    output = tmp_path / "calibration.json"
+    result = run_beltline("calibrate", "--source", str(shared_file("tfex_image2.jpeg")), "--model", str(model_path),
+                          "--windowed", "--seconds", "1", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    saved = json.loads(output.read_text())
+    assert saved["standing_tilt_deg"] < -2  # the man's pelvis reads several degrees low on his right
+    config = tmp_path / "config.toml"
+    config.write_text(f'[pelvis]\ncalibration_file = "{output}"\n')
+    analyzed = run_beltline("analyze", str(shared_file("tfex_image2.jpeg")), "--model", str(model_path),
+                            "--config", str(config))
+    summary = json.loads(analyzed.stdout)
+    assert summary["calibrated_standing_tilt_deg"] == saved["standing_tilt_deg"]
+    assert summary["max_abs_tilt_deg"] == pytest.approx(0.0, abs=0.5)
+
+
+def test_calibrate_with_nobody_there_fails_in_one_line(tmp_path, model_path):
+    result = run_beltline("calibrate", "--source", str(shared_file("back_view_people_one_by_one.mp4")), "--model",
+                          str(model_path), "--windowed", "--seconds", "1", "--timeout", "2",
+                          "--output", str(tmp_path / "c.json"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("beltline: calibration did not finish")
+    assert not (tmp_path / "c.json").exists()
