@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -28,11 +29,12 @@ from kiosk import __version__
 from kiosk.calibration import find_calibration
 from kiosk.config import Config, load_config, resolve_config_path
 from kiosk.errors import BeltlineError, ModelError
+from kiosk.gait import GaitAnalyzer, GaitThresholds, walk_summary
 from kiosk.model_files import resolve_model_path, sha256_of
 from kiosk.notify import SystemdNotifier
 from kiosk.pipeline import PelvisPipeline, Supervision, analyze_frames, run_mirror
 from kiosk.pose import MoveNet
-from kiosk.records import CsvRecorder, SummaryTally
+from kiosk.records import CsvRecorder, SummaryTally, write_steps_csv
 from kiosk.sources import open_source
 from kiosk.types import NoVerdict
 
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(analyze)
     analyze.add_argument("--csv", type=Path, help="per-frame CSV to write")
     analyze.add_argument("--summary", type=Path, help="summary JSON to write (default: printed)")
+    analyze.add_argument("--steps", type=Path, help="per-step CSV to write (a walk toward the camera)")
 
     calibrate = commands.add_parser("calibrate", help="stand still a few seconds: your level becomes the ruler's level")
     calibrate.add_argument("--source", help="the camera (default: config source.default)")
@@ -204,12 +207,22 @@ def command_analyze(args: argparse.Namespace) -> int:
         pipeline = _build_pipeline(config, model_path)
         tally = SummaryTally(config.pelvis.tolerance_deg)
         started = time.perf_counter()
+        gait = GaitAnalyzer(GaitThresholds(drop_deg=config.pelvis.tolerance_deg))
+        last_seen_s = None
         with _open_output(args.csv) as handle:
             recorder = CsvRecorder(handle) if handle else None
-            for frame, verdict in analyze_frames(source, pipeline):
+            for frame, pose, verdict in analyze_frames(source, pipeline):
                 tally.add(verdict)
                 if recorder:
                     recorder.add(frame, verdict)
+                if verdict.tilt_deg is not None:
+                    gait.update(pose, verdict, frame.t_s)
+                    last_seen_s = frame.t_s
+                elif last_seen_s is not None and frame.t_s - last_seen_s > config.pelvis.forget_after_s:
+                    gait.finish(last_seen_s)  # the walker left: the step in progress ends
+                    last_seen_s = None
+        if last_seen_s is not None:
+            gait.finish(last_seen_s)
         seconds = time.perf_counter() - started
     finally:
         source.close()
@@ -226,7 +239,12 @@ def command_analyze(args: argparse.Namespace) -> int:
         model_sha256=sha256_of(model_path),
         seconds=round(seconds, 3),
         ms_per_frame=round(1000 * seconds / tally.frames, 2) if tally.frames else None,
+        walk={**walk_summary(gait.steps, config.pelvis.tolerance_deg),
+              "thresholds": dataclasses.asdict(gait.thresholds)},
     )
+    if args.steps:
+        with _open_output(args.steps) as handle:
+            write_steps_csv(handle, gait.steps)
     text = json.dumps(summary, indent=2)
     if args.summary:
         _write_text(args.summary, text + "\n")

@@ -83,11 +83,11 @@ class PelvisPipeline:
         return pose, self._tracker.update(read_pelvis(pose, self._settings), frame.t_s)
 
 
-def analyze_frames(source: FrameSource, pipeline: PelvisPipeline) -> Iterator[tuple[Frame, Verdict]]:
-    """Every frame of `source`, in order, with its verdict."""
+def analyze_frames(source: FrameSource, pipeline: PelvisPipeline) -> Iterator[tuple[Frame, Pose, Verdict]]:
+    """Every frame of `source`, in order, with its pose and verdict."""
     while (frame := source.read()) is not None:
-        _, verdict = pipeline.step(frame)
-        yield frame, verdict
+        pose, verdict = pipeline.step(frame)
+        yield frame, pose, verdict
         frame.release()
 
 

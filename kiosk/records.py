@@ -104,3 +104,25 @@ class SummaryTally:
 
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+STEP_COLUMNS = (
+    "step",
+    "start_s",
+    "end_s",
+    "stance_side",
+    "peak_drop_deg",
+    "drop_side",
+    "trunk_lean_deg",
+    "lateral_shift_hip_widths",
+    "pattern",
+)
+
+
+def write_steps_csv(handle: IO[str], steps: list) -> None:
+    """One row per step (kiosk.gait.StepRecord)."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(STEP_COLUMNS)
+    for step in steps:
+        writer.writerow([step.index, step.start_s, step.end_s, step.stance_side, step.peak_drop_deg, step.drop_side,
+                         step.trunk_lean_deg, step.lateral_shift_hip_widths, step.pattern])

@@ -53,7 +53,7 @@ def main() -> int:
         recorder_file = open(args.csv_dir / f"{path.stem}.csv", "w", newline="") if args.csv_dir else None
         recorder = CsvRecorder(recorder_file) if recorder_file else None
         started = time.perf_counter()
-        for frame, verdict in analyze_frames(source, pipeline):
+        for frame, _pose, verdict in analyze_frames(source, pipeline):
             tally.add(verdict)
             if recorder:
                 recorder.add(frame, verdict)

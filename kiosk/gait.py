@@ -1,0 +1,182 @@
+"""Steps and what the pelvis did in each, for a person walking toward the camera.
+
+A step is told by which foot leads: walking toward the camera, the front ankle is lower in the
+picture, and the lead changes at each heel strike.  Within a step the leading foot is the stance
+leg and the other swings.  Per step: the peak pelvic drop and its side, the lean of the trunk
+(shoulder midpoint over hip midpoint) and the sideways travel of the pelvis, and from them a
+pattern (heuristics, not a diagnosis):
+
+- ``trendelenburg``: the pelvis drops on the swing side (weak hip abductors of the stance leg);
+- ``trunk_lean``: a level pelvis bought by leaning the trunk over the stance leg (quadratus
+  lumborum compensation, a waddling gait);
+- ``hip_drop_shift``: a drop together with a large sideways shift of the pelvis ("runway walk");
+- ``level``: none of these beyond the thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kiosk.types import Keypoint, Pose, State, Verdict
+
+LEFT, RIGHT = "left", "right"
+
+
+@dataclass(frozen=True, slots=True)
+class GaitThresholds:
+    drop_deg: float = 5.0
+    """A step's peak drop above this counts (the ruler's tolerance)."""
+    lean_deg: float = 5.0
+    """A trunk lean toward the stance side above this counts as compensation."""
+    shift_hip_widths: float = 0.35
+    """Sideways pelvic travel within one step above this many hip widths counts as a shift."""
+    lead_hip_widths: float = 0.15
+    """The ankles must differ in height by this many hip widths to say which foot leads."""
+    min_step_s: float = 0.3
+    """Shorter "steps" are jitter."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    index: int
+    start_s: float
+    end_s: float
+    stance_side: str
+    """The leading foot's side: the leg the person stands on during this step."""
+    peak_drop_deg: float
+    """The largest |tilt| within the step."""
+    drop_side: str
+    """Which hip was low at the peak."""
+    trunk_lean_deg: float
+    """Mean lean of the trunk toward the stance side (negative: away from it)."""
+    lateral_shift_hip_widths: float
+    """How far the pelvis travelled sideways within the step, in hip widths."""
+    pattern: str
+
+
+@dataclass
+class _Open:
+    start_s: float
+    stance: str
+    tilts: list[float] = field(default_factory=list)
+    leans: list[float] = field(default_factory=list)
+    hip_x: list[float] = field(default_factory=list)
+    hip_widths: list[float] = field(default_factory=list)
+
+
+class GaitAnalyzer:
+    """Feed it every frame's pose and verdict; it returns each step as the next one begins."""
+
+    def __init__(self, thresholds: GaitThresholds | None = None) -> None:
+        self.thresholds = thresholds or GaitThresholds()
+        self.steps: list[StepRecord] = []
+        self._open: _Open | None = None
+
+    def update(self, pose: Pose | None, verdict: Verdict, t_s: float) -> StepRecord | None:
+        if pose is None or verdict.state is State.NONE or verdict.tilt_deg is None or verdict.reading is None:
+            return None
+        lead = self._leading_side(pose, verdict)
+        finished = None
+        if lead is not None and (self._open is None or lead != self._open.stance):
+            if self._open is not None and t_s - self._open.start_s >= self.thresholds.min_step_s:
+                finished = self._close(t_s)
+            if self._open is None or finished is not None:
+                self._open = _Open(t_s, lead)
+        if self._open is not None:
+            reading = verdict.reading
+            hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
+            self._open.tilts.append(verdict.tilt_deg)
+            self._open.leans.append(_lean_toward_stance_deg(pose, self._open.stance, reading.facing_sign))
+            self._open.hip_x.append(float(hip_mid[0]))
+            self._open.hip_widths.append(float(np.hypot(*(reading.left_hip_px - reading.right_hip_px))))
+        return finished
+
+    def finish(self, t_s: float) -> StepRecord | None:
+        """The person left: close the step in progress (if it lasted long enough)."""
+        if self._open is None or t_s - self._open.start_s < self.thresholds.min_step_s:
+            self._open = None
+            return None
+        record = self._close(t_s)
+        self._open = None
+        return record
+
+    def _leading_side(self, pose: Pose, verdict: Verdict) -> str | None:
+        if min(pose.score(Keypoint.LEFT_ANKLE), pose.score(Keypoint.RIGHT_ANKLE)) < 0.3:
+            return None
+        reading = verdict.reading
+        assert reading is not None
+        hip_width = float(np.hypot(*(reading.left_hip_px - reading.right_hip_px)))
+        difference = float(pose.xy(Keypoint.LEFT_ANKLE)[1] - pose.xy(Keypoint.RIGHT_ANKLE)[1])
+        if abs(difference) < self.thresholds.lead_hip_widths * max(hip_width, 1.0):
+            return None
+        return LEFT if difference > 0 else RIGHT  # the lower ankle in the picture is nearer: in front
+
+    def _close(self, end_s: float) -> StepRecord:
+        step = self._open
+        assert step is not None
+        peak = max(step.tilts, key=abs)
+        drop_side = LEFT if peak > 0 else RIGHT
+        lean = statistics.fmean(step.leans)
+        width = statistics.median(step.hip_widths) or 1.0
+        shift = (max(step.hip_x) - min(step.hip_x)) / width
+        record = StepRecord(
+            index=len(self.steps),
+            start_s=round(step.start_s, 3),
+            end_s=round(end_s, 3),
+            stance_side=step.stance,
+            peak_drop_deg=round(abs(peak), 2),
+            drop_side=drop_side,
+            trunk_lean_deg=round(lean, 2),
+            lateral_shift_hip_widths=round(shift, 3),
+            pattern=self._pattern(abs(peak), drop_side, step.stance, lean, shift),
+        )
+        self.steps.append(record)
+        return record
+
+    def _pattern(self, drop: float, drop_side: str, stance: str, lean: float, shift: float) -> str:
+        t = self.thresholds
+        swing = RIGHT if stance == LEFT else LEFT
+        if drop > t.drop_deg and shift > t.shift_hip_widths:
+            return "hip_drop_shift"
+        if drop > t.drop_deg and drop_side == swing:
+            return "trendelenburg"
+        if lean > t.lean_deg:
+            return "trunk_lean"
+        return "level"
+
+
+def _lean_toward_stance_deg(pose: Pose, stance: str, facing: int) -> float:
+    """The trunk's angle from vertical (hip midpoint to shoulder midpoint), positive toward the stance side."""
+    hips = (pose.xy(Keypoint.LEFT_HIP) + pose.xy(Keypoint.RIGHT_HIP)) / 2
+    shoulders = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
+    dx, dy = float(shoulders[0] - hips[0]), float(shoulders[1] - hips[1])
+    lean_toward_image_right = math.degrees(math.atan2(dx, -dy))
+    # Facing the camera (facing = +1) the person's left is the image's right.
+    lean_toward_left = lean_toward_image_right * facing
+    return lean_toward_left if stance == LEFT else -lean_toward_left
+
+
+def walk_summary(steps: list[StepRecord], drop_deg: float) -> dict:
+    """Steps, peak drop per side, share of level steps, left/right asymmetry, the dominant pattern."""
+    if not steps:
+        return {"steps": 0}
+    by_side = {side: [s.peak_drop_deg for s in steps if s.drop_side == side] for side in (LEFT, RIGHT)}
+    patterns = Counter(s.pattern for s in steps)
+    mean_left = statistics.fmean(by_side[LEFT]) if by_side[LEFT] else 0.0
+    mean_right = statistics.fmean(by_side[RIGHT]) if by_side[RIGHT] else 0.0
+    not_level = [(p, n) for p, n in patterns.most_common() if p != "level"]
+    return {
+        "steps": len(steps),
+        "peak_drop_deg": {side: round(max(v), 2) if v else None for side, v in by_side.items()},
+        "mean_drop_deg": {LEFT: round(mean_left, 2), RIGHT: round(mean_right, 2)},
+        "asymmetry_deg": round(mean_left - mean_right, 2),
+        "level_step_fraction": round(sum(s.peak_drop_deg <= drop_deg for s in steps) / len(steps), 3),
+        "patterns": dict(patterns),
+        "dominant_pattern": not_level[0][0] if not_level and not_level[0][1] * 3 >= len(steps) else "level",
+        "thresholds": {"drop_deg": drop_deg},
+    }

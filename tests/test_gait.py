@@ -1,0 +1,94 @@
+"""Step detection and per-step metrics on synthetic walks, and on the real frontal walking clip."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_beltline, shared_file, synthetic_pose
+
+from kiosk.config import PelvisConfig
+from kiosk.gait import LEFT, RIGHT, GaitAnalyzer, walk_summary
+from kiosk.pelvis import read_pelvis
+from kiosk.tracker import PelvisTracker
+
+SETTINGS = PelvisConfig(tilt_filter="ema", smoothing_s=0.0, hysteresis_deg=0.0, min_dwell_s=0.0)
+
+
+def _walk(seconds=4.0, fps=30, step_s=0.5, drop_on="swing", drop_deg=8.0, lean_deg=0.0, sway_px=0.0):
+    """A person facing the camera; the leading ankle alternates every `step_s`; the pelvis drops on
+    the swing side (or the stance side) mid-step; the trunk may lean toward the stance side."""
+    tracker = PelvisTracker(SETTINGS)
+    gait = GaitAnalyzer()
+    for i in range(int(seconds * fps)):
+        t = i / fps
+        step = int(t / step_s)
+        phase = (t % step_s) / step_s
+        stance = LEFT if step % 2 == 0 else RIGHT
+        swing = RIGHT if stance == LEFT else LEFT
+        low = swing if drop_on == "swing" else stance
+        tilt = drop_deg * np.sin(np.pi * phase) ** 2 * (1 if low == LEFT else -1)
+        drop = 20 * np.tan(np.radians(tilt))
+        shift = sway_px * (1 if stance == LEFT else -1) * np.sin(np.pi * phase)
+        # facing the camera: the person's left is the image's right (+x); leaning toward the left moves the shoulders +x
+        lean_px = 120 * np.tan(np.radians(lean_deg)) * (1 if stance == LEFT else -1)
+        pose = synthetic_pose(left_hip=(340.0 + shift, 400.0 + drop), right_hip=(300.0 + shift, 400.0 - drop),
+                              left_shoulder=(350.0 + shift + lean_px, 280.0),
+                              right_shoulder=(290.0 + shift + lean_px, 280.0))
+        lead_offset = 14.0 if stance == LEFT else -14.0  # the leading ankle is lower in the picture
+        pose.xy_px[15] = (332.0, 460.0 + lead_offset)
+        pose.xy_px[16] = (308.0, 460.0 - lead_offset)
+        gait.update(pose, tracker.update(read_pelvis(pose, SETTINGS), t), t)
+    gait.finish(seconds)
+    return gait.steps
+
+
+def test_steps_alternate_and_are_timed():
+    steps = _walk()
+    assert len(steps) == 8
+    assert [s.stance_side for s in steps] == [LEFT, RIGHT] * 4
+    assert all(s.end_s - s.start_s == pytest.approx(0.5, abs=0.05) for s in steps)
+
+
+def test_a_drop_on_the_swing_side_is_trendelenburg():
+    steps = _walk(drop_on="swing")
+    assert {s.pattern for s in steps} == {"trendelenburg"}
+    for s in steps:
+        assert s.peak_drop_deg == pytest.approx(8.0, abs=0.3)
+        assert s.drop_side != s.stance_side
+    summary = walk_summary(steps, 5.0)
+    assert summary["dominant_pattern"] == "trendelenburg"
+    assert summary["peak_drop_deg"][LEFT] == pytest.approx(8.0, abs=0.3)
+    assert summary["level_step_fraction"] == 0.0
+
+
+def test_a_level_pelvis_with_a_trunk_lean_is_compensation():
+    steps = _walk(drop_deg=1.0, lean_deg=9.0)
+    assert {s.pattern for s in steps} == {"trunk_lean"}
+    assert all(s.trunk_lean_deg == pytest.approx(9.0, abs=0.5) for s in steps)
+
+
+def test_a_drop_with_a_sideways_shift_is_the_runway_walk():
+    steps = _walk(drop_on="swing", sway_px=30.0)
+    assert {s.pattern for s in steps} == {"hip_drop_shift"}
+    assert all(s.lateral_shift_hip_widths > 0.35 for s in steps)
+
+
+def test_a_level_walk():
+    steps = _walk(drop_deg=2.0)
+    summary = walk_summary(steps, 5.0)
+    assert summary["dominant_pattern"] == "level" and summary["level_step_fraction"] == 1.0
+
+
+def test_the_real_walk_toward_the_camera_has_alternating_steps(tmp_path, model_path):
+    steps_csv = tmp_path / "steps.csv"
+    summary_json = tmp_path / "summary.json"
+    result = run_beltline("analyze", str(shared_file("frontal_walk_white_bg.mp4")), "--model", str(model_path),
+                          "--steps", str(steps_csv), "--summary", str(summary_json))
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(",") for line in steps_csv.read_text().splitlines()[1:]]
+    walk = json.loads(summary_json.read_text())["walk"]
+    # 15 s of a slow walk: a step every ~1.5 s, alternating feet
+    assert 6 <= walk["steps"] == len(rows) <= 12
+    stances = [row[3] for row in rows]
+    assert all(a != b for a, b in zip(stances, stances[1:]))
+    assert walk["thresholds"]["drop_deg"] == 5.0
