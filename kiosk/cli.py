@@ -29,7 +29,7 @@ from kiosk import __version__
 from kiosk.calibration import find_calibration
 from kiosk.config import Config, load_config, resolve_config_path
 from kiosk.errors import BeltlineError, ModelError
-from kiosk.gait import GaitAnalyzer, GaitThresholds, walk_summary
+from kiosk.gait import GaitThresholds, walk_summary
 from kiosk.model_files import resolve_model_path, sha256_of
 from kiosk.notify import SystemdNotifier
 from kiosk.pipeline import PelvisPipeline, Supervision, analyze_frames, run_mirror
@@ -207,22 +207,13 @@ def command_analyze(args: argparse.Namespace) -> int:
         pipeline = _build_pipeline(config, model_path)
         tally = SummaryTally(config.pelvis.tolerance_deg)
         started = time.perf_counter()
-        gait = GaitAnalyzer(GaitThresholds(drop_deg=config.pelvis.tolerance_deg))
-        last_seen_s = None
         with _open_output(args.csv) as handle:
             recorder = CsvRecorder(handle) if handle else None
-            for frame, pose, verdict in analyze_frames(source, pipeline):
+            for frame, _pose, verdict in analyze_frames(source, pipeline):
                 tally.add(verdict)
                 if recorder:
                     recorder.add(frame, verdict)
-                if verdict.tilt_deg is not None:
-                    gait.update(pose, verdict, frame.t_s)
-                    last_seen_s = frame.t_s
-                elif last_seen_s is not None and frame.t_s - last_seen_s > config.pelvis.forget_after_s:
-                    gait.finish(last_seen_s)  # the walker left: the step in progress ends
-                    last_seen_s = None
-        if last_seen_s is not None:
-            gait.finish(last_seen_s)
+        steps = pipeline.end_walk()
         seconds = time.perf_counter() - started
     finally:
         source.close()
@@ -239,12 +230,12 @@ def command_analyze(args: argparse.Namespace) -> int:
         model_sha256=sha256_of(model_path),
         seconds=round(seconds, 3),
         ms_per_frame=round(1000 * seconds / tally.frames, 2) if tally.frames else None,
-        walk={**walk_summary(gait.steps, config.pelvis.tolerance_deg),
-              "thresholds": dataclasses.asdict(gait.thresholds)},
+        walk={**walk_summary(steps, config.pelvis.tolerance_deg),
+              "thresholds": dataclasses.asdict(GaitThresholds(drop_deg=config.pelvis.tolerance_deg))},
     )
     if args.steps:
         with _open_output(args.steps) as handle:
-            write_steps_csv(handle, gait.steps)
+            write_steps_csv(handle, steps)
     text = json.dumps(summary, indent=2)
     if args.summary:
         _write_text(args.summary, text + "\n")

@@ -15,6 +15,7 @@ pattern (heuristics, not a diagnosis):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections import Counter
@@ -180,3 +181,46 @@ def walk_summary(steps: list[StepRecord], drop_deg: float) -> dict:
         "dominant_pattern": not_level[0][0] if not_level and not_level[0][1] * 3 >= len(steps) else "level",
         "thresholds": {"drop_deg": drop_deg},
     }
+
+
+@dataclass(frozen=True, slots=True)
+class WalkStatus:
+    """What the screen may show about the walk in progress or just finished."""
+
+    steps: int
+    last_step: StepRecord | None
+    finished: dict | None = None
+    """The walk summary, once, on the frame where the walker left."""
+
+
+class WalkTracker:
+    """Steps of one walker at a time: a walk ends when nobody has been seen for `leave_after_s`."""
+
+    def __init__(self, thresholds: GaitThresholds, leave_after_s: float = 1.0, min_steps: int = 4) -> None:
+        self._thresholds = thresholds
+        self._leave_after_s = leave_after_s
+        self._min_steps = min_steps
+        self._gait = GaitAnalyzer(thresholds)
+        self._last_seen_s: float | None = None
+        self.history: list[StepRecord] = []
+        """Every step of every walk so far (for `analyze`)."""
+
+    def update(self, pose: Pose | None, verdict: Verdict, t_s: float) -> WalkStatus:
+        finished = None
+        if verdict.tilt_deg is not None:
+            self._gait.update(pose, verdict, t_s)
+            self._last_seen_s = t_s
+        elif self._last_seen_s is not None and t_s - self._last_seen_s > self._leave_after_s:
+            finished = self.close()
+        steps = self._gait.steps
+        return WalkStatus(len(steps), steps[-1] if steps else None, finished)
+
+    def close(self) -> dict | None:
+        """End the walk in progress; its summary when it had enough steps to mean something."""
+        if self._last_seen_s is not None:
+            self._gait.finish(self._last_seen_s)
+        steps = self._gait.steps
+        self.history.extend(dataclasses.replace(step, index=len(self.history) + i) for i, step in enumerate(steps))
+        self._gait = GaitAnalyzer(self._thresholds)
+        self._last_seen_s = None
+        return walk_summary(steps, self._thresholds.drop_deg) if len(steps) >= self._min_steps else None

@@ -29,27 +29,37 @@ import numpy as np
 from kiosk.config import PelvisConfig
 from kiosk.errors import BeltlineError, SourceError
 from kiosk.faults import FaultLog, frame_problem
+from kiosk.gait import GaitThresholds, StepRecord, WalkStatus, WalkTracker
 from kiosk.pelvis import read_pelvis
 from kiosk.pose import PoseModel
 from kiosk.sources import FrameSource
 from kiosk.tracker import PelvisTracker
-from kiosk.types import Frame, NoVerdict, Pose, ShowTiming, Verdict
+from kiosk.types import Frame, NoVerdict, Pose, ShowTiming, State, Verdict
 
 log = logging.getLogger(__name__)
 
 
 class PelvisPipeline:
-    """Frame in, verdict out: pose model, then the pelvis gates, then the tracker."""
+    """Frame in, verdict out: pose model, then the pelvis gates, then the tracker (and the steps)."""
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
                  baseline_deg: float = 0.0) -> None:
         self.model = model
         self._settings = settings
         self._tracker = PelvisTracker(settings, baseline_deg)
+        self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg))
+        self.walk = WalkStatus(0, None)
         self.faults = faults or FaultLog()
 
     def step(self, frame: Frame) -> tuple[Pose, Verdict]:
-        return self._judge(frame, self.model.estimate(frame))
+        pose, verdict = self._judge(frame, self.model.estimate(frame))
+        self.walk = self._walk.update(pose, verdict, frame.t_s)
+        return pose, verdict
+
+    def end_walk(self) -> list[StepRecord]:
+        """Close the walk in progress (the end of a clip); every step seen so far."""
+        self._walk.close()
+        return self._walk.history
 
     def prepare(self, frame: Frame) -> Captured:
         """The part of a step that can run ahead, in the capture thread: cutting and scaling for the model."""
@@ -64,15 +74,16 @@ class PelvisPipeline:
         else:
             pose = self.model.estimate(captured.frame)
         _, verdict = self._judge(captured.frame, pose)
+        self.walk = self._walk.update(pose, verdict, captured.frame.t_s)
         total = time.perf_counter() - started
         timing = getattr(self.model, "last_timing", None)
         if timing is None:
-            return Result(captured.frame, verdict, 0.0, total, 0.0)
+            return Result(captured.frame, verdict, 0.0, total, 0.0, self.walk)
         # postprocess: keypoints out of the model, the pelvis gates and the tracker
         postprocess = total - timing.invoke_s
         if captured.prepared is None:
             postprocess -= timing.preprocess_s
-        return Result(captured.frame, verdict, timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0))
+        return Result(captured.frame, verdict, timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0), self.walk)
 
     def _judge(self, frame: Frame, pose: Pose) -> tuple[Pose, Verdict]:
         if not (np.isfinite(pose.xy_px).all() and np.isfinite(pose.scores).all()):
@@ -203,6 +214,7 @@ class Result:
     preprocess_s: float
     invoke_s: float
     postprocess_s: float
+    walk: WalkStatus | None = None
 
     def release(self) -> None:
         self.frame.release()
@@ -404,9 +416,12 @@ class InferenceThread(_Worker):
 
 
 class View(Protocol):
-    def show(self, frame: Frame, verdict: Verdict, fps: float | None = None) -> ShowTiming | None: ...
+    def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
+             walk: WalkStatus | None = None) -> ShowTiming | None: ...
 
     def show_message(self, words: str) -> None: ...
+
+    def show_walk_summary(self, frame: Frame, summary: dict) -> None: ...
 
     def quit_requested(self) -> bool: ...
 
@@ -433,6 +448,8 @@ class Supervision:
     stall_timeout_s: float = 2.0
     """No usable frame for this long: say so on screen and reconnect."""
     notifier: Notifier | None = None
+    walk_summary_s: float = 8.0
+    """How long a walk's summary stays up after the walker left (someone stepping in ends it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +478,7 @@ class _FrameRate:
 
 
 def _show(view: View, result: Result, rate: _FrameRate, probe: LoopProbe | None) -> None:
-    timing = view.show(result.frame, result.verdict, rate.value)
+    timing = view.show(result.frame, result.verdict, rate.value, walk=result.walk)
     now = time.monotonic()
     rate.tick(now)
     if probe is not None:
@@ -522,6 +539,8 @@ class _Loop:
         self._workers_stop = threading.Event()
         self._status = CameraStatus()
         self._capture = self._new_capture(source)
+        self._summary: dict | None = None
+        self._summary_until = 0.0
         self._inference = InferenceThread(self._frames, pipeline, self._results, self._workers_stop)
 
     def _new_capture(self, source: FrameSource | None) -> CaptureThread:
@@ -549,6 +568,8 @@ class _Loop:
                         break
                     self._watch_camera(notifier)
                     continue
+                if self._summary_screen(result):
+                    continue
                 _show(self._view, result, rate, self._probe)
                 shown += 1
         finally:
@@ -558,6 +579,20 @@ class _Loop:
             self._frames.drain()
             self._results.drain()
         return shown, self._frames.dropped + self._results.dropped
+
+    def _summary_screen(self, result: Result) -> bool:
+        """After a walk, show its summary until the time is up or someone steps in again."""
+        if result.walk is not None and result.walk.finished is not None and self._supervision is not None:
+            self._summary = result.walk.finished
+            self._summary_until = time.monotonic() + self._supervision.walk_summary_s
+        if self._summary is None:
+            return False
+        if result.verdict.state is not State.NONE or time.monotonic() > self._summary_until:
+            self._summary = None
+            return False
+        self._view.show_walk_summary(result.frame, self._summary)
+        result.release()
+        return True
 
     def _watch_camera(self, notifier: Notifier | None) -> None:
         """No new picture: if the camera has been silent too long, say so and get a fresh one."""

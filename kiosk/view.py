@@ -25,6 +25,7 @@ import pygame.gfxdraw
 from kiosk.config import DisplayConfig
 from kiosk.errors import DisplayError
 from kiosk.geometry import Fit, fit_inside, frame_to_screen
+from kiosk.gait import WalkStatus
 from kiosk.types import Frame, NoVerdict, ShowTiming, State, Verdict
 
 LEVEL_GREEN = (40, 200, 90)
@@ -39,6 +40,29 @@ NO_VERDICT_WORDS = {
     NoVerdict.HIPS_OUT_OF_FRAME: "Step back so your hips are in view",
     NoVerdict.NOT_FACING: "Turn to face the mirror",
 }
+
+
+PATTERN_WORDS = {
+    "trendelenburg": "the pelvis drops on the swing side (hip abductors)",
+    "trunk_lean": "the trunk leans over the standing leg (lower-back compensation)",
+    "hip_drop_shift": "the hip drops and the pelvis swings sideways (\u201crunway\u201d walk)",
+    "level": "mostly level",
+}
+
+
+def walk_summary_lines(summary: dict) -> list[str]:
+    """The walk summary in a few plain lines for the screen."""
+    peak = summary.get("peak_drop_deg", {})
+
+    def side(name: str) -> str:
+        value = peak.get(name)
+        return "\u2013" if value is None else f"{value:.1f}\u00b0"
+
+    return [
+        f"{summary['steps']} steps, {round(100 * summary['level_step_fraction'])} % of them level",
+        f"Largest drop: left hip {side('left')}, right hip {side('right')}",
+        f"Pattern: {PATTERN_WORDS.get(summary['dominant_pattern'], summary['dominant_pattern'])}",
+    ]
 
 
 def verdict_words(verdict: Verdict) -> str:
@@ -94,6 +118,7 @@ class MirrorView:
         self._ruler_width_px = max(6, round(short_side / 45))
         self._banner_font = pygame.font.Font(None, max(24, round(short_side / 9)))
         self._small_font = pygame.font.Font(None, max(16, round(short_side / 30)))
+        self._medium_font = pygame.font.Font(None, max(20, round(short_side / 15)))
         self._dimmer = pygame.Surface((canvas_w, canvas_h), pygame.SRCALPHA)
         self._dimmer.fill((0, 0, 0, 110))
         self._layout: _Layout | None = None
@@ -112,7 +137,8 @@ class MirrorView:
     def driver(self) -> str:
         return pygame.display.get_driver()
 
-    def show(self, frame: Frame, verdict: Verdict, fps: float | None = None) -> ShowTiming:
+    def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
+             walk: WalkStatus | None = None) -> ShowTiming:
         """Draw one frame with its verdict and put it on the screen."""
         started = time.perf_counter()
         layout = self._layout_for(frame)
@@ -126,6 +152,8 @@ class MirrorView:
         else:
             self._draw_ruler(verdict, layout)
             self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
+        if walk is not None and walk.steps and verdict.state is not State.NONE:
+            self._draw_walk_corner(walk)
         if fps is not None and self._settings.show_fps:
             label = self._small_font.render(f"{fps:.0f} fps", True, TEXT_WHITE)
             canvas.blit(label, (8, 8))
@@ -152,6 +180,28 @@ class MirrorView:
         filled.width = max(0, int(bar.width * min(max(progress, 0.0), 1.0)))
         if filled.width:
             pygame.draw.rect(canvas, TEXT_WHITE, filled, border_radius=bar.height)
+        self._present()
+
+    def show_walk_summary(self, frame: Frame, summary: dict) -> None:
+        """After a walk: the mirror dimmed, and what the walk showed, in a few large lines."""
+        layout = self._layout_for(frame)
+        canvas = self._canvas
+        canvas.fill((0, 0, 0))
+        canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        canvas.blit(self._dimmer, (0, 0))
+        canvas.blit(self._dimmer, (0, 0))
+        lines = walk_summary_lines(summary)
+        canvas_w, canvas_h = canvas.get_size()
+        line_h = self._medium_font.get_height() * 1.5
+        title = self._text("Your walk")
+        top = canvas_h / 2 - (title.get_height() + line_h * len(lines)) / 2
+        canvas.blit(title, title.get_rect(midtop=(canvas_w // 2, int(top))))
+        for i, line in enumerate(lines):
+            text = self._medium_font.render(line, True, TEXT_WHITE)
+            if text.get_width() > canvas_w * 0.94:
+                scale = canvas_w * 0.94 / text.get_width()
+                text = pygame.transform.smoothscale(text, (int(text.get_width() * scale), int(text.get_height() * scale)))
+            canvas.blit(text, text.get_rect(midtop=(canvas_w // 2, int(top + title.get_height() + line_h * i))))
         self._present()
 
     def show_message(self, words: str) -> None:
@@ -250,6 +300,17 @@ class MirrorView:
             _thick_line(
                 self._canvas, (px - nx * reach, py - ny * reach), (px + nx * reach * 0.2, py + ny * reach * 0.2), 2, OUTLINE
             )
+
+    def _draw_walk_corner(self, walk: WalkStatus) -> None:
+        """Small, in a corner: the step count and the last step's drop.  The ruler stays the message."""
+        words = f"{walk.steps} steps"
+        if walk.last_step is not None:
+            words += f" \u00b7 last: {walk.last_step.drop_side} hip {walk.last_step.peak_drop_deg:.1f}\u00b0"
+        text = self._small_font.render(words, True, TEXT_WHITE)
+        pad = text.get_height() // 3
+        box = text.get_rect(topright=(self._canvas.get_width() - 2 * pad, 2 * pad)).inflate(2 * pad, pad)
+        pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
+        self._canvas.blit(text, text.get_rect(center=box.center))
 
     def _draw_banner(self, words: str, colour: tuple[int, int, int]) -> None:
         canvas_w, canvas_h = self._canvas.get_size()

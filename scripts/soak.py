@@ -42,8 +42,8 @@ class CountingView:
         self.last_frame_at = 0.0
         self.messages = 0
 
-    def show(self, frame, verdict, fps=None):
-        timing = self._view.show(frame, verdict, fps)
+    def show(self, frame, verdict, fps=None, walk=None):
+        timing = self._view.show(frame, verdict, fps, walk)
         with self._lock:
             self.frames += 1
             self.last_frame_at = time.monotonic()
@@ -53,6 +53,9 @@ class CountingView:
         self._view.show_message(words)
         with self._lock:
             self.messages += words == CAMERA_UNAVAILABLE
+
+    def show_walk_summary(self, frame, summary) -> None:  # noqa: ANN001
+        self._view.show_walk_summary(frame, summary)
 
     def quit_requested(self) -> bool:
         return self._view.quit_requested()

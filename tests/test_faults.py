@@ -25,7 +25,7 @@ class WatchingView:
         self.shown = []  # (monotonic time, frame index, state)
         self.messages = []  # (monotonic time, words)
 
-    def show(self, frame, verdict, fps=None):
+    def show(self, frame, verdict, fps=None, walk=None):
         assert frame_problem(frame.image) is None, "a garbage frame reached the screen"
         with self.lock:
             self.shown.append((time.monotonic(), frame.index, verdict.state))
@@ -33,6 +33,9 @@ class WatchingView:
     def show_message(self, words):
         with self.lock:
             self.messages.append((time.monotonic(), words))
+
+    def show_walk_summary(self, frame, summary):
+        pass
 
     def quit_requested(self):
         return False

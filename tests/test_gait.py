@@ -92,3 +92,25 @@ def test_the_real_walk_toward_the_camera_has_alternating_steps(tmp_path, model_p
     stances = [row[3] for row in rows]
     assert all(a != b for a, b in zip(stances, stances[1:]))
     assert walk["thresholds"]["drop_deg"] == 5.0
+
+
+def test_a_walk_ends_when_the_walker_leaves_and_is_summarised_once():
+    from kiosk.gait import GaitThresholds, WalkTracker
+    from kiosk.types import NoVerdict, State, Verdict
+
+    walk = WalkTracker(GaitThresholds(), leave_after_s=1.0, min_steps=4)
+    tracker = PelvisTracker(SETTINGS)
+    status = None
+    for i in range(120):  # 4 s, a step every 0.5 s
+        t = i / 30
+        stance_left = int(t / 0.5) % 2 == 0
+        pose = synthetic_pose()
+        pose.xy_px[15] = (332.0, 474.0 if stance_left else 446.0)
+        pose.xy_px[16] = (308.0, 446.0 if stance_left else 474.0)
+        status = walk.update(pose, tracker.update(read_pelvis(pose, SETTINGS), t), t)
+    assert status.steps >= 6 and status.finished is None
+    gone = Verdict(State.NONE, NoVerdict.NO_PERSON, None, None)
+    summaries = [walk.update(None, gone, 4.0 + i / 30).finished for i in range(60)]
+    finished = [s for s in summaries if s is not None]
+    assert len(finished) == 1 and finished[0]["steps"] >= 7
+    assert len(walk.history) == finished[0]["steps"]

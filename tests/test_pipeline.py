@@ -15,8 +15,11 @@ class RecordingView:
         self.shown = []
         self.quit_after = quit_after
 
-    def show(self, frame, verdict, fps=None):
+    def show(self, frame, verdict, fps=None, walk=None):
         self.shown.append((frame.index, verdict.state))
+
+    def show_walk_summary(self, frame, summary):
+        pass
 
     def quit_requested(self):
         return self.quit_after is not None and len(self.shown) >= self.quit_after
@@ -100,7 +103,7 @@ class IndexEncodingModel:
 
 
 class CheckingView(RecordingView):
-    def show(self, frame, verdict, fps=None):
+    def show(self, frame, verdict, fps=None, walk=None):
         assert verdict.reading is not None
         assert verdict.reading.left_hip_px[1] == 100.0 + frame.index % 300, "a verdict was shown on another frame"
         super().show(frame, verdict, fps)
