@@ -35,7 +35,7 @@ from kiosk.notify import SystemdNotifier
 from kiosk.pipeline import PelvisPipeline, Supervision, analyze_frames, run_mirror
 from kiosk.pose import MoveNet
 from kiosk.records import CsvRecorder, SummaryTally, write_steps_csv
-from kiosk.sources import open_source
+from kiosk.sources import SourcePools, open_source
 from kiosk.types import NoVerdict
 
 log = logging.getLogger("beltline")
@@ -139,14 +139,15 @@ def _load(args: argparse.Namespace) -> tuple[Config, Path]:
     return config, resolve_model_path(args.model, config.model.path)
 
 
-def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True) -> PelvisPipeline:
+def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True, keep_steps: bool = False) -> PelvisPipeline:
     calibration = find_calibration(config.pelvis.calibration_file) if calibrated else None
     if calibration is not None:
         log.info("calibrated standing tilt %.2f deg (camera roll %.2f deg) from %s", calibration.standing_tilt_deg,
                  calibration.camera_roll_deg, calibration.created)
     model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking,
                     config.model.mirror_average)
-    return PelvisPipeline(model, config.pelvis, baseline_deg=calibration.standing_tilt_deg if calibration else 0.0)
+    return PelvisPipeline(model, config.pelvis, baseline_deg=calibration.standing_tilt_deg if calibration else 0.0,
+                          keep_steps=keep_steps)
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -156,7 +157,9 @@ def command_run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     notifier = SystemdNotifier()
-    source = open_source(spec, config.source, paced=True, repeat_stills=True, loop=args.loop or config.source.loop)
+    pools = SourcePools()  # shared by every reopening of the camera
+    source = open_source(spec, config.source, paced=True, repeat_stills=True, loop=args.loop or config.source.loop,
+                         pools=pools)
     view = None
     try:
         from kiosk.view import MirrorView  # pygame only when there is something to show
@@ -165,7 +168,7 @@ def command_run(args: argparse.Namespace) -> int:
         view.show_message("Starting\u2026")
         pipeline = _start_model_or_explain(args, config, view, stop)
         reopen = functools.partial(open_source, spec, config.source, paced=True, repeat_stills=True,
-                                   loop=args.loop or config.source.loop)
+                                   loop=args.loop or config.source.loop, pools=pools)
         supervision = Supervision(reopen, config.source.stall_timeout_s, notifier)
         run_mirror(source, pipeline, view, max_frames=args.max_frames, stop=stop, supervision=supervision)
         faults = dict(pipeline.faults.totals)
@@ -204,7 +207,7 @@ def command_analyze(args: argparse.Namespace) -> int:
     config, model_path = _load(args)
     source = open_source(args.input, config.source, paced=False, repeat_stills=False, loop=False)
     try:
-        pipeline = _build_pipeline(config, model_path)
+        pipeline = _build_pipeline(config, model_path, keep_steps=True)
         tally = SummaryTally(config.pelvis.tolerance_deg)
         started = time.perf_counter()
         with _open_output(args.csv) as handle:

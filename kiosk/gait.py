@@ -40,6 +40,8 @@ class GaitThresholds:
     """The ankles must differ in height by this many hip widths to say which foot leads."""
     min_step_s: float = 0.3
     """Shorter "steps" are jitter."""
+    max_step_s: float = 3.0
+    """Longer ones are standing, not walking: they are dropped rather than counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,9 @@ class GaitAnalyzer:
                 finished = self._close(t_s)
             if self._open is None or finished is not None:
                 self._open = _Open(t_s, lead)
+        if self._open is not None and t_s - self._open.start_s > self.thresholds.max_step_s:
+            # Standing with one foot forward is not a step; and its samples must not pile up.
+            self._open = None
         if self._open is not None:
             reading = verdict.reading
             hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
@@ -196,14 +201,18 @@ class WalkStatus:
 class WalkTracker:
     """Steps of one walker at a time: a walk ends when nobody has been seen for `leave_after_s`."""
 
-    def __init__(self, thresholds: GaitThresholds, leave_after_s: float = 1.0, min_steps: int = 4) -> None:
+    def __init__(self, thresholds: GaitThresholds, leave_after_s: float = 1.0, min_steps: int = 4,
+                 keep_history: bool = False) -> None:
+        """`keep_history` keeps every step of every walk (for `analyze`); the kiosk, running for
+        weeks, keeps only the walk in progress."""
         self._thresholds = thresholds
         self._leave_after_s = leave_after_s
         self._min_steps = min_steps
         self._gait = GaitAnalyzer(thresholds)
         self._last_seen_s: float | None = None
+        self._keep_history = keep_history
         self.history: list[StepRecord] = []
-        """Every step of every walk so far (for `analyze`)."""
+        """Every step of every walk so far, with `keep_history`."""
 
     def update(self, pose: Pose | None, verdict: Verdict, t_s: float) -> WalkStatus:
         finished = None
@@ -220,7 +229,8 @@ class WalkTracker:
         if self._last_seen_s is not None:
             self._gait.finish(self._last_seen_s)
         steps = self._gait.steps
-        self.history.extend(dataclasses.replace(step, index=len(self.history) + i) for i, step in enumerate(steps))
+        if self._keep_history:
+            self.history.extend(dataclasses.replace(step, index=len(self.history) + i) for i, step in enumerate(steps))
         self._gait = GaitAnalyzer(self._thresholds)
         self._last_seen_s = None
         return walk_summary(steps, self._thresholds.drop_deg) if len(steps) >= self._min_steps else None

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -103,9 +104,11 @@ class BufferPool:
 class ClipSource:
     """A video file (mp4, avi, gif, ...) through OpenCV."""
 
-    def __init__(self, path: Path, paced: bool, loop: bool, decoder_threads: int = 0) -> None:
+    def __init__(self, path: Path, paced: bool, loop: bool, decoder_threads: int = 0,
+                 pool: BufferPool | None = None) -> None:
         """`decoder_threads` 0 lets FFmpeg choose; 1 keeps decoding in the calling thread (for `bench`,
-        where FFmpeg's own threads would hide the decoding cost and make a sequential loop half parallel)."""
+        where FFmpeg's own threads would hide the decoding cost and make a sequential loop half parallel).
+        `pool`: frame buffers shared with the sources that replace this one after a reconnection."""
         if not path.is_file():
             raise SourceError(f"clip {path} does not exist")
         params = [cv2.CAP_PROP_N_THREADS, decoder_threads] if decoder_threads else []
@@ -122,7 +125,7 @@ class ClipSource:
         self._index = 0
         self._position = 0
         self._bgr: np.ndarray | None = None
-        self._pool = BufferPool()
+        self._pool = pool or BufferPool()
         first = self._read_rgb()
         if first is None:
             capture.release()
@@ -193,7 +196,7 @@ class StillImageSource:
 class WebcamSource:
     """A USB webcam through OpenCV's V4L2 backend."""
 
-    def __init__(self, device: int, settings: SourceConfig) -> None:
+    def __init__(self, device: int, settings: SourceConfig, pool: BufferPool | None = None) -> None:
         self.description = f"webcam:{device}"
         capture = cv2.VideoCapture(device, cv2.CAP_V4L2)
         if not capture.isOpened():
@@ -209,7 +212,7 @@ class WebcamSource:
         self.fps = float(fps) if fps and fps > 0 else settings.fps
         self._index = 0
         self._bgr: np.ndarray | None = None
-        self._pool = BufferPool()
+        self._pool = pool or BufferPool()
         self._start = time.monotonic()
 
     def read(self) -> Frame | None:
@@ -255,6 +258,8 @@ class PiCameraSource:
         hflip: bool = False,
         buffer_count: int = 2,
         picamera2_api: tuple[Callable[[], Any], Callable[..., Any]] | None = None,
+        pool: BufferPool | None = None,
+        lores_pool: BufferPool | None = None,
     ) -> None:
         camera_class, transform_class = picamera2_api or _import_picamera2()
         self.description = "picamera"
@@ -282,8 +287,8 @@ class PiCameraSource:
             camera.close()
             raise SourceError(f"the Pi camera cannot be started at {settings.width}x{settings.height}: {error}") from error
         self._camera = camera
-        self._pool = BufferPool()
-        self._lores_pool = BufferPool()
+        self._pool = pool or BufferPool()
+        self._lores_pool = lores_pool or BufferPool()
         self._index = 0
         self._start = time.monotonic()
 
@@ -351,19 +356,29 @@ def picamera2_available() -> bool:
     return importlib.util.find_spec("picamera2") is not None
 
 
+@dataclass
+class SourcePools:
+    """Frame buffers that outlive one opening of a camera, so reconnecting allocates nothing."""
+
+    frames: BufferPool = field(default_factory=BufferPool)
+    model_frames: BufferPool = field(default_factory=BufferPool)
+
+
 def open_source(
-    spec: str, settings: SourceConfig, *, paced: bool, repeat_stills: bool, loop: bool, decoder_threads: int = 0
+    spec: str, settings: SourceConfig, *, paced: bool, repeat_stills: bool, loop: bool, decoder_threads: int = 0,
+    pools: SourcePools | None = None,
 ) -> FrameSource:
     """Open what `spec` names: picamera, webcam:N, /dev/videoN, auto, or a clip or image path."""
+    pools = pools or SourcePools()
     if spec == "auto":
         spec = "picamera" if picamera2_available() else "webcam:0"
         log.info("source auto: using %s", spec)
     if spec == "picamera":
-        return PiCameraSource(settings)
+        return PiCameraSource(settings, pool=pools.frames, lores_pool=pools.model_frames)
     webcam = _WEBCAM_SPEC.match(spec)
     if webcam:
-        return WebcamSource(int(webcam.group(1) or webcam.group(2)), settings)
+        return WebcamSource(int(webcam.group(1) or webcam.group(2)), settings, pool=pools.frames)
     path = Path(spec).expanduser()
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return StillImageSource(path, repeat=repeat_stills, fps=settings.fps, paced=paced)
-    return ClipSource(path, paced=paced, loop=loop, decoder_threads=decoder_threads)
+    return ClipSource(path, paced=paced, loop=loop, decoder_threads=decoder_threads, pool=pools.frames)

@@ -25,7 +25,7 @@ from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
 from kiosk.model_files import resolve_model_path
 from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
 from kiosk.pose import MoveNet
-from kiosk.sources import ClipSource
+from kiosk.sources import BufferPool, ClipSource
 from kiosk.view import MirrorView
 
 RECOVERY_LIMIT_S = 3.0
@@ -69,11 +69,15 @@ class ClipCycle:
 
     def __init__(self, clips: list[Path]) -> None:
         self._clips = itertools.cycle(clips)
+        # Buffers shared by every reconnection, as `beltline run` shares them (one pool per clip,
+        # since a real camera keeps its frame size).
+        self._pools = {clip: BufferPool() for clip in clips}
         self.frames_decoded = 0
         self.media_s = 0.0
 
     def open(self) -> ClipSource:
-        clip = ClipSource(next(self._clips), paced=False, loop=True)
+        path = next(self._clips)
+        clip = ClipSource(path, paced=False, loop=True, pool=self._pools[path])
         original = clip.read
 
         def counted():

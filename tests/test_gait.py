@@ -98,7 +98,7 @@ def test_a_walk_ends_when_the_walker_leaves_and_is_summarised_once():
     from kiosk.gait import GaitThresholds, WalkTracker
     from kiosk.types import NoVerdict, State, Verdict
 
-    walk = WalkTracker(GaitThresholds(), leave_after_s=1.0, min_steps=4)
+    walk = WalkTracker(GaitThresholds(), leave_after_s=1.0, min_steps=4, keep_history=True)
     tracker = PelvisTracker(SETTINGS)
     status = None
     for i in range(120):  # 4 s, a step every 0.5 s
@@ -114,3 +114,15 @@ def test_a_walk_ends_when_the_walker_leaves_and_is_summarised_once():
     finished = [s for s in summaries if s is not None]
     assert len(finished) == 1 and finished[0]["steps"] >= 7
     assert len(walk.history) == finished[0]["steps"]
+
+
+def test_standing_with_one_foot_forward_is_not_a_step_and_does_not_pile_up():
+    tracker = PelvisTracker(SETTINGS)
+    gait = GaitAnalyzer()
+    for i in range(30 * 20):  # 20 s, the left foot forward all along
+        pose = synthetic_pose()
+        pose.xy_px[15] = (332.0, 474.0)
+        pose.xy_px[16] = (308.0, 446.0)
+        gait.update(pose, tracker.update(read_pelvis(pose, SETTINGS), i / 30), i / 30)
+    assert gait.steps == []
+    assert gait._open is None or len(gait._open.tilts) <= 3 * 30 + 1
