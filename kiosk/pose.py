@@ -262,6 +262,10 @@ class MoveNet:
     def forget_person(self) -> None:
         self._next_crop = None
 
+    @property
+    def invokes_per_frame(self) -> int:
+        return 2 if self._mirror_average else 1
+
     def estimate(self, frame: Frame) -> Pose:
         return self.infer(self.prepare(frame))
 
