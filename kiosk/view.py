@@ -126,10 +126,6 @@ class MirrorView:
         self._mirrored: np.ndarray | None = None
 
     @property
-    def canvas_size(self) -> tuple[int, int]:
-        return self._canvas.get_size()
-
-    @property
     def screen_size(self) -> tuple[int, int]:
         return self._screen.get_size()
 
