@@ -146,7 +146,7 @@ def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True, k
                  calibration.camera_roll_deg, calibration.created)
     model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking,
                     config.model.mirror_average)
-    return PelvisPipeline(model, config.pelvis, baseline_deg=calibration.standing_tilt_deg if calibration else 0.0,
+    return PelvisPipeline(model, config.pelvis, baseline_deg=calibration.standing_tilt_deg if calibration else None,
                           keep_steps=keep_steps)
 
 
@@ -223,7 +223,7 @@ def command_analyze(args: argparse.Namespace) -> int:
     summary = tally.as_dict(
         input=str(args.input),
         hysteresis_deg=config.pelvis.hysteresis_deg,
-        calibrated_standing_tilt_deg=_baseline(config),
+        calibrated_standing_tilt_deg=pipeline.baseline_deg,
         min_dwell_s=config.pelvis.min_dwell_s,
         tilt_filter=config.pelvis.tilt_filter,
         mirror_average=config.model.mirror_average,
@@ -301,11 +301,6 @@ def command_calibrate(args: argparse.Namespace) -> int:
           f"{calibration.camera_roll_deg:+.2f} deg, spread {calibration.spread_deg:.2f} deg over "
           f"{calibration.samples} frames; saved to {output}")
     return EXIT_OK
-
-
-def _baseline(config: Config) -> float | None:
-    calibration = find_calibration(config.pelvis.calibration_file)
-    return None if calibration is None else calibration.standing_tilt_deg
 
 
 def command_check(args: argparse.Namespace) -> int:

@@ -44,11 +44,13 @@ class PelvisPipeline:
     """Frame in, verdict out: pose model, then the pelvis gates, then the tracker (and the steps)."""
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
-                 baseline_deg: float = 0.0, keep_steps: bool = False) -> None:
-        """`keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not)."""
+                 baseline_deg: float | None = None, keep_steps: bool = False) -> None:
+        """`baseline_deg`: the calibrated standing tilt (None: not calibrated).
+        `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not)."""
         self.model = model
         self._settings = settings
-        self._tracker = PelvisTracker(settings, baseline_deg)
+        self.baseline_deg = baseline_deg
+        self._tracker = PelvisTracker(settings, baseline_deg or 0.0)
         self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg), keep_history=keep_steps)
         self.walk = WalkStatus(0, None)
         self.faults = faults or FaultLog()
