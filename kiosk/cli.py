@@ -30,6 +30,7 @@ from kiosk.calibration import find_calibration
 from kiosk.config import Config, load_config, resolve_config_path
 from kiosk.errors import BeltlineError, ModelError
 from kiosk.gait import GaitThresholds, walk_summary
+from kiosk.memory import tame_heap
 from kiosk.model_files import resolve_model_path, sha256_of
 from kiosk.notify import SystemdNotifier
 from kiosk.pipeline import PelvisPipeline, Supervision, analyze_frames, run_mirror
@@ -152,6 +153,7 @@ def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True, k
 
 def command_run(args: argparse.Namespace) -> int:
     config = load_config(resolve_config_path(args.config))
+    tame_heap()  # before any thread: the kiosk runs for weeks
     spec = args.source or config.source.default
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

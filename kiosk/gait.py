@@ -66,6 +66,7 @@ class StepRecord:
 class _Open:
     start_s: float
     stance: str
+    last_s: float = 0.0
     tilts: list[float] = field(default_factory=list)
     leans: list[float] = field(default_factory=list)
     hip_x: list[float] = field(default_factory=list)
@@ -90,10 +91,13 @@ class GaitAnalyzer:
                 finished = self._close(t_s)
             if self._open is None or finished is not None:
                 self._open = _Open(t_s, lead)
-        if self._open is not None and t_s - self._open.start_s > self.thresholds.max_step_s:
-            # Standing with one foot forward is not a step; and its samples must not pile up.
+        if self._open is not None and (t_s - self._open.start_s > self.thresholds.max_step_s
+                                       or t_s < self._open.last_s):
+            # Standing with one foot forward is not a step, and its samples must not pile up; nor
+            # may they when time starts again (a looping clip).
             self._open = None
         if self._open is not None:
+            self._open.last_s = t_s
             reading = verdict.reading
             hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
             self._open.tilts.append(verdict.tilt_deg)

@@ -15,7 +15,6 @@ even while the person walks (README, "Which frame to show").
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import logging
 import threading
@@ -31,6 +30,7 @@ from kiosk.config import PelvisConfig
 from kiosk.errors import BeltlineError, SourceError
 from kiosk.faults import FaultLog, frame_problem
 from kiosk.gait import GaitThresholds, StepRecord, WalkStatus, WalkTracker
+from kiosk.memory import return_free_memory
 from kiosk.pelvis import read_pelvis
 from kiosk.pose import PoseModel
 from kiosk.sources import FrameSource
@@ -255,16 +255,6 @@ class _Worker(threading.Thread):
 
     def work(self) -> None:
         raise NotImplementedError
-
-
-def _return_free_memory() -> None:
-    """Ask glibc to give freed heap back to the system.  Frames of a few MB come and go from several
-    threads; without this the heap fragments and RSS creeps up over days (measured: about 5 MB a
-    minute early in a run, and about 1 MB a minute with a trim each reconnection and each minute)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 class CameraStatus:
@@ -578,7 +568,7 @@ class _Loop:
                 if notifier is not None:
                     notifier.alive()
                 if time.monotonic() >= trim_at or self._status.recoveries != recoveries:
-                    _return_free_memory()
+                    return_free_memory()
                     trim_at = time.monotonic() + TRIM_EVERY_S
                     recoveries = self._status.recoveries
                 if self._view.quit_requested():

@@ -24,8 +24,8 @@ import pygame.gfxdraw
 
 from kiosk.config import DisplayConfig
 from kiosk.errors import DisplayError
-from kiosk.geometry import Fit, fit_inside, frame_to_screen
 from kiosk.gait import WalkStatus
+from kiosk.geometry import Fit, fit_inside, frame_to_screen
 from kiosk.types import Frame, NoVerdict, ShowTiming, State, Verdict
 
 LEVEL_GREEN = (40, 200, 90)

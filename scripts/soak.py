@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import statistics
 import sys
 import threading
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 from kiosk.bench import resident_mb
 from kiosk.config import load_config
 from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
+from kiosk.memory import tame_heap
 from kiosk.model_files import resolve_model_path
 from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
 from kiosk.pose import MoveNet
@@ -54,7 +56,7 @@ class CountingView:
         with self._lock:
             self.messages += words == CAMERA_UNAVAILABLE
 
-    def show_walk_summary(self, frame, summary) -> None:  # noqa: ANN001
+    def show_walk_summary(self, frame, summary) -> None:
         self._view.show_walk_summary(frame, summary)
 
     def quit_requested(self) -> bool:
@@ -91,6 +93,21 @@ class ClipCycle:
         return clip
 
 
+def rss_growth(rss: list[tuple[float, float]], warmup_s: float, sample_every_s: float) -> dict:
+    """Growth after warm-up: the median of the last five minutes' samples against the median of the
+    first five (single samples swing by several MB as frames come and go), and the fitted trend."""
+    warm = [(t, mb) for t, mb in rss if t >= warmup_s]
+    if len(warm) < 2:
+        return {"rss_growth_mb": None, "rss_trend_mb_per_hour": None}
+    window = max(1, min(len(warm) // 2, round(300 / sample_every_s)))
+    first = statistics.median(mb for _, mb in warm[:window])
+    last = statistics.median(mb for _, mb in warm[-window:])
+    times, sizes = zip(*warm, strict=True)
+    trend = statistics.linear_regression(times, sizes).slope * 3600
+    return {"rss_mb_after_warmup": round(first, 2), "rss_mb_last_5_min": round(last, 2),
+            "rss_growth_mb": round(last - first, 2), "rss_trend_mb_per_hour": round(trend, 2)}
+
+
 def wait_for_frames_after(view: CountingView, t: float, limit_s: float) -> float | None:
     deadline = time.monotonic() + limit_s + 2.0
     while time.monotonic() < deadline:
@@ -106,10 +123,13 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=120.0, help="wall-clock length (default 120)")
     parser.add_argument("--fault-every-s", type=float, default=30.0, help="seconds between injected faults")
     parser.add_argument("--sample-every-s", type=float, default=10.0, help="seconds between RSS samples")
+    parser.add_argument("--warmup-minutes", type=float, default=5.0,
+                        help="RSS growth is counted from here on: the decoder, pools and model have settled")
     parser.add_argument("--model")
     parser.add_argument("--json", type=Path, help="write the report here too")
     args = parser.parse_args()
 
+    tame_heap()  # as `beltline run` does
     config = load_config(None)
     model = GlitchingModel(MoveNet(resolve_model_path(args.model, config.model.path), threads=config.model.threads))
     cycle = ClipCycle(args.clips)
@@ -166,7 +186,7 @@ def main() -> int:
     stop.set()
     runner.join(timeout=5)
     wall_s = time.monotonic() - started
-    warm = [mb for t, mb in rss if t >= 60] or [mb for _, mb in rss]
+    growth = rss_growth(rss, args.warmup_minutes * 60, args.sample_every_s)
     report = {
         "wall_minutes": round(wall_s / 60, 1),
         "media_hours_replayed": round(cycle.media_s / 3600, 2),
@@ -180,10 +200,10 @@ def main() -> int:
         "camera_unavailable_screens": view.messages,
         "fault_counts": dict(pipeline.faults.totals),
         "camera_opens": camera.opens,
-        "rss_mb_after_first_minute": warm[0] if warm else None,
+        "rss_mb_start": rss[0][1] if rss else None,
         "rss_mb_end": rss[-1][1] if rss else None,
         "rss_mb_max": max(mb for _, mb in rss) if rss else None,
-        "rss_growth_mb": round(warm[-1] - warm[0], 2) if warm else None,
+        **growth,
         "loop_crashed": repr(failure[0]) if failure else None,
         "rss_samples": rss,
         "events": events,

@@ -126,3 +126,17 @@ def test_standing_with_one_foot_forward_is_not_a_step_and_does_not_pile_up():
         gait.update(pose, tracker.update(read_pelvis(pose, SETTINGS), i / 30), i / 30)
     assert gait.steps == []
     assert gait._open is None or len(gait._open.tilts) <= 3 * 30 + 1
+
+
+def test_a_step_open_when_time_starts_again_is_dropped_not_grown():
+    """A looping clip starts its clock again: the step in progress must not collect samples forever."""
+    tracker = PelvisTracker(SETTINGS)
+    gait = GaitAnalyzer()
+    pose = synthetic_pose()
+    pose.xy_px[15] = (332.0, 474.0)
+    pose.xy_px[16] = (308.0, 446.0)
+    for loop in range(50):
+        for i in range(30):  # 1 s of the clip, the left foot forward, then the clip starts over
+            gait.update(pose, tracker.update(read_pelvis(pose, SETTINGS), loop + i / 30), i / 30)
+    assert gait.steps == []
+    assert gait._open is None or len(gait._open.tilts) <= 30
