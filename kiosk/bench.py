@@ -51,6 +51,11 @@ class BenchReport:
                 lines.append(f"{label:<14} {s['median']:>9.2f} {s['p95']:>8.2f}")
         lines.append(f"CPU {f['cpu_percent']:.0f} % (of one core); RSS {f['rss_mb_start']:.1f} -> {f['rss_mb_end']:.1f} MB "
                      f"({f['rss_growth_mb']:+.1f} MB); frames dropped as stale: {f['frames_dropped']}")
+        if "group" in f:
+            g = f["group"]
+            lines.append(f"group mode: {g['people_followed_mean']:.2f} people followed on average, "
+                         f"{g['model_runs_per_frame_mean']:.2f} model runs per frame, {g['ms_per_frame']} ms per frame, "
+                         f"{g['ms_per_person']} ms per person")
         return "\n".join(lines)
 
 
@@ -82,8 +87,12 @@ def run_bench(source: FrameSource, pipeline: PelvisPipeline, view: Any, frames: 
     model = pipeline.model
     marks: dict[str, float] = {}
 
+    counts = getattr(getattr(pipeline, "estimator", None), "counts", None)  # group mode
+
     def warm() -> None:
         marks.update(wall=time.monotonic(), cpu=time.process_time(), rss=resident_mb())
+        if counts is not None:
+            counts.clear()
 
     probe = _AfterWarmUp(warm, capacity=frames + WARM_UP_FRAMES + 8)
     stats = run_mirror(source, pipeline, view, max_frames=frames + WARM_UP_FRAMES, sequential=sequential,
@@ -126,6 +135,14 @@ def run_bench(source: FrameSource, pipeline: PelvisPipeline, view: Any, frames: 
         "threads": getattr(model, "threads", None),
         "startup_measurement": [list(t) for t in getattr(getattr(model, "runtime_choice", None), "tried", ())],
     }
+    if counts is not None and counts.frames:
+        people = counts.people / counts.frames
+        figures["group"] = {
+            "people_followed_mean": round(people, 2),
+            "model_runs_per_frame_mean": round(counts.model_runs / counts.frames, 2),
+            "ms_per_frame": round(1000.0 / fps, 2) if fps else None,
+            "ms_per_person": round(1000.0 / fps / people, 2) if fps and people else None,
+        }
     return BenchReport(figures)
 
 

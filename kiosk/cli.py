@@ -27,16 +27,17 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from kiosk import __version__
 from kiosk.calibration import find_calibration
-from kiosk.config import Config, load_config, resolve_config_path
+from kiosk.config import MODES, Config, load_config, resolve_config_path
 from kiosk.errors import BeltlineError, ModelError
 from kiosk.gait import GaitThresholds, walk_summary
+from kiosk.group import GroupPipeline
 from kiosk.memory import tame_heap
 from kiosk.model_files import resolve_model_path, sha256_of
 from kiosk.notify import SystemdNotifier
 from kiosk.pipeline import PelvisPipeline, Supervision, analyze_frames, run_mirror
 from kiosk.pose import MoveNet
 from kiosk.records import CsvRecorder, SummaryTally, write_steps_csv
-from kiosk.sources import SourcePools, open_source
+from kiosk.sources import SideBySide, SourcePools, open_source
 from kiosk.types import NoVerdict
 
 log = logging.getLogger("beltline")
@@ -61,9 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--model", help="MoveNet SinglePose .tflite (else $BELTLINE_MODEL, config, models/)")
         sub.add_argument("--config", help="TOML config (else /etc/beltline/config.toml, ~/.config/beltline/config.toml)")
 
+    def mode(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--mode", choices=MODES, help="single: one ruler on one person; group: a ruler for each "
+                         "person (default: config people.mode)")
+
     run = commands.add_parser("run", help="the mirror kiosk")
     run.add_argument("--source", help="picamera, webcam:N, /dev/videoN, a clip or an image (default: config source.default)")
     common(run)
+    mode(run)
     run.add_argument("--windowed", action="store_true", help="a window instead of the full screen")
     run.add_argument("--loop", action="store_true", help="loop a clip instead of stopping at its end")
     run.add_argument("--max-frames", type=_positive_int, help="stop after showing this many frames")
@@ -72,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="every frame of a clip or image, no display: CSV and summary")
     analyze.add_argument("input", help="a clip or image")
     common(analyze)
+    mode(analyze)
     analyze.add_argument("--csv", type=Path, help="per-frame CSV to write")
     analyze.add_argument("--summary", type=Path, help="summary JSON to write (default: printed)")
     analyze.add_argument("--steps", type=Path, help="per-step CSV to write (a walk toward the camera)")
@@ -94,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="the real kiosk loop on a clip, measured stage by stage")
     bench.add_argument("input", help="a clip (looped as needed)")
     common(bench)
+    mode(bench)
+    bench.add_argument("--side-by-side", type=_positive_int, default=1, metavar="N",
+                       help="show N copies of the clip next to each other (N times the people; group mode's cost per person)")
     bench.add_argument("--frames", type=_positive_int, default=600, help="frames to measure (default 600)")
     bench.add_argument("--json", type=Path, help="write the figures here as JSON")
     bench.add_argument("--sequential", action="store_true", help="capture, inference and drawing one after another")
@@ -136,23 +146,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, Path]:
-    config = load_config(resolve_config_path(args.config))
+    config = _with_mode(load_config(resolve_config_path(args.config)), args)
     return config, resolve_model_path(args.model, config.model.path)
 
 
-def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True, keep_steps: bool = False) -> PelvisPipeline:
+def _with_mode(config: Config, args: argparse.Namespace) -> Config:
+    """--mode overrides the config's people.mode."""
+    if getattr(args, "mode", None) is None:
+        return config
+    return dataclasses.replace(config, people=dataclasses.replace(config.people, mode=args.mode))
+
+
+def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True,
+                    keep_steps: bool = False) -> PelvisPipeline | GroupPipeline:
     calibration = find_calibration(config.pelvis.calibration_file) if calibrated else None
     if calibration is not None:
         log.info("calibrated standing tilt %.2f deg (camera roll %.2f deg) from %s", calibration.standing_tilt_deg,
                  calibration.camera_roll_deg, calibration.created)
     model = MoveNet(model_path, config.model.runtime, config.model.threads, config.model.crop_tracking,
                     config.model.mirror_average)
-    return PelvisPipeline(model, config.pelvis, baseline_deg=calibration.standing_tilt_deg if calibration else None,
-                          keep_steps=keep_steps)
+    baseline = calibration.standing_tilt_deg if calibration else None
+    if config.people.mode == "group":
+        return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline)
+    return PelvisPipeline(model, config.pelvis, baseline_deg=baseline, keep_steps=keep_steps)
 
 
 def command_run(args: argparse.Namespace) -> int:
-    config = load_config(resolve_config_path(args.config))
+    config = _with_mode(load_config(resolve_config_path(args.config)), args)
     tame_heap()  # before any thread: the kiosk runs for weeks
     spec = args.source or config.source.default
     stop = threading.Event()
@@ -212,13 +232,23 @@ def command_analyze(args: argparse.Namespace) -> int:
         pipeline = _build_pipeline(config, model_path, keep_steps=True)
         tally = SummaryTally(config.pelvis.tolerance_deg)
         started = time.perf_counter()
+        people: dict[str, Any] | None = None
+        steps_by_person: dict[int, list] | None = None
         with _open_output(args.csv) as handle:
             recorder = CsvRecorder(handle) if handle else None
-            for frame, _pose, verdict in analyze_frames(source, pipeline):
-                tally.add(verdict)
-                if recorder:
-                    recorder.add(frame, verdict)
-        steps = pipeline.end_walk()
+            if isinstance(pipeline, GroupPipeline):
+                tallies = _analyze_group(source, pipeline, tally, recorder)
+                steps_by_person = pipeline.end_walks()
+                steps = [step for person_steps in steps_by_person.values() for step in person_steps]
+                people = {str(person_id): person_tally.as_dict(walk=walk_summary(steps_by_person.get(person_id, []),
+                                                                               config.pelvis.tolerance_deg))
+                          for person_id, person_tally in sorted(tallies.items())}
+            else:
+                for frame, _pose, verdict in analyze_frames(source, pipeline):
+                    tally.add(verdict)
+                    if recorder:
+                        recorder.add(frame, verdict)
+                steps = pipeline.end_walk()
         seconds = time.perf_counter() - started
     finally:
         source.close()
@@ -237,16 +267,38 @@ def command_analyze(args: argparse.Namespace) -> int:
         ms_per_frame=round(1000 * seconds / tally.frames, 2) if tally.frames else None,
         walk={**walk_summary(steps, config.pelvis.tolerance_deg),
               "thresholds": dataclasses.asdict(GaitThresholds(drop_deg=config.pelvis.tolerance_deg))},
+        mode=config.people.mode,
+        **({"people": people} if people is not None else {}),
     )
     if args.steps:
         with _open_output(args.steps) as handle:
-            write_steps_csv(handle, steps)
+            write_steps_csv(handle, steps, steps_by_person)
     text = json.dumps(summary, indent=2)
     if args.summary:
         _write_text(args.summary, text + "\n")
     else:
         print(text)
     return EXIT_OK
+
+
+def _analyze_group(source: Any, pipeline: GroupPipeline, tally: SummaryTally,
+                   recorder: CsvRecorder | None) -> dict[int, SummaryTally]:
+    """Group mode's analysis: one CSV row per person per frame (one row saying nobody when
+    nobody is there); the overall tally counts a frame as judged when anybody got a verdict.
+    A person's own tally counts only frames where the model looked at them."""
+    tallies: dict[int, SummaryTally] = {}
+    while (frame := source.read()) is not None:
+        people = pipeline.step(frame)
+        tally.add(pipeline.primary(people))
+        for person in people:
+            if person.fresh:
+                tallies.setdefault(person.person_id, SummaryTally(tally.tolerance_deg)).add(person.verdict)
+            if recorder:
+                recorder.add(frame, person.verdict, person.person_id)
+        if recorder and not people:
+            recorder.add(frame, pipeline.primary(people))
+        frame.release()
+    return tallies
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
@@ -316,6 +368,8 @@ def command_check(args: argparse.Namespace) -> int:
 def command_bench(args: argparse.Namespace) -> int:
     config, model_path = _load(args)
     source = open_source(args.input, config.source, paced=False, repeat_stills=True, loop=True, decoder_threads=1)
+    if args.side_by_side > 1:
+        source = SideBySide(source, args.side_by_side)
     view = None
     try:
         pipeline = _build_pipeline(config, model_path)
@@ -323,7 +377,8 @@ def command_bench(args: argparse.Namespace) -> int:
         from kiosk.view import MirrorView
 
         view = MirrorView(config.display, windowed=True)
-        report = run_bench(source, pipeline, view, args.frames, args.sequential, Path(args.input).name)
+        name = Path(args.input).name + (f" x{args.side_by_side} side by side" if args.side_by_side > 1 else "")
+        report = run_bench(source, pipeline, view, args.frames, args.sequential, name)
     except ValueError as error:
         raise BeltlineError(str(error)) from error
     finally:

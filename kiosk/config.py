@@ -185,12 +185,50 @@ class DisplayConfig:
         return problems
 
 
+MODES = ("single", "group")
+
+
+@dataclass(frozen=True)
+class PeopleConfig:
+    mode: str = "single"
+    """single: one ruler, locked on one person until they leave (home, hallway); group: a ruler
+    for each person in front of the screen (coach-led sessions)."""
+    max_people: int = 6
+    """Group mode: at most this many people are followed at once."""
+    model_runs_per_frame: int = 3
+    """Group mode: the model's budget per frame.  With more people than this, they are updated in
+    turn (each ruler then moves at a fraction of the frame rate) instead of the screen slowing down."""
+    search_every_s: float = 0.25
+    """Group mode: how often the whole frame is searched for somebody not yet followed."""
+    min_torso_score: float = 0.3
+    """Group mode: a pose counts as a person when its shoulders and hips score this on average."""
+    forget_after_s: float = 1.0
+    """Group mode: a person not found again for this long has left; their number is not reused."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if self.mode not in MODES:
+            problems["mode"] = f"must be one of {', '.join(MODES)}"
+        if not 1 <= self.max_people <= 12:
+            problems["max_people"] = "must be between 1 and 12"
+        if not 1 <= self.model_runs_per_frame <= 12:
+            problems["model_runs_per_frame"] = "must be between 1 and 12"
+        if not 0.0 <= self.search_every_s <= 10:
+            problems["search_every_s"] = "must be between 0 and 10"
+        if not 0.05 <= self.min_torso_score <= 0.95:
+            problems["min_torso_score"] = "must be between 0.05 and 0.95"
+        if not 0.1 <= self.forget_after_s <= 30:
+            problems["forget_after_s"] = "must be between 0.1 and 30"
+        return problems
+
+
 @dataclass(frozen=True)
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     source: SourceConfig = field(default_factory=SourceConfig)
     pelvis: PelvisConfig = field(default_factory=PelvisConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
+    people: PeopleConfig = field(default_factory=PeopleConfig)
 
 
 def default_config_path() -> Path | None:

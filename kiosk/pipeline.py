@@ -35,7 +35,7 @@ from kiosk.pelvis import read_pelvis
 from kiosk.pose import PoseModel
 from kiosk.sources import FrameSource
 from kiosk.tracker import PelvisTracker
-from kiosk.types import Frame, NoVerdict, Pose, ShowTiming, State, Verdict
+from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, ShowTiming, State, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class PelvisPipeline:
         """The rest of a step: the model, the gates and the tracker, timed."""
         started = time.perf_counter()
         if captured.prepared is not None:
-            pose = self.model.infer(captured.prepared)  # type: ignore[attr-defined]
+            pose = self.model.infer(captured.prepared, captured.frame)  # type: ignore[attr-defined]
         else:
             pose = self.model.estimate(captured.frame)
         _, verdict = self._judge(captured.frame, pose)
@@ -219,6 +219,8 @@ class Result:
     invoke_s: float
     postprocess_s: float
     walk: WalkStatus | None = None
+    people: list[PersonVerdict] | None = None
+    """Group mode: everyone's verdict (`verdict` is then the first person's with one)."""
 
     def release(self) -> None:
         self.frame.release()
@@ -423,6 +425,8 @@ class View(Protocol):
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
              walk: WalkStatus | None = None) -> ShowTiming | None: ...
 
+    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming | None: ...
+
     def show_message(self, words: str) -> None: ...
 
     def show_walk_summary(self, frame: Frame, summary: dict) -> None: ...
@@ -483,7 +487,10 @@ class _FrameRate:
 
 
 def _show(view: View, result: Result, rate: _FrameRate, probe: LoopProbe | None) -> None:
-    timing = view.show(result.frame, result.verdict, rate.value, walk=result.walk)
+    if result.people is not None:
+        timing = view.show_group(result.frame, result.people, rate.value)
+    else:
+        timing = view.show(result.frame, result.verdict, rate.value, walk=result.walk)
     now = time.monotonic()
     rate.tick(now)
     if probe is not None:

@@ -25,15 +25,17 @@ CSV_COLUMNS = (
 )
 
 
-def csv_row(frame: Frame, verdict: Verdict) -> dict[str, str]:
-    """One CSV row; numeric fields are empty when there is no verdict."""
+def csv_row(frame: Frame, verdict: Verdict, person_id: int = 0) -> dict[str, str]:
+    """One CSV row; numeric fields are empty when there is no verdict.  `person_id` is 0 in
+    single mode and the person's number in group mode; empty when nobody was found."""
+    person = str(person_id)
     row = dict.fromkeys(CSV_COLUMNS, "")
     row["frame"] = str(frame.index)
     row["time_s"] = f"{frame.t_s:.3f}"
     row["state"] = verdict.state.value
     reading = verdict.reading
     if verdict.state is not State.NONE and reading is not None and verdict.tilt_deg is not None:
-        row["person"] = "0"
+        row["person"] = person
         row["tilt_deg"] = f"{verdict.tilt_deg:.2f}"
         row["raw_tilt_deg"] = f"{reading.raw_tilt_deg:.2f}"
         row["left_hip_x"], row["left_hip_y"] = (f"{v:.1f}" for v in reading.left_hip_px)
@@ -41,8 +43,8 @@ def csv_row(frame: Frame, verdict: Verdict) -> dict[str, str]:
         row["hip_score"] = f"{reading.hip_score:.3f}"
     elif verdict.reason is not None:
         row["reason"] = verdict.reason.value
-        if verdict.reason is not NoVerdict.NO_PERSON:
-            row["person"] = "0"
+        if verdict.reason is not NoVerdict.NO_PERSON or person_id:
+            row["person"] = person
     return row
 
 
@@ -54,8 +56,8 @@ class CsvRecorder:
         self._writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
         self._writer.writeheader()
 
-    def add(self, frame: Frame, verdict: Verdict) -> None:
-        self._writer.writerow(csv_row(frame, verdict))
+    def add(self, frame: Frame, verdict: Verdict, person_id: int = 0) -> None:
+        self._writer.writerow(csv_row(frame, verdict, person_id))
 
 
 @dataclass
@@ -119,10 +121,13 @@ STEP_COLUMNS = (
 )
 
 
-def write_steps_csv(handle: IO[str], steps: list) -> None:
-    """One row per step (kiosk.gait.StepRecord)."""
+def write_steps_csv(handle: IO[str], steps: list, by_person: dict[int, list] | None = None) -> None:
+    """One row per step (kiosk.gait.StepRecord); with `by_person` (group mode), each person's
+    steps with a leading person column."""
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(STEP_COLUMNS)
-    for step in steps:
-        writer.writerow([step.index, step.start_s, step.end_s, step.stance_side, step.peak_drop_deg, step.drop_side,
-                         step.trunk_lean_deg, step.lateral_shift_hip_widths, step.pattern])
+    writer.writerow((("person",) if by_person is not None else ()) + STEP_COLUMNS)
+    rows = [((), steps)] if by_person is None else [((p,), s) for p, s in sorted(by_person.items())]
+    for lead, person_steps in rows:
+        for step in person_steps:
+            writer.writerow([*lead, step.index, step.start_s, step.end_s, step.stance_side, step.peak_drop_deg,
+                             step.drop_side, step.trunk_lean_deg, step.lateral_shift_hip_widths, step.pattern])

@@ -382,3 +382,34 @@ def open_source(
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return StillImageSource(path, repeat=repeat_stills, fps=settings.fps, paced=paced)
     return ClipSource(path, paced=paced, loop=loop, decoder_threads=decoder_threads, pool=pools.frames)
+
+
+class SideBySide:
+    """N copies of a source's frames next to each other: N times the people in the picture.
+
+    For `bench --side-by-side`, to measure group mode's cost per person on real footage.
+    """
+
+    def __init__(self, source: FrameSource, copies: int, pool: BufferPool | None = None) -> None:
+        self._source = source
+        self._copies = copies
+        self._pool = pool or BufferPool()
+        self.description = f"{source.description} x{copies} side by side"
+        self.fps = source.fps
+        size = getattr(source, "frame_size", None)
+        if size is not None:
+            self.frame_size = (size[0] * copies, size[1])
+
+    def read(self) -> Frame | None:
+        frame = self._source.read()
+        if frame is None:
+            return None
+        height, width = frame.image.shape[:2]
+        image = self._pool.acquire((height, width * self._copies, 3))
+        for copy in range(self._copies):
+            image[:, copy * width:(copy + 1) * width] = frame.image
+        frame.release()
+        return self._pool.frame(image, frame.index, frame.t_s)
+
+    def close(self) -> None:
+        self._source.close()

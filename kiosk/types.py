@@ -158,3 +158,22 @@ class ShowTiming:
     """Scaling, mirroring and drawing the ruler and words."""
     flip_s: float
     """Handing the finished picture to the display."""
+
+
+def no_verdict(reason: NoVerdict) -> Verdict:
+    return Verdict(State.NONE, reason, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonVerdict:
+    """One person's verdict in one frame (group mode; single mode has one, numbered 0)."""
+
+    person_id: int
+    """Stable while the person stays in view; never reused within a session."""
+    pose: Pose
+    verdict: Verdict
+    steps: int
+    """Steps counted in this person's current walk."""
+    fresh: bool = True
+    """False when the model did not look at this person in this frame (more people than its
+    budget, or a moment where they were not found): the verdict is from an earlier frame."""

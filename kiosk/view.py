@@ -26,7 +26,7 @@ from kiosk.config import DisplayConfig
 from kiosk.errors import DisplayError
 from kiosk.gait import WalkStatus
 from kiosk.geometry import Fit, fit_inside, frame_to_screen
-from kiosk.types import Frame, NoVerdict, ShowTiming, State, Verdict
+from kiosk.types import Frame, NoVerdict, PersonVerdict, ShowTiming, State, Verdict
 
 LEVEL_GREEN = (40, 200, 90)
 TILTED_RED = (235, 50, 40)
@@ -34,6 +34,9 @@ OUTLINE = (15, 15, 15)
 TEXT_WHITE = (250, 250, 250)
 GUIDE_WHITE = (255, 255, 255)
 CALIBRATION_BLUE = (40, 110, 220)
+WAITING_GREY = (120, 120, 120)
+# Group mode's person badges: none of them green or red, which belong to the ruler.
+BADGE_COLOURS = ((40, 110, 220), (245, 160, 20), (150, 80, 200), (20, 180, 200), (230, 90, 170), (200, 200, 40))
 
 NO_VERDICT_WORDS = {
     NoVerdict.NO_PERSON: "Step in front of the mirror",
@@ -74,6 +77,31 @@ def verdict_words(verdict: Verdict) -> str:
         return f"Level  {size}"
     side = "Left" if verdict.tilt_deg > 0 else "Right"
     return f"{side} hip low  {size}"
+
+
+def short_verdict_words(verdict: Verdict) -> str:
+    """The group panel's words for one person: 'Level 2°', 'Left low 6°', 'Step back', ..."""
+    if verdict.state is State.NONE or verdict.tilt_deg is None:
+        return SHORT_NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON]
+    size = f"{abs(verdict.tilt_deg):.0f}\u00b0"
+    if verdict.state is State.LEVEL:
+        return f"Level {size}"
+    return f"{'Left' if verdict.tilt_deg > 0 else 'Right'} low {size}"
+
+
+SHORT_NO_VERDICT_WORDS = {
+    NoVerdict.NO_PERSON: "Not found",
+    NoVerdict.HIPS_OUT_OF_FRAME: "Step back",
+    NoVerdict.NOT_FACING: "Face the mirror",
+}
+
+
+def steps_words(steps: int) -> str:
+    return "1 step" if steps == 1 else f"{steps} steps"
+
+
+def badge_colour(person_id: int) -> tuple[int, int, int]:
+    return BADGE_COLOURS[(person_id - 1) % len(BADGE_COLOURS)]
 
 
 def state_colour(state: State) -> tuple[int, int, int]:
@@ -153,6 +181,31 @@ class MirrorView:
         if fps is not None and self._settings.show_fps:
             label = self._small_font.render(f"{fps:.0f} fps", True, TEXT_WHITE)
             canvas.blit(label, (8, 8))
+        if canvas is not self._screen:
+            self._screen.blit(pygame.transform.rotate(canvas, -self._settings.rotation), (0, 0))
+        drawn = time.perf_counter()
+        pygame.display.flip()
+        return ShowTiming(drawn - started, time.perf_counter() - drawn)
+
+    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming:
+        """Group mode: a ruler and a numbered badge per person, and a panel for the coach."""
+        started = time.perf_counter()
+        layout = self._layout_for(frame)
+        canvas = self._canvas
+        if (layout.fit.width_px, layout.fit.height_px) != canvas.get_size():
+            canvas.fill((0, 0, 0))
+        canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        if not people:
+            canvas.blit(self._dimmer, (0, 0))
+            self._draw_message(NO_VERDICT_WORDS[NoVerdict.NO_PERSON])
+        for person in people:
+            if person.verdict.state is not State.NONE:
+                self._draw_ruler(person.verdict, layout)
+            self._draw_badge(person, layout)
+        if people:
+            self._draw_group_panel(people)
+        if fps is not None and self._settings.show_fps:
+            canvas.blit(self._small_font.render(f"{fps:.0f} fps", True, TEXT_WHITE), (8, 8))
         if canvas is not self._screen:
             self._screen.blit(pygame.transform.rotate(canvas, -self._settings.rotation), (0, 0))
         drawn = time.perf_counter()
@@ -297,9 +350,59 @@ class MirrorView:
                 self._canvas, (px - nx * reach, py - ny * reach), (px + nx * reach * 0.2, py + ny * reach * 0.2), 2, OUTLINE
             )
 
+    def _draw_badge(self, person: PersonVerdict, layout: _Layout) -> None:
+        """The person's number in a coloured disc above their belt (grey while they get no verdict)."""
+        verdict = person.verdict
+        if verdict.ruler_left_end_px is not None and verdict.ruler_right_end_px is not None:
+            a = self._to_screen(verdict.ruler_left_end_px, layout)
+            b = self._to_screen(verdict.ruler_right_end_px, layout)
+            x, y = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+        else:
+            hips = person.pose.xy_px[11:13].mean(axis=0)
+            if not np.isfinite(hips).all():
+                return
+            x, y = self._to_screen(hips, layout)
+        radius = max(10, self._small_font.get_height() * 2 // 3)
+        y -= radius + self._ruler_width_px * 2
+        colour = badge_colour(person.person_id) if verdict.state is not State.NONE else WAITING_GREY
+        canvas_w, canvas_h = self._canvas.get_size()
+        centre = (round(min(max(x, radius), canvas_w - radius)), round(min(max(y, radius), canvas_h - radius)))
+        pygame.gfxdraw.filled_circle(self._canvas, *centre, radius + 2, OUTLINE)
+        pygame.gfxdraw.aacircle(self._canvas, *centre, radius + 2, OUTLINE)
+        pygame.gfxdraw.filled_circle(self._canvas, *centre, radius, colour)
+        pygame.gfxdraw.aacircle(self._canvas, *centre, radius, colour)
+        number = self._small_font.render(str(person.person_id), True, TEXT_WHITE)
+        self._canvas.blit(number, number.get_rect(center=centre))
+
+    def _draw_group_panel(self, people: list[PersonVerdict]) -> None:
+        """Along the bottom, one cell per person: badge number, state in its colour, steps."""
+        canvas_w, canvas_h = self._canvas.get_size()
+        font = self._small_font
+        pad = font.get_height() // 3
+        cells = []
+        for person in people:
+            words = f"{person.person_id}  {short_verdict_words(person.verdict)}"
+            if person.steps:
+                words += f" \u00b7 {steps_words(person.steps)}"
+            cells.append((font.render(words, True, TEXT_WHITE), person))
+        row_h = font.get_height() + 2 * pad
+        x, y = pad, canvas_h - row_h - pad
+        for text, person in cells:
+            box = pygame.Rect(x, y, text.get_width() + 4 * pad, row_h)
+            if box.right > canvas_w - pad and x > pad:  # wrap onto a row above
+                x, y = pad, y - row_h - pad
+                box.topleft = (x, y)
+            background = state_colour(person.verdict.state) if person.verdict.state is not State.NONE else OUTLINE
+            pygame.draw.rect(self._canvas, background, box, border_radius=pad)
+            edge = pygame.Rect(box.left, box.top, 3 * pad // 2, box.height)
+            pygame.draw.rect(self._canvas, badge_colour(person.person_id), edge,
+                             border_top_left_radius=pad, border_bottom_left_radius=pad)
+            self._canvas.blit(text, text.get_rect(midleft=(box.left + 5 * pad // 2, box.centery)))
+            x = box.right + pad
+
     def _draw_walk_corner(self, walk: WalkStatus) -> None:
         """Small, in a corner: the step count and the last step's drop.  The ruler stays the message."""
-        words = f"{walk.steps} steps"
+        words = steps_words(walk.steps)
         if walk.last_step is not None:
             words += f" \u00b7 last: {walk.last_step.drop_side} hip {walk.last_step.peak_drop_deg:.1f}\u00b0"
         text = self._small_font.render(words, True, TEXT_WHITE)

@@ -1,0 +1,207 @@
+"""Group mode: several people in front of one screen, each with a ruler, from MoveNet SinglePose.
+
+SinglePose finds one person per look.  Each frame, within a budget of model runs:
+
+1. every person already followed (those looked at longest ago first, when there are more people
+   than runs) is looked for in a crop around where they were, and the pose kept only if it is
+   still them (kiosk.people.Roster.confirm);
+2. every `search_every_s`, the whole frame is searched for somebody new: the people already
+   followed are painted black in the model input, so the model has to find someone else.
+
+No other network is needed, and the cost is one model run per person per frame plus one search
+run now and then; with more people than the budget the rulers move in turn and the frame rate
+holds.  Each person gets their own pelvis tracker and step counter, so one person's sway never
+smears into another's ruler.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from kiosk.config import PelvisConfig, PeopleConfig
+from kiosk.faults import FaultLog
+from kiosk.gait import GaitThresholds, WalkTracker
+from kiosk.geometry import crop_square_around_person, full_frame_square
+from kiosk.pelvis import read_pelvis
+from kiosk.people import Person, Roster
+from kiosk.pipeline import Captured, Result
+from kiosk.pose import CROP_MIN_SCORE, MoveNet, PoseTiming
+from kiosk.tracker import PelvisTracker
+from kiosk.types import Frame, NoVerdict, PersonVerdict, Verdict, no_verdict
+
+SEARCH_BLANK_MARGIN = 0.12
+"""How much wider than a followed person's keypoints the search paints black (arms, clothes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLook:
+    """One frame of group mode: the people followed and which of them were looked at just now."""
+
+    people: list[Person]
+    refreshed: frozenset[int]
+    """Numbers of the people whose pose was found in this frame."""
+    model_runs: int
+
+
+@dataclass
+class GroupCounts:
+    """Running totals for `bench`: how many people were followed and how many model runs it took."""
+
+    frames: int = 0
+    people: int = 0
+    model_runs: int = 0
+
+    def add(self, people: int, model_runs: int) -> None:
+        self.frames += 1
+        self.people += people
+        self.model_runs += model_runs
+
+    def clear(self) -> None:
+        self.frames = self.people = self.model_runs = 0
+
+
+class GroupPoseEstimator:
+    """Finds and follows several people with a single-person model (see the module docstring)."""
+
+    def __init__(self, model: MoveNet, settings: PeopleConfig, max_jump_hip_widths: float = 1.5) -> None:
+        self.model = model
+        self._settings = settings
+        self.roster = Roster(settings, max_jump_hip_widths)
+        self._searched_s: float | None = None
+        self._found_last_search = False
+        self.forgotten: list[int] = []
+        self.last_timing = PoseTiming(0.0, 0.0, 0.0)
+        self.counts = GroupCounts()
+
+    def look(self, frame: Frame) -> GroupLook:
+        started = time.perf_counter()
+        t_s = frame.t_s
+        if self._searched_s is not None and t_s < self._searched_s:
+            self._searched_s = None  # time started again (a looping clip)
+        runs = self._settings.model_runs_per_frame
+        # Right after a search found somebody, search again: there may be more people to find.
+        searching = (self._searched_s is None or self._found_last_search or len(self.roster) == 0
+                     or t_s - self._searched_s >= self._settings.search_every_s)
+        follow_runs = max(0, runs - 1) if searching and len(self.roster) >= runs else runs
+        refreshed = set()
+        invoke_s = 0.0
+        for person in self.roster.due(follow_runs):
+            crop = crop_square_around_person(person.pose.xy_px, person.pose.scores, frame.width_px,
+                                             frame.height_px, CROP_MIN_SCORE)
+            pose = self.model.infer(self.model.prepare(frame, crop))
+            invoke_s += self.model.last_timing.invoke_s
+            if self.roster.confirm(person.person_id, pose, t_s):
+                refreshed.add(person.person_id)
+        used = min(follow_runs, len(self.roster))
+        if searching and used < runs:
+            self._searched_s = t_s
+            found, search_runs = self._search(frame, t_s, runs - used)
+            self._found_last_search = found is not None
+            invoke_s += self.model.last_timing.invoke_s * search_runs
+            used += search_runs
+            if found is not None:
+                refreshed.add(found.person_id)
+        self.forgotten = self.roster.tidy(t_s)
+        total = time.perf_counter() - started
+        self.last_timing = PoseTiming(0.0, invoke_s, max(total - invoke_s, 0.0))
+        self.counts.add(len(self.roster), used)
+        return GroupLook(self.roster.people, frozenset(refreshed - set(self.forgotten)), used)
+
+    def _search(self, frame: Frame, t_s: float, runs_left: int) -> tuple[Person | None, int]:
+        """Look at the whole frame for somebody new; returns who was admitted and the runs used.
+
+        Seen in the whole frame, a person far away or half hidden scores low; a candidate that
+        scores at least half the bar is looked at again in a crop around it, at a better scale,
+        before it is admitted or turned down."""
+        followed = [p.box.grown(SEARCH_BLANK_MARGIN).as_tuple() for p in self.roster.people]
+        prepared = self.model.prepare(frame, full_frame_square(frame.width_px, frame.height_px))
+        self.model.blank(prepared, followed)
+        candidate = self.model.infer(prepared)
+        admitted = self.roster.admit(candidate, t_s)
+        if admitted is not None or runs_left < 2 or not self.roster.worth_a_closer_look(candidate):
+            return admitted, 1
+        crop = crop_square_around_person(candidate.xy_px, candidate.scores, frame.width_px, frame.height_px,
+                                         CROP_MIN_SCORE)
+        prepared = self.model.prepare(frame, crop)
+        self.model.blank(prepared, followed)
+        return self.roster.admit(self.model.infer(prepared), t_s), 2
+
+
+@dataclass
+class _Follow:
+    tracker: PelvisTracker
+    walk: WalkTracker
+    verdict: Verdict
+    steps: int = 0
+
+
+class GroupPipeline:
+    """Frame in, one verdict per person out; the same stages as PelvisPipeline, once per person."""
+
+    def __init__(self, model: MoveNet, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
+                 baseline_deg: float | None = None) -> None:
+        self.model = model
+        self._settings = settings
+        self.baseline_deg = baseline_deg
+        self.estimator = GroupPoseEstimator(model, people, settings.max_jump_hip_widths)
+        self._follows: dict[int, _Follow] = {}
+        self.faults = faults or FaultLog()
+        self.people: list[PersonVerdict] = []
+        self.steps_by_person: dict[int, list] = {}
+
+    def step(self, frame: Frame) -> list[PersonVerdict]:
+        look = self.estimator.look(frame)
+        seen = {person.person_id for person in look.people}
+        for person_id in self.estimator.forgotten:
+            self._forget(person_id)
+        results = []
+        for person in look.people:
+            follow = self._follows.get(person.person_id)
+            if follow is None:
+                follow = _Follow(PelvisTracker(self._settings, self.baseline_deg or 0.0),
+                                 WalkTracker(GaitThresholds(drop_deg=self._settings.tolerance_deg), keep_history=True),
+                                 no_verdict(NoVerdict.NO_PERSON))
+                self._follows[person.person_id] = follow
+            if person.person_id in look.refreshed:
+                follow.verdict = follow.tracker.update(read_pelvis(person.pose, self._settings), frame.t_s)
+                follow.steps = follow.walk.update(person.pose, follow.verdict, frame.t_s).steps
+            results.append(PersonVerdict(person.person_id, person.pose, follow.verdict, follow.steps,
+                                         person.person_id in look.refreshed))
+        for person_id in set(self._follows) - seen:
+            self._forget(person_id)
+        self.people = results
+        return results
+
+    def prepare(self, frame: Frame) -> Captured:
+        """Nothing to prepare ahead: the crops depend on where everybody was found in the last frame."""
+        return Captured(frame, None)
+
+    def finish(self, captured: Captured) -> Result:
+        started = time.perf_counter()
+        people = self.step(captured.frame)
+        total = time.perf_counter() - started
+        timing = self.estimator.last_timing
+        return Result(captured.frame, self.primary(people), 0.0, timing.invoke_s, max(total - timing.invoke_s, 0.0),
+                      None, people)
+
+    def end_walks(self) -> dict[int, list]:
+        """Close every walk in progress; each person's steps (for `analyze`)."""
+        for person_id in list(self._follows):
+            self._forget(person_id)
+        return self.steps_by_person
+
+    def _forget(self, person_id: int) -> None:
+        follow = self._follows.pop(person_id, None)
+        if follow is not None:
+            follow.walk.close()
+            self.steps_by_person[person_id] = follow.walk.history
+
+    @staticmethod
+    def primary(people: list[PersonVerdict]) -> Verdict:
+        """The verdict of the lowest-numbered person with one (for what single-person code reads);
+        without one, why the first person has none."""
+        for person in people:
+            if person.verdict.tilt_deg is not None:
+                return person.verdict
+        return people[0].verdict if people else no_verdict(NoVerdict.NO_PERSON)

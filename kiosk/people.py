@@ -1,0 +1,197 @@
+"""Who is in front of the screen: people followed from frame to frame with stable numbers.
+
+Pure bookkeeping on poses (no model, no pixels), so it is tested with synthetic keypoints.
+Group mode's estimator (kiosk.group) asks the roster whom to look at again this frame, runs the
+model on that person's crop, and hands the pose back: the roster accepts it only when it is the
+same person (the hips moved less than `max_jump_hip_widths`, and nobody else is closer), adds
+people found by the search, merges two entries that ended up on one person, and forgets people
+not seen for a while.  Numbers are never reused within a session, so a coach can tell "3 left,
+5 came in" from "3 came back".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.config import PeopleConfig
+from kiosk.types import Keypoint, Pose
+
+TORSO = (Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER, Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP)
+MIN_BOX_SCORE = 0.2
+MAX_HIPS_PER_TORSO = 0.8
+MAX_SHOULDERS_PER_TORSO = 1.3
+SAME_PERSON_SCALES = 0.8
+"""Two poses whose hip centres are closer than this many body scales (the larger of the two) are one person."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonBox:
+    """An axis-aligned box in frame pixels."""
+
+    left_px: float
+    top_px: float
+    right_px: float
+    bottom_px: float
+
+    @property
+    def width_px(self) -> float:
+        return self.right_px - self.left_px
+
+    @property
+    def height_px(self) -> float:
+        return self.bottom_px - self.top_px
+
+    def overlap(self, other: PersonBox) -> float:
+        """Intersection over union, 0..1."""
+        width = min(self.right_px, other.right_px) - max(self.left_px, other.left_px)
+        height = min(self.bottom_px, other.bottom_px) - max(self.top_px, other.top_px)
+        if width <= 0 or height <= 0:
+            return 0.0
+        shared = width * height
+        return shared / (self.width_px * self.height_px + other.width_px * other.height_px - shared)
+
+    def grown(self, fraction: float) -> PersonBox:
+        """The box with `fraction` of its width and height added on every side."""
+        dx, dy = self.width_px * fraction, self.height_px * fraction
+        return PersonBox(self.left_px - dx, self.top_px - dy, self.right_px + dx, self.bottom_px + dy)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return self.left_px, self.top_px, self.right_px, self.bottom_px
+
+
+def person_box(pose: Pose, min_score: float = MIN_BOX_SCORE) -> PersonBox | None:
+    """The box around a pose's keypoints that score at least `min_score` (None with fewer than 3)."""
+    confident = pose.xy_px[pose.scores >= min_score]
+    if len(confident) < 3:
+        return None
+    left, top = confident.min(axis=0)
+    right, bottom = confident.max(axis=0)
+    return PersonBox(float(left), float(top), float(max(right, left + 1)), float(max(bottom, top + 1)))
+
+
+def torso_score(pose: Pose) -> float:
+    """Mean score of the shoulders and hips: how sure the model is that this is a person."""
+    return float(np.mean([pose.score(k) for k in TORSO]))
+
+
+def hip_centre_px(pose: Pose) -> np.ndarray:
+    return (pose.xy(Keypoint.LEFT_HIP) + pose.xy(Keypoint.RIGHT_HIP)) / 2
+
+
+def body_scale_px(pose: Pose) -> float:
+    """A size that does not vanish when someone turns side-on: the larger of the hip width and a
+    third of the shoulder-to-hip height."""
+    hips = float(np.hypot(*(pose.xy(Keypoint.LEFT_HIP) - pose.xy(Keypoint.RIGHT_HIP))))
+    shoulders_mid = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
+    torso = float(np.hypot(*(shoulders_mid - hip_centre_px(pose))))
+    return max(hips, torso / 3, 1.0)
+
+
+def plausible_body(pose: Pose) -> bool:
+    """False for a pose stitched from two people standing close (SinglePose on a whole group
+    frame sometimes puts one hip on each): its hips or shoulders come out as wide as the torso is
+    tall.  Measured on frontal_walk_two_people.gif: real people 0.45-0.55 hip width per torso
+    height, stitched poses 0.85-1.0 and shoulders up to 3.5 torso heights wide."""
+    hips = float(np.hypot(*(pose.xy(Keypoint.LEFT_HIP) - pose.xy(Keypoint.RIGHT_HIP))))
+    shoulders = float(np.hypot(*(pose.xy(Keypoint.LEFT_SHOULDER) - pose.xy(Keypoint.RIGHT_SHOULDER))))
+    shoulders_mid = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
+    torso = float(np.hypot(*(shoulders_mid - hip_centre_px(pose))))
+    return hips <= MAX_HIPS_PER_TORSO * torso and shoulders <= MAX_SHOULDERS_PER_TORSO * torso
+
+
+@dataclass
+class Person:
+    """One person in the roster.  `pose` is the latest accepted pose, found at `seen_s`."""
+
+    person_id: int
+    pose: Pose
+    box: PersonBox
+    first_seen_s: float
+    seen_s: float
+    looked_s: float
+    """When the model last looked for this person (found or not): who is due next."""
+
+
+class Roster:
+    """The people followed, by number."""
+
+    def __init__(self, settings: PeopleConfig, max_jump_hip_widths: float = 1.5) -> None:
+        self._settings = settings
+        self._max_jump = max_jump_hip_widths
+        self._people: dict[int, Person] = {}
+        self._next_id = 1
+
+    @property
+    def people(self) -> list[Person]:
+        return sorted(self._people.values(), key=lambda person: person.person_id)
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+    def is_person(self, pose: Pose) -> bool:
+        return (bool(np.isfinite(pose.xy_px).all()) and torso_score(pose) >= self._settings.min_torso_score
+                and plausible_body(pose))
+
+    def worth_a_closer_look(self, pose: Pose) -> bool:
+        """A search result below the bar that may be a person seen too small or stitched from two
+        people: at least half the bar and keypoints enough for a box."""
+        return (bool(np.isfinite(pose.xy_px).all()) and torso_score(pose) >= self._settings.min_torso_score / 2
+                and person_box(pose) is not None and len(self._people) < self._settings.max_people)
+
+    def due(self, runs: int) -> list[Person]:
+        """Up to `runs` people to look at again, those looked at longest ago first."""
+        return sorted(self._people.values(), key=lambda person: (person.looked_s, person.person_id))[:runs]
+
+    def confirm(self, person_id: int, pose: Pose, t_s: float) -> bool:
+        """The model looked at this person's crop and found `pose`: keep it if it is still them."""
+        person = self._people[person_id]
+        person.looked_s = t_s
+        box = person_box(pose)
+        if box is None or not self.is_person(pose):
+            return False
+        jump = float(np.hypot(*(hip_centre_px(pose) - hip_centre_px(person.pose))))
+        if jump > self._max_jump * body_scale_px(person.pose):
+            return False
+        if self._nearest(pose, exclude=person_id) is not None:
+            return False  # the crop slid onto a neighbour, who has an entry of their own
+        person.pose, person.box, person.seen_s = pose, box, t_s
+        return True
+
+    def admit(self, pose: Pose, t_s: float) -> Person | None:
+        """The search found `pose`: a new person, unless it is somebody already followed or the roster is full."""
+        box = person_box(pose)
+        if box is None or not self.is_person(pose) or len(self._people) >= self._settings.max_people:
+            return None
+        if self._nearest(pose) is not None:
+            return None
+        person = Person(self._next_id, pose, box, t_s, t_s, t_s)
+        self._people[person.person_id] = person
+        self._next_id += 1
+        return person
+
+    def tidy(self, t_s: float) -> list[int]:
+        """Forget people gone for `forget_after_s`, and the younger of two entries on one person.
+        Returns the numbers forgotten."""
+        gone = [p.person_id for p in self._people.values() if t_s - p.seen_s > self._settings.forget_after_s]
+        for person_id in gone:
+            del self._people[person_id]
+        for person in sorted(self._people.values(), key=lambda p: (p.first_seen_s, p.person_id), reverse=True):
+            if self._nearest(person.pose, exclude=person.person_id) is not None:
+                del self._people[person.person_id]
+                gone.append(person.person_id)
+        return gone
+
+    def _nearest(self, pose: Pose, exclude: int | None = None) -> Person | None:
+        """Somebody else whose hips are so close to `pose`'s that they must be the same person."""
+        centre = hip_centre_px(pose)
+        scale = body_scale_px(pose)
+        best, best_distance = None, float("inf")
+        for person in self._people.values():
+            if person.person_id == exclude:
+                continue
+            distance = float(np.hypot(*(centre - hip_centre_px(person.pose))))
+            if distance < SAME_PERSON_SCALES * max(scale, body_scale_px(person.pose)) and distance < best_distance:
+                best, best_distance = person, distance
+        return best
