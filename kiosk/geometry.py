@@ -64,6 +64,23 @@ def full_frame_square(width_px: int, height_px: int) -> CropSquare:
     return CropSquare((width_px - side) / 2.0, (height_px - side) / 2.0, side)
 
 
+def search_squares(width_px: int, height_px: int) -> list[CropSquare]:
+    """Where group mode looks for new people, in turn: the whole frame, then squares as tall as a
+    landscape frame (as wide as a portrait one) that cover it with some overlap.  In the whole
+    frame a person a quarter of the frame tall is only ~30 model pixels; in a square they are
+    up to twice that."""
+    short, long_side = min(width_px, height_px), max(width_px, height_px)
+    squares = [full_frame_square(width_px, height_px)]
+    if long_side < 1.3 * short:
+        return squares
+    count = int(np.ceil((long_side - short) / (0.75 * short))) + 1
+    for i in range(count):
+        offset = (long_side - short) * i / (count - 1)
+        squares.append(CropSquare(offset, 0.0, float(short)) if width_px >= height_px
+                       else CropSquare(0.0, offset, float(short)))
+    return squares
+
+
 # Keypoint indices used for the crop, in MoveNet's COCO order.
 _SHOULDERS_AND_HIPS = (5, 6, 11, 12)
 _HIPS = (11, 12)

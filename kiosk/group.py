@@ -5,8 +5,10 @@ SinglePose finds one person per look.  Each frame, within a budget of model runs
 1. every person already followed (those looked at longest ago first, when there are more people
    than runs) is looked for in a crop around where they were, and the pose kept only if it is
    still them (kiosk.people.Roster.confirm);
-2. every `search_every_s`, the whole frame is searched for somebody new: the people already
-   followed are painted black in the model input, so the model has to find someone else.
+2. every `search_every_s`, the frame is searched for somebody new — the whole frame, then in
+   turn squares that cover it (kiosk.geometry.search_squares), where small people look bigger —
+   with the people already followed painted black in the model input, so the model has to
+   find someone else.
 
 No other network is needed, and the cost is one model run per person per frame plus one search
 run now and then; with more people than the budget the rulers move in turn and the frame rate
@@ -22,13 +24,13 @@ from dataclasses import dataclass
 from kiosk.config import PelvisConfig, PeopleConfig
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
-from kiosk.geometry import crop_square_around_person, full_frame_square
+from kiosk.geometry import crop_square_around_person, search_squares
 from kiosk.pelvis import read_pelvis
 from kiosk.people import Person, Roster
 from kiosk.pipeline import Captured, Result
 from kiosk.pose import CROP_MIN_SCORE, MoveNet, PoseTiming
 from kiosk.tracker import PelvisTracker
-from kiosk.types import Frame, NoVerdict, PersonVerdict, Verdict, no_verdict
+from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, Verdict, no_verdict
 
 SEARCH_BLANK_MARGIN = 0.12
 """How much wider than a followed person's keypoints the search paints black (arms, clothes)."""
@@ -70,6 +72,8 @@ class GroupPoseEstimator:
         self.roster = Roster(settings, max_jump_hip_widths)
         self._searched_s: float | None = None
         self._found_last_search = False
+        self._weak_find: Pose | None = None
+        self._search_turn = -1
         self.forgotten: list[int] = []
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
         self.counts = GroupCounts()
@@ -80,20 +84,29 @@ class GroupPoseEstimator:
         if self._searched_s is not None and t_s < self._searched_s:
             self._searched_s = None  # time started again (a looping clip)
         runs = self._settings.model_runs_per_frame
+        used = 0
+        invoke_s = 0.0
+        refreshed: set[int] = set()
+        if self._weak_find is not None:
+            # Last frame's search found someone too faint to admit and had no run left to look closer.
+            found = self._look_closer(frame, self._weak_find, t_s)
+            self._weak_find = None
+            used += 1
+            invoke_s += self.model.last_timing.invoke_s
+            if found is not None:
+                refreshed.add(found.person_id)
         # Right after a search found somebody, search again: there may be more people to find.
         searching = (self._searched_s is None or self._found_last_search or len(self.roster) == 0
                      or t_s - self._searched_s >= self._settings.search_every_s)
-        follow_runs = max(0, runs - 1) if searching and len(self.roster) >= runs else runs
-        refreshed = set()
-        invoke_s = 0.0
-        for person in self.roster.due(follow_runs):
+        follow_runs = min(len(self.roster) - len(refreshed), runs - used - (1 if searching else 0))
+        for person in self.roster.due(max(follow_runs, 0)):
             crop = crop_square_around_person(person.pose.xy_px, person.pose.scores, frame.width_px,
                                              frame.height_px, CROP_MIN_SCORE)
             pose = self.model.infer(self.model.prepare(frame, crop))
+            used += 1
             invoke_s += self.model.last_timing.invoke_s
             if self.roster.confirm(person.person_id, pose, t_s):
                 refreshed.add(person.person_id)
-        used = min(follow_runs, len(self.roster))
         if searching and used < runs:
             self._searched_s = t_s
             found, search_runs = self._search(frame, t_s, runs - used)
@@ -113,19 +126,30 @@ class GroupPoseEstimator:
 
         Seen in the whole frame, a person far away or half hidden scores low; a candidate that
         scores at least half the bar is looked at again in a crop around it, at a better scale,
-        before it is admitted or turned down."""
-        followed = [p.box.grown(SEARCH_BLANK_MARGIN).as_tuple() for p in self.roster.people]
-        prepared = self.model.prepare(frame, full_frame_square(frame.width_px, frame.height_px))
-        self.model.blank(prepared, followed)
+        before it is admitted or turned down (on the next frame when this one has no run left).
+        """
+        squares = search_squares(frame.width_px, frame.height_px)
+        self._search_turn = (self._search_turn + 1) % len(squares)
+        prepared = self.model.prepare(frame, squares[self._search_turn])
+        self.model.blank(prepared, self._followed_boxes())
         candidate = self.model.infer(prepared)
         admitted = self.roster.admit(candidate, t_s)
-        if admitted is not None or runs_left < 2 or not self.roster.worth_a_closer_look(candidate):
+        if admitted is not None or not self.roster.worth_a_closer_look(candidate):
             return admitted, 1
+        if runs_left < 2:
+            self._weak_find = candidate
+            return None, 1
+        return self._look_closer(frame, candidate, t_s), 2
+
+    def _look_closer(self, frame: Frame, candidate: Pose, t_s: float) -> Person | None:
         crop = crop_square_around_person(candidate.xy_px, candidate.scores, frame.width_px, frame.height_px,
                                          CROP_MIN_SCORE)
         prepared = self.model.prepare(frame, crop)
-        self.model.blank(prepared, followed)
-        return self.roster.admit(self.model.infer(prepared), t_s), 2
+        self.model.blank(prepared, self._followed_boxes())
+        return self.roster.admit(self.model.infer(prepared), t_s)
+
+    def _followed_boxes(self) -> list[tuple[float, float, float, float]]:
+        return [person.box.grown(SEARCH_BLANK_MARGIN).as_tuple() for person in self.roster.people]
 
 
 @dataclass

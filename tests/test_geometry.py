@@ -120,3 +120,16 @@ def test_frame_to_screen_mirrors_left_and_right():
     fit = fit_inside(640, 480, 1280, 960)
     assert frame_to_screen(np.array([100.0, 50.0]), fit, 640, mirror=False) == (200.0, 100.0)
     assert frame_to_screen(np.array([100.0, 50.0]), fit, 640, mirror=True) == (1080.0, 100.0)
+
+
+def test_search_squares_cover_a_wide_frame_after_the_whole_frame():
+    from kiosk.geometry import full_frame_square, search_squares
+
+    squares = search_squares(1280, 720)
+    assert squares[0] == full_frame_square(1280, 720)
+    tiles = squares[1:]
+    assert len(tiles) >= 2 and all(t.side_px == 720 and t.top_px == 0 for t in tiles)
+    assert tiles[0].left_px == 0 and tiles[-1].left_px + 720 == 1280
+    portrait = search_squares(270, 960)[1:]
+    assert portrait[-1].top_px + 270 == 960 and all(t.left_px == 0 for t in portrait)
+    assert search_squares(640, 600) == [full_frame_square(640, 600)]  # nearly square: the whole frame will do
