@@ -129,7 +129,9 @@ class GroupPoseEstimator:
         before it is admitted or turned down (on the next frame when this one has no run left).
         """
         squares = search_squares(frame.width_px, frame.height_px)
-        self._search_turn = (self._search_turn + 1) % len(squares)
+        if not self._found_last_search:  # where somebody was just found, there may be more
+            self._search_turn = (self._search_turn + 1) % len(squares)
+        self._search_turn %= len(squares)
         prepared = self.model.prepare(frame, squares[self._search_turn])
         self.model.blank(prepared, self._followed_boxes())
         candidate = self.model.infer(prepared)
