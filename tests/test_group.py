@@ -1,6 +1,7 @@
 """Group mode and single mode's lock on one person, with the real model on the real clips."""
 
 import csv
+import itertools
 import json
 from collections import Counter
 
@@ -149,3 +150,21 @@ def test_bench_reports_group_mode_cost_per_person(model_path):
                           str(shared_file("frontal_walk_two_people.gif")), "--model", str(model_path))
     assert result.returncode == 0, result.stderr
     assert "group mode:" in result.stdout and "ms per person" in result.stdout
+
+
+def test_people_entering_and_leaving_one_by_one_get_a_new_number_each(group_model):
+    """back_view_people_one_by_one.mp4: six people in turn walk in, stand with their back to the
+    camera and walk out (the room is empty in between; checked on a contact sheet)."""
+    frames = _group_frames(group_model, "back_view_people_one_by_one.mp4")
+    spans: dict[int, list[int]] = {}
+    for index, people in frames:
+        assert len(people) <= 1, f"frame {index}: one person at a time, got {len(people)}"
+        for person_id, _, _, _ in people:
+            spans.setdefault(person_id, []).append(index)
+    assert sorted(spans) == list(range(1, 7))
+    ranges = [(min(f), max(f)) for _, f in sorted(spans.items())]
+    for (_, end), (start, _) in itertools.pairwise(ranges):
+        assert end < start  # each number belongs to one visit
+    for person_id, indices in spans.items():
+        assert len(indices) == indices[-1] - indices[0] + 1, f"person {person_id} was dropped mid-visit"
+        assert len(indices) > 100  # about 4 s and more per visit, at 10 fps
