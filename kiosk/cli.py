@@ -30,7 +30,7 @@ from kiosk.calibration import find_calibration
 from kiosk.config import MODES, Config, load_config, resolve_config_path
 from kiosk.errors import BeltlineError, ModelError
 from kiosk.gait import GaitThresholds, walk_summary
-from kiosk.group import GroupPipeline
+from kiosk.group import GroupPipeline, NearestPersonLock
 from kiosk.memory import tame_heap
 from kiosk.model_files import resolve_model_path, sha256_of
 from kiosk.notify import SystemdNotifier
@@ -168,7 +168,8 @@ def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True,
     baseline = calibration.standing_tilt_deg if calibration else None
     if config.people.mode == "group":
         return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline)
-    return PelvisPipeline(model, config.pelvis, baseline_deg=baseline, keep_steps=keep_steps)
+    return PelvisPipeline(model, config.pelvis, baseline_deg=baseline, keep_steps=keep_steps,
+                          lock=NearestPersonLock(model, config.people))
 
 
 def command_run(args: argparse.Namespace) -> int:

@@ -193,6 +193,13 @@ class PeopleConfig:
     mode: str = "single"
     """single: one ruler, locked on one person until they leave (home, hallway); group: a ruler
     for each person in front of the screen (coach-led sessions)."""
+    challenge_every_s: float = 1.0
+    """Single mode: how often the rest of the frame is checked for somebody nearer the screen
+    than the person who has the ruler (0: never)."""
+    takeover_size_ratio: float = 1.5
+    """Single mode: somebody this many times taller in the picture than the person who has the
+    ruler is nearer the screen and takes it over (a walker arriving while the ruler is on a
+    figure far behind); bystanders further away never do."""
     max_people: int = 6
     """Group mode: at most this many people are followed at once."""
     model_runs_per_frame: int = 3
@@ -209,6 +216,10 @@ class PeopleConfig:
         problems = {}
         if self.mode not in MODES:
             problems["mode"] = f"must be one of {', '.join(MODES)}"
+        if not 0.0 <= self.challenge_every_s <= 60:
+            problems["challenge_every_s"] = "must be between 0 (never) and 60"
+        if not 1.0 < self.takeover_size_ratio <= 10:
+            problems["takeover_size_ratio"] = "must be above 1 and at most 10"
         if not 1 <= self.max_people <= 12:
             problems["max_people"] = "must be between 1 and 12"
         if not 1 <= self.model_runs_per_frame <= 12:

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from kiosk.config import PelvisConfig, PeopleConfig
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
-from kiosk.geometry import crop_square_around_person, search_squares
+from kiosk.geometry import crop_square_around_person, full_frame_square, search_squares
 from kiosk.pelvis import read_pelvis
-from kiosk.people import Person, Roster
+from kiosk.people import Person, Roster, person_box
 from kiosk.pipeline import Captured, Result
 from kiosk.pose import CROP_MIN_SCORE, MoveNet, PoseTiming
 from kiosk.tracker import PelvisTracker
@@ -152,6 +152,45 @@ class GroupPoseEstimator:
 
     def _followed_boxes(self) -> list[tuple[float, float, float, float]]:
         return [person.box.grown(SEARCH_BLANK_MARGIN).as_tuple() for person in self.roster.people]
+
+
+class NearestPersonLock:
+    """Single mode: the ruler belongs to the person nearest the screen.
+
+    The model's crop follows whoever it found first, and bystanders further away never take the
+    ruler.  But when the ruler went to a figure far behind (someone across the room, a
+    reflection) before the walker came in, the walker would wait for that figure to leave.  So
+    every `challenge_every_s` the rest of the frame is searched (the person followed painted
+    black); somebody `takeover_size_ratio` times taller in the picture is nearer and takes over.
+    """
+
+    def __init__(self, model: MoveNet, settings: PeopleConfig) -> None:
+        self._model = model
+        self._settings = settings
+        self._roster = Roster(settings)  # only for its test of what counts as a person
+        self._checked_s: float | None = None
+        self.takeovers = 0
+
+    def nearer_person(self, frame: Frame, current: Pose) -> Pose | None:
+        """A pose of somebody nearer the screen than `current`, when it is time to look and there is one."""
+        every = self._settings.challenge_every_s
+        t_s = frame.t_s
+        if every <= 0 or (self._checked_s is not None and 0 <= t_s - self._checked_s < every):
+            return None
+        self._checked_s = t_s
+        box = person_box(current) if self._roster.is_person(current) else None
+        prepared = self._model.prepare(frame, full_frame_square(frame.width_px, frame.height_px))
+        if box is not None:
+            self._model.blank(prepared, [box.grown(SEARCH_BLANK_MARGIN).as_tuple()])
+        rival = self._model.infer(prepared)
+        rival_box = person_box(rival)
+        if rival_box is None or not self._roster.is_person(rival):
+            return None
+        if box is not None and rival_box.height_px < self._settings.takeover_size_ratio * box.height_px:
+            return None
+        self.takeovers += 1
+        self._model.follow(rival)
+        return rival
 
 
 @dataclass

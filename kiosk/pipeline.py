@@ -44,10 +44,12 @@ class PelvisPipeline:
     """Frame in, verdict out: pose model, then the pelvis gates, then the tracker (and the steps)."""
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
-                 baseline_deg: float | None = None, keep_steps: bool = False) -> None:
+                 baseline_deg: float | None = None, keep_steps: bool = False, lock: PersonLock | None = None) -> None:
         """`baseline_deg`: the calibrated standing tilt (None: not calibrated).
-        `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not)."""
+        `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
+        `lock`: hands the ruler to somebody nearer the screen (kiosk.group.NearestPersonLock)."""
         self.model = model
+        self._lock = lock
         self._settings = settings
         self.baseline_deg = baseline_deg
         self._tracker = PelvisTracker(settings, baseline_deg or 0.0)
@@ -56,7 +58,7 @@ class PelvisPipeline:
         self.faults = faults or FaultLog()
 
     def step(self, frame: Frame) -> tuple[Pose, Verdict]:
-        pose, verdict = self._judge(frame, self.model.estimate(frame))
+        pose, verdict = self._judge(frame, self._nearest(frame, self.model.estimate(frame)))
         self.walk = self._walk.update(pose, verdict, frame.t_s)
         return pose, verdict
 
@@ -77,6 +79,7 @@ class PelvisPipeline:
             pose = self.model.infer(captured.prepared, captured.frame)  # type: ignore[attr-defined]
         else:
             pose = self.model.estimate(captured.frame)
+        pose = self._nearest(captured.frame, pose)
         _, verdict = self._judge(captured.frame, pose)
         self.walk = self._walk.update(pose, verdict, captured.frame.t_s)
         total = time.perf_counter() - started
@@ -88,6 +91,11 @@ class PelvisPipeline:
         if captured.prepared is None:
             postprocess -= timing.preprocess_s
         return Result(captured.frame, verdict, timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0), self.walk)
+
+    def _nearest(self, frame: Frame, pose: Pose) -> Pose:
+        if self._lock is None or not (np.isfinite(pose.xy_px).all() and np.isfinite(pose.scores).all()):
+            return pose
+        return self._lock.nearer_person(frame, pose) or pose
 
     def _judge(self, frame: Frame, pose: Pose) -> tuple[Pose, Verdict]:
         if not (np.isfinite(pose.xy_px).all() and np.isfinite(pose.scores).all()):
@@ -104,6 +112,10 @@ def analyze_frames(source: FrameSource, pipeline: PelvisPipeline) -> Iterator[tu
         pose, verdict = pipeline.step(frame)
         yield frame, pose, verdict
         frame.release()
+
+
+class PersonLock(Protocol):
+    def nearer_person(self, frame: Frame, current: Pose) -> Pose | None: ...
 
 
 class Releasable(Protocol):

@@ -273,6 +273,13 @@ class MoveNet:
     def forget_person(self) -> None:
         self._next_crop = None
 
+    def follow(self, pose: Pose) -> None:
+        """Crop the next frame around this person (found by a look of the caller's own)."""
+        if self._crop_tracking:
+            self._next_crop = crop_square_around_person(pose.xy_px, pose.scores, pose.frame_width_px,
+                                                        pose.frame_height_px, CROP_MIN_SCORE)
+            self._next_crop_frame_size = (pose.frame_width_px, pose.frame_height_px)
+
     @property
     def invokes_per_frame(self) -> int:
         return 2 if self._mirror_average else 1

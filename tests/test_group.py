@@ -11,7 +11,7 @@ import pytest
 from conftest import run_beltline, shared_file
 
 from kiosk.config import Config, DisplayConfig, PeopleConfig
-from kiosk.group import GroupPipeline
+from kiosk.group import GroupPipeline, NearestPersonLock
 from kiosk.pipeline import PelvisPipeline
 from kiosk.pose import MoveNet
 from kiosk.sources import ClipSource, SideBySide
@@ -77,7 +77,8 @@ def test_nobody_gets_a_verdict_while_their_hips_are_out_of_the_frame(group_model
 def test_single_mode_keeps_the_ruler_on_the_walker_and_never_on_a_bystander(model_path):
     """frontal_walk_outdoor_cane.mp4: the walker comes down the middle; people sit on the steps
     at the top left and on a bench on the right.  The walker is in view in all 144 frames."""
-    pipeline = PelvisPipeline(MoveNet(model_path, threads=2, mirror_average=True), Config().pelvis)
+    model = MoveNet(model_path, threads=2, mirror_average=True)
+    pipeline = PelvisPipeline(model, Config().pelvis, lock=NearestPersonLock(model, PeopleConfig()))
     clip = ClipSource(shared_file("frontal_walk_outdoor_cane.mp4"), paced=False, loop=False)
     judged = 0
     total = 0
@@ -168,3 +169,23 @@ def test_people_entering_and_leaving_one_by_one_get_a_new_number_each(group_mode
     for person_id, indices in spans.items():
         assert len(indices) == indices[-1] - indices[0] + 1, f"person {person_id} was dropped mid-visit"
         assert len(indices) > 100  # about 4 s and more per visit, at 10 fps
+
+
+def test_single_mode_hands_the_ruler_to_a_walker_nearer_than_the_person_who_had_it(model_path):
+    """side_walk_normal.mp4: a small frontal figure stands far behind, seen through a glass
+    cabinet, when the clip starts; a walker comes in from the left at about frame 20 and crosses
+    the room side-on.  The figure may have the ruler until the walker arrives; then the walker
+    owns it, and being side-on gets "turn to face the mirror" instead of a verdict."""
+    model = MoveNet(model_path, threads=2, mirror_average=True)
+    lock = NearestPersonLock(model, PeopleConfig())
+    pipeline = PelvisPipeline(model, Config().pelvis, lock=lock)
+    clip = ClipSource(shared_file("side_walk_normal.mp4"), paced=False, loop=False)
+    late_verdicts = []
+    while (frame := clip.read()) is not None:
+        _, verdict = pipeline.step(frame)
+        if frame.index >= 45 and verdict.state is not State.NONE:
+            late_verdicts.append(frame.index)
+        frame.release()
+    clip.close()
+    assert lock.takeovers >= 1
+    assert late_verdicts == []
