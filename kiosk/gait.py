@@ -234,7 +234,8 @@ class WalkTracker:
             self._gait.finish(self._last_seen_s)
         steps = self._gait.steps
         if self._keep_history:
-            self.history.extend(dataclasses.replace(step, index=len(self.history) + i) for i, step in enumerate(steps))
+            first = len(self.history)  # not inside the generator: extend() grows the list as it goes
+            self.history.extend(dataclasses.replace(step, index=first + i) for i, step in enumerate(steps))
         self._gait = GaitAnalyzer(self._thresholds)
         self._last_seen_s = None
         return walk_summary(steps, self._thresholds.drop_deg) if len(steps) >= self._min_steps else None

@@ -70,11 +70,20 @@ def static_cases(model: MoveNet, config: Config, photos) -> dict:
                                      "mirrored": mirrored, "truth": true_tilt_deg(truth), "shown": shown})
                     if pair[False] is not None and pair[True] is not None:
                         rows[-1]["mirror_sum"] = pair[False] + pair[True]
+    # Calibrated: the same person stood level on the same spot first (angle 0), and the ruler shows
+    # the change from there; the truth is then the change of the true tilt from angle 0.
+    standing = {(r["photo"], r["height"], r["center"], r["mirrored"]): r for r in rows if r["angle"] == 0.0}
+    for row in rows:
+        level = standing[(row["photo"], row["height"], row["center"], row["mirrored"])]
+        if row["angle"] != 0.0 and row["shown"] is not None and level["shown"] is not None:
+            row["calibrated_error"] = abs((row["shown"] - level["shown"]) - (row["truth"] - level["truth"]))
+
     def summary(selected):
         judged = [r for r in selected if r["shown"] is not None]
         errors = [abs(r["shown"] - r["truth"]) for r in judged]
         sums = [abs(r["mirror_sum"]) for r in selected if "mirror_sum" in r]
         signs = [r for r in selected if "mirror_sum" in r]
+        calibrated = [r["calibrated_error"] for r in selected if "calibrated_error" in r]
         return {
             "cases": len(selected),
             "judged": len(judged),
@@ -83,6 +92,8 @@ def static_cases(model: MoveNet, config: Config, photos) -> dict:
             "mirror_pairs": len(signs),
             "mirror_pairs_within_0_5": sum(s <= 0.5 for s in sums),
             "mirror_sum_mean_deg": round(statistics.fmean(sums), 2) if sums else None,
+            "calibrated_mean_error_deg": round(statistics.fmean(calibrated), 2) if calibrated else None,
+            "calibrated_max_error_deg": round(max(calibrated), 2) if calibrated else None,
         }
     return {
         "person >= 1/4 frame height": summary([r for r in rows if r["height"] >= 0.25]),
@@ -133,7 +144,12 @@ def dynamic_cases(model: MoveNet, config: Config, photos) -> dict:
             states.append(verdict.state)
             if verdict.tilt_deg is not None:
                 standing.append(verdict.tilt_deg)
+        # Calibrated: `beltline calibrate` stores the mean standing tilt; the ruler then shows the
+        # walk's tilt from it, and the truth is the walk's true tilt from the standing truth.
+        standing_truth = true_tilt_deg(render(photo, Placement(0.0, 0.6))[1])
+        calibrated = _calibrated_walk(model, config, photo, float(np.mean(standing)), standing_truth) if standing else {}
         out[photo.name] = {
+            **calibrated,
             "walk_frames_judged": f"{judged}/300",
             "walk_rmse_deg": round(float(np.sqrt(np.mean((s - t) ** 2))), 2) if judged else None,
             "walk_lag_ms": round(lag_ms(t, s, 30.0)) if judged else None,
@@ -144,6 +160,26 @@ def dynamic_cases(model: MoveNet, config: Config, photos) -> dict:
             "standing_colour_flips_per_min": round(colour_flips(states) / (len(states) / 30 / 60), 1),
         }
     return out
+
+
+def _calibrated_walk(model: MoveNet, config: Config, photo, baseline_deg: float, standing_truth_deg: float) -> dict:
+    model.forget_person()
+    pipeline = PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg)
+    tolerance = config.pelvis.tolerance_deg
+    truth, shown, agree = [], [], 0
+    for item in walking_sequence(photo):
+        _, verdict = pipeline.step(item.frame)
+        if verdict.tilt_deg is None:
+            continue
+        true_drop = item.true_tilt_deg - standing_truth_deg
+        truth.append(true_drop)
+        shown.append(verdict.tilt_deg)
+        agree += verdict.state is (State.LEVEL if abs(true_drop) <= tolerance else State.TILTED)
+    if not truth:
+        return {}
+    t, s = np.array(truth), np.array(shown)
+    return {"calibrated_walk_rmse_deg": round(float(np.sqrt(np.mean((s - t) ** 2))), 2),
+            "calibrated_walk_state_agreement": round(agree / len(truth), 3)}
 
 
 def ground_truth_photos(model: MoveNet, config: Config, photos) -> dict:
