@@ -167,7 +167,7 @@ def _build_pipeline(config: Config, model_path: Path, calibrated: bool = True,
                     config.model.mirror_average)
     baseline = calibration.standing_tilt_deg if calibration else None
     if config.people.mode == "group":
-        return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline)
+        return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline, keep_steps=keep_steps)
     return PelvisPipeline(model, config.pelvis, baseline_deg=baseline, keep_steps=keep_steps,
                           lock=NearestPersonLock(model, config.people))
 

@@ -205,8 +205,11 @@ class GroupPipeline:
     """Frame in, one verdict per person out; the same stages as PelvisPipeline, once per person."""
 
     def __init__(self, model: MoveNet, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
-                 baseline_deg: float | None = None) -> None:
+                 baseline_deg: float | None = None, keep_steps: bool = False) -> None:
+        """`keep_steps`: remember every person's steps (for `analyze`; the kiosk, running for weeks
+        with people coming and going, keeps only the walks in progress)."""
         self.model = model
+        self._keep_steps = keep_steps
         self._settings = settings
         self.baseline_deg = baseline_deg
         self.estimator = GroupPoseEstimator(model, people, settings.max_jump_hip_widths)
@@ -225,7 +228,8 @@ class GroupPipeline:
             follow = self._follows.get(person.person_id)
             if follow is None:
                 follow = _Follow(PelvisTracker(self._settings, self.baseline_deg or 0.0),
-                                 WalkTracker(GaitThresholds(drop_deg=self._settings.tolerance_deg), keep_history=True),
+                                 WalkTracker(GaitThresholds(drop_deg=self._settings.tolerance_deg),
+                                             keep_history=self._keep_steps),
                                  no_verdict(NoVerdict.NO_PERSON))
                 self._follows[person.person_id] = follow
             if person.person_id in look.refreshed:
@@ -260,7 +264,8 @@ class GroupPipeline:
         follow = self._follows.pop(person_id, None)
         if follow is not None:
             follow.walk.close()
-            self.steps_by_person[person_id] = follow.walk.history
+            if self._keep_steps:
+                self.steps_by_person[person_id] = follow.walk.history
 
     @staticmethod
     def primary(people: list[PersonVerdict]) -> Verdict:
