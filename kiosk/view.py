@@ -68,25 +68,18 @@ def walk_summary_lines(summary: dict) -> list[str]:
     ]
 
 
-def verdict_words(verdict: Verdict) -> str:
-    """What the banner says: 'Level 1.8°', 'Left hip low 6.2°', or an instruction."""
+def verdict_words(verdict: Verdict, short: bool = False) -> str:
+    """What the banner says: 'Level 1.8°', 'Left hip low 6.2°', or an instruction; `short`, for
+    the group panel: 'Level 2°', 'Left low 6°', 'Step back'."""
     if verdict.state is State.NONE or verdict.tilt_deg is None:
-        return NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON]
-    size = f"{abs(verdict.tilt_deg):.1f}°"
+        words = SHORT_NO_VERDICT_WORDS if short else NO_VERDICT_WORDS
+        return words[verdict.reason or NoVerdict.NO_PERSON]
+    size = f"{abs(verdict.tilt_deg):.{0 if short else 1}f}\u00b0"
+    gap = " " if short else "  "
     if verdict.state is State.LEVEL:
-        return f"Level  {size}"
+        return f"Level{gap}{size}"
     side = "Left" if verdict.tilt_deg > 0 else "Right"
-    return f"{side} hip low  {size}"
-
-
-def short_verdict_words(verdict: Verdict) -> str:
-    """The group panel's words for one person: 'Level 2°', 'Left low 6°', 'Step back', ..."""
-    if verdict.state is State.NONE or verdict.tilt_deg is None:
-        return SHORT_NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON]
-    size = f"{abs(verdict.tilt_deg):.0f}\u00b0"
-    if verdict.state is State.LEVEL:
-        return f"Level {size}"
-    return f"{'Left' if verdict.tilt_deg > 0 else 'Right'} low {size}"
+    return f"{side} {'low' if short else 'hip low'}{gap}{size}"
 
 
 SHORT_NO_VERDICT_WORDS = {
@@ -381,7 +374,7 @@ class MirrorView:
         pad = font.get_height() // 3
         cells = []
         for person in people:
-            words = f"{person.person_id}  {short_verdict_words(person.verdict)}"
+            words = f"{person.person_id}  {verdict_words(person.verdict, short=True)}"
             if person.steps:
                 words += f" \u00b7 {steps_words(person.steps)}"
             cells.append((font.render(words, True, TEXT_WHITE), person))
