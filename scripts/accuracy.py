@@ -182,6 +182,28 @@ def _calibrated_walk(model: MoveNet, config: Config, photo, baseline_deg: float,
             "calibrated_walk_state_agreement": round(agree / len(truth), 3)}
 
 
+def placement_spread(model: MoveNet, config: Config, photos) -> dict:
+    """The model's floor: one photo at one true tilt, only moved and scaled to 15 places in the
+    frame.  A still picture leaves a filter nothing to average, so this spread is the model's."""
+    out = {}
+    for photo in photos:
+        for angle in (0.0, 4.0):
+            errors = []
+            for height in (0.3, 0.45, 0.6, 0.75, 0.9):
+                for center in (0.35, 0.5, 0.6):
+                    image, truth = render(photo, Placement(angle, height, center))
+                    shown, _ = run_still(model, config, image)
+                    if shown is not None:
+                        errors.append(shown - true_tilt_deg(truth))
+            out[f"{photo.name} at {angle:+.0f} deg"] = {
+                "placements_judged": len(errors),
+                "error_mean_deg": round(statistics.fmean(errors), 2) if errors else None,
+                "error_sd_deg": round(statistics.pstdev(errors), 2) if errors else None,
+                "error_range_deg": round(max(errors) - min(errors), 2) if errors else None,
+            }
+    return out
+
+
 def ground_truth_photos(model: MoveNet, config: Config, photos) -> dict:
     out = {}
     for photo in photos:
@@ -219,6 +241,7 @@ def main() -> int:
         "ground_truth_photos": ground_truth_photos(model, config, photos),
         "static": static_cases(model, config, photos),
         "dynamic": dynamic_cases(model, config, photos),
+        "placement_spread": placement_spread(model, config, photos),
     }
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, indent=2))
