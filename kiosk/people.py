@@ -3,7 +3,8 @@
 Pure bookkeeping on poses (no model, no pixels), so it is tested with synthetic keypoints.
 Group mode's estimator (kiosk.group) asks the roster whom to look at again this frame, runs the
 model on that person's crop, and hands the pose back: the roster accepts it only when it is the
-same person (the hips moved less than `max_jump_hip_widths`, and nobody else is closer), adds
+same person (the torso moved less than `max_jump_hip_widths` body widths, and nobody else is
+closer), adds
 people found by the search, merges two entries that ended up on one person, and forgets people
 not seen for a while.  Numbers are never reused within a session, so a coach can tell "3 left,
 5 came in" from "3 came back".
@@ -23,7 +24,7 @@ MIN_BOX_SCORE = 0.2
 MAX_HIPS_PER_TORSO = 0.8
 MAX_SHOULDERS_PER_TORSO = 1.3
 SAME_PERSON_SCALES = 0.8
-"""Two poses whose hip centres are closer than this many body scales (the larger of the two) are one person."""
+"""Two poses whose anchors are closer than this many body scales (the larger of the two) are one person."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +81,23 @@ def hip_centre_px(pose: Pose) -> np.ndarray:
     return (pose.xy(Keypoint.LEFT_HIP) + pose.xy(Keypoint.RIGHT_HIP)) / 2
 
 
+def anchor_px(pose: Pose, min_score: float = 0.3) -> np.ndarray:
+    """Where a person is, for following them: the mean of their confident shoulders and hips.
+    The hips alone wander when they are below the picture (a group framed from the chest up)."""
+    points = [pose.xy(k) for k in TORSO if pose.score(k) >= min_score]
+    if not points:
+        points = [pose.xy(k) for k in TORSO]
+    return np.mean(points, axis=0)
+
+
 def body_scale_px(pose: Pose) -> float:
     """A size that does not vanish when someone turns side-on: the larger of the hip width and a
     third of the shoulder-to-hip height."""
     hips = float(np.hypot(*(pose.xy(Keypoint.LEFT_HIP) - pose.xy(Keypoint.RIGHT_HIP))))
+    shoulders = float(np.hypot(*(pose.xy(Keypoint.LEFT_SHOULDER) - pose.xy(Keypoint.RIGHT_SHOULDER))))
     shoulders_mid = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
     torso = float(np.hypot(*(shoulders_mid - hip_centre_px(pose))))
-    return max(hips, torso / 3, 1.0)
+    return max(hips, shoulders / 2, torso / 3, 1.0)
 
 
 def plausible_body(pose: Pose) -> bool:
@@ -151,7 +162,7 @@ class Roster:
         box = person_box(pose)
         if box is None or not self.is_person(pose):
             return False
-        jump = float(np.hypot(*(hip_centre_px(pose) - hip_centre_px(person.pose))))
+        jump = float(np.hypot(*(anchor_px(pose) - anchor_px(person.pose))))
         if jump > self._max_jump * body_scale_px(person.pose):
             return False
         if self._nearest(pose, exclude=person_id) is not None:
@@ -184,14 +195,14 @@ class Roster:
         return gone
 
     def _nearest(self, pose: Pose, exclude: int | None = None) -> Person | None:
-        """Somebody else whose hips are so close to `pose`'s that they must be the same person."""
-        centre = hip_centre_px(pose)
+        """Somebody else whose anchor is so close to `pose`'s that they must be the same person."""
+        centre = anchor_px(pose)
         scale = body_scale_px(pose)
         best, best_distance = None, float("inf")
         for person in self._people.values():
             if person.person_id == exclude:
                 continue
-            distance = float(np.hypot(*(centre - hip_centre_px(person.pose))))
+            distance = float(np.hypot(*(centre - anchor_px(person.pose))))
             if distance < SAME_PERSON_SCALES * max(scale, body_scale_px(person.pose)) and distance < best_distance:
                 best, best_distance = person, distance
         return best
