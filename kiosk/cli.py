@@ -368,6 +368,7 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_bench(args: argparse.Namespace) -> int:
     config, model_path = _load(args)
+    tame_heap()  # as `run` does, so the figures are the kiosk's
     source = open_source(args.input, config.source, paced=False, repeat_stills=True, loop=True, decoder_threads=1)
     if args.side_by_side > 1:
         source = SideBySide(source, args.side_by_side)
