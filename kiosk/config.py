@@ -97,6 +97,10 @@ class PelvisConfig:
     """Shoulder width / torso length below this is a side view: no verdict (frontal walkers: 0.55 and up)."""
     min_hip_width_ratio: float = 0.25
     """Hip width / torso length below this is a side view: no verdict (frontal walkers: 0.3 and up)."""
+    max_nose_offset_ratio: float = 0.5
+    """The nose further than this many shoulder widths beside the shoulders' midpoint is a head in
+    profile, so a side view (measured: frontal and back views 0.23 at most, side views that pass
+    the width ratios 0.65-0.9).  0 turns the check off."""
     smoothing_s: float = 0.15
     """Time constant of the ruler's smoothing (its position, and its tilt with tilt_filter "ema"), in seconds."""
     tilt_filter: str = "one_euro"
@@ -117,6 +121,9 @@ class PelvisConfig:
     the smoothing starts afresh instead of blending two people."""
     forget_after_s: float = 0.5
     """A person unseen for this long starts afresh (no smoothing across two people)."""
+    hold_s: float = 0.15
+    """A frame the gates refuse this soon after a verdict keeps showing that verdict, so that one
+    doubtful frame does not flash an instruction over the ruler (0: never)."""
     belt_raise_frac: float = 0.1
     """The belt sits this fraction of the hip-to-shoulder distance above the hip joints."""
     ruler_extension: float = 1.0
@@ -131,7 +138,7 @@ class PelvisConfig:
                 problems[name] = "must be between 0 and 1"
         if not 0 <= self.edge_margin_frac < 0.5:
             problems["edge_margin_frac"] = "must be at least 0 and below 0.5"
-        for name in ("min_shoulder_width_ratio", "min_hip_width_ratio"):
+        for name in ("min_shoulder_width_ratio", "min_hip_width_ratio", "max_nose_offset_ratio"):
             if not 0 <= getattr(self, name) <= 2:
                 problems[name] = "must be between 0 and 2"
         if not 0 <= self.smoothing_s <= 5:
@@ -148,6 +155,8 @@ class PelvisConfig:
             problems["min_dwell_s"] = "must be between 0 and 5"
         if not 0.1 <= self.max_jump_hip_widths <= 100:
             problems["max_jump_hip_widths"] = "must be between 0.1 and 100"
+        if not 0 <= self.hold_s <= 2:
+            problems["hold_s"] = "must be between 0 and 2"
         if not 0 < self.forget_after_s <= 60:
             problems["forget_after_s"] = "must be above 0 and at most 60"
         if not 0 <= self.belt_raise_frac <= 1:

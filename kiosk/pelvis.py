@@ -42,6 +42,11 @@ def read_pelvis(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | No
         or hip_width_px < settings.min_hip_width_ratio * torso_px
     ):
         return NoVerdict.NOT_FACING
+    if (settings.max_nose_offset_ratio and pose.score(Keypoint.NOSE) >= settings.min_shoulder_score
+            and abs(pose.xy(Keypoint.NOSE)[0] - shoulder_mid[0]) > settings.max_nose_offset_ratio * shoulder_width_px):
+        # Turned side-on yet wide enough at the shoulders and hips (a walker seen a little from
+        # behind): the head in profile gives it away.
+        return NoVerdict.NOT_FACING
 
     return PelvisReading(
         left_hip_px=left_hip.astype(np.float64),

@@ -41,6 +41,8 @@ def csv_row(frame: Frame, verdict: Verdict, person_id: int = 0) -> dict[str, str
         row["left_hip_x"], row["left_hip_y"] = (f"{v:.1f}" for v in reading.left_hip_px)
         row["right_hip_x"], row["right_hip_y"] = (f"{v:.1f}" for v in reading.right_hip_px)
         row["hip_score"] = f"{reading.hip_score:.3f}"
+        if verdict.reason is not None:  # a held verdict: this frame itself was refused
+            row["reason"] = verdict.reason.value
     elif verdict.reason is not None:
         row["reason"] = verdict.reason.value
         if verdict.reason is not NoVerdict.NO_PERSON or person_id:

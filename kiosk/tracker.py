@@ -10,6 +10,8 @@ jumps to someone else.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 import numpy as np
@@ -136,6 +138,7 @@ class PelvisTracker:
         self._half_length_px = 0.0
         self._last_seen_s: float | None = None
         self._last_hip_mid: np.ndarray | None = None
+        self._last_verdict: Verdict | None = None
         self.resets = 0
 
     def reset(self) -> None:
@@ -144,12 +147,17 @@ class PelvisTracker:
         self._center_px = None
         self._last_seen_s = None
         self._last_hip_mid = None
+        self._last_verdict = None
 
     def update(self, reading: PelvisReading | NoVerdict, t_s: float) -> Verdict:
         """Fold in one frame taken at `t_s` seconds and say what the ruler shows."""
         if isinstance(reading, NoVerdict):
             if self._last_seen_s is not None and t_s - self._last_seen_s > self._settings.forget_after_s:
                 self.reset()
+            if (self._last_verdict is not None and self._last_seen_s is not None
+                    and 0 <= t_s - self._last_seen_s <= self._settings.hold_s):
+                # One doubtful frame (a crop that made the torso look side-on): keep the ruler up.
+                return dataclasses.replace(self._last_verdict, reason=reading)
             return Verdict(State.NONE, reading, None, None)
 
         if self._is_someone_else(reading, t_s):
@@ -175,7 +183,8 @@ class PelvisTracker:
         left_end, right_end = ruler_ends(self._center_px, self._half_length_px, tilt, reading.facing_sign)
         level_left, level_right = ruler_ends(self._center_px, self._half_length_px * 1.25, self._baseline_deg,
                                              reading.facing_sign)
-        return Verdict(state, None, shown, reading, left_end, right_end, level_left, level_right)
+        self._last_verdict = Verdict(state, None, shown, reading, left_end, right_end, level_left, level_right)
+        return self._last_verdict
 
     def _is_someone_else(self, reading: PelvisReading, t_s: float) -> bool:
         """A reading far from the last one, or after a long gap, is not the same person moving."""

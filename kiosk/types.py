@@ -131,7 +131,8 @@ class Verdict:
 
     state: State
     reason: NoVerdict | None
-    """Set when `state` is NONE."""
+    """Why there is no verdict when `state` is NONE; with a verdict, why this frame was refused
+    while the last verdict is held up for a moment (`pelvis.hold_s`)."""
     tilt_deg: float | None
     """Smoothed tilt the ruler shows; positive when the LEFT hip is lower."""
     reading: PelvisReading | None

@@ -195,3 +195,35 @@ def test_one_euro_tracker_from_config():
     tracker = PelvisTracker(dataclasses.replace(SETTINGS, tilt_filter="one_euro"))
     first = tracker.update(_reading(6.0), 0.0)
     assert first.tilt_deg == pytest.approx(6.0, abs=1e-3) and first.state is State.TILTED
+
+
+def test_a_head_in_profile_is_a_side_view_even_when_the_torso_looks_wide_enough():
+    """side_walk_limping.mp4's walker, turned a little away: shoulders and hips wide enough, nose
+    0.65-0.9 shoulder widths beside them (frontal and back views: 0.23 at most)."""
+    frontal = synthetic_pose()
+    frontal.xy_px[Keypoint.NOSE] = (322.0, 240.0)  # over the shoulders' midpoint (320)
+    assert isinstance(read_pelvis(frontal, SETTINGS), PelvisReading)
+    profile = synthetic_pose()
+    profile.xy_px[Keypoint.NOSE] = (320.0 - 0.75 * 60.0, 240.0)  # 0.75 shoulder widths to one side
+    assert read_pelvis(profile, SETTINGS) is NoVerdict.NOT_FACING
+    unsure = synthetic_pose()
+    unsure.xy_px[Keypoint.NOSE] = (260.0, 240.0)
+    unsure.scores[Keypoint.NOSE] = 0.1  # seen from behind, the nose is a guess: not used
+    assert isinstance(read_pelvis(unsure, SETTINGS), PelvisReading)
+    off = dataclasses.replace(SETTINGS, max_nose_offset_ratio=0.0)
+    assert isinstance(read_pelvis(profile, off), PelvisReading)
+
+
+def test_one_refused_frame_keeps_the_ruler_up_for_a_moment():
+    tracker = PelvisTracker(SETTINGS)
+    pose = synthetic_pose(left_hip=(340.0, 410.0), right_hip=(300.0, 400.0))
+    shown = tracker.update(read_pelvis(pose, SETTINGS), 0.0)
+    assert shown.state is State.TILTED
+    held = tracker.update(NoVerdict.NOT_FACING, 1 / 30)
+    assert held.state is State.TILTED and held.tilt_deg == shown.tilt_deg
+    assert held.reason is NoVerdict.NOT_FACING  # analyze records why this frame was refused
+    assert tracker.update(NoVerdict.NOT_FACING, 2 / 30).state is State.TILTED
+    assert tracker.update(NoVerdict.NOT_FACING, SETTINGS.hold_s + 0.05).state is State.NONE
+    no_hold = PelvisTracker(dataclasses.replace(SETTINGS, hold_s=0.0))
+    no_hold.update(read_pelvis(pose, SETTINGS), 0.0)
+    assert no_hold.update(NoVerdict.NOT_FACING, 1 / 30).state is State.NONE
