@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kiosk.config import load_config
 from kiosk.model_files import resolve_model_path
+from kiosk.group import NearestPersonLock
 from kiosk.pipeline import PelvisPipeline, analyze_frames
 from kiosk.pose import MoveNet
 from kiosk.records import CsvRecorder, SummaryTally
@@ -45,7 +46,8 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for path in sorted(p for p in args.folder.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES):
         model.forget_person()
-        pipeline = PelvisPipeline(model, config.pelvis)
+        # single mode, as `beltline analyze` builds it
+        pipeline = PelvisPipeline(model, config.pelvis, lock=NearestPersonLock(model, config.people))
         tally = SummaryTally(config.pelvis.tolerance_deg)
         tilts: list[float] = []
         raws: list[float] = []
