@@ -45,3 +45,37 @@ def test_gait_profile_alternates_sides_and_rests():
     assert peaks[0] > 0 > peaks[1] and peaks[2] > 0 > peaks[3]
     assert peaks[4] == 0.0 and peaks[9] == 0.0  # level stretches
     assert {abs(p) for p in peaks if p} == {4.0, 8.0, 6.0, 5.0}
+
+
+def _through_the_pipeline(model_path, sequence):
+    from kiosk.config import PelvisConfig
+    from kiosk.pipeline import PelvisPipeline
+    from kiosk.pose import MoveNet
+
+    pipeline = PelvisPipeline(MoveNet(model_path, threads=2, mirror_average=True), PelvisConfig())
+    return [(item.true_tilt_deg, pipeline.step(item.frame)[1]) for item in sequence]
+
+
+def test_standing_still_the_real_model_keeps_one_colour_and_a_steady_ruler(photos, model_path):
+    from kiosk.harness import standing_sequence
+    from kiosk.types import State
+
+    frames = _through_the_pipeline(model_path, standing_sequence(photos[0], seconds=3.0))
+    shown = [verdict.tilt_deg for _, verdict in frames]
+    assert all(tilt is not None for tilt in shown)
+    states = [verdict.state for _, verdict in frames]
+    assert len(set(states)) == 1 and states[0] is State.LEVEL  # image1's pelvis is level
+    assert np.std(shown[10:]) < 2.0  # the filter: raw tilts scatter about 3 degrees (sd)
+
+
+def test_walking_the_real_model_follows_the_drops_with_little_lag(photos, model_path):
+    from kiosk.harness import walking_sequence
+
+    frames = _through_the_pipeline(model_path, walking_sequence(photos[0], seconds=5.0))
+    truth = np.array([t for t, _ in frames])
+    shown = np.array([v.tilt_deg for _, v in frames], dtype=float)
+    assert np.isfinite(shown).all()
+    best_lag = max(range(6), key=lambda lag: np.corrcoef(truth[: len(truth) - lag], shown[lag:])[0, 1])
+    assert np.corrcoef(truth[: len(truth) - best_lag], shown[best_lag:])[0, 1] > 0.8
+    assert best_lag <= 3  # at 30 fps: at most 100 ms behind
+    assert np.sqrt(np.mean((shown - truth) ** 2)) < 3.0

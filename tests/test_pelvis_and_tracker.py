@@ -193,8 +193,12 @@ def test_a_jump_to_someone_else_starts_afresh():
 
 def test_one_euro_tracker_from_config():
     tracker = PelvisTracker(dataclasses.replace(SETTINGS, tilt_filter="one_euro"))
-    first = tracker.update(_reading(6.0), 0.0)
-    assert first.tilt_deg == pytest.approx(6.0, abs=1e-3) and first.state is State.TILTED
+    first = tracker.update(_reading(7.0), 0.0)
+    assert first.tilt_deg == pytest.approx(7.0, abs=1e-3)
+    # a newcomer starts green and turns red once the tilt has held for the dwell
+    assert first.state is State.LEVEL
+    assert tracker.update(_reading(7.0), 0.05).state is State.LEVEL
+    assert tracker.update(_reading(7.0), 0.2).state is State.TILTED
 
 
 def test_a_head_in_profile_is_a_side_view_even_when_the_torso_looks_wide_enough():
@@ -217,13 +221,15 @@ def test_a_head_in_profile_is_a_side_view_even_when_the_torso_looks_wide_enough(
 def test_one_refused_frame_keeps_the_ruler_up_for_a_moment():
     tracker = PelvisTracker(SETTINGS)
     pose = synthetic_pose(left_hip=(340.0, 410.0), right_hip=(300.0, 400.0))
-    shown = tracker.update(read_pelvis(pose, SETTINGS), 0.0)
+    for i in range(8):
+        shown = tracker.update(read_pelvis(pose, SETTINGS), i / 30)
     assert shown.state is State.TILTED
-    held = tracker.update(NoVerdict.NOT_FACING, 1 / 30)
+    t = 7 / 30
+    held = tracker.update(NoVerdict.NOT_FACING, t + 1 / 30)
     assert held.state is State.TILTED and held.tilt_deg == shown.tilt_deg
     assert held.reason is NoVerdict.NOT_FACING  # analyze records why this frame was refused
-    assert tracker.update(NoVerdict.NOT_FACING, 2 / 30).state is State.TILTED
-    assert tracker.update(NoVerdict.NOT_FACING, SETTINGS.hold_s + 0.05).state is State.NONE
+    assert tracker.update(NoVerdict.NOT_FACING, t + 2 / 30).state is State.TILTED
+    assert tracker.update(NoVerdict.NOT_FACING, t + SETTINGS.hold_s + 0.05).state is State.NONE
     no_hold = PelvisTracker(dataclasses.replace(SETTINGS, hold_s=0.0))
     no_hold.update(read_pelvis(pose, SETTINGS), 0.0)
     assert no_hold.update(NoVerdict.NOT_FACING, 1 / 30).state is State.NONE
