@@ -26,7 +26,7 @@ from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
 from kiosk.geometry import crop_square_around_person, full_frame_square, search_squares
 from kiosk.pelvis import read_pelvis
-from kiosk.people import Person, Roster, person_box
+from kiosk.people import Person, Roster, is_person, person_box
 from kiosk.pipeline import Captured, Result
 from kiosk.pose import CROP_MIN_SCORE, MoveNet, PoseTiming
 from kiosk.tracker import PelvisTracker
@@ -175,7 +175,6 @@ class NearestPersonLock:
     def __init__(self, model: MoveNet, settings: PeopleConfig) -> None:
         self._model = model
         self._settings = settings
-        self._roster = Roster(settings)  # only for its test of what counts as a person
         self._checked_s: float | None = None
         self.takeovers = 0
 
@@ -186,13 +185,13 @@ class NearestPersonLock:
         if every <= 0 or (self._checked_s is not None and 0 <= t_s - self._checked_s < every):
             return None
         self._checked_s = t_s
-        box = person_box(current) if self._roster.is_person(current) else None
+        box = person_box(current) if is_person(current, self._settings.min_torso_score) else None
         prepared = self._model.prepare(frame, full_frame_square(frame.width_px, frame.height_px))
         if box is not None:
             self._model.blank(prepared, [box.grown(SEARCH_BLANK_MARGIN).as_tuple()])
         rival = self._model.infer(prepared)
         rival_box = person_box(rival)
-        if rival_box is None or not self._roster.is_person(rival):
+        if rival_box is None or not is_person(rival, self._settings.min_torso_score):
             return None
         if box is not None and rival_box.height_px < self._settings.takeover_size_ratio * box.height_px:
             return None

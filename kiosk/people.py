@@ -112,6 +112,11 @@ def plausible_body(pose: Pose) -> bool:
     return hips <= MAX_HIPS_PER_TORSO * torso and shoulders <= MAX_SHOULDERS_PER_TORSO * torso
 
 
+def is_person(pose: Pose, min_torso_score: float) -> bool:
+    """A finite, confident and plausible pose: somebody, not noise or two people stitched together."""
+    return bool(np.isfinite(pose.xy_px).all()) and torso_score(pose) >= min_torso_score and plausible_body(pose)
+
+
 @dataclass
 class Person:
     """One person in the roster.  `pose` is the latest accepted pose, found at `seen_s`."""
@@ -142,8 +147,7 @@ class Roster:
         return len(self._people)
 
     def is_person(self, pose: Pose) -> bool:
-        return (bool(np.isfinite(pose.xy_px).all()) and torso_score(pose) >= self._settings.min_torso_score
-                and plausible_body(pose))
+        return is_person(pose, self._settings.min_torso_score)
 
     def worth_a_closer_look(self, pose: Pose) -> bool:
         """A search result below the bar that may be a person seen too small or stitched from two
