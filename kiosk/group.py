@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from kiosk.config import PelvisConfig, PeopleConfig
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
-from kiosk.geometry import crop_square_around_person, full_frame_square, search_squares
+from kiosk.geometry import CropSquare, full_frame_square, search_squares
 from kiosk.pelvis import read_pelvis
 from kiosk.people import Person, Roster, is_person, person_box
 from kiosk.pipeline import Captured, Result
-from kiosk.pose import CROP_MIN_SCORE, MoveNet, PoseTiming
+from kiosk.pose import MoveNet, PoseTiming, crop_around
 from kiosk.tracker import PelvisTracker
 from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, Verdict, no_verdict
 
@@ -77,6 +77,8 @@ class GroupPoseEstimator:
         self._found_last_search = False
         self._weak_find: Pose | None = None
         self._search_turn = -1
+        self._runs = 0
+        self._invoke_s = 0.0
         self.forgotten: list[int] = []
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
         self.counts = GroupCounts()
@@ -87,49 +89,47 @@ class GroupPoseEstimator:
         if self._searched_s is not None and t_s < self._searched_s:
             self._searched_s = None  # time started again (a looping clip)
         runs = self._settings.model_runs_per_frame
-        used = 0
-        invoke_s = 0.0
+        self._runs = 0
+        self._invoke_s = 0.0
         refreshed: set[int] = set()
         if self._weak_find is not None:
             # Last frame's search found someone too faint to admit and had no run left to look closer.
             found = self._look_closer(frame, self._weak_find, t_s)
             self._weak_find = None
-            used += 1
-            invoke_s += self.model.last_timing.invoke_s
             if found is not None:
                 refreshed.add(found.person_id)
         # Right after a search found somebody, search again: there may be more people to find.
         searching = (self._searched_s is None or self._found_last_search or len(self.roster) == 0
                      or t_s - self._searched_s >= self._settings.search_every_s)
-        follow_runs = min(len(self.roster) - len(refreshed), runs - used - (1 if searching else 0))
+        follow_runs = min(len(self.roster) - len(refreshed), runs - self._runs - (1 if searching else 0))
         for person in self.roster.due(max(follow_runs, 0)):
-            crop = crop_square_around_person(person.pose.xy_px, person.pose.scores, frame.width_px,
-                                             frame.height_px, CROP_MIN_SCORE)
-            prepared = self.model.prepare(frame, crop)
             # Neighbours standing shoulder to shoulder share the crop: paint them black, or the
             # model may follow one of them instead (measured on group_three_people_standing.gif).
-            self.model.blank(prepared, self._followed_boxes(but=person.person_id, margin=FOLLOW_BLANK_MARGIN))
-            pose = self.model.infer(prepared)
-            used += 1
-            invoke_s += self.model.last_timing.invoke_s
+            pose = self._look(frame, crop_around(person.pose),
+                              self._followed_boxes(but=person.person_id, margin=FOLLOW_BLANK_MARGIN))
             if self.roster.confirm(person.person_id, pose, t_s):
                 refreshed.add(person.person_id)
-        if searching and used < runs:
+        if searching and self._runs < runs:
             self._searched_s = t_s
-            found, search_runs = self._search(frame, t_s, runs - used)
+            found = self._search(frame, t_s, runs - self._runs)
             self._found_last_search = found is not None
-            invoke_s += self.model.last_timing.invoke_s * search_runs
-            used += search_runs
             if found is not None:
                 refreshed.add(found.person_id)
         self.forgotten = self.roster.tidy(t_s)
         total = time.perf_counter() - started
-        self.last_timing = PoseTiming(0.0, invoke_s, max(total - invoke_s, 0.0))
-        self.counts.add(len(self.roster), used)
-        return GroupLook(self.roster.people, frozenset(refreshed - set(self.forgotten)), used)
+        self.last_timing = PoseTiming(0.0, self._invoke_s, max(total - self._invoke_s, 0.0))
+        self.counts.add(len(self.roster), self._runs)
+        return GroupLook(self.roster.people, frozenset(refreshed - set(self.forgotten)), self._runs)
 
-    def _search(self, frame: Frame, t_s: float, runs_left: int) -> tuple[Person | None, int]:
-        """Look at the whole frame for somebody new; returns who was admitted and the runs used.
+    def _look(self, frame: Frame, crop: CropSquare, hide: list[tuple[float, float, float, float]]) -> Pose:
+        """One model run on `crop` with the `hide` boxes painted black; counted against the budget."""
+        pose = look_at(self.model, frame, crop, hide)
+        self._runs += 1
+        self._invoke_s += self.model.last_timing.invoke_s
+        return pose
+
+    def _search(self, frame: Frame, t_s: float, runs_left: int) -> Person | None:
+        """Look at the whole frame for somebody new; returns who was admitted.
 
         Seen in the whole frame, a person far away or half hidden scores low; a candidate that
         scores at least half the bar is looked at again in a crop around it, at a better scale,
@@ -139,27 +139,28 @@ class GroupPoseEstimator:
         if not self._found_last_search:  # where somebody was just found, there may be more
             self._search_turn = (self._search_turn + 1) % len(squares)
         self._search_turn %= len(squares)
-        prepared = self.model.prepare(frame, squares[self._search_turn])
-        self.model.blank(prepared, self._followed_boxes())
-        candidate = self.model.infer(prepared)
+        candidate = self._look(frame, squares[self._search_turn], self._followed_boxes())
         admitted = self.roster.admit(candidate, t_s)
         if admitted is not None or not self.roster.worth_a_closer_look(candidate):
-            return admitted, 1
+            return admitted
         if runs_left < 2:
             self._weak_find = candidate
-            return None, 1
-        return self._look_closer(frame, candidate, t_s), 2
+            return None
+        return self._look_closer(frame, candidate, t_s)
 
     def _look_closer(self, frame: Frame, candidate: Pose, t_s: float) -> Person | None:
-        crop = crop_square_around_person(candidate.xy_px, candidate.scores, frame.width_px, frame.height_px,
-                                         CROP_MIN_SCORE)
-        prepared = self.model.prepare(frame, crop)
-        self.model.blank(prepared, self._followed_boxes())
-        return self.roster.admit(self.model.infer(prepared), t_s)
+        return self.roster.admit(self._look(frame, crop_around(candidate), self._followed_boxes()), t_s)
 
     def _followed_boxes(self, but: int | None = None,
                         margin: float = SEARCH_BLANK_MARGIN) -> list[tuple[float, float, float, float]]:
         return [person.box.grown(margin).as_tuple() for person in self.roster.people if person.person_id != but]
+
+
+def look_at(model: MoveNet, frame: Frame, crop: CropSquare, hide: list[tuple[float, float, float, float]]) -> Pose:
+    """The model on one crop of `frame`, with the `hide` boxes (frame pixels) painted black first."""
+    prepared = model.prepare(frame, crop)
+    model.blank(prepared, hide)
+    return model.infer(prepared)
 
 
 class NearestPersonLock:
@@ -186,10 +187,8 @@ class NearestPersonLock:
             return None
         self._checked_s = t_s
         box = person_box(current) if is_person(current, self._settings.min_torso_score) else None
-        prepared = self._model.prepare(frame, full_frame_square(frame.width_px, frame.height_px))
-        if box is not None:
-            self._model.blank(prepared, [box.grown(SEARCH_BLANK_MARGIN).as_tuple()])
-        rival = self._model.infer(prepared)
+        hide = [] if box is None else [box.grown(SEARCH_BLANK_MARGIN).as_tuple()]
+        rival = look_at(self._model, frame, full_frame_square(frame.width_px, frame.height_px), hide)
         rival_box = person_box(rival)
         if rival_box is None or not is_person(rival, self._settings.min_torso_score):
             return None

@@ -114,7 +114,7 @@ def plausible_body(pose: Pose) -> bool:
 
 def is_person(pose: Pose, min_torso_score: float) -> bool:
     """A finite, confident and plausible pose: somebody, not noise or two people stitched together."""
-    return bool(np.isfinite(pose.xy_px).all()) and torso_score(pose) >= min_torso_score and plausible_body(pose)
+    return pose.finite and torso_score(pose) >= min_torso_score and plausible_body(pose)
 
 
 @dataclass
@@ -152,7 +152,7 @@ class Roster:
     def worth_a_closer_look(self, pose: Pose) -> bool:
         """A search result below the bar that may be a person seen too small or stitched from two
         people: at least half the bar and keypoints enough for a box."""
-        return (bool(np.isfinite(pose.xy_px).all()) and torso_score(pose) >= self._settings.min_torso_score / 2
+        return (pose.finite and torso_score(pose) >= self._settings.min_torso_score / 2
                 and person_box(pose) is not None and len(self._people) < self._settings.max_people)
 
     def due(self, runs: int) -> list[Person]:

@@ -93,12 +93,12 @@ class PelvisPipeline:
         return Result(captured.frame, verdict, timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0), self.walk)
 
     def _nearest(self, frame: Frame, pose: Pose) -> Pose:
-        if self._lock is None or not (np.isfinite(pose.xy_px).all() and np.isfinite(pose.scores).all()):
+        if self._lock is None or not pose.finite:
             return pose
         return self._lock.nearer_person(frame, pose) or pose
 
     def _judge(self, frame: Frame, pose: Pose) -> tuple[Pose, Verdict]:
-        if not (np.isfinite(pose.xy_px).all() and np.isfinite(pose.scores).all()):
+        if not pose.finite:
             # A broken model output is not a person: skip it, count it, look at the whole frame next.
             self.faults.count("nan_keypoints")
             self.model.forget_person()

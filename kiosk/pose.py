@@ -229,6 +229,12 @@ class PoseTiming:
     postprocess_s: float
 
 
+def crop_around(pose: Pose) -> CropSquare:
+    """The square to look at this person in next (kiosk.geometry.crop_square_around_person)."""
+    return crop_square_around_person(pose.xy_px, pose.scores, pose.frame_width_px, pose.frame_height_px,
+                                     CROP_MIN_SCORE)
+
+
 class MoveNet:
     """MoveNet SinglePose (Lightning 192 px, Thunder 256 px) with crop tracking.
 
@@ -276,8 +282,7 @@ class MoveNet:
     def follow(self, pose: Pose) -> None:
         """Crop the next frame around this person (found by a look of the caller's own)."""
         if self._crop_tracking:
-            self._next_crop = crop_square_around_person(pose.xy_px, pose.scores, pose.frame_width_px,
-                                                        pose.frame_height_px, CROP_MIN_SCORE)
+            self._next_crop = crop_around(pose)
             self._next_crop_frame_size = (pose.frame_width_px, pose.frame_height_px)
 
     @property
@@ -374,11 +379,11 @@ class MoveNet:
         width, height = prepared.frame_width_px, prepared.frame_height_px
         xy = prepared.mapping.to_frame(input_xy).astype(np.float32)
         scores = scores.astype(np.float32)
-        if self._crop_tracking and prepared.follows_person:
-            self._next_crop = crop_square_around_person(xy, scores, width, height, CROP_MIN_SCORE)
-            self._next_crop_frame_size = (width, height)
+        pose = Pose(xy, scores, width, height)
+        if prepared.follows_person:
+            self.follow(pose)
         self.last_timing = PoseTiming(prepared.preprocess_s, invoked - started, time.perf_counter() - invoked)
-        return Pose(xy, scores, width, height)
+        return pose
 
     def _invoke(self, tensor: np.ndarray) -> np.ndarray:
         self._interpreter.set_tensor(self._tensors.input_index, tensor)

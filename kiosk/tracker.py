@@ -11,7 +11,6 @@ jumps to someone else.
 from __future__ import annotations
 
 import dataclasses
-
 import math
 
 import numpy as np
@@ -156,8 +155,7 @@ class PelvisTracker:
         if isinstance(reading, NoVerdict):
             if self._last_seen_s is not None and t_s - self._last_seen_s > self._settings.forget_after_s:
                 self.reset()
-            if (self._last_verdict is not None and self._last_seen_s is not None
-                    and 0 <= t_s - self._last_seen_s <= self._settings.hold_s):
+            if self._last_verdict is not None and 0 <= t_s - self._last_seen_s <= self._settings.hold_s:
                 # One doubtful frame (a crop that made the torso look side-on): keep the ruler up.
                 return dataclasses.replace(self._last_verdict, reason=reading)
             return Verdict(State.NONE, reading, None, None)

@@ -88,6 +88,11 @@ class Pose:
     def score(self, keypoint: Keypoint) -> float:
         return float(self.scores[keypoint])
 
+    @property
+    def finite(self) -> bool:
+        """False for a broken model output (NaN or infinite keypoints or scores)."""
+        return bool(np.isfinite(self.xy_px).all() and np.isfinite(self.scores).all())
+
 
 class State(enum.Enum):
     """What the ruler shows."""

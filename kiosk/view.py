@@ -158,38 +158,23 @@ class MirrorView:
              walk: WalkStatus | None = None) -> ShowTiming:
         """Draw one frame with its verdict and put it on the screen."""
         started = time.perf_counter()
-        layout = self._layout_for(frame)
-        canvas = self._canvas
-        if (layout.fit.width_px, layout.fit.height_px) != canvas.get_size():
-            canvas.fill((0, 0, 0))  # the bars beside or above the picture
-        canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        layout = self._draw_camera(frame)
         if verdict.state is State.NONE:
-            canvas.blit(self._dimmer, (0, 0))
+            self._canvas.blit(self._dimmer, (0, 0))
             self._draw_message(NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON])
         else:
             self._draw_ruler(verdict, layout)
             self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
         if walk is not None and walk.steps and verdict.state is not State.NONE:
             self._draw_walk_corner(walk)
-        if fps is not None and self._settings.show_fps:
-            label = self._small_font.render(f"{fps:.0f} fps", True, TEXT_WHITE)
-            canvas.blit(label, (8, 8))
-        if canvas is not self._screen:
-            self._screen.blit(pygame.transform.rotate(canvas, -self._settings.rotation), (0, 0))
-        drawn = time.perf_counter()
-        pygame.display.flip()
-        return ShowTiming(drawn - started, time.perf_counter() - drawn)
+        return self._present_timed(started, fps)
 
     def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming:
         """Group mode: a ruler and a numbered badge per person, and a panel for the coach."""
         started = time.perf_counter()
-        layout = self._layout_for(frame)
-        canvas = self._canvas
-        if (layout.fit.width_px, layout.fit.height_px) != canvas.get_size():
-            canvas.fill((0, 0, 0))
-        canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        layout = self._draw_camera(frame)
         if not people:
-            canvas.blit(self._dimmer, (0, 0))
+            self._canvas.blit(self._dimmer, (0, 0))
             self._draw_message(NO_VERDICT_WORDS[NoVerdict.NO_PERSON])
         for person in people:
             if person.verdict.state is not State.NONE:
@@ -197,20 +182,12 @@ class MirrorView:
             self._draw_badge(person, layout)
         if people:
             self._draw_group_panel(people)
-        if fps is not None and self._settings.show_fps:
-            canvas.blit(self._small_font.render(f"{fps:.0f} fps", True, TEXT_WHITE), (8, 8))
-        if canvas is not self._screen:
-            self._screen.blit(pygame.transform.rotate(canvas, -self._settings.rotation), (0, 0))
-        drawn = time.perf_counter()
-        pygame.display.flip()
-        return ShowTiming(drawn - started, time.perf_counter() - drawn)
+        return self._present_timed(started, fps)
 
     def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None:
         """Calibration: the mirror, the ruler in a neutral colour, what to do, and how far along it is."""
-        layout = self._layout_for(frame)
+        layout = self._draw_camera(frame)
         canvas = self._canvas
-        canvas.fill((0, 0, 0))
-        canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
         if verdict.state is not State.NONE:
             self._draw_ruler(verdict, layout, CALIBRATION_BLUE)
         self._draw_banner(words, CALIBRATION_BLUE)
@@ -226,10 +203,8 @@ class MirrorView:
 
     def show_walk_summary(self, frame: Frame, summary: dict) -> None:
         """After a walk: the mirror dimmed, and what the walk showed, in a few large lines."""
-        layout = self._layout_for(frame)
+        self._draw_camera(frame)
         canvas = self._canvas
-        canvas.fill((0, 0, 0))
-        canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
         canvas.blit(self._dimmer, (0, 0))
         canvas.blit(self._dimmer, (0, 0))
         lines = walk_summary_lines(summary)
@@ -252,10 +227,30 @@ class MirrorView:
         self._draw_message(words)
         self._present()
 
+    def _draw_camera(self, frame: Frame) -> _Layout:
+        """The mirrored picture, fitted to the screen, under whatever is drawn next."""
+        layout = self._layout_for(frame)
+        if (layout.fit.width_px, layout.fit.height_px) != self._canvas.get_size():
+            self._canvas.fill((0, 0, 0))  # the bars beside or above the picture
+        self._canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        return layout
+
+    def _present_timed(self, started: float, fps: float | None) -> ShowTiming:
+        """The optional fps counter, then onto the screen; how long drawing and flipping took."""
+        if fps is not None and self._settings.show_fps:
+            self._canvas.blit(self._small_font.render(f"{fps:.0f} fps", True, TEXT_WHITE), (8, 8))
+        self._rotate_onto_screen()
+        drawn = time.perf_counter()
+        pygame.display.flip()
+        return ShowTiming(drawn - started, time.perf_counter() - drawn)
+
     def _present(self) -> None:
+        self._rotate_onto_screen()
+        pygame.display.flip()
+
+    def _rotate_onto_screen(self) -> None:
         if self._canvas is not self._screen:
             self._screen.blit(pygame.transform.rotate(self._canvas, -self._settings.rotation), (0, 0))
-        pygame.display.flip()
 
     def quit_requested(self) -> bool:
         """True when Esc or q was pressed or the window was closed."""
