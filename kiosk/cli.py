@@ -31,7 +31,7 @@ from kiosk.config import MODES, Config, load_config, resolve_config_path
 from kiosk.errors import BeltlineError, ModelError
 from kiosk.gait import GaitThresholds, walk_summary
 from kiosk.group import GroupPipeline, NearestPersonLock
-from kiosk.memory import tame_heap
+from kiosk.memory import freeze_startup_objects, tame_heap
 from kiosk.model_files import resolve_model_path, sha256_of
 from kiosk.notify import SystemdNotifier
 from kiosk.pipeline import PelvisPipeline, Supervision, analyze_frames, run_mirror
@@ -193,6 +193,7 @@ def command_run(args: argparse.Namespace) -> int:
         reopen = functools.partial(open_source, spec, config.source, paced=True, repeat_stills=True,
                                    loop=args.loop or config.source.loop, pools=pools)
         supervision = Supervision(reopen, config.source.stall_timeout_s, notifier)
+        freeze_startup_objects()
         run_mirror(source, pipeline, view, max_frames=args.max_frames, stop=stop, supervision=supervision)
         faults = dict(pipeline.faults.totals)
         if faults:

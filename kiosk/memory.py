@@ -7,7 +7,16 @@ rarely returned, and each thread may get an arena of its own.  Measured with scr
 hanging camera reads: about 0.44 MB of RSS kept per reconnection with only a periodic trim,
 about 0.14 MB with a fixed mmap threshold, so big blocks always go straight back to the system.
 
-On other C libraries both functions do nothing.
+Python's cycle collector is the other half.  It runs when allocations outnumber deallocations,
+and a kiosk loop in steady state frees what it allocates, so it may not run for an hour.  A
+reference cycle that holds a frame buffer (a replaced camera object, an exception kept with its
+traceback) then keeps its megabytes that long: the soak harness had one such cycle per camera
+reconnection and showed RSS wandering by ±25 MB until it was found.  So the loop collects
+cycles once a minute and after each reconnection, and `freeze_startup_objects` takes what
+start-up built (modules, the model, the screen) out of the collector's sight, so that those
+collections walk only what was made since (7 ms → under 0.1 ms, measured on x86).
+
+On C libraries other than glibc the heap settings and the trim do nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 import logging
 
 log = logging.getLogger(__name__)
@@ -50,8 +60,16 @@ def tame_heap() -> bool:
     return ok
 
 
+def freeze_startup_objects() -> None:
+    """Once start-up is done: collect, then exempt everything alive now from later collections."""
+    gc.collect()
+    gc.freeze()
+
+
 def return_free_memory() -> None:
-    """Give freed heap pages back to the system (after a reconnection, and once a minute)."""
+    """Free unreachable cycles and give freed heap pages back to the system (after a reconnection,
+    and once a minute)."""
+    gc.collect()
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)

@@ -23,7 +23,7 @@ from pathlib import Path
 from kiosk.bench import resident_mb
 from kiosk.config import load_config
 from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
-from kiosk.memory import tame_heap
+from kiosk.memory import freeze_startup_objects, tame_heap
 from kiosk.model_files import resolve_model_path
 from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
 from kiosk.pose import MoveNet
@@ -66,6 +66,30 @@ class CountingView:
         self._view.save_snapshot(path)
 
 
+class CountedClip:
+    """A clip source that counts the frames and media time it delivers into its `ClipCycle`.
+
+    A wrapper rather than a patched `read`: a closure over the source's own bound method would
+    put every replaced source, with its decode buffer, in a reference cycle."""
+
+    def __init__(self, clip: ClipSource, cycle: ClipCycle) -> None:
+        self._clip = clip
+        self._cycle = cycle
+        self.description = clip.description
+        self.fps = clip.fps
+        self.frame_size = clip.frame_size
+
+    def read(self):
+        frame = self._clip.read()
+        if frame is not None:
+            self._cycle.frames_decoded += 1
+            self._cycle.media_s += 1.0 / self.fps
+        return frame
+
+    def close(self) -> None:
+        self._clip.close()
+
+
 class ClipCycle:
     """Each (re)connection plays the next clip, looping, as fast as the loop takes frames."""
 
@@ -77,20 +101,9 @@ class ClipCycle:
         self.frames_decoded = 0
         self.media_s = 0.0
 
-    def open(self) -> ClipSource:
+    def open(self) -> CountedClip:
         path = next(self._clips)
-        clip = ClipSource(path, paced=False, loop=True, pool=self._pools[path])
-        original = clip.read
-
-        def counted():
-            frame = original()
-            if frame is not None:
-                self.frames_decoded += 1
-                self.media_s += 1.0 / clip.fps
-            return frame
-
-        clip.read = counted  # type: ignore[method-assign]
-        return clip
+        return CountedClip(ClipSource(path, paced=False, loop=True, pool=self._pools[path]), self)
 
 
 def rss_growth(rss: list[tuple[float, float]], warmup_s: float, sample_every_s: float) -> dict:
@@ -146,6 +159,7 @@ def main() -> int:
         except BaseException as error:  # reported below
             failure.append(error)
 
+    freeze_startup_objects()  # as `beltline run` does
     runner = threading.Thread(target=loop, name="soak-loop", daemon=True)
     started = time.monotonic()
     runner.start()

@@ -4,8 +4,10 @@ The frames are real (a clip from ../shared/data) and so is the model; only the f
 """
 
 import functools
+import gc
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from conftest import shared_file
 from kiosk.config import PelvisConfig
 from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
 from kiosk.faults import FaultLog, frame_problem
+from kiosk.memory import return_free_memory
 from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
 from kiosk.sources import ClipSource
 from kiosk.types import State
@@ -120,6 +123,57 @@ def test_a_hanging_camera_is_detected_and_reopened(movenet):
         assert _wait_for(lambda: any(w == CAMERA_UNAVAILABLE for _, w in kiosk.view.messages_after(hung)), 4)
         assert _wait_for(lambda: kiosk.view.frames_after(hung + 2.5), 3.5), "no picture after the hang ended"
     assert kiosk.pipeline.faults.totals["camera_stalled"] >= 1
+
+
+def test_a_replaced_camera_is_freed_at_once_not_left_to_the_cycle_collector(movenet):
+    """A steady loop seldom wakes Python's cycle collector, so a replaced camera caught in a
+    reference cycle would keep its frame buffers for as long as an hour."""
+    opened = []
+
+    def open_clip():
+        source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), True, True)
+        opened.append(weakref.ref(source))
+        return source
+
+    movenet.forget_person()
+    gc.collect()
+    gc.disable()
+    try:
+        with Kiosk(movenet, UnpluggableCamera(open_clip)) as kiosk:
+            for _ in range(3):
+                shown = len(kiosk.view.shown)
+                assert _wait_for(lambda: len(kiosk.view.shown) > shown + 5, 10)  # noqa: B023
+                unplugged = time.monotonic()
+                kiosk.camera.unplug()
+                assert _wait_for(lambda: kiosk.pipeline.faults.totals["camera_lost"] and
+                                 any(w == CAMERA_UNAVAILABLE for _, w in kiosk.view.messages_after(unplugged)), 5)  # noqa: B023
+                kiosk.camera.plug_in()
+                back = kiosk.camera.plugged_back_at
+                assert _wait_for(lambda: kiosk.view.frames_after(back), 3.0)  # noqa: B023
+            alive = [ref for ref in opened if ref() is not None]
+            # The first camera belongs to the caller, who closes it at the end; the newest is in use.
+            assert len(opened) == 4
+            assert alive == [opened[0], opened[-1]], f"{len(alive) - 2} replaced cameras are still in memory"
+    finally:
+        gc.enable()
+
+
+def test_the_periodic_trim_frees_cycles_holding_frames():
+    class Holder:
+        pass
+
+    holder = Holder()
+    holder.itself = holder
+    holder.frame = np.zeros((720, 1280, 3), np.uint8)
+    freed = weakref.ref(holder)
+    gc.disable()
+    try:
+        del holder
+        assert freed() is not None  # a cycle: reference counting alone does not free it
+        return_free_memory()
+        assert freed() is None
+    finally:
+        gc.enable()
 
 
 def test_garbage_frames_are_skipped_and_counted(movenet):
