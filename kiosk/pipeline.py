@@ -410,7 +410,7 @@ class CaptureThread(_Worker):
 def _close_quietly(source: FrameSource) -> None:
     try:
         source.close()
-    except Exception as error:  # closing a vanished camera may fail; it is gone either way
+    except Exception as error:  # noqa: BLE001 -- closing a vanished camera may fail; it is gone either way
         log.debug("closing %s failed: %s", getattr(source, "description", "source"), error)
 
 

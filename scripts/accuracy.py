@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import math
 import statistics
@@ -116,7 +117,7 @@ def lag_ms(truth: np.ndarray, shown: np.ndarray, fps: float) -> float:
 
 def colour_flips(states: list[State]) -> int:
     judged = [s for s in states if s is not State.NONE]
-    return sum(1 for a, b in zip(judged, judged[1:]) if a is not b)
+    return sum(1 for a, b in itertools.pairwise(judged) if a is not b)
 
 
 def dynamic_cases(model: MoveNet, config: Config, photos) -> dict:
@@ -207,7 +208,7 @@ def placement_spread(model: MoveNet, config: Config, photos) -> dict:
 def ground_truth_photos(model: MoveNet, config: Config, photos) -> dict:
     out = {}
     for photo in photos:
-        shown, raw = run_still(model, config, photo.image)
+        shown, _raw = run_still(model, config, photo.image)
         truth = true_tilt_deg(photo.keypoints_px)
         out[photo.name] = {"truth_deg": round(truth, 2), "shown_deg": None if shown is None else round(shown, 2),
                            "error_deg": None if shown is None else round(abs(shown - truth), 2)}

@@ -10,14 +10,15 @@ closing notes).  Writes nothing unless --csv-dir is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
 from pathlib import Path
 
 from kiosk.config import load_config
-from kiosk.model_files import resolve_model_path
 from kiosk.group import NearestPersonLock
+from kiosk.model_files import resolve_model_path
 from kiosk.pipeline import PelvisPipeline, analyze_frames
 from kiosk.pose import MoveNet
 from kiosk.records import CsvRecorder, SummaryTally
@@ -52,20 +53,20 @@ def main() -> int:
         tilts: list[float] = []
         raws: list[float] = []
         source = open_source(str(path), config.source, paced=False, repeat_stills=False, loop=False)
-        recorder_file = open(args.csv_dir / f"{path.stem}.csv", "w", newline="") if args.csv_dir else None
-        recorder = CsvRecorder(recorder_file) if recorder_file else None
-        started = time.perf_counter()
-        for frame, _pose, verdict in analyze_frames(source, pipeline):
-            tally.add(verdict)
-            if recorder:
-                recorder.add(frame, verdict)
-            if verdict.tilt_deg is not None and verdict.raw_tilt_deg is not None:
-                tilts.append(verdict.tilt_deg)
-                raws.append(verdict.raw_tilt_deg)
-        seconds = time.perf_counter() - started
-        source.close()
-        if recorder_file:
-            recorder_file.close()
+        with contextlib.ExitStack() as files:
+            csv_path = args.csv_dir / f"{path.stem}.csv" if args.csv_dir else None
+            recorder_file = files.enter_context(open(csv_path, "w", newline="")) if csv_path else None
+            recorder = CsvRecorder(recorder_file) if recorder_file else None
+            started = time.perf_counter()
+            for frame, _pose, verdict in analyze_frames(source, pipeline):
+                tally.add(verdict)
+                if recorder:
+                    recorder.add(frame, verdict)
+                if verdict.tilt_deg is not None and verdict.raw_tilt_deg is not None:
+                    tilts.append(verdict.tilt_deg)
+                    raws.append(verdict.raw_tilt_deg)
+            seconds = time.perf_counter() - started
+            source.close()
         s = tally.as_dict()
         sd = f"{statistics.pstdev(tilts):.1f}" if len(tilts) > 1 else "–"
         raw_sd = f"{statistics.pstdev(raws):.1f}" if len(raws) > 1 else "–"

@@ -156,7 +156,7 @@ def main() -> int:
     def loop() -> None:
         try:
             run_mirror(camera.open(), pipeline, view, stop=stop, on_demand=True, supervision=supervision)
-        except BaseException as error:  # reported below
+        except BaseException as error:  # noqa: BLE001 -- reported below
             failure.append(error)
 
     freeze_startup_objects()  # as `beltline run` does

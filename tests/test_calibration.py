@@ -62,7 +62,7 @@ def test_calibration_file_round_trip_and_errors(tmp_path):
 def test_the_tracker_judges_the_drop_from_the_calibrated_level():
     settings = PelvisConfig(tilt_filter="ema", smoothing_s=0.0, hysteresis_deg=0.0, min_dwell_s=0.0)
     tracker = PelvisTracker(settings, baseline_deg=4.0)
-    pose, reading = _standing(4.0)
+    _pose, reading = _standing(4.0)
     verdict = tracker.update(reading, 0.0)
     assert verdict.tilt_deg == pytest.approx(0.0, abs=1e-3) and verdict.state is State.LEVEL
     # the ruler still lies along the belt as seen; the level guide is at the calibrated 4 degrees

@@ -1,6 +1,7 @@
 """The `beltline` command line, run as a child process on the real model and media."""
 
 import csv
+import itertools
 import json
 
 import pytest
@@ -32,7 +33,7 @@ def test_analyze_gives_a_verdict_on_the_frontal_walk(tmp_path, model_path):
     # a person walking normally toward the camera is mostly level
     assert summary["fraction_level"] >= 0.9
     tolerance, band = summary["tolerance_deg"], summary["hysteresis_deg"]
-    for before, row in zip(judged, judged[1:]):
+    for before, row in itertools.pairwise(judged):
         size = abs(float(row["tilt_deg"]))
         assert size <= 90
         # the colour changes only beyond the hysteresis band (the CSV rounds to 0.01 degrees)

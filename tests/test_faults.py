@@ -74,7 +74,7 @@ class Kiosk:
         def loop():
             try:
                 run_mirror(first, self.pipeline, self.view, stop=self.stop, supervision=supervision)
-            except Exception as error:  # reported by the test
+            except Exception as error:  # noqa: BLE001 -- reported by the test
                 self.error = error
 
         self.thread = threading.Thread(target=loop, daemon=True)

@@ -1,5 +1,6 @@
 """Step detection and per-step metrics on synthetic walks, and on the real frontal walking clip."""
 
+import itertools
 import json
 
 import numpy as np
@@ -90,7 +91,7 @@ def test_the_real_walk_toward_the_camera_has_alternating_steps(tmp_path, model_p
     # 15 s of a slow walk: a step every ~1.5 s, alternating feet
     assert 6 <= walk["steps"] == len(rows) <= 12
     stances = [row[3] for row in rows]
-    assert all(a != b for a, b in zip(stances, stances[1:]))
+    assert all(a != b for a, b in itertools.pairwise(stances))
     assert [int(row[0]) for row in rows] == list(range(len(rows)))  # numbered 0, 1, 2, ...
     assert walk["thresholds"]["drop_deg"] == 5.0
 
