@@ -58,9 +58,7 @@ class PelvisPipeline:
         self.faults = faults or FaultLog()
 
     def step(self, frame: Frame) -> tuple[Pose, Verdict]:
-        pose, verdict = self._judge(frame, self._nearest(frame, self.model.estimate(frame)))
-        self.walk = self._walk.update(pose, verdict, frame.t_s)
-        return pose, verdict
+        return self._judge(frame, self.model.estimate(frame))
 
     def end_walk(self) -> list[StepRecord]:
         """Close the walk in progress (the end of a clip); every step seen so far."""
@@ -79,9 +77,7 @@ class PelvisPipeline:
             pose = self.model.infer(captured.prepared, captured.frame)  # type: ignore[attr-defined]
         else:
             pose = self.model.estimate(captured.frame)
-        pose = self._nearest(captured.frame, pose)
         _, verdict = self._judge(captured.frame, pose)
-        self.walk = self._walk.update(pose, verdict, captured.frame.t_s)
         total = time.perf_counter() - started
         timing = getattr(self.model, "last_timing", None)
         if timing is None:
@@ -92,18 +88,19 @@ class PelvisPipeline:
             postprocess -= timing.preprocess_s
         return Result(captured.frame, verdict, timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0), self.walk)
 
-    def _nearest(self, frame: Frame, pose: Pose) -> Pose:
-        if self._lock is None or not pose.finite:
-            return pose
-        return self._lock.nearer_person(frame, pose) or pose
-
     def _judge(self, frame: Frame, pose: Pose) -> tuple[Pose, Verdict]:
+        """The lock, the gates, the tracker and the walk for the model's pose; the pose judged."""
         if not pose.finite:
             # A broken model output is not a person: skip it, count it, look at the whole frame next.
             self.faults.count("nan_keypoints")
             self.model.forget_person()
-            return pose, self._tracker.update(NoVerdict.NO_PERSON, frame.t_s)
-        return pose, self._tracker.update(read_pelvis(pose, self._settings), frame.t_s)
+            verdict = self._tracker.update(NoVerdict.NO_PERSON, frame.t_s)
+        else:
+            if self._lock is not None:
+                pose = self._lock.nearer_person(frame, pose) or pose
+            verdict = self._tracker.update(read_pelvis(pose, self._settings), frame.t_s)
+        self.walk = self._walk.update(pose, verdict, frame.t_s)
+        return pose, verdict
 
 
 def analyze_frames(source: FrameSource, pipeline: PelvisPipeline) -> Iterator[tuple[Frame, Pose, Verdict]]:

@@ -33,6 +33,8 @@ def csv_row(frame: Frame, verdict: Verdict, person_id: int = 0) -> dict[str, str
     row["frame"] = str(frame.index)
     row["time_s"] = f"{frame.t_s:.3f}"
     row["state"] = verdict.state.value
+    if verdict.reason is not None:  # with a verdict, a held one: this frame itself was refused
+        row["reason"] = verdict.reason.value
     reading = verdict.reading
     if verdict.state is not State.NONE and reading is not None and verdict.tilt_deg is not None:
         row["person"] = person
@@ -41,12 +43,8 @@ def csv_row(frame: Frame, verdict: Verdict, person_id: int = 0) -> dict[str, str
         row["left_hip_x"], row["left_hip_y"] = (f"{v:.1f}" for v in reading.left_hip_px)
         row["right_hip_x"], row["right_hip_y"] = (f"{v:.1f}" for v in reading.right_hip_px)
         row["hip_score"] = f"{reading.hip_score:.3f}"
-        if verdict.reason is not None:  # a held verdict: this frame itself was refused
-            row["reason"] = verdict.reason.value
-    elif verdict.reason is not None:
-        row["reason"] = verdict.reason.value
-        if verdict.reason is not NoVerdict.NO_PERSON or person_id:
-            row["person"] = person
+    elif verdict.reason is not None and (verdict.reason is not NoVerdict.NO_PERSON or person_id):
+        row["person"] = person
     return row
 
 

@@ -52,10 +52,11 @@ def main() -> int:
         tally = SummaryTally(config.pelvis.tolerance_deg)
         tilts: list[float] = []
         raws: list[float] = []
-        source = open_source(str(path), config.source, paced=False, repeat_stills=False, loop=False)
-        with contextlib.ExitStack() as files:
+        with contextlib.ExitStack() as closing:
+            source = open_source(str(path), config.source, paced=False, repeat_stills=False, loop=False)
+            closing.callback(source.close)
             csv_path = args.csv_dir / f"{path.stem}.csv" if args.csv_dir else None
-            recorder_file = files.enter_context(open(csv_path, "w", newline="")) if csv_path else None
+            recorder_file = closing.enter_context(open(csv_path, "w", newline="")) if csv_path else None
             recorder = CsvRecorder(recorder_file) if recorder_file else None
             started = time.perf_counter()
             for frame, _pose, verdict in analyze_frames(source, pipeline):
@@ -66,7 +67,6 @@ def main() -> int:
                     tilts.append(verdict.tilt_deg)
                     raws.append(verdict.raw_tilt_deg)
             seconds = time.perf_counter() - started
-            source.close()
         s = tally.as_dict()
         sd = f"{statistics.pstdev(tilts):.1f}" if len(tilts) > 1 else "–"
         raw_sd = f"{statistics.pstdev(raws):.1f}" if len(raws) > 1 else "–"

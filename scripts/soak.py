@@ -28,6 +28,7 @@ from kiosk.model_files import resolve_model_path
 from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
 from kiosk.pose import MoveNet
 from kiosk.sources import BufferPool, ClipSource
+from kiosk.types import Frame
 from kiosk.view import MirrorView
 
 RECOVERY_LIMIT_S = 3.0
@@ -77,9 +78,8 @@ class CountedClip:
         self._cycle = cycle
         self.description = clip.description
         self.fps = clip.fps
-        self.frame_size = clip.frame_size
 
-    def read(self):
+    def read(self) -> Frame | None:
         frame = self._clip.read()
         if frame is not None:
             self._cycle.frames_decoded += 1
