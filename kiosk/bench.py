@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from kiosk.pipeline import LoopProbe, PelvisPipeline, run_mirror
-from kiosk.pose import MoveNet
-from kiosk.sources import FrameSource
+from kiosk.assembly import Kiosk
+from kiosk.config import Mode
+from kiosk.errors import BeltlineError
+from kiosk.loop import View
+from kiosk.sources import BufferPool, FrameSource
+from kiosk.types import Frame
 
 WARM_UP_FRAMES = 30
 BARE_INVOKES = 300
@@ -26,6 +29,66 @@ def resident_mb() -> float:
         return pages * resource.getpagesize() / 1e6
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+class LoopProbe:
+    """Per-frame stage times and latency in seconds, for `bench`; the loop is the same without one.
+
+    Samples go into arrays allocated up front, so measuring does not itself grow the process.
+    """
+
+    STAGES = ("capture", "preprocess", "invoke", "postprocess", "render", "flip", "latency")
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._values = {stage: np.full(capacity, np.nan) for stage in self.STAGES}  # touched now, not mid-run
+        self._counts = dict.fromkeys(self.STAGES, 0)
+
+    def record(self, stage: str, seconds: float) -> None:
+        count = self._counts[stage]
+        values = self._values[stage]
+        if count < values.size:
+            values[count] = seconds
+            # One writer per stage (the capture thread writes only "capture"), so no lock is needed.
+            self._counts[stage] = count + 1
+
+    def clear(self) -> None:
+        for stage in self.STAGES:
+            self._counts[stage] = 0
+
+    def samples(self, stage: str) -> np.ndarray:
+        return self._values[stage][: self._counts[stage]]
+
+
+
+class SideBySide:
+    """N copies of a source's frames next to each other: N times the people in the picture.
+
+    For `bench --side-by-side`, to measure group mode's cost per person on real footage.
+    """
+
+    def __init__(self, source: FrameSource, copies: int, pool: BufferPool | None = None) -> None:
+        self._source = source
+        self._copies = copies
+        self._pool = pool or BufferPool()
+        self.description = f"{source.description} x{copies} side by side"
+        self.fps = source.fps
+        size = getattr(source, "frame_size", None)
+        if size is not None:
+            self.frame_size = (size[0] * copies, size[1])
+
+    def read(self) -> Frame | None:
+        frame = self._source.read()
+        if frame is None:
+            return None
+        height, width = frame.image.shape[:2]
+        image = self._pool.acquire((height, width * self._copies, 3))
+        for copy in range(self._copies):
+            image[:, copy * width:(copy + 1) * width] = frame.image
+        frame.release()
+        return self._pool.frame(image, frame.index, frame.t_s)
+
+    def close(self) -> None:
+        self._source.close()
 
 
 @dataclass
@@ -49,13 +112,14 @@ class BenchReport:
                 s = f["stages_ms"][stage]
                 label = "capture->flip" if stage == "latency" else stage
                 lines.append(f"{label:<14} {s['median']:>9.2f} {s['p95']:>8.2f}")
-        lines.append(f"CPU {f['cpu_percent']:.0f} % (of one core); RSS {f['rss_mb_start']:.1f} -> {f['rss_mb_end']:.1f} MB "
-                     f"({f['rss_growth_mb']:+.1f} MB); frames dropped as stale: {f['frames_dropped']}")
+        lines.append(f"CPU {f['cpu_percent']:.0f} % (of one core); RSS {f['rss_mb_start']:.1f} -> "
+                     f"{f['rss_mb_end']:.1f} MB ({f['rss_growth_mb']:+.1f} MB); frames dropped as stale: "
+                     f"{f['frames_dropped']}")
         if "group" in f:
             g = f["group"]
             lines.append(f"group mode: {g['people_followed_mean']:.2f} people followed on average, "
-                         f"{g['model_runs_per_frame_mean']:.2f} model runs per frame, {g['ms_per_frame']} ms per frame, "
-                         f"{g['ms_per_person']} ms per person")
+                         f"{g['model_runs_per_frame_mean']:.2f} model runs per frame, "
+                         f"{g['ms_per_frame']} ms per frame, {g['ms_per_person']} ms per person")
         return "\n".join(lines)
 
 
@@ -67,7 +131,7 @@ def _summary(values: Any) -> dict[str, float]:
 class _AfterWarmUp(LoopProbe):
     """Drops the first frames' samples (interpreter warm-up, first allocations)."""
 
-    def __init__(self, on_warm: Any, capacity: int) -> None:
+    def __init__(self, on_warm: Callable[[], None], capacity: int) -> None:
         super().__init__(capacity)
         self._on_warm = on_warm
         self._shown = 0
@@ -82,38 +146,38 @@ class _AfterWarmUp(LoopProbe):
         super().record(stage, seconds)
 
 
-def run_bench(source: FrameSource, pipeline: PelvisPipeline, view: Any, frames: int, sequential: bool,
+def run_bench(kiosk: Kiosk, source: FrameSource, view: View, frames: int, sequential: bool,
               input_name: str) -> BenchReport:
+    """The kiosk's loop for `frames` frames after a warm-up, measured (BeltlineError when the clip
+    is too short to warm up)."""
+    pipeline = kiosk.pipeline
     model = pipeline.model
     marks: dict[str, float] = {}
-
-    counts = getattr(getattr(pipeline, "estimator", None), "counts", None)  # group mode
+    counts = pipeline.counts
 
     def warm() -> None:
         marks.update(wall=time.monotonic(), cpu=time.process_time(), rss=resident_mb())
-        if counts is not None:
-            counts.clear()
+        counts.clear()
 
     probe = _AfterWarmUp(warm, capacity=frames + WARM_UP_FRAMES + 8)
-    stats = run_mirror(source, pipeline, view, max_frames=frames + WARM_UP_FRAMES, sequential=sequential,
-                       on_demand=True, probe=probe)
+    stats = kiosk.run(source, view, max_frames=frames + WARM_UP_FRAMES, sequential=sequential, probe=probe)
     if not marks:
-        raise ValueError(f"the clip ended before the {WARM_UP_FRAMES} warm-up frames were shown")
+        raise BeltlineError(f"the clip ended before the {WARM_UP_FRAMES} warm-up frames were shown")
     wall = time.monotonic() - marks["wall"]
     cpu = time.process_time() - marks["cpu"]
     rss_end = resident_mb()
     measured = len(probe.samples("latency"))
-    bare = model.time_invokes(BARE_INVOKES) if isinstance(model, MoveNet) else []
+    bare = model.time_invokes(BARE_INVOKES)
     stages = {stage: _summary(probe.samples(stage)) for stage in LoopProbe.STAGES if len(probe.samples(stage))}
     fps = measured / wall if wall > 0 else 0.0
     bare_ms = _summary(bare) if bare else {"median": float("nan"), "p95": float("nan")}
     # With mirror averaging every frame takes two invokes.
-    invokes = getattr(model, "invokes_per_frame", 1)
+    invokes = model.invokes_per_frame
     model_bound_fps = 1000.0 / (invokes * bare_ms["median"]) if bare else float("nan")
     frame_size = "?"
     if hasattr(source, "frame_size"):
         frame_size = "x".join(str(v) for v in source.frame_size)
-    figures = {
+    figures: dict[str, Any] = {
         "mode": "sequential" if sequential else "pipelined",
         "input": input_name,
         "frame_size": frame_size,
@@ -131,11 +195,11 @@ def run_bench(source: FrameSource, pipeline: PelvisPipeline, view: Any, frames: 
         "rss_mb_end": round(rss_end, 1),
         "rss_growth_mb": round(rss_end - marks["rss"], 2),
         "frames_dropped": stats.frames_dropped,
-        "runtime": getattr(model, "runtime_name", "?"),
-        "threads": getattr(model, "threads", None),
+        "runtime": model.runtime_name,
+        "threads": model.threads,
         "startup_measurement": [list(t) for t in getattr(getattr(model, "runtime_choice", None), "tried", ())],
     }
-    if counts is not None and counts.frames:
+    if pipeline.mode is Mode.GROUP and counts.frames:
         people = counts.people / counts.frames
         figures["group"] = {
             "people_followed_mean": round(people, 2),
@@ -144,7 +208,3 @@ def run_bench(source: FrameSource, pipeline: PelvisPipeline, view: Any, frames: 
             "ms_per_person": round(1000.0 / fps / people, 2) if fps and people else None,
         }
     return BenchReport(figures)
-
-
-def input_label(path: str) -> str:
-    return Path(path).name

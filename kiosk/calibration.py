@@ -11,14 +11,19 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from kiosk.errors import ConfigError
-from kiosk.types import Keypoint, PelvisReading, Pose
+from kiosk.errors import BeltlineError, ConfigError
+from kiosk.pipeline import Pipeline
+from kiosk.sources import FrameSource
+from kiosk.types import FloatArray, Frame, Keypoint, NoVerdict, PelvisReading, Pose, Verdict
+from kiosk.words import NO_VERDICT_WORDS, stand_still_words
 
 DEFAULT_CALIBRATION_PATHS = (Path("/etc/beltline/calibration.json"), Path("~/.config/beltline/calibration.json"))
 
@@ -69,7 +74,7 @@ def body_axis_lean_deg(pose: Pose) -> float | None:
     if min(pose.score(k) for k in needed) < 0.3:
         return None
     ankles = (pose.xy(Keypoint.LEFT_ANKLE) + pose.xy(Keypoint.RIGHT_ANKLE)) / 2
-    shoulders = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
+    shoulders = pose.shoulder_mid_px
     dx, dy = float(shoulders[0] - ankles[0]), float(shoulders[1] - ankles[1])
     return math.degrees(math.atan2(dx, -dy))
 
@@ -81,7 +86,7 @@ class CalibrationCollector:
         self._seconds = seconds
         self._max_move = max_move_hip_widths
         self._start_s: float | None = None
-        self._anchor: np.ndarray | None = None
+        self._anchor: FloatArray | None = None
         self._tilts: list[float] = []
         self._leans: list[float] = []
         self.restarts = 0
@@ -91,8 +96,8 @@ class CalibrationCollector:
         if reading is None or pose is None:
             self._restart()
             return 0.0
-        hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
-        hip_width = float(np.hypot(*(reading.left_hip_px - reading.right_hip_px)))
+        hip_mid = reading.hip_mid_px
+        hip_width = reading.hip_width_px
         if self._anchor is not None and float(np.hypot(*(hip_mid - self._anchor))) > self._max_move * hip_width:
             self._restart()
             self.restarts += 1
@@ -125,3 +130,36 @@ class CalibrationCollector:
         self._anchor = None
         self._tilts.clear()
         self._leans.clear()
+
+
+class CalibrationView(Protocol):
+    def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None: ...
+
+    def quit_requested(self) -> bool: ...
+
+
+def collect_calibration(source: FrameSource, pipeline: Pipeline, view: CalibrationView, seconds: float,
+                        timeout_s: float, stop: threading.Event) -> Calibration:
+    """Show the mirror while one person stands still for `seconds`; their standing level.
+
+    Raises BeltlineError when nobody stood still in view before `timeout_s`, the source ended,
+    or `stop` was set."""
+    collector = CalibrationCollector(seconds)
+    progress = 0.0
+    deadline = time.monotonic() + timeout_s
+    while progress < 1.0 and not stop.is_set() and time.monotonic() < deadline and not view.quit_requested():
+        frame = source.read()
+        if frame is None:
+            break
+        person = pipeline.step(frame)[0]
+        reading = person.verdict.reading
+        progress = collector.add(reading, person.pose if reading is not None else None, frame.t_s)
+        if reading is None:
+            words = NO_VERDICT_WORDS[person.verdict.reason or NoVerdict.NO_PERSON]
+        else:
+            words = stand_still_words(max(0.0, seconds * (1 - progress)))
+        view.show_calibration(frame, person.verdict, words, progress)
+        frame.release()
+    if progress < 1.0:
+        raise BeltlineError(f"calibration did not finish: nobody stood still in view for {seconds:g} s")
+    return collector.result()

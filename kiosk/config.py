@@ -7,6 +7,7 @@ names the key (``display.rotation``).  Nothing here opens a camera, a model or a
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
 import tomllib
 import typing
@@ -19,15 +20,42 @@ from kiosk.errors import ConfigError
 SYSTEM_CONFIG_PATH = Path("/etc/beltline/config.toml")
 USER_CONFIG_PATH = Path("~/.config/beltline/config.toml")
 
-RUNTIMES = ("auto", "ai_edge_litert", "tflite_runtime", "tensorflow")
 ROTATIONS = (0, 90, 180, 270)
+
+
+class Runtime(enum.StrEnum):
+    AUTO = "auto"
+    AI_EDGE_LITERT = "ai_edge_litert"
+    TFLITE_RUNTIME = "tflite_runtime"
+    TENSORFLOW = "tensorflow"
+
+
+class TiltFilter(enum.StrEnum):
+    EMA = "ema"
+    ONE_EURO = "one_euro"
+
+
+class Mode(enum.StrEnum):
+    SINGLE = "single"
+    GROUP = "group"
+
+
+MODES = tuple(mode.value for mode in Mode)
+
+
+def _coerce_enums(section: object) -> None:
+    """Turn plain strings given for enum fields (by code, not by TOML) into the enum members."""
+    for name, hint in typing.get_type_hints(type(section)).items():
+        value = getattr(section, name)
+        if isinstance(hint, type) and issubclass(hint, enum.Enum) and not isinstance(value, hint):
+            object.__setattr__(section, name, hint(value))
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     path: str = ""
     """A MoveNet SinglePose .tflite; empty: $BELTLINE_MODEL, else the first manifest model in models/."""
-    runtime: str = "auto"
+    runtime: Runtime = Runtime.AUTO
     """Which TFLite interpreter: auto (ai_edge_litert, then tflite_runtime, then tensorflow) or one of them."""
     threads: int = 0
     """Interpreter threads; 0 measures 1, 2 and (on 4 cores) 3 for a moment at start and keeps the fastest."""
@@ -36,10 +64,11 @@ class ModelConfig:
     mirror_average: bool = True
     """Also run the model on the mirrored crop and average the two (twice the model time)."""
 
+    def __post_init__(self) -> None:
+        _coerce_enums(self)
+
     def check(self) -> dict[str, str]:
         problems = {}
-        if self.runtime not in RUNTIMES:
-            problems["runtime"] = f"must be one of {', '.join(RUNTIMES)}"
         if not 0 <= self.threads <= 64:
             problems["threads"] = "must be between 0 (measure at start) and 64"
         return problems
@@ -103,7 +132,7 @@ class PelvisConfig:
     the width ratios 0.65-0.9).  0 turns the check off."""
     smoothing_s: float = 0.15
     """Time constant of the ruler's smoothing (its position, and its tilt with tilt_filter "ema"), in seconds."""
-    tilt_filter: str = "one_euro"
+    tilt_filter: TiltFilter = TiltFilter.ONE_EURO
     """ema (a moving average with smoothing_s) or one_euro (smooths hard at rest, little while moving)."""
     one_euro_min_cutoff_hz: float = 1.0
     """One Euro filter: cutoff at rest; lower is smoother and slower."""
@@ -129,6 +158,9 @@ class PelvisConfig:
     ruler_extension: float = 1.0
     """The ruler runs past each hip by this multiple of the hip width."""
 
+    def __post_init__(self) -> None:
+        _coerce_enums(self)
+
     def check(self) -> dict[str, str]:
         problems = {}
         if not 0 < self.tolerance_deg < 45:
@@ -143,8 +175,6 @@ class PelvisConfig:
                 problems[name] = "must be between 0 and 2"
         if not 0 <= self.smoothing_s <= 5:
             problems["smoothing_s"] = "must be between 0 and 5"
-        if self.tilt_filter not in ("ema", "one_euro"):
-            problems["tilt_filter"] = "must be ema or one_euro"
         if not 0.01 <= self.one_euro_min_cutoff_hz <= 30:
             problems["one_euro_min_cutoff_hz"] = "must be between 0.01 and 30"
         if not 0 <= self.one_euro_beta <= 10:
@@ -194,12 +224,9 @@ class DisplayConfig:
         return problems
 
 
-MODES = ("single", "group")
-
-
 @dataclass(frozen=True)
 class PeopleConfig:
-    mode: str = "single"
+    mode: Mode = Mode.SINGLE
     """single: one ruler, locked on one person until they leave (home, hallway); group: a ruler
     for each person in front of the screen (coach-led sessions)."""
     challenge_every_s: float = 1.0
@@ -221,10 +248,11 @@ class PeopleConfig:
     forget_after_s: float = 1.0
     """Group mode: a person not found again for this long has left; their number is not reused."""
 
+    def __post_init__(self) -> None:
+        _coerce_enums(self)
+
     def check(self) -> dict[str, str]:
         problems = {}
-        if self.mode not in MODES:
-            problems["mode"] = f"must be one of {', '.join(MODES)}"
         if not 0.0 <= self.challenge_every_s <= 60:
             problems["challenge_every_s"] = "must be between 0 (never) and 60"
         if not 1.0 < self.takeover_size_ratio <= 10:
@@ -312,6 +340,8 @@ def _build_section(section_type: type, section_name: str, values: dict[str, Any]
 
 
 def _has_type(value: Any, expected: type) -> bool:
+    if issubclass(expected, enum.Enum):
+        return value in {member.value for member in expected}
     if expected is bool:
         return isinstance(value, bool)
     if expected is int:
@@ -322,6 +352,8 @@ def _has_type(value: Any, expected: type) -> bool:
 
 
 def _type_word(expected: type) -> str:
+    if issubclass(expected, enum.Enum):
+        return "one of " + ", ".join(str(member.value) for member in expected)
     return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
         expected, expected.__name__
     )

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 class FaultLog:
     """Counts faults by kind and logs each kind at most once per `interval_s`, with the count since."""
 
-    def __init__(self, interval_s: float = 60.0, clock=time.monotonic) -> None:
+    def __init__(self, interval_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._interval_s = interval_s
         self._clock = clock
         self._lock = threading.Lock()

@@ -21,11 +21,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from kiosk.types import Keypoint, Pose, State, Verdict
-
-LEFT, RIGHT = "left", "right"
+from kiosk.types import Keypoint, Pattern, Pose, Side, State, StepRecord, Verdict, WalkStatus, WalkSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,28 +40,10 @@ class GaitThresholds:
     """Longer ones are standing, not walking: they are dropped rather than counted."""
 
 
-@dataclass(frozen=True, slots=True)
-class StepRecord:
-    index: int
-    start_s: float
-    end_s: float
-    stance_side: str
-    """The leading foot's side: the leg the person stands on during this step."""
-    peak_drop_deg: float
-    """The largest |tilt| within the step."""
-    drop_side: str
-    """Which hip was low at the peak."""
-    trunk_lean_deg: float
-    """Mean lean of the trunk toward the stance side (negative: away from it)."""
-    lateral_shift_hip_widths: float
-    """How far the pelvis travelled sideways within the step, in hip widths."""
-    pattern: str
-
-
 @dataclass
 class _Open:
     start_s: float
-    stance: str
+    stance: Side
     last_s: float = 0.0
     tilts: list[float] = field(default_factory=list)
     leans: list[float] = field(default_factory=list)
@@ -99,11 +77,10 @@ class GaitAnalyzer:
         if self._open is not None:
             self._open.last_s = t_s
             reading = verdict.reading
-            hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
             self._open.tilts.append(verdict.tilt_deg)
             self._open.leans.append(_lean_toward_stance_deg(pose, self._open.stance, reading.facing_sign))
-            self._open.hip_x.append(float(hip_mid[0]))
-            self._open.hip_widths.append(float(np.hypot(*(reading.left_hip_px - reading.right_hip_px))))
+            self._open.hip_x.append(float(reading.hip_mid_px[0]))
+            self._open.hip_widths.append(reading.hip_width_px)
         return finished
 
     def finish(self, t_s: float) -> StepRecord | None:
@@ -115,22 +92,22 @@ class GaitAnalyzer:
         self._open = None
         return record
 
-    def _leading_side(self, pose: Pose, verdict: Verdict) -> str | None:
+    def _leading_side(self, pose: Pose, verdict: Verdict) -> Side | None:
         if min(pose.score(Keypoint.LEFT_ANKLE), pose.score(Keypoint.RIGHT_ANKLE)) < 0.3:
             return None
         reading = verdict.reading
         assert reading is not None
-        hip_width = float(np.hypot(*(reading.left_hip_px - reading.right_hip_px)))
+        hip_width = reading.hip_width_px
         difference = float(pose.xy(Keypoint.LEFT_ANKLE)[1] - pose.xy(Keypoint.RIGHT_ANKLE)[1])
         if abs(difference) < self.thresholds.lead_hip_widths * max(hip_width, 1.0):
             return None
-        return LEFT if difference > 0 else RIGHT  # the lower ankle in the picture is nearer: in front
+        return Side.LEFT if difference > 0 else Side.RIGHT  # the lower ankle in the picture is nearer: in front
 
     def _close(self, end_s: float) -> StepRecord:
         step = self._open
         assert step is not None
         peak = max(step.tilts, key=abs)
-        drop_side = LEFT if peak > 0 else RIGHT
+        drop_side = Side.LEFT if peak > 0 else Side.RIGHT
         lean = statistics.fmean(step.leans)
         width = statistics.median(step.hip_widths) or 1.0
         shift = (max(step.hip_x) - min(step.hip_x)) / width
@@ -148,58 +125,49 @@ class GaitAnalyzer:
         self.steps.append(record)
         return record
 
-    def _pattern(self, drop: float, drop_side: str, stance: str, lean: float, shift: float) -> str:
+    def _pattern(self, drop: float, drop_side: Side, stance: Side, lean: float, shift: float) -> Pattern:
         t = self.thresholds
-        swing = RIGHT if stance == LEFT else LEFT
         if drop > t.drop_deg and shift > t.shift_hip_widths:
-            return "hip_drop_shift"
-        if drop > t.drop_deg and drop_side == swing:
-            return "trendelenburg"
+            return Pattern.HIP_DROP_SHIFT
+        if drop > t.drop_deg and drop_side is stance.other:
+            return Pattern.TRENDELENBURG
         if lean > t.lean_deg:
-            return "trunk_lean"
-        return "level"
+            return Pattern.TRUNK_LEAN
+        return Pattern.LEVEL
 
 
-def _lean_toward_stance_deg(pose: Pose, stance: str, facing: int) -> float:
+def _lean_toward_stance_deg(pose: Pose, stance: Side, facing: int) -> float:
     """The trunk's angle from vertical (hip midpoint to shoulder midpoint), positive toward the stance side."""
-    hips = (pose.xy(Keypoint.LEFT_HIP) + pose.xy(Keypoint.RIGHT_HIP)) / 2
-    shoulders = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
+    hips = pose.hip_mid_px
+    shoulders = pose.shoulder_mid_px
     dx, dy = float(shoulders[0] - hips[0]), float(shoulders[1] - hips[1])
     lean_toward_image_right = math.degrees(math.atan2(dx, -dy))
     # Facing the camera (facing = +1) the person's left is the image's right.
     lean_toward_left = lean_toward_image_right * facing
-    return lean_toward_left if stance == LEFT else -lean_toward_left
+    return lean_toward_left if stance is Side.LEFT else -lean_toward_left
 
 
-def walk_summary(steps: list[StepRecord], drop_deg: float) -> dict:
+def walk_summary(steps: list[StepRecord], drop_deg: float) -> WalkSummary:
     """Steps, peak drop per side, share of level steps, left/right asymmetry, the dominant pattern."""
-    if not steps:
-        return {"steps": 0}
-    by_side = {side: [s.peak_drop_deg for s in steps if s.drop_side == side] for side in (LEFT, RIGHT)}
+    left = [s.peak_drop_deg for s in steps if s.drop_side is Side.LEFT]
+    right = [s.peak_drop_deg for s in steps if s.drop_side is Side.RIGHT]
     patterns = Counter(s.pattern for s in steps)
-    mean_left = statistics.fmean(by_side[LEFT]) if by_side[LEFT] else 0.0
-    mean_right = statistics.fmean(by_side[RIGHT]) if by_side[RIGHT] else 0.0
-    not_level = [(p, n) for p, n in patterns.most_common() if p != "level"]
-    return {
-        "steps": len(steps),
-        "peak_drop_deg": {side: round(max(v), 2) if v else None for side, v in by_side.items()},
-        "mean_drop_deg": {LEFT: round(mean_left, 2), RIGHT: round(mean_right, 2)},
-        "asymmetry_deg": round(mean_left - mean_right, 2),
-        "level_step_fraction": round(sum(s.peak_drop_deg <= drop_deg for s in steps) / len(steps), 3),
-        "patterns": dict(patterns),
-        "dominant_pattern": not_level[0][0] if not_level and not_level[0][1] * 3 >= len(steps) else "level",
-        "thresholds": {"drop_deg": drop_deg},
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class WalkStatus:
-    """What the screen may show about the walk in progress or just finished."""
-
-    steps: int
-    last_step: StepRecord | None
-    finished: dict | None = None
-    """The walk summary, once, on the frame where the walker left."""
+    mean_left = statistics.fmean(left) if left else 0.0
+    mean_right = statistics.fmean(right) if right else 0.0
+    not_level = [(p, n) for p, n in patterns.most_common() if p is not Pattern.LEVEL]
+    dominant = not_level[0][0] if not_level and not_level[0][1] * 3 >= len(steps) else Pattern.LEVEL
+    return WalkSummary(
+        steps=len(steps),
+        peak_left_drop_deg=round(max(left), 2) if left else None,
+        peak_right_drop_deg=round(max(right), 2) if right else None,
+        mean_left_drop_deg=round(mean_left, 2),
+        mean_right_drop_deg=round(mean_right, 2),
+        asymmetry_deg=round(mean_left - mean_right, 2),
+        level_step_fraction=round(sum(s.peak_drop_deg <= drop_deg for s in steps) / len(steps), 3) if steps else 0.0,
+        patterns=tuple(patterns.items()),
+        dominant_pattern=dominant,
+        drop_deg=drop_deg,
+    )
 
 
 class WalkTracker:
@@ -228,7 +196,7 @@ class WalkTracker:
         steps = self._gait.steps
         return WalkStatus(len(steps), steps[-1] if steps else None, finished)
 
-    def close(self) -> dict | None:
+    def close(self) -> WalkSummary | None:
         """End the walk in progress; its summary when it had enough steps to mean something."""
         if self._last_seen_s is not None:
             self._gait.finish(self._last_seen_s)

@@ -21,22 +21,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from kiosk.config import PelvisConfig, PeopleConfig
+from kiosk.config import Mode, PelvisConfig, PeopleConfig
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
-from kiosk.geometry import CropSquare, full_frame_square, search_squares
+from kiosk.geometry import CropSquare, search_squares
 from kiosk.pelvis import read_pelvis
-from kiosk.people import Person, Roster, is_person, person_box
-from kiosk.pipeline import Captured, Result
-from kiosk.pose import MoveNet, PoseTiming, crop_around
+from kiosk.people import FOLLOW_BLANK_MARGIN, SEARCH_BLANK_MARGIN, Person, Roster
+from kiosk.pipeline import Captured, LookCounts, Result
+from kiosk.pose import Box, PoseModel, PoseTiming, crop_around
 from kiosk.tracker import PelvisTracker
-from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, Verdict, no_verdict
-
-SEARCH_BLANK_MARGIN = 0.12
-"""How much wider than a followed person's keypoints the search paints black (arms, clothes)."""
-FOLLOW_BLANK_MARGIN = -0.1
-"""Looking at one person, the others are painted black a little inside their keypoints' box, so
-that a neighbour's black box does not cover the person looked at where they overlap."""
+from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, StepRecord, Verdict, no_verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,27 +43,10 @@ class GroupLook:
     model_runs: int
 
 
-@dataclass
-class GroupCounts:
-    """Running totals for `bench`: how many people were followed and how many model runs it took."""
-
-    frames: int = 0
-    people: int = 0
-    model_runs: int = 0
-
-    def add(self, people: int, model_runs: int) -> None:
-        self.frames += 1
-        self.people += people
-        self.model_runs += model_runs
-
-    def clear(self) -> None:
-        self.frames = self.people = self.model_runs = 0
-
-
 class GroupPoseEstimator:
     """Finds and follows several people with a single-person model (see the module docstring)."""
 
-    def __init__(self, model: MoveNet, settings: PeopleConfig, max_jump_hip_widths: float = 1.5) -> None:
+    def __init__(self, model: PoseModel, settings: PeopleConfig, max_jump_hip_widths: float = 1.5) -> None:
         self.model = model
         self._settings = settings
         self.roster = Roster(settings, max_jump_hip_widths)
@@ -81,7 +58,7 @@ class GroupPoseEstimator:
         self._invoke_s = 0.0
         self.forgotten: list[int] = []
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
-        self.counts = GroupCounts()
+        self.counts = LookCounts()
 
     def look(self, frame: Frame) -> GroupLook:
         started = time.perf_counter()
@@ -121,9 +98,9 @@ class GroupPoseEstimator:
         self.counts.add(len(self.roster), self._runs)
         return GroupLook(self.roster.people, frozenset(refreshed - set(self.forgotten)), self._runs)
 
-    def _look(self, frame: Frame, crop: CropSquare, hide: list[tuple[float, float, float, float]]) -> Pose:
+    def _look(self, frame: Frame, crop: CropSquare, hide: list[Box]) -> Pose:
         """One model run on `crop` with the `hide` boxes painted black; counted against the budget."""
-        pose = look_at(self.model, frame, crop, hide)
+        pose = self.model.look(frame, crop, hide)
         self._runs += 1
         self._invoke_s += self.model.last_timing.invoke_s
         return pose
@@ -152,51 +129,8 @@ class GroupPoseEstimator:
         return self.roster.admit(self._look(frame, crop_around(candidate), self._followed_boxes()), t_s)
 
     def _followed_boxes(self, but: int | None = None,
-                        margin: float = SEARCH_BLANK_MARGIN) -> list[tuple[float, float, float, float]]:
+                        margin: float = SEARCH_BLANK_MARGIN) -> list[Box]:
         return [person.box.grown(margin).as_tuple() for person in self.roster.people if person.person_id != but]
-
-
-def look_at(model: MoveNet, frame: Frame, crop: CropSquare, hide: list[tuple[float, float, float, float]]) -> Pose:
-    """The model on one crop of `frame`, with the `hide` boxes (frame pixels) painted black first."""
-    prepared = model.prepare(frame, crop)
-    model.blank(prepared, hide)
-    return model.infer(prepared)
-
-
-class NearestPersonLock:
-    """Single mode: the ruler belongs to the person nearest the screen.
-
-    The model's crop follows whoever it found first, and bystanders further away never take the
-    ruler.  But when the ruler went to a figure far behind (someone across the room, a
-    reflection) before the walker came in, the walker would wait for that figure to leave.  So
-    every `challenge_every_s` the rest of the frame is searched (the person followed painted
-    black); somebody `takeover_size_ratio` times taller in the picture is nearer and takes over.
-    """
-
-    def __init__(self, model: MoveNet, settings: PeopleConfig) -> None:
-        self._model = model
-        self._settings = settings
-        self._checked_s: float | None = None
-        self.takeovers = 0
-
-    def nearer_person(self, frame: Frame, current: Pose) -> Pose | None:
-        """A pose of somebody nearer the screen than `current`, when it is time to look and there is one."""
-        every = self._settings.challenge_every_s
-        t_s = frame.t_s
-        if every <= 0 or (self._checked_s is not None and 0 <= t_s - self._checked_s < every):
-            return None
-        self._checked_s = t_s
-        box = person_box(current) if is_person(current, self._settings.min_torso_score) else None
-        hide = [] if box is None else [box.grown(SEARCH_BLANK_MARGIN).as_tuple()]
-        rival = look_at(self._model, frame, full_frame_square(frame.width_px, frame.height_px), hide)
-        rival_box = person_box(rival)
-        if rival_box is None or not is_person(rival, self._settings.min_torso_score):
-            return None
-        if box is not None and rival_box.height_px < self._settings.takeover_size_ratio * box.height_px:
-            return None
-        self.takeovers += 1
-        self._model.follow(rival)
-        return rival
 
 
 @dataclass
@@ -210,7 +144,9 @@ class _Follow:
 class GroupPipeline:
     """Frame in, one verdict per person out; the same stages as PelvisPipeline, once per person."""
 
-    def __init__(self, model: MoveNet, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
+    mode = Mode.GROUP
+
+    def __init__(self, model: PoseModel, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
                  baseline_deg: float | None = None, keep_steps: bool = False) -> None:
         """`keep_steps`: remember every person's steps (for `analyze`; the kiosk, running for weeks
         with people coming and going, keeps only the walks in progress)."""
@@ -219,10 +155,11 @@ class GroupPipeline:
         self._settings = settings
         self.baseline_deg = baseline_deg
         self.estimator = GroupPoseEstimator(model, people, settings.max_jump_hip_widths)
+        self.counts = self.estimator.counts
         self._follows: dict[int, _Follow] = {}
         self.faults = faults or FaultLog()
         self.people: list[PersonVerdict] = []
-        self.steps_by_person: dict[int, list] = {}
+        self.steps_by_person: dict[int, list[StepRecord]] = {}
 
     def step(self, frame: Frame) -> list[PersonVerdict]:
         look = self.estimator.look(frame)
@@ -257,10 +194,9 @@ class GroupPipeline:
         people = self.step(captured.frame)
         total = time.perf_counter() - started
         timing = self.estimator.last_timing
-        return Result(captured.frame, self.primary(people), 0.0, timing.invoke_s, max(total - timing.invoke_s, 0.0),
-                      None, people)
+        return Result(captured.frame, people, 0.0, timing.invoke_s, max(total - timing.invoke_s, 0.0))
 
-    def end_walks(self) -> dict[int, list]:
+    def end_walks(self) -> dict[int, list[StepRecord]]:
         """Close every walk in progress; each person's steps (for `analyze`)."""
         for person_id in list(self._follows):
             self._forget(person_id)
@@ -272,12 +208,3 @@ class GroupPipeline:
             follow.walk.close()
             if self._keep_steps:
                 self.steps_by_person[person_id] = follow.walk.history
-
-    @staticmethod
-    def primary(people: list[PersonVerdict]) -> Verdict:
-        """The verdict of the lowest-numbered person with one (for what single-person code reads);
-        without one, why the first person has none."""
-        for person in people:
-            if person.verdict.tilt_deg is not None:
-                return person.verdict
-        return people[0].verdict if people else no_verdict(NoVerdict.NO_PERSON)

@@ -10,12 +10,14 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable, Mapping
 
 log = logging.getLogger(__name__)
 
 
 class SystemdNotifier:
-    def __init__(self, environ: dict[str, str] | None = None, clock=time.monotonic) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         env = os.environ if environ is None else environ
         address = env.get("NOTIFY_SOCKET", "")
         if address.startswith("@"):

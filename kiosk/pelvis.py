@@ -31,11 +31,11 @@ def read_pelvis(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | No
         if not inside_frame(hip, pose.frame_width_px, pose.frame_height_px, settings.edge_margin_frac):
             return NoVerdict.HIPS_OUT_OF_FRAME
 
-    hip_mid = (left_hip + right_hip) / 2.0
-    shoulder_mid = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2.0
-    torso_px = float(np.hypot(*(shoulder_mid - hip_mid)))
-    shoulder_width_px = float(np.hypot(*(pose.xy(Keypoint.LEFT_SHOULDER) - pose.xy(Keypoint.RIGHT_SHOULDER))))
-    hip_width_px = float(np.hypot(*(left_hip - right_hip)))
+    hip_mid = pose.hip_mid_px
+    shoulder_mid = pose.shoulder_mid_px
+    torso_px = pose.torso_length_px
+    shoulder_width_px = pose.shoulder_width_px
+    hip_width_px = pose.hip_width_px
     if (
         torso_px <= 1.0
         or shoulder_width_px < settings.min_shoulder_width_ratio * torso_px

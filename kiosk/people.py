@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kiosk.config import PeopleConfig
-from kiosk.types import Keypoint, Pose
+from kiosk.types import FloatArray, Keypoint, Pose
 
 TORSO = (Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER, Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP)
 MIN_BOX_SCORE = 0.2
@@ -25,6 +25,11 @@ MAX_HIPS_PER_TORSO = 0.8
 MAX_SHOULDERS_PER_TORSO = 1.3
 SAME_PERSON_SCALES = 0.8
 """Two poses whose anchors are closer than this many body scales (the larger of the two) are one person."""
+SEARCH_BLANK_MARGIN = 0.12
+"""How much wider than a followed person's keypoints a search paints them black (arms, clothes)."""
+FOLLOW_BLANK_MARGIN = -0.1
+"""Looking at one person, the others are painted black a little inside their keypoints' box, so
+that a neighbour's black box does not cover the person looked at where they overlap."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,27 +82,20 @@ def torso_score(pose: Pose) -> float:
     return float(np.mean([pose.score(k) for k in TORSO]))
 
 
-def hip_centre_px(pose: Pose) -> np.ndarray:
-    return (pose.xy(Keypoint.LEFT_HIP) + pose.xy(Keypoint.RIGHT_HIP)) / 2
-
-
-def anchor_px(pose: Pose, min_score: float = 0.3) -> np.ndarray:
+def anchor_px(pose: Pose, min_score: float = 0.3) -> FloatArray:
     """Where a person is, for following them: the mean of their confident shoulders and hips.
     The hips alone wander when they are below the picture (a group framed from the chest up)."""
     points = [pose.xy(k) for k in TORSO if pose.score(k) >= min_score]
     if not points:
         points = [pose.xy(k) for k in TORSO]
-    return np.mean(points, axis=0)
+    anchor: FloatArray = np.mean(points, axis=0)
+    return anchor
 
 
 def body_scale_px(pose: Pose) -> float:
     """A size that does not vanish when someone turns side-on: the larger of the hip width and a
     third of the shoulder-to-hip height."""
-    hips = float(np.hypot(*(pose.xy(Keypoint.LEFT_HIP) - pose.xy(Keypoint.RIGHT_HIP))))
-    shoulders = float(np.hypot(*(pose.xy(Keypoint.LEFT_SHOULDER) - pose.xy(Keypoint.RIGHT_SHOULDER))))
-    shoulders_mid = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
-    torso = float(np.hypot(*(shoulders_mid - hip_centre_px(pose))))
-    return max(hips, shoulders / 2, torso / 3, 1.0)
+    return max(pose.hip_width_px, pose.shoulder_width_px / 2, pose.torso_length_px / 3, 1.0)
 
 
 def plausible_body(pose: Pose) -> bool:
@@ -105,11 +103,8 @@ def plausible_body(pose: Pose) -> bool:
     frame sometimes puts one hip on each): its hips or shoulders come out as wide as the torso is
     tall.  Measured on frontal_walk_two_people.gif: real people 0.45-0.55 hip width per torso
     height, stitched poses 0.85-1.0 and shoulders up to 3.5 torso heights wide."""
-    hips = float(np.hypot(*(pose.xy(Keypoint.LEFT_HIP) - pose.xy(Keypoint.RIGHT_HIP))))
-    shoulders = float(np.hypot(*(pose.xy(Keypoint.LEFT_SHOULDER) - pose.xy(Keypoint.RIGHT_SHOULDER))))
-    shoulders_mid = (pose.xy(Keypoint.LEFT_SHOULDER) + pose.xy(Keypoint.RIGHT_SHOULDER)) / 2
-    torso = float(np.hypot(*(shoulders_mid - hip_centre_px(pose))))
-    return hips <= MAX_HIPS_PER_TORSO * torso and shoulders <= MAX_SHOULDERS_PER_TORSO * torso
+    torso = pose.torso_length_px
+    return pose.hip_width_px <= MAX_HIPS_PER_TORSO * torso and pose.shoulder_width_px <= MAX_SHOULDERS_PER_TORSO * torso
 
 
 def is_person(pose: Pose, min_torso_score: float) -> bool:

@@ -1,36 +1,34 @@
-"""MoveNet SinglePose on a TFLite interpreter: the only module that imports a TFLite runtime.
+"""MoveNet SinglePose: cutting and scaling a frame for it, running it, and reading its keypoints.
 
 MoveNet's output rows are [y, x, score] normalised to the model's input square; they are
 turned into source-frame pixels here, once, and nothing downstream knows the model's layout.
+The interpreter itself comes from kiosk.runtime.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
+from kiosk.config import Runtime
 from kiosk.errors import ModelError
 from kiosk.geometry import CropSquare, crop_square_around_person, full_frame_square
-from kiosk.types import KEYPOINT_COUNT, Frame, Pose
+from kiosk.runtime import Interpreter, choose_interpreter
+from kiosk.types import KEYPOINT_COUNT, FloatArray, Frame, Image, Pose
 
 log = logging.getLogger(__name__)
 
-# Tried in this order for runtime = "auto".  ai-edge-litert is tflite-runtime's successor
-# (same Interpreter API, numpy 2, about 10x faster here on this model).
-RUNTIME_MODULES = {
-    "ai_edge_litert": "ai_edge_litert.interpreter",
-    "tflite_runtime": "tflite_runtime.interpreter",
-    "tensorflow": "tensorflow.lite",
-}
+Box = tuple[float, float, float, float]
+"""(left, top, right, bottom) in frame pixels."""
 
 # Keypoint order after a horizontal mirror: every left keypoint becomes the right one and back.
 MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
@@ -39,118 +37,17 @@ MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 CROP_MIN_SCORE = 0.2
 
 
-class PoseModel(Protocol):
-    """Finds one person's keypoints in a frame."""
-
-    runtime_name: str
-    input_size_px: int
-
-    def estimate(self, frame: Frame) -> Pose: ...
-
-    def forget_person(self) -> None:
-        """Look at the whole frame next time (a new scene, a new clip)."""
-
-
-def _installed_runtimes(runtime: str) -> list[tuple[str, Any]]:
-    names = list(RUNTIME_MODULES) if runtime == "auto" else [runtime]
-    found = []
-    for name in names:
-        try:
-            found.append((name, importlib.import_module(RUNTIME_MODULES[name])))
-        except ImportError:
-            continue
-    if not found:
-        wanted = "ai-edge-litert, tflite-runtime or tensorflow" if runtime == "auto" else runtime
-        raise ModelError(f"no TFLite runtime installed ({wanted}); install one, e.g. pip install ai-edge-litert")
-    return found
-
-
-def _build(module: Any, name: str, model_path: Path, threads: int) -> Any:
-    try:
-        interpreter = module.Interpreter(model_path=str(model_path), num_threads=threads)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as error:
-        raise ModelError(f"model file {model_path} cannot be loaded by {name}: {error}") from error
-    return interpreter
-
-
-def load_interpreter(model_path: Path, runtime: str, threads: int) -> tuple[Any, str]:
-    """A TFLite interpreter for `model_path` from the first runtime that imports, with `threads` threads."""
-    if not model_path.is_file():
-        raise ModelError(f"model file {model_path} does not exist (run scripts/fetch-models or pass --model)")
-    name, module = _installed_runtimes(runtime)[0]
-    return _build(module, name, model_path, threads), name
-
-
-@dataclass(frozen=True, slots=True)
-class RuntimeChoice:
-    runtime: str
-    threads: int
-    tried: tuple[tuple[str, int, float], ...]
-    """Every (runtime, threads, median invoke ms) measured at start; empty when nothing was measured."""
-
-
-def choose_interpreter(
-    model_path: Path, runtime: str, threads: int, invokes: int = 12, candidates: tuple[int, ...] | None = None
-) -> tuple[Any, RuntimeChoice]:
-    """Build the interpreter; with threads 0, or runtime "auto" and two runtimes installed, measure
-    the candidates for a moment and keep the fastest.
-
-    The best thread count depends on the runtime and the board (tflite-runtime 2.14 got slower
-    with more threads on x86, ai-edge-litert faster), so it is measured rather than guessed.
-    The candidates leave one core free: capture, scaling and drawing run beside the model, and
-    on a 2-core machine the whole loop ran 150 fps with one model thread against 130 with two,
-    although a bare invoke is faster with two (README, "Performance").
-    """
-    if not model_path.is_file():
-        raise ModelError(f"model file {model_path} does not exist (run scripts/fetch-models or pass --model)")
-    runtimes = _installed_runtimes(runtime)[:2]
-    cores = os.cpu_count() or 1
-    if threads:
-        thread_options = [threads]
-    else:
-        thread_options = sorted(candidates or {n for n in (1, 2, 3) if n <= max(1, cores - 1)})
-    if len(runtimes) == 1 and len(thread_options) == 1:
-        name, module = runtimes[0]
-        return _build(module, name, model_path, thread_options[0]), RuntimeChoice(name, thread_options[0], ())
-    best: tuple[float, Any, str, int] | None = None
-    tried = []
-    for name, module in runtimes:
-        for count in thread_options:
-            interpreter = _build(module, name, model_path, count)
-            median_ms = _median_invoke_ms(interpreter, invokes)
-            tried.append((name, count, round(median_ms, 2)))
-            if best is None or median_ms < best[0]:
-                best = (median_ms, interpreter, name, count)
-    assert best is not None
-    _, interpreter, name, count = best
-    return interpreter, RuntimeChoice(name, count, tuple(tried))
-
-
-def _median_invoke_ms(interpreter: Any, invokes: int) -> float:
-    detail = interpreter.get_input_details()[0]
-    interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], dtype=detail["dtype"]))
-    for _ in range(3):
-        interpreter.invoke()
-    times = []
-    for _ in range(invokes):
-        started = time.perf_counter()
-        interpreter.invoke()
-        times.append(time.perf_counter() - started)
-    return 1000.0 * float(np.median(times))
-
-
 @dataclass(frozen=True, slots=True)
 class _Tensors:
     input_index: int
     output_index: int
     size_px: int
-    dtype: type
+    dtype: npt.DTypeLike
     scale: float
     zero_point: int
 
 
-def _inspect_tensors(interpreter: Any, model_path: Path) -> _Tensors:
+def _inspect_tensors(interpreter: Interpreter, model_path: Path) -> _Tensors:
     inputs = interpreter.get_input_details()
     outputs = interpreter.get_output_details()
     if len(inputs) != 1 or len(outputs) != 1:
@@ -185,14 +82,14 @@ class InputMapping:
     scale_x: float
     scale_y: float
 
-    def to_input(self, frame_xy: np.ndarray) -> np.ndarray:
+    def to_input(self, frame_xy: FloatArray) -> FloatArray:
         """(N, 2) x, y in frame pixels to (N, 2) x, y in model-input pixels."""
         out = np.empty(frame_xy.shape, dtype=np.float64)
         out[:, 0] = self.input_u0 + (frame_xy[:, 0] - self.frame_x0) / self.scale_x
         out[:, 1] = self.input_v0 + (frame_xy[:, 1] - self.frame_y0) / self.scale_y
         return out
 
-    def to_frame(self, input_xy: np.ndarray) -> np.ndarray:
+    def to_frame(self, input_xy: FloatArray) -> FloatArray:
         """(N, 2) x, y in model-input pixels to (N, 2) x, y in frame pixels."""
         out = np.empty(input_xy.shape, dtype=np.float64)
         out[:, 0] = self.frame_x0 + (input_xy[:, 0] - self.input_u0) * self.scale_x
@@ -204,13 +101,13 @@ class InputMapping:
 class PreparedInput:
     """A frame cut and scaled for the model, ready to invoke; release it once invoked."""
 
-    tensor: np.ndarray
+    tensor: npt.NDArray[np.generic]
     """(1, N, N, 3) in the model's input dtype."""
     mapping: InputMapping
     frame_width_px: int
     frame_height_px: int
     preprocess_s: float
-    give_back: Any
+    give_back: Callable[[npt.NDArray[np.generic]], None]
     follows_person: bool = True
     """Whether the keypoints found choose the next frame's crop (False for a crop chosen by the caller)."""
     acquiring: bool = False
@@ -235,6 +132,59 @@ def crop_around(pose: Pose) -> CropSquare:
                                      CROP_MIN_SCORE)
 
 
+class PoseModel(Protocol):
+    """Finds one person's keypoints in a frame: what the pipelines need of MoveNet (or of a wrapper
+    around it that injects faults, or of a test's stand-in)."""
+
+    runtime_name: str
+    threads: int
+    input_size_px: int
+    last_timing: PoseTiming
+    """Where the last look spent its time."""
+    looks: int
+    """Model looks so far (each is `invokes_per_frame` invokes)."""
+
+    @property
+    def invokes_per_frame(self) -> int:
+        """Invokes per look: 2 with mirror averaging."""
+
+    def prepare(self, frame: Frame, crop: CropSquare | None = None) -> PreparedInput:
+        """Cut and scale a crop of `frame` (by default the one around the person followed) for the model."""
+
+    def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
+        """Paint frame-pixel boxes black in a prepared input."""
+
+    def infer(self, prepared: PreparedInput, frame: Frame | None = None) -> Pose:
+        """Run the model on a prepared input; given the frame, a whole-frame look that found
+        somebody is followed by a closer look."""
+
+    def estimate(self, frame: Frame) -> Pose:
+        """`prepare` then `infer`."""
+
+    def look(self, frame: Frame, crop: CropSquare, hide: list[Box]) -> Pose:
+        """The model on one crop of `frame`, with the `hide` boxes painted black first."""
+
+    def follow(self, pose: Pose) -> None:
+        """Crop the next frame around this person."""
+
+    def forget_person(self) -> None:
+        """Look at the whole frame next time (a new scene, a new clip)."""
+
+    def time_invokes(self, count: int) -> list[float]:
+        """Seconds of each of `count` bare invokes: the model-bound pace."""
+
+
+def read_model(model_path: Path) -> bytes:
+    """The model file's bytes; ModelError when it is missing or unreadable."""
+    try:
+        return model_path.read_bytes()
+    except FileNotFoundError as error:
+        raise ModelError(
+            f"model file {model_path} does not exist (run scripts/fetch-models or pass --model)") from error
+    except OSError as error:
+        raise ModelError(f"model file {model_path} cannot be read: {error.strerror}") from error
+
+
 class MoveNet:
     """MoveNet SinglePose (Lightning 192 px, Thunder 256 px) with crop tracking.
 
@@ -245,13 +195,14 @@ class MoveNet:
     the whole frame is used again when nobody was found.
     """
 
-    def __init__(self, model_path: Path, runtime: str = "auto", threads: int = 2, crop_tracking: bool = True,
-                 mirror_average: bool = False):
+    def __init__(self, model_path: Path, runtime: Runtime = Runtime.AUTO, threads: int = 2, crop_tracking: bool = True,
+                 mirror_average: bool = False) -> None:
         """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest.
         `mirror_average` also runs the model on the mirrored crop and averages (twice the invokes)."""
         self.model_path = model_path
-        self._interpreter, self.runtime_choice = choose_interpreter(model_path, runtime, threads)
-        self.runtime_name = self.runtime_choice.runtime
+        self._interpreter, self.runtime_choice = choose_interpreter(read_model(model_path), str(model_path),
+                                                                    Runtime(runtime), threads)
+        self.runtime_name = self.runtime_choice.runtime.value
         self.threads = self.runtime_choice.threads
         self._tensors = _inspect_tensors(self._interpreter, model_path)
         self.input_size_px = self._tensors.size_px
@@ -266,6 +217,7 @@ class MoveNet:
         self._next_crop: CropSquare | None = None
         self._next_crop_frame_size: tuple[int, int] | None = None
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
+        self.looks = 0
         log.info(
             "model %s: %d px input, %s, runtime %s, %d threads%s",
             model_path.name,
@@ -302,6 +254,13 @@ class MoveNet:
             return pose  # nobody found, or somebody who already fills the frame
         return self.infer(self.prepare(frame))
 
+    def look(self, frame: Frame, crop: CropSquare, hide: list[Box]) -> Pose:
+        """The model on one crop of `frame`, with the `hide` boxes (frame pixels) painted black first;
+        the crop followed is left alone (the caller chose this one)."""
+        prepared = self.prepare(frame, crop)
+        self.blank(prepared, hide)
+        return self.infer(prepared)
+
     def prepare(self, frame: Frame, crop: CropSquare | None = None) -> PreparedInput:
         """Cut a crop out of `frame` and scale it to the model's input.
 
@@ -329,7 +288,7 @@ class MoveNet:
         return PreparedInput(tensor, mapping, width, height, time.perf_counter() - started, self._give_input,
                              follows_person, acquiring)
 
-    def blank(self, prepared: PreparedInput, boxes_px: list[tuple[float, float, float, float]]) -> None:
+    def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
         """Paint (left, top, right, bottom) frame-pixel boxes black in a prepared input, so that the
         model looks for somebody else (group mode's search for people not yet followed)."""
         if not boxes_px:
@@ -344,11 +303,9 @@ class MoveNet:
                 prepared.tensor[0, top:bottom, left:right] = black
 
     def _black_value(self) -> float:
-        if self._tensors.dtype == np.uint8 and self._tensors.scale == 0.0:
-            return 0
         if self._tensors.scale:
             return round(self._tensors.zero_point)
-        return 0.0
+        return 0
 
     def infer(self, prepared: PreparedInput, frame: Frame | None = None) -> Pose:
         """Run the model on a prepared input and map its keypoints back to frame pixels; given the
@@ -358,6 +315,7 @@ class MoveNet:
 
     def _infer(self, prepared: PreparedInput) -> Pose:
         started = time.perf_counter()
+        self.looks += 1
         size = self.input_size_px
         try:
             rows = self._invoke(prepared.tensor)
@@ -385,10 +343,11 @@ class MoveNet:
         self.last_timing = PoseTiming(prepared.preprocess_s, invoked - started, time.perf_counter() - invoked)
         return pose
 
-    def _invoke(self, tensor: np.ndarray) -> np.ndarray:
+    def _invoke(self, tensor: npt.NDArray[np.generic]) -> FloatArray:
         self._interpreter.set_tensor(self._tensors.input_index, tensor)
         self._interpreter.invoke()
-        return self._interpreter.get_tensor(self._tensors.output_index)[0, 0].copy()
+        rows: FloatArray = self._interpreter.get_tensor(self._tensors.output_index)[0, 0].copy()
+        return rows
 
     def time_invokes(self, count: int) -> list[float]:
         """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""
@@ -399,18 +358,18 @@ class MoveNet:
             times.append(time.perf_counter() - started)
         return times
 
-    def _take_input(self) -> np.ndarray:
+    def _take_input(self) -> npt.NDArray[np.generic]:
         with self._inputs_lock:
             if self._free_inputs:
                 return self._free_inputs.pop()
         return np.zeros_like(self._pixels, dtype=self._tensors.dtype)[None]
 
-    def _give_input(self, tensor: np.ndarray) -> None:
+    def _give_input(self, tensor: npt.NDArray[np.generic]) -> None:
         with self._inputs_lock:
             if len(self._free_inputs) < 4 and not any(t is tensor for t in self._free_inputs):
                 self._free_inputs.append(tensor)
 
-    def _fill(self, tensor: np.ndarray, image: np.ndarray, crop: CropSquare) -> InputMapping:
+    def _fill(self, tensor: npt.NDArray[np.generic], image: Image, crop: CropSquare) -> InputMapping:
         """Resize the part of `crop` inside the image into `tensor`, black elsewhere.
 
         INTER_AREA rather than bilinear: downscaling a 720p frame to 192 px with bilinear
@@ -438,7 +397,8 @@ class MoveNet:
         cv2.resize(image[y0:y1, x0:x1], (u1 - u0, v1 - v0), dst=pixels[v0:v1, u0:u1], interpolation=cv2.INTER_AREA)
         if not feeds_bytes:
             if self._tensors.scale:
-                np.round(pixels / self._tensors.scale + self._tensors.zero_point, out=tensor[0], casting="unsafe")
+                np.copyto(tensor[0], np.round(pixels / self._tensors.scale + self._tensors.zero_point),
+                          casting="unsafe")
             else:
                 tensor[0] = pixels
         return InputMapping(x0, y0, u0, v0, (x1 - x0) / (u1 - u0), (y1 - y0) / (v1 - v0))

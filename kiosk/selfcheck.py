@@ -31,7 +31,8 @@ class CheckResult:
         return f"FAIL {self.part}: {self.message} \u2014 fix: {self.fix}"
 
 
-def run_checks(config_arg: str | None, model_arg: str | None, source_arg: str | None, windowed: bool) -> list[CheckResult]:
+def run_checks(config_arg: str | None, model_arg: str | None, source_arg: str | None,
+               windowed: bool) -> list[CheckResult]:
     results: list[CheckResult] = []
     config_path = resolve_config_path(config_arg)
     try:
@@ -62,14 +63,14 @@ def _check_model(model_arg: str | None, config: Config) -> list[CheckResult]:
         results = [CheckResult("model", False, f"{path} has sha256 {digest[:16]}…, which no manifest lists",
                                "download it again with scripts/fetch-models (a damaged or unknown file)")]
     try:
-        from kiosk.pose import MoveNet
+        from kiosk.assembly import Purpose, assemble
 
-        model = MoveNet(path, config.model.runtime, config.model.threads or 1, crop_tracking=False)
+        model = assemble(config, path, Purpose.CHECK).model  # as `run` builds it
         started = time.perf_counter()
         model.estimate(Frame(np.zeros((480, 640, 3), np.uint8), 0, 0.0))
         took_ms = 1000 * (time.perf_counter() - started)
-        results.append(CheckResult("runtime", True, f"{model.runtime_name} runs it ({model.input_size_px} px input, "
-                                   f"first frame {took_ms:.0f} ms)"))
+        results.append(CheckResult("runtime", True, f"{model.runtime_name} runs it with {model.threads} threads "
+                                   f"({model.input_size_px} px input, first frame {took_ms:.0f} ms)"))
     except BeltlineError as error:
         results.append(CheckResult("runtime", False, str(error),
                                    "pip install ai-edge-litert (or tflite-runtime), and fetch the model again"))
@@ -95,11 +96,11 @@ def _check_camera(spec: str, config: Config) -> CheckResult:
     except BeltlineError as error:
         return CheckResult("camera", False, str(error), fix)
     try:
-        frame, error = _within(CAMERA_TIMEOUT_S, source.read)
+        frame, problem = _within(CAMERA_TIMEOUT_S, source.read)
     finally:
         source.close()
-    if error is not None:
-        return CheckResult("camera", False, f"{source.description} opened but {error}", fix)
+    if problem is not None:
+        return CheckResult("camera", False, f"{source.description} opened but {problem}", fix)
     if frame is None:
         return CheckResult("camera", False, f"{source.description} delivered no frame", fix)
     return CheckResult("camera", True, f"{source.description} delivered a {frame.width_px}x{frame.height_px} frame")

@@ -13,17 +13,16 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 import cv2
 import numpy as np
 
 from kiosk.config import SourceConfig
 from kiosk.errors import SourceError
-from kiosk.types import Frame
+from kiosk.types import Frame, Image
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +73,11 @@ class BufferPool:
     def __init__(self, capacity: int = 6) -> None:
         self._capacity = capacity
         self._lock = threading.Lock()
-        self._free: list[np.ndarray] = []
+        self._free: list[Image] = []
         self._shape: tuple[int, ...] | None = None
         self.overflows = 0
 
-    def acquire(self, shape: tuple[int, ...]) -> np.ndarray:
+    def acquire(self, shape: tuple[int, ...]) -> Image:
         with self._lock:
             if shape != self._shape:
                 # All at once, so memory is flat from the first frame on.
@@ -89,14 +88,14 @@ class BufferPool:
             self.overflows += 1
             return np.empty(shape, dtype=np.uint8)
 
-    def release(self, buffer: np.ndarray) -> None:
+    def release(self, buffer: Image) -> None:
         with self._lock:
             if buffer.shape != self._shape or len(self._free) >= self._capacity:
                 return
             if not any(free is buffer for free in self._free):
                 self._free.append(buffer)
 
-    def frame(self, image: np.ndarray, index: int, t_s: float) -> Frame:
+    def frame(self, image: Image, index: int, t_s: float) -> Frame:
         """A frame whose release gives `image` back to this pool."""
         return Frame(image, index, t_s, time.monotonic(), None, functools.partial(self.release, image))
 
@@ -124,22 +123,24 @@ class ClipSource:
         self._loop = loop
         self._index = 0
         self._position = 0
-        self._bgr: np.ndarray | None = None
+        self._bgr: Image | None = None
         self._pool = pool or BufferPool()
         first = self._read_rgb()
         if first is None:
             capture.release()
             raise SourceError(f"clip {path} has no readable frame")
-        self._pending: np.ndarray | None = first
+        self._pending: Image | None = first
         self.frame_size = (first.shape[1], first.shape[0])
 
-    def _read_rgb(self) -> np.ndarray | None:
-        ok, self._bgr = self._capture.read(self._bgr)
-        if not ok or self._bgr is None or self._bgr.ndim != 3:
+    def _read_rgb(self) -> Image | None:
+        ok, bgr = self._capture.read(self._bgr)
+        if not ok or bgr is None or bgr.ndim != 3:
             return None
-        return cv2.cvtColor(self._bgr, cv2.COLOR_BGR2RGB, dst=self._pool.acquire(self._bgr.shape))
+        self._bgr = cast(Image, bgr)
+        return cast(Image, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=self._pool.acquire(bgr.shape)))
 
     def read(self) -> Frame | None:
+        rgb: Image | None
         if self._pending is not None:
             rgb, self._pending = self._pending, None
         else:
@@ -171,7 +172,7 @@ class StillImageSource:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
             raise SourceError(f"image {path} cannot be read: not an image OpenCV can decode")
-        self._rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        self._rgb = cast(Image, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         self._rgb.flags.writeable = False
         self._repeat = repeat
         self.fps = fps
@@ -211,145 +212,22 @@ class WebcamSource:
         fps = capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and fps > 0 else settings.fps
         self._index = 0
-        self._bgr: np.ndarray | None = None
+        self._bgr: Image | None = None
         self._pool = pool or BufferPool()
         self._start = time.monotonic()
 
     def read(self) -> Frame | None:
-        ok, self._bgr = self._capture.read(self._bgr)
-        if not ok or self._bgr is None:
+        ok, bgr = self._capture.read(self._bgr)
+        if not ok or bgr is None:
             raise SourceError(f"camera {self.description} stopped delivering frames")
-        rgb = cv2.cvtColor(self._bgr, cv2.COLOR_BGR2RGB, dst=self._pool.acquire(self._bgr.shape))
+        self._bgr = cast(Image, bgr)
+        rgb = cast(Image, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=self._pool.acquire(bgr.shape)))
         frame = self._pool.frame(rgb, self._index, time.monotonic() - self._start)
         self._index += 1
         return frame
 
     def close(self) -> None:
         self._capture.release()
-
-
-def _import_picamera2() -> tuple[Callable[[], Any], Callable[..., Any]]:
-    try:
-        picamera2 = importlib.import_module("picamera2")
-        libcamera = importlib.import_module("libcamera")
-    except ImportError as error:
-        raise SourceError(
-            "the Pi camera needs picamera2, which is not installed (on Raspberry Pi OS: "
-            "sudo apt install python3-picamera2, and a venv with --system-site-packages)"
-        ) from error
-    return picamera2.Picamera2, libcamera.Transform
-
-
-class PiCameraSource:
-    """The Raspberry Pi camera through picamera2, set up for low latency.
-
-    A video configuration with two buffers, so the picture we get is recent.  The ISP delivers
-    two streams of each frame: `main` for the screen and, when `model_width` is set, a small
-    `lores` copy for the model (YUV420, which a Pi 4's lores stream must be), so the CPU neither
-    converts nor scales the full picture for the model.  picamera2's "RGB888" is B, G, R in
-    memory (DRM's naming), so `main` is converted to RGB here.  `hflip` would mirror in the ISP at
-    no CPU cost, but it mirrors both streams and the model must see the unmirrored scene (left
-    stays left), so Beltline keeps it off and mirrors in the view.
-    """
-
-    def __init__(
-        self,
-        settings: SourceConfig,
-        hflip: bool = False,
-        buffer_count: int = 2,
-        picamera2_api: tuple[Callable[[], Any], Callable[..., Any]] | None = None,
-        pool: BufferPool | None = None,
-        lores_pool: BufferPool | None = None,
-    ) -> None:
-        camera_class, transform_class = picamera2_api or _import_picamera2()
-        self.description = "picamera"
-        self.fps = settings.fps
-        self._main_size = (settings.width, settings.height)
-        self._lores_size = _lores_size(settings)
-        try:
-            camera = camera_class()
-        except (RuntimeError, IndexError, OSError) as error:
-            raise SourceError(f"the Pi camera cannot be opened: {error} (is the ribbon cable seated?)") from error
-        frame_us = round(1_000_000 / settings.fps)
-        streams: dict[str, Any] = {"main": {"size": self._main_size, "format": "RGB888"}}
-        if self._lores_size:
-            streams["lores"] = {"size": self._lores_size, "format": "YUV420"}
-        try:
-            configuration = camera.create_video_configuration(
-                **streams,
-                buffer_count=buffer_count,
-                transform=transform_class(hflip=int(hflip)),
-                controls={"FrameDurationLimits": (frame_us, frame_us)},
-            )
-            camera.configure(configuration)
-            camera.start()
-        except (RuntimeError, ValueError, OSError) as error:
-            camera.close()
-            raise SourceError(f"the Pi camera cannot be started at {settings.width}x{settings.height}: {error}") from error
-        self._camera = camera
-        self._pool = pool or BufferPool()
-        self._lores_pool = lores_pool or BufferPool()
-        self._index = 0
-        self._start = time.monotonic()
-
-    def read(self) -> Frame | None:
-        if self._camera is None:
-            raise SourceError("the Pi camera was closed")
-        try:
-            request = self._camera.capture_request()
-        except (RuntimeError, OSError) as error:
-            raise SourceError(f"the Pi camera stopped delivering frames: {error}") from error
-        try:
-            bgr = request.make_array("main")
-            rgb = self._pool.acquire((bgr.shape[0], bgr.shape[1], 3))
-            cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2RGB, dst=rgb)
-            lores_rgb = None
-            if self._lores_size:
-                lores_rgb = self._lores_rgb(request.make_array("lores"))
-        finally:
-            # Hand the camera its buffer back at once: with two buffers, holding one stalls it.
-            request.release()
-        frame = Frame(
-            rgb,
-            self._index,
-            time.monotonic() - self._start,
-            time.monotonic(),
-            lores_rgb,
-            functools.partial(self._give_back, rgb, lores_rgb),
-        )
-        self._index += 1
-        return frame
-
-    def _give_back(self, rgb: np.ndarray, lores_rgb: np.ndarray | None) -> None:
-        self._pool.release(rgb)
-        if lores_rgb is not None:
-            self._lores_pool.release(lores_rgb)
-
-    def _lores_rgb(self, yuv420: np.ndarray) -> np.ndarray:
-        width, height = self._lores_size
-        if yuv420.shape != (height * 3 // 2, width):
-            raise SourceError(
-                f"the Pi camera's lores stream came as {yuv420.shape}, not {(height * 3 // 2, width)} "
-                "(a padded stride): set source.model_stream_width to a multiple of 64, or to 0"
-            )
-        return cv2.cvtColor(yuv420, cv2.COLOR_YUV2RGB_I420, dst=self._lores_pool.acquire((height, width, 3)))
-
-    def close(self) -> None:
-        camera, self._camera = self._camera, None
-        if camera is None:
-            return
-        try:
-            camera.stop()
-        finally:
-            camera.close()
-
-
-def _lores_size(settings: SourceConfig) -> tuple[int, int] | None:
-    """The model stream's size: `model_stream_width` wide, the main stream's aspect, even height."""
-    if not settings.model_stream_width or settings.model_stream_width >= settings.width:
-        return None
-    height = round(settings.model_stream_width * settings.height / settings.width / 2) * 2
-    return settings.model_stream_width, height
 
 
 def picamera2_available() -> bool:
@@ -374,6 +252,8 @@ def open_source(
         spec = "picamera" if picamera2_available() else "webcam:0"
         log.info("source auto: using %s", spec)
     if spec == "picamera":
+        from kiosk.picamera import PiCameraSource  # picamera2 only when the Pi camera is chosen
+
         return PiCameraSource(settings, pool=pools.frames, lores_pool=pools.model_frames)
     webcam = _WEBCAM_SPEC.match(spec)
     if webcam:
@@ -382,34 +262,3 @@ def open_source(
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return StillImageSource(path, repeat=repeat_stills, fps=settings.fps, paced=paced)
     return ClipSource(path, paced=paced, loop=loop, decoder_threads=decoder_threads, pool=pools.frames)
-
-
-class SideBySide:
-    """N copies of a source's frames next to each other: N times the people in the picture.
-
-    For `bench --side-by-side`, to measure group mode's cost per person on real footage.
-    """
-
-    def __init__(self, source: FrameSource, copies: int, pool: BufferPool | None = None) -> None:
-        self._source = source
-        self._copies = copies
-        self._pool = pool or BufferPool()
-        self.description = f"{source.description} x{copies} side by side"
-        self.fps = source.fps
-        size = getattr(source, "frame_size", None)
-        if size is not None:
-            self.frame_size = (size[0] * copies, size[1])
-
-    def read(self) -> Frame | None:
-        frame = self._source.read()
-        if frame is None:
-            return None
-        height, width = frame.image.shape[:2]
-        image = self._pool.acquire((height, width * self._copies, 3))
-        for copy in range(self._copies):
-            image[:, copy * width:(copy + 1) * width] = frame.image
-        frame.release()
-        return self._pool.frame(image, frame.index, frame.t_s)
-
-    def close(self) -> None:
-        self._source.close()

@@ -116,7 +116,7 @@ class Hysteresis:
             self._since_s = None
         elif self._since_s is None:
             self._since_s = t_s
-        if crossing and t_s - self._since_s >= self._dwell_s:
+        if crossing and self._since_s is not None and t_s - self._since_s >= self._dwell_s:
             self.state = State.TILTED if self.state is State.LEVEL else State.LEVEL
             self._since_s = None
         return self.state
@@ -155,7 +155,8 @@ class PelvisTracker:
         if isinstance(reading, NoVerdict):
             if self._last_seen_s is not None and t_s - self._last_seen_s > self._settings.forget_after_s:
                 self.reset()
-            if self._last_verdict is not None and 0 <= t_s - self._last_seen_s <= self._settings.hold_s:
+            if (self._last_verdict is not None and self._last_seen_s is not None
+                    and 0 <= t_s - self._last_seen_s <= self._settings.hold_s):
                 # One doubtful frame (a crop that made the torso look side-on): keep the ruler up.
                 return dataclasses.replace(self._last_verdict, reason=reading)
             return Verdict(State.NONE, reading, None, None)
@@ -174,7 +175,7 @@ class PelvisTracker:
             self._half_length_px += weight * (reading.ruler_half_length_px - self._half_length_px)
         tilt = self._tilt.update(reading.raw_tilt_deg, t_s)
         self._last_seen_s = t_s
-        self._last_hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
+        self._last_hip_mid = reading.hip_mid_px
 
         # The ruler lies along the belt as the camera sees it; the number and the colour are the
         # tilt from the person's calibrated level, and the guide line shows that level.
@@ -192,7 +193,5 @@ class PelvisTracker:
             return False
         if t_s - self._last_seen_s > self._settings.forget_after_s:
             return True
-        hip_mid = (reading.left_hip_px + reading.right_hip_px) / 2
-        hip_width = float(np.hypot(*(reading.left_hip_px - reading.right_hip_px)))
-        jump = float(np.hypot(*(hip_mid - self._last_hip_mid)))
-        return jump > self._settings.max_jump_hip_widths * max(hip_width, 1.0)
+        jump = float(np.hypot(*(reading.hip_mid_px - self._last_hip_mid)))
+        return jump > self._settings.max_jump_hip_widths * max(reading.hip_width_px, 1.0)

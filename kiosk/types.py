@@ -11,6 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.floating]
+"""Coordinates and scores: float32 from the model, float64 once derived."""
+Image = npt.NDArray[np.uint8]
+"""(H, W, 3) uint8 RGB pixels."""
 
 
 class Keypoint(enum.IntEnum):
@@ -38,11 +44,34 @@ class Keypoint(enum.IntEnum):
 KEYPOINT_COUNT = len(Keypoint)
 
 
+class Side(enum.Enum):
+    """The person's own left or right (never the picture's)."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+    @property
+    def other(self) -> Side:
+        return Side.RIGHT if self is Side.LEFT else Side.LEFT
+
+
+class Pattern(enum.Enum):
+    """What the pelvis did in a step (heuristics, not a diagnosis; kiosk.gait)."""
+
+    LEVEL = "level"
+    TRENDELENBURG = "trendelenburg"
+    """The pelvis drops on the swing side (weak hip abductors of the stance leg)."""
+    TRUNK_LEAN = "trunk_lean"
+    """A level pelvis bought by leaning the trunk over the stance leg (quadratus lumborum)."""
+    HIP_DROP_SHIFT = "hip_drop_shift"
+    """A drop with a large sideways shift of the pelvis (the "runway" walk)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """One picture from a frame source."""
 
-    image: np.ndarray
+    image: Image
     """(H, W, 3) uint8, RGB, as the camera saw it (not mirrored)."""
     index: int
     """0-based position in the stream (counts repeats of a still image and loops of a clip)."""
@@ -50,7 +79,7 @@ class Frame:
     """Seconds on the stream's clock: media time for clips, monotonic capture time for cameras."""
     captured_s: float = 0.0
     """time.monotonic() when the picture arrived, for measuring latency."""
-    model_image: np.ndarray | None = None
+    model_image: Image | None = None
     """(h, w, 3) uint8 RGB: the same picture, already scaled down by the camera (the Pi's lores
     stream), for the model; None to use `image`."""
     return_buffer: Callable[[], None] | None = field(default=None, compare=False, repr=False)
@@ -74,19 +103,45 @@ class Frame:
 class Pose:
     """17 keypoints of one person, as the pose model found them."""
 
-    xy_px: np.ndarray
+    xy_px: FloatArray
     """(17, 2) float32: x, y of each keypoint in source-frame pixels, in `Keypoint` order."""
-    scores: np.ndarray
+    scores: FloatArray
     """(17,) float32 confidence in [0, 1], in `Keypoint` order."""
     frame_width_px: int
     frame_height_px: int
 
-    def xy(self, keypoint: Keypoint) -> np.ndarray:
+    def xy(self, keypoint: Keypoint) -> FloatArray:
         """(2,) x, y of one keypoint in source-frame pixels."""
-        return self.xy_px[keypoint]
+        point: FloatArray = self.xy_px[keypoint]
+        return point
 
     def score(self, keypoint: Keypoint) -> float:
         return float(self.scores[keypoint])
+
+    @property
+    def hip_mid_px(self) -> FloatArray:
+        """(2,) the midpoint of the hips."""
+        mid: FloatArray = (self.xy_px[Keypoint.LEFT_HIP] + self.xy_px[Keypoint.RIGHT_HIP]) / 2.0
+        return mid
+
+    @property
+    def shoulder_mid_px(self) -> FloatArray:
+        """(2,) the midpoint of the shoulders."""
+        mid: FloatArray = (self.xy_px[Keypoint.LEFT_SHOULDER] + self.xy_px[Keypoint.RIGHT_SHOULDER]) / 2.0
+        return mid
+
+    @property
+    def hip_width_px(self) -> float:
+        return float(np.hypot(*(self.xy_px[Keypoint.LEFT_HIP] - self.xy_px[Keypoint.RIGHT_HIP])))
+
+    @property
+    def shoulder_width_px(self) -> float:
+        return float(np.hypot(*(self.xy_px[Keypoint.LEFT_SHOULDER] - self.xy_px[Keypoint.RIGHT_SHOULDER])))
+
+    @property
+    def torso_length_px(self) -> float:
+        """From the hip midpoint to the shoulder midpoint."""
+        return float(np.hypot(*(self.shoulder_mid_px - self.hip_mid_px)))
 
     @property
     def finite(self) -> bool:
@@ -114,20 +169,28 @@ class NoVerdict(enum.Enum):
 class PelvisReading:
     """One frame's hip line, before any smoothing.  Made only for a pose that passed the gates."""
 
-    left_hip_px: np.ndarray
+    left_hip_px: FloatArray
     """(2,) x, y of the person's left hip."""
-    right_hip_px: np.ndarray
+    right_hip_px: FloatArray
     """(2,) x, y of the person's right hip."""
     hip_score: float
     """The lower of the two hip scores."""
     raw_tilt_deg: float
     """Hip-line angle against the image horizontal in [-90, 90]; positive when the LEFT hip is lower."""
-    belt_center_px: np.ndarray
+    belt_center_px: FloatArray
     """(2,) where the ruler crosses the body: the hip midpoint raised toward the shoulders."""
     ruler_half_length_px: float
     """Half the ruler's length: well past both hips."""
     facing_sign: int
     """+1 when the person's left hip is on the image's right (facing the camera), -1 from behind."""
+
+    @property
+    def hip_mid_px(self) -> FloatArray:
+        return (self.left_hip_px + self.right_hip_px) / 2
+
+    @property
+    def hip_width_px(self) -> float:
+        return float(np.hypot(*(self.left_hip_px - self.right_hip_px)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,14 +205,14 @@ class Verdict:
     """Smoothed tilt the ruler shows; positive when the LEFT hip is lower."""
     reading: PelvisReading | None
     """This frame's unsmoothed reading (None when the gates refused the pose)."""
-    ruler_left_end_px: np.ndarray | None = None
+    ruler_left_end_px: FloatArray | None = None
     """(2,) the ruler's end on the person's left side, in source-frame pixels."""
-    ruler_right_end_px: np.ndarray | None = None
+    ruler_right_end_px: FloatArray | None = None
     """(2,) the ruler's end on the person's right side, in source-frame pixels."""
-    level_left_end_px: np.ndarray | None = None
+    level_left_end_px: FloatArray | None = None
     """(2,) the level guide's end on the person's left: the ruler's line at the calibrated level
     (the picture's horizontal without a calibration), a little longer than the ruler."""
-    level_right_end_px: np.ndarray | None = None
+    level_right_end_px: FloatArray | None = None
 
     @property
     def raw_tilt_deg(self) -> float | None:
@@ -183,3 +246,73 @@ class PersonVerdict:
     fresh: bool = True
     """False when the model did not look at this person in this frame (more people than its
     budget, or a moment where they were not found): the verdict is from an earlier frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """One step of a walk toward the camera (kiosk.gait)."""
+
+    index: int
+    start_s: float
+    end_s: float
+    stance_side: Side
+    """The leading foot's side: the leg the person stands on during this step."""
+    peak_drop_deg: float
+    """The largest |tilt| within the step."""
+    drop_side: Side
+    """Which hip was low at the peak."""
+    trunk_lean_deg: float
+    """Mean lean of the trunk toward the stance side (negative: away from it)."""
+    lateral_shift_hip_widths: float
+    """How far the pelvis travelled sideways within the step, in hip widths."""
+    pattern: Pattern
+
+
+@dataclass(frozen=True, slots=True)
+class WalkSummary:
+    """What one walk showed: its steps, the drops per side and the dominant pattern."""
+
+    steps: int
+    peak_left_drop_deg: float | None
+    """The largest peak drop of the steps with the left hip low (None: no such step)."""
+    peak_right_drop_deg: float | None
+    mean_left_drop_deg: float
+    """Mean peak drop of the steps with the left hip low (0 without one)."""
+    mean_right_drop_deg: float
+    asymmetry_deg: float
+    """Mean left drop minus mean right drop."""
+    level_step_fraction: float
+    """Share of steps whose peak drop is within the tolerance."""
+    patterns: tuple[tuple[Pattern, int], ...]
+    """How many steps showed each pattern, in the order first seen."""
+    dominant_pattern: Pattern
+    drop_deg: float
+    """The tolerance the steps were judged against."""
+
+    def peak_drop_deg(self, side: Side) -> float | None:
+        return self.peak_left_drop_deg if side is Side.LEFT else self.peak_right_drop_deg
+
+    def as_dict(self) -> dict[str, object]:
+        """The `walk` section of `analyze`'s summary JSON."""
+        if not self.steps:
+            return {"steps": 0}
+        return {
+            "steps": self.steps,
+            "peak_drop_deg": {"left": self.peak_left_drop_deg, "right": self.peak_right_drop_deg},
+            "mean_drop_deg": {"left": self.mean_left_drop_deg, "right": self.mean_right_drop_deg},
+            "asymmetry_deg": self.asymmetry_deg,
+            "level_step_fraction": self.level_step_fraction,
+            "patterns": {pattern.value: count for pattern, count in self.patterns},
+            "dominant_pattern": self.dominant_pattern.value,
+            "thresholds": {"drop_deg": self.drop_deg},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WalkStatus:
+    """What the screen may show about the walk in progress or just finished."""
+
+    steps: int
+    last_step: StepRecord | None
+    finished: WalkSummary | None = None
+    """The walk summary, once, on the frame where the walker left."""

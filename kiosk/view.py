@@ -1,4 +1,4 @@
-"""The mirror: the only module that imports pygame.
+"""The mirror: the screens a person sees (with kiosk.draw, the only modules that import pygame).
 
 Shows the camera image mirrored and scaled to the screen, the ruler through the belt loops
 (green level, red tilted) with the tilt in words, and calm instructions when there is no
@@ -20,85 +20,33 @@ import numpy as np
 # Before pygame is imported: it prints a banner on import otherwise.
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
-import pygame.gfxdraw
 
 from kiosk.config import DisplayConfig
+from kiosk.draw import (
+    CALIBRATION_BLUE,
+    GUIDE_WHITE,
+    OUTLINE,
+    TEXT_WHITE,
+    WAITING_GREY,
+    badge_colour,
+    draw_disc,
+    draw_ticks,
+    state_colour,
+    thick_line,
+)
 from kiosk.errors import DisplayError
-from kiosk.gait import WalkStatus
 from kiosk.geometry import Fit, fit_inside, frame_to_screen
-from kiosk.types import Frame, NoVerdict, PersonVerdict, ShowTiming, State, Verdict
-
-LEVEL_GREEN = (40, 200, 90)
-TILTED_RED = (235, 50, 40)
-OUTLINE = (15, 15, 15)
-TEXT_WHITE = (250, 250, 250)
-GUIDE_WHITE = (255, 255, 255)
-CALIBRATION_BLUE = (40, 110, 220)
-WAITING_GREY = (120, 120, 120)
-# Group mode's person badges: none of them green or red, which belong to the ruler.
-BADGE_COLOURS = ((40, 110, 220), (245, 160, 20), (150, 80, 200), (20, 180, 200), (230, 90, 170), (200, 200, 40))
-
-NO_VERDICT_WORDS = {
-    NoVerdict.NO_PERSON: "Step in front of the mirror",
-    NoVerdict.HIPS_OUT_OF_FRAME: "Step back so your hips are in view",
-    NoVerdict.NOT_FACING: "Turn to face the mirror",
-}
-
-
-PATTERN_WORDS = {
-    "trendelenburg": "the pelvis drops on the swing side (hip abductors)",
-    "trunk_lean": "the trunk leans over the standing leg (lower-back compensation)",
-    "hip_drop_shift": "the hip drops and the pelvis swings sideways (\u201crunway\u201d walk)",
-    "level": "mostly level",
-}
-
-
-def walk_summary_lines(summary: dict) -> list[str]:
-    """The walk summary in a few plain lines for the screen."""
-    peak = summary.get("peak_drop_deg", {})
-
-    def side(name: str) -> str:
-        value = peak.get(name)
-        return "\u2013" if value is None else f"{value:.1f}\u00b0"
-
-    return [
-        f"{summary['steps']} steps, {round(100 * summary['level_step_fraction'])} % of them level",
-        f"Largest drop: left hip {side('left')}, right hip {side('right')}",
-        f"Pattern: {PATTERN_WORDS.get(summary['dominant_pattern'], summary['dominant_pattern'])}",
-    ]
-
-
-def verdict_words(verdict: Verdict, short: bool = False) -> str:
-    """What the banner says: 'Level 1.8°', 'Left hip low 6.2°', or an instruction; `short`, for
-    the group panel: 'Level 2°', 'Left low 6°', 'Step back'."""
-    if verdict.state is State.NONE or verdict.tilt_deg is None:
-        words = SHORT_NO_VERDICT_WORDS if short else NO_VERDICT_WORDS
-        return words[verdict.reason or NoVerdict.NO_PERSON]
-    size = f"{abs(verdict.tilt_deg):.{0 if short else 1}f}\u00b0"
-    gap = " " if short else "  "
-    if verdict.state is State.LEVEL:
-        return f"Level{gap}{size}"
-    side = "Left" if verdict.tilt_deg > 0 else "Right"
-    return f"{side} {'low' if short else 'hip low'}{gap}{size}"
-
-
-SHORT_NO_VERDICT_WORDS = {
-    NoVerdict.NO_PERSON: "Not found",
-    NoVerdict.HIPS_OUT_OF_FRAME: "Step back",
-    NoVerdict.NOT_FACING: "Face the mirror",
-}
-
-
-def steps_words(steps: int) -> str:
-    return "1 step" if steps == 1 else f"{steps} steps"
-
-
-def badge_colour(person_id: int) -> tuple[int, int, int]:
-    return BADGE_COLOURS[(person_id - 1) % len(BADGE_COLOURS)]
-
-
-def state_colour(state: State) -> tuple[int, int, int]:
-    return LEVEL_GREEN if state is State.LEVEL else TILTED_RED
+from kiosk.types import (
+    Frame,
+    NoVerdict,
+    PersonVerdict,
+    ShowTiming,
+    State,
+    Verdict,
+    WalkStatus,
+    WalkSummary,
+)
+from kiosk.words import NO_VERDICT_WORDS, last_step_words, steps_words, verdict_words, walk_summary_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +149,7 @@ class MirrorView:
             pygame.draw.rect(canvas, TEXT_WHITE, filled, border_radius=bar.height)
         self._present()
 
-    def show_walk_summary(self, frame: Frame, summary: dict) -> None:
+    def show_walk_summary(self, frame: Frame, summary: WalkSummary) -> None:
         """After a walk: the mirror dimmed, and what the walk showed, in a few large lines."""
         self._draw_camera(frame)
         canvas = self._canvas
@@ -217,7 +165,8 @@ class MirrorView:
             text = self._medium_font.render(line, True, TEXT_WHITE)
             if text.get_width() > canvas_w * 0.94:
                 scale = canvas_w * 0.94 / text.get_width()
-                text = pygame.transform.smoothscale(text, (int(text.get_width() * scale), int(text.get_height() * scale)))
+                size = (int(text.get_width() * scale), int(text.get_height() * scale))
+                text = pygame.transform.smoothscale(text, size)
             canvas.blit(text, text.get_rect(midtop=(canvas_w // 2, int(top + title.get_height() + line_h * i))))
         self._present()
 
@@ -316,27 +265,11 @@ class MirrorView:
         else:
             reach = half * 1.25
             level_a, level_b = (center[0] - reach, center[1]), (center[0] + reach, center[1])
-        _thick_line(self._canvas, level_a, level_b, 5, OUTLINE)
-        _thick_line(self._canvas, level_a, level_b, 2, GUIDE_WHITE)
-        _thick_line(self._canvas, a, b, width + 4, OUTLINE)
-        _thick_line(self._canvas, a, b, width, colour or state_colour(verdict.state))
-        self._draw_ticks(a, b, width)
-
-    def _draw_ticks(self, a: tuple[float, float], b: tuple[float, float], width: int) -> None:
-        """Ruler graduations, so it reads as a ruler rather than a stripe."""
-        dx, dy = b[0] - a[0], b[1] - a[1]
-        length = math.hypot(dx, dy)
-        if length < 1:
-            return
-        ux, uy = dx / length, dy / length
-        nx, ny = -uy, ux
-        count = 10
-        for i in range(1, count):
-            px, py = a[0] + ux * length * i / count, a[1] + uy * length * i / count
-            reach = width * (0.45 if i % 5 else 0.5)
-            _thick_line(
-                self._canvas, (px - nx * reach, py - ny * reach), (px + nx * reach * 0.2, py + ny * reach * 0.2), 2, OUTLINE
-            )
+        thick_line(self._canvas, level_a, level_b, 5, OUTLINE)
+        thick_line(self._canvas, level_a, level_b, 2, GUIDE_WHITE)
+        thick_line(self._canvas, a, b, width + 4, OUTLINE)
+        thick_line(self._canvas, a, b, width, colour or state_colour(verdict.state))
+        draw_ticks(self._canvas, a, b, width)
 
     def _draw_badge(self, person: PersonVerdict, layout: _Layout) -> None:
         """The person's number in a coloured disc above their belt (grey while they get no verdict)."""
@@ -346,7 +279,7 @@ class MirrorView:
             b = self._to_screen(verdict.ruler_right_end_px, layout)
             x, y = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
         else:
-            hips = person.pose.xy_px[11:13].mean(axis=0)
+            hips = person.pose.hip_mid_px
             if not np.isfinite(hips).all():
                 return
             x, y = self._to_screen(hips, layout)
@@ -355,10 +288,8 @@ class MirrorView:
         colour = badge_colour(person.person_id) if verdict.state is not State.NONE else WAITING_GREY
         canvas_w, canvas_h = self._canvas.get_size()
         centre = (round(min(max(x, radius), canvas_w - radius)), round(min(max(y, radius), canvas_h - radius)))
-        pygame.gfxdraw.filled_circle(self._canvas, *centre, radius + 2, OUTLINE)
-        pygame.gfxdraw.aacircle(self._canvas, *centre, radius + 2, OUTLINE)
-        pygame.gfxdraw.filled_circle(self._canvas, *centre, radius, colour)
-        pygame.gfxdraw.aacircle(self._canvas, *centre, radius, colour)
+        draw_disc(self._canvas, centre, radius + 2, OUTLINE)
+        draw_disc(self._canvas, centre, radius, colour)
         number = self._small_font.render(str(person.person_id), True, TEXT_WHITE)
         self._canvas.blit(number, number.get_rect(center=centre))
 
@@ -392,7 +323,7 @@ class MirrorView:
         """Small, in a corner: the step count and the last step's drop.  The ruler stays the message."""
         words = steps_words(walk.steps)
         if walk.last_step is not None:
-            words += f" \u00b7 last: {walk.last_step.drop_side} hip {walk.last_step.peak_drop_deg:.1f}\u00b0"
+            words += f" \u00b7 {last_step_words(walk.last_step)}"
         text = self._small_font.render(words, True, TEXT_WHITE)
         pad = text.get_height() // 3
         box = text.get_rect(topright=(self._canvas.get_width() - 2 * pad, 2 * pad)).inflate(2 * pad, pad)
@@ -432,23 +363,3 @@ class MirrorView:
             text = pygame.transform.smoothscale(text, size)
             shadow = pygame.transform.smoothscale(shadow, size)
         return text, shadow
-
-
-def _thick_line(
-    surface: pygame.Surface, a: tuple[float, float], b: tuple[float, float], width: int, colour: tuple[int, int, int]
-) -> None:
-    """An anti-aliased line of any width with round ends (pygame's aaline has no width)."""
-    dx, dy = b[0] - a[0], b[1] - a[1]
-    length = math.hypot(dx, dy)
-    radius = width / 2
-    if length < 1e-6:
-        return
-    nx, ny = -dy / length * radius, dx / length * radius
-    corners = [(a[0] + nx, a[1] + ny), (b[0] + nx, b[1] + ny), (b[0] - nx, b[1] - ny), (a[0] - nx, a[1] - ny)]
-    pygame.draw.polygon(surface, colour, corners)
-    pygame.draw.aalines(surface, colour, True, corners)
-    if width >= 4:
-        r = int(radius)
-        for x, y in (a, b):
-            pygame.gfxdraw.aacircle(surface, round(x), round(y), r, colour)
-            pygame.gfxdraw.filled_circle(surface, round(x), round(y), r, colour)

@@ -4,8 +4,9 @@
     python scripts/accuracy.py ../shared/data [--config PATH] [--model PATH] [--json OUT]
 
 Truth comes from the official ground-truth keypoints of two real photos, carried through exact
-rotations, scalings and mirrors (kiosk/harness.py), never from a model.  Every case runs through
-the same pipeline as `beltline run` (model, crop tracking, gates, smoothing, verdict).
+rotations, scalings and mirrors (scripts/harness.py), never from a model.  Every case runs through
+the kiosk as `beltline analyze` builds it (kiosk.assembly: model, crop tracking, the single-mode
+lock, gates, smoothing, verdict), restarted for each case.
 """
 
 from __future__ import annotations
@@ -22,19 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.config import Config, load_config
-from kiosk.harness import (
+from kiosk.assembly import Kiosk, Purpose, assemble
+from kiosk.config import load_config
+from kiosk.model_files import resolve_model_path
+from kiosk.types import Frame, Image, State, Verdict
+
+from harness import (
     Placement,
+    TruthPhoto,
     load_truth_photos,
     render,
     standing_sequence,
     true_tilt_deg,
     walking_sequence,
 )
-from kiosk.model_files import resolve_model_path
-from kiosk.pipeline import PelvisPipeline
-from kiosk.pose import MoveNet
-from kiosk.types import Frame, State
 
 STILL_FRAMES = 12
 ANGLES = (-8.0, -4.0, 0.0, 4.0, 8.0)
@@ -42,21 +44,25 @@ HEIGHTS = (0.15, 0.3, 0.6, 0.9)
 CENTERS = (0.35, 0.6)
 
 
-def run_still(model: MoveNet, config: Config, image: np.ndarray) -> tuple[float | None, list[float]]:
+def verdict_of(kiosk: Kiosk, frame: Frame) -> Verdict:
+    """The kiosk's verdict on one frame of a single person."""
+    return kiosk.pipeline.step(frame)[0].verdict
+
+
+def run_still(kiosk: Kiosk, image: Image) -> tuple[float | None, list[float]]:
     """A still picture shown for a moment: the tilt the ruler ends on, and each frame's raw tilt."""
-    model.forget_person()
-    pipeline = PelvisPipeline(model, config.pelvis)
+    kiosk = kiosk.restarted()
     shown: float | None = None
     raw: list[float] = []
     for index in range(STILL_FRAMES):
-        _, verdict = pipeline.step(Frame(image, index, index / 30))
+        verdict = verdict_of(kiosk, Frame(image, index, index / 30))
         shown = verdict.tilt_deg
         if verdict.raw_tilt_deg is not None:
             raw.append(verdict.raw_tilt_deg)
     return shown, raw
 
 
-def static_cases(model: MoveNet, config: Config, photos) -> dict:
+def static_cases(kiosk: Kiosk, photos: list[TruthPhoto]) -> dict:
     rows = []
     for photo in photos:
         for height in HEIGHTS:
@@ -65,7 +71,7 @@ def static_cases(model: MoveNet, config: Config, photos) -> dict:
                     pair = {}
                     for mirrored in (False, True):
                         image, truth = render(photo, Placement(angle, height, center, mirrored))
-                        shown, _ = run_still(model, config, image)
+                        shown, _ = run_still(kiosk, image)
                         pair[mirrored] = shown
                         rows.append({"photo": photo.name, "height": height, "center": center, "angle": angle,
                                      "mirrored": mirrored, "truth": true_tilt_deg(truth), "shown": shown})
@@ -120,15 +126,14 @@ def colour_flips(states: list[State]) -> int:
     return sum(1 for a, b in itertools.pairwise(judged) if a is not b)
 
 
-def dynamic_cases(model: MoveNet, config: Config, photos) -> dict:
-    tolerance = config.pelvis.tolerance_deg
+def dynamic_cases(kiosk: Kiosk, photos: list[TruthPhoto]) -> dict:
+    tolerance = kiosk.config.pelvis.tolerance_deg
     out = {}
     for photo in photos:
-        model.forget_person()
-        pipeline = PelvisPipeline(model, config.pelvis)
+        walk = kiosk.restarted()
         truth, shown, agree, judged = [], [], 0, 0
         for item in walking_sequence(photo):
-            _, verdict = pipeline.step(item.frame)
+            verdict = verdict_of(walk, item.frame)
             if verdict.tilt_deg is None:
                 continue
             judged += 1
@@ -137,18 +142,17 @@ def dynamic_cases(model: MoveNet, config: Config, photos) -> dict:
             true_state = State.LEVEL if abs(item.true_tilt_deg) <= tolerance else State.TILTED
             agree += verdict.state is true_state
         t, s = np.array(truth), np.array(shown)
-        model.forget_person()
-        pipeline = PelvisPipeline(model, config.pelvis)
+        stand = kiosk.restarted()
         standing, states = [], []
         for item in standing_sequence(photo):
-            _, verdict = pipeline.step(item.frame)
+            verdict = verdict_of(stand, item.frame)
             states.append(verdict.state)
             if verdict.tilt_deg is not None:
                 standing.append(verdict.tilt_deg)
         # Calibrated: `beltline calibrate` stores the mean standing tilt; the ruler then shows the
         # walk's tilt from it, and the truth is the walk's true tilt from the standing truth.
         standing_truth = true_tilt_deg(render(photo, Placement(0.0, 0.6))[1])
-        calibrated = _calibrated_walk(model, config, photo, float(np.mean(standing)), standing_truth) if standing else {}
+        calibrated = _calibrated_walk(kiosk, photo, float(np.mean(standing)), standing_truth) if standing else {}
         out[photo.name] = {
             **calibrated,
             "walk_frames_judged": f"{judged}/300",
@@ -156,20 +160,18 @@ def dynamic_cases(model: MoveNet, config: Config, photos) -> dict:
             "walk_lag_ms": round(lag_ms(t, s, 30.0)) if judged else None,
             "walk_state_agreement": round(agree / judged, 3) if judged else None,
             "standing_spread_deg": round(float(np.std(standing)), 2) if standing else None,
-            "standing_bias_deg": round(float(np.mean(standing)) - true_tilt_deg(render(photo, Placement(0.0, 0.6))[1]), 2)
-            if standing else None,
+            "standing_bias_deg": round(float(np.mean(standing)) - standing_truth, 2) if standing else None,
             "standing_colour_flips_per_min": round(colour_flips(states) / (len(states) / 30 / 60), 1),
         }
     return out
 
 
-def _calibrated_walk(model: MoveNet, config: Config, photo, baseline_deg: float, standing_truth_deg: float) -> dict:
-    model.forget_person()
-    pipeline = PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg)
-    tolerance = config.pelvis.tolerance_deg
+def _calibrated_walk(kiosk: Kiosk, photo: TruthPhoto, baseline_deg: float, standing_truth_deg: float) -> dict:
+    walk = kiosk.restarted(baseline_deg=baseline_deg)
+    tolerance = kiosk.config.pelvis.tolerance_deg
     truth, shown, agree = [], [], 0
     for item in walking_sequence(photo):
-        _, verdict = pipeline.step(item.frame)
+        verdict = verdict_of(walk, item.frame)
         if verdict.tilt_deg is None:
             continue
         true_drop = item.true_tilt_deg - standing_truth_deg
@@ -183,7 +185,7 @@ def _calibrated_walk(model: MoveNet, config: Config, photo, baseline_deg: float,
             "calibrated_walk_state_agreement": round(agree / len(truth), 3)}
 
 
-def placement_spread(model: MoveNet, config: Config, photos) -> dict:
+def placement_spread(kiosk: Kiosk, photos: list[TruthPhoto]) -> dict:
     """The model's floor: one photo at one true tilt, only moved and scaled to 15 places in the
     frame.  A still picture leaves a filter nothing to average, so this spread is the model's."""
     out = {}
@@ -193,7 +195,7 @@ def placement_spread(model: MoveNet, config: Config, photos) -> dict:
             for height in (0.3, 0.45, 0.6, 0.75, 0.9):
                 for center in (0.35, 0.5, 0.6):
                     image, truth = render(photo, Placement(angle, height, center))
-                    shown, _ = run_still(model, config, image)
+                    shown, _ = run_still(kiosk, image)
                     if shown is not None:
                         errors.append(shown - true_tilt_deg(truth))
             out[f"{photo.name} at {angle:+.0f} deg"] = {
@@ -205,10 +207,10 @@ def placement_spread(model: MoveNet, config: Config, photos) -> dict:
     return out
 
 
-def ground_truth_photos(model: MoveNet, config: Config, photos) -> dict:
+def ground_truth_photos(kiosk: Kiosk, photos: list[TruthPhoto]) -> dict:
     out = {}
     for photo in photos:
-        shown, _raw = run_still(model, config, photo.image)
+        shown, _raw = run_still(kiosk, photo.image)
         truth = true_tilt_deg(photo.keypoints_px)
         out[photo.name] = {"truth_deg": round(truth, 2), "shown_deg": None if shown is None else round(shown, 2),
                            "error_deg": None if shown is None else round(abs(shown - truth), 2)}
@@ -231,18 +233,17 @@ def main() -> int:
         current = getattr(config, section)
         typed = type(getattr(current, name))(json.loads(value) if value in ("true", "false") else value)
         config = dataclasses.replace(config, **{section: dataclasses.replace(current, **{name: typed})})
-    model = MoveNet(resolve_model_path(args.model, config.model.path), config.model.runtime, config.model.threads,
-                    config.model.crop_tracking, config.model.mirror_average)
+    kiosk = assemble(config, resolve_model_path(args.model, config.model.path), Purpose.ANALYZE)
     photos = load_truth_photos(args.data)
     started = time.perf_counter()
     report = {
         "settings": {"overrides": args.set, "tolerance_deg": config.pelvis.tolerance_deg,
                      "smoothing_s": config.pelvis.smoothing_s, "crop_tracking": config.model.crop_tracking,
                      "mirror_average": config.model.mirror_average},
-        "ground_truth_photos": ground_truth_photos(model, config, photos),
-        "static": static_cases(model, config, photos),
-        "dynamic": dynamic_cases(model, config, photos),
-        "placement_spread": placement_spread(model, config, photos),
+        "ground_truth_photos": ground_truth_photos(kiosk, photos),
+        "static": static_cases(kiosk, photos),
+        "dynamic": dynamic_cases(kiosk, photos),
+        "placement_spread": placement_spread(kiosk, photos),
     }
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, indent=2))

@@ -3,10 +3,12 @@
 
     SDL_VIDEODRIVER=dummy python scripts/soak.py --minutes 40 --json soak.json ../shared/data/*.mp4
 
-It drives the same supervised loop as `beltline run` (capture, inference and drawing threads,
-reconnection with back-off, stall detection), with a camera made of the clips whose cable is
-pulled, whose reads hang and which sends garbage, and a model that now and then returns NaN.
-It samples RSS, counts frames, faults and recoveries, and prints a report; it writes no picture.
+It builds the kiosk exactly as `beltline run` does (kiosk.assembly, with the defaults or
+--config): the same model settings, lock, thread split and supervised loop, with clips read at
+their own pace as a camera delivers them.  It only wraps two seams: the camera, made of the clips,
+whose cable is pulled, whose reads hang and which sends garbage, and the model, which now and
+then returns NaN.  It samples RSS, counts frames, faults and recoveries, and prints a report; it
+writes no picture.
 """
 
 from __future__ import annotations
@@ -20,16 +22,16 @@ import threading
 import time
 from pathlib import Path
 
+from kiosk.assembly import Kiosk, Purpose, assemble, open_view
 from kiosk.bench import resident_mb
-from kiosk.config import load_config
-from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
-from kiosk.memory import freeze_startup_objects, tame_heap
+from kiosk.config import Config, load_config
+from kiosk.loop import View
 from kiosk.model_files import resolve_model_path
-from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
-from kiosk.pose import MoveNet
-from kiosk.sources import BufferPool, ClipSource
-from kiosk.types import Frame
-from kiosk.view import MirrorView
+from kiosk.sources import FrameSource, SourcePools
+from kiosk.types import Frame, PersonVerdict, ShowTiming, Verdict, WalkStatus, WalkSummary
+from kiosk.words import CAMERA_UNAVAILABLE
+
+from fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
 
 RECOVERY_LIMIT_S = 3.0
 
@@ -37,7 +39,7 @@ RECOVERY_LIMIT_S = 3.0
 class CountingView:
     """The real pygame view, counting what it shows."""
 
-    def __init__(self, view: MirrorView) -> None:
+    def __init__(self, view: View) -> None:
         self._view = view
         self._lock = threading.Lock()
         self.frames = 0
@@ -45,19 +47,28 @@ class CountingView:
         self.last_frame_at = 0.0
         self.messages = 0
 
-    def show(self, frame, verdict, fps=None, walk=None):
+    def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
+             walk: WalkStatus | None = None) -> ShowTiming | None:
         timing = self._view.show(frame, verdict, fps, walk)
+        self._shown()
+        return timing
+
+    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming | None:
+        timing = self._view.show_group(frame, people, fps)
+        self._shown()
+        return timing
+
+    def _shown(self) -> None:
         with self._lock:
             self.frames += 1
             self.last_frame_at = time.monotonic()
-        return timing
 
     def show_message(self, words: str) -> None:
         self._view.show_message(words)
         with self._lock:
             self.messages += words == CAMERA_UNAVAILABLE
 
-    def show_walk_summary(self, frame, summary) -> None:
+    def show_walk_summary(self, frame: Frame, summary: WalkSummary) -> None:
         self._view.show_walk_summary(frame, summary)
 
     def quit_requested(self) -> bool:
@@ -73,7 +84,7 @@ class CountedClip:
     A wrapper rather than a patched `read`: a closure over the source's own bound method would
     put every replaced source, with its decode buffer, in a reference cycle."""
 
-    def __init__(self, clip: ClipSource, cycle: ClipCycle) -> None:
+    def __init__(self, clip: FrameSource, cycle: ClipCycle) -> None:
         self._clip = clip
         self._cycle = cycle
         self.description = clip.description
@@ -91,22 +102,28 @@ class CountedClip:
 
 
 class ClipCycle:
-    """Each (re)connection plays the next clip, looping, as fast as the loop takes frames."""
+    """Each (re)connection plays the next clip, looping, opened as `beltline run --loop` opens it."""
 
-    def __init__(self, clips: list[Path]) -> None:
+    def __init__(self, clips: list[Path], kiosk: Kiosk) -> None:
         self._clips = itertools.cycle(clips)
-        # Buffers shared by every reconnection, as `beltline run` shares them (one pool per clip,
+        self._kiosk = kiosk
+        # Buffers shared by every reconnection, as `beltline run` shares them (one set per clip,
         # since a real camera keeps its frame size).
-        self._pools = {clip: BufferPool() for clip in clips}
+        self._pools = {clip: SourcePools() for clip in clips}
         self.frames_decoded = 0
         self.media_s = 0.0
 
     def open(self) -> CountedClip:
         path = next(self._clips)
-        return CountedClip(ClipSource(path, paced=False, loop=True, pool=self._pools[path]), self)
+        return CountedClip(self._kiosk.open_source(str(path), self._pools[path], loop=True), self)
 
 
-def rss_growth(rss: list[tuple[float, float]], warmup_s: float, sample_every_s: float) -> dict:
+def build_soak_kiosk(config: Config, model_path: Path) -> Kiosk:
+    """`beltline run`'s kiosk with the model wrapped so that it can be told to return NaN."""
+    return assemble(config, model_path, Purpose.RUN, wrap_model=GlitchingModel)
+
+
+def rss_growth(rss: list[tuple[float, float]], warmup_s: float, sample_every_s: float) -> dict[str, float | None]:
     """Growth after warm-up: the median of the last five minutes' samples against the median of the
     first five (single samples swing by several MB as frames come and go), and the fitted trend."""
     warm = [(t, mb) for t, mb in rss if t >= warmup_s]
@@ -139,27 +156,28 @@ def main() -> int:
     parser.add_argument("--warmup-minutes", type=float, default=5.0,
                         help="RSS growth is counted from here on: the decoder, pools and model have settled")
     parser.add_argument("--model")
+    parser.add_argument("--config", type=Path, help="as `beltline run --config` (default: the defaults)")
     parser.add_argument("--json", type=Path, help="write the report here too")
     args = parser.parse_args()
 
-    tame_heap()  # as `beltline run` does
-    config = load_config(None)
-    model = GlitchingModel(MoveNet(resolve_model_path(args.model, config.model.path), threads=config.model.threads))
-    cycle = ClipCycle(args.clips)
+    config = load_config(args.config)
+    kiosk = build_soak_kiosk(config, resolve_model_path(args.model, config.model.path))
+    model = kiosk.model
+    assert isinstance(model, GlitchingModel)
+    pipeline = kiosk.pipeline
+    cycle = ClipCycle(args.clips, kiosk)
     camera = UnpluggableCamera(cycle.open)
-    pipeline = PelvisPipeline(model, config.pelvis)
-    view = CountingView(MirrorView(config.display, windowed=True))
+    view = CountingView(open_view(config, windowed=True))
     stop = threading.Event()
-    supervision = Supervision(camera.open, config.source.stall_timeout_s)
+    supervision = kiosk.supervision(camera.open)
     failure: list[BaseException] = []
 
     def loop() -> None:
         try:
-            run_mirror(camera.open(), pipeline, view, stop=stop, on_demand=True, supervision=supervision)
-        except BaseException as error:  # noqa: BLE001 -- reported below
+            kiosk.run(camera.open(), view, stop=stop, supervision=supervision)
+        except BaseException as error:  # noqa: BLE001 -- whatever ended the loop is the soak's finding
             failure.append(error)
 
-    freeze_startup_objects()  # as `beltline run` does
     runner = threading.Thread(target=loop, name="soak-loop", daemon=True)
     started = time.monotonic()
     runner.start()

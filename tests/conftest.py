@@ -1,10 +1,14 @@
 """Shared test fixtures.  The real model and media live in ../shared beside the checkout.
 
-Tests that need them fail (they do not skip) when ../shared is missing: CI always has it.
+Tests that need them fail (they do not skip) when ../shared is missing: CI always has it.  They
+carry the `shared` marker, set here for every test that asks for the model (`model_path`,
+`movenet`, `kiosk`) and by hand for the rest; `pytest -m "not shared"` runs the pure unit tests
+alone, in seconds, and a unit test that reaches for ../shared fails, so the marker stays true.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -21,8 +25,32 @@ SHARED = PROJECT.parent / "shared"
 DATA = SHARED / "data"
 MODEL = SHARED / "models" / "lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
 
+# The test doubles and the accuracy harness live in scripts/, outside the installed package.
+sys.path.insert(0, str(PROJECT / "scripts"))
+
+SHARED_FIXTURES = {"model_path", "movenet", "kiosk"}
+_current: dict[str, bool | None] = {"shared": None}  # None: not inside a test (a module constant is fine)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.shared)
+
+
+@pytest.fixture(autouse=True)
+def _note_the_marker(request: pytest.FixtureRequest):
+    _current["shared"] = request.node.get_closest_marker("shared") is not None
+    yield
+    _current["shared"] = None
+
+
+def _needs_shared(what: str) -> None:
+    assert _current["shared"] is not False, f"this test uses {what} from ../shared: mark it @pytest.mark.shared"
+
 
 def shared_file(name: str) -> Path:
+    _needs_shared(name)
     path = DATA / name
     assert path.is_file(), f"test media {path} is missing: ../shared must sit beside the checkout"
     return path
@@ -30,18 +58,36 @@ def shared_file(name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
+    _needs_shared("the model")
     assert MODEL.is_file(), f"model {MODEL} is missing: ../shared must sit beside the checkout"
     return MODEL
 
 
 @pytest.fixture(scope="session")
 def movenet(model_path: Path):
-    from kiosk.pose import MoveNet
+    """The real model as the kiosk builds it from the default config (mirror averaging and all)."""
+    from kiosk.assembly import build_model
+    from kiosk.config import Config
 
-    return MoveNet(model_path, runtime="auto", threads=2, crop_tracking=True)
+    return build_model(Config(), model_path)
 
 
-def run_beltline(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def kiosk(model_path: Path):
+    """The kiosk as `beltline analyze` builds it from the default config, fresh for each test."""
+    return _analyze_kiosk(model_path).restarted()
+
+
+@functools.cache
+def _analyze_kiosk(model_path: Path):
+    from kiosk.assembly import Purpose, assemble
+    from kiosk.config import Config
+
+    return assemble(Config(), model_path, Purpose.ANALYZE)
+
+
+def run_beltline(*args: str, env: dict[str, str] | None = None,
+                 timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The real command line, in a child process, as a user or a script would run it."""
     child_env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     child_env.pop("BELTLINE_MODEL", None)

@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_beltline, shared_file, synthetic_pose
 
 from kiosk.calibration import Calibration, CalibrationCollector, load_calibration, save_calibration
 from kiosk.config import PelvisConfig
@@ -10,6 +9,8 @@ from kiosk.errors import ConfigError
 from kiosk.pelvis import read_pelvis
 from kiosk.tracker import PelvisTracker
 from kiosk.types import State
+
+from conftest import run_beltline, shared_file, synthetic_pose
 
 
 def _standing(tilt_deg, shift_px=0.0):
@@ -53,7 +54,7 @@ def test_calibration_file_round_trip_and_errors(tmp_path):
     save_calibration(calibration, path)
     assert load_calibration(path) == calibration
     path.write_text("{not json")
-    with pytest.raises(ConfigError, match="calibration.json cannot be read"):
+    with pytest.raises(ConfigError, match=r"calibration\.json cannot be read"):
         load_calibration(path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_calibration(tmp_path / "none.json")

@@ -5,9 +5,11 @@ import itertools
 import json
 
 import pytest
+
 from conftest import run_beltline, shared_file
 
-CSV_MUST_HAVE = "frame,time_s,person,state,tilt_deg,raw_tilt_deg,left_hip_x,left_hip_y,right_hip_x,right_hip_y,hip_score"
+CSV_MUST_HAVE = ("frame,time_s,person,state,tilt_deg,raw_tilt_deg,left_hip_x,left_hip_y,right_hip_x,right_hip_y,"
+                 "hip_score")
 
 
 def _analyze(tmp_path, model_path, clip):
@@ -87,11 +89,14 @@ def _one_line_error(result):
     return ours[0]
 
 
+@pytest.mark.shared
 def test_missing_model_is_one_line(tmp_path):
-    line = _one_line_error(run_beltline("analyze", str(shared_file("tfex_image1.png")), "--model", str(tmp_path / "none.tflite")))
+    line = _one_line_error(run_beltline("analyze", str(shared_file("tfex_image1.png")), "--model",
+                                        str(tmp_path / "none.tflite")))
     assert "none.tflite" in line and "does not exist" in line
 
 
+@pytest.mark.shared
 def test_corrupt_model_is_one_line(tmp_path):
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(b"not a flatbuffer at all" * 10)

@@ -62,5 +62,5 @@ def test_missing_file_is_reported(tmp_path):
 
 
 def test_booleans_are_not_numbers():
-    with pytest.raises(ConfigError, match="pelvis.smoothing_s"):
+    with pytest.raises(ConfigError, match=r"pelvis\.smoothing_s"):
         config_from_table({"pelvis": {"smoothing_s": True}})

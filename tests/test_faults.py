@@ -11,15 +11,17 @@ import weakref
 
 import numpy as np
 import pytest
-from conftest import shared_file
 
-from kiosk.config import PelvisConfig
-from kiosk.fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
+from kiosk.assembly import Purpose, assemble
+from kiosk.config import Config, SourceConfig
 from kiosk.faults import FaultLog, frame_problem
 from kiosk.memory import return_free_memory
-from kiosk.pipeline import CAMERA_UNAVAILABLE, PelvisPipeline, Supervision, run_mirror
 from kiosk.sources import ClipSource
 from kiosk.types import State
+from kiosk.words import CAMERA_UNAVAILABLE
+
+from conftest import shared_file
+from fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
 
 
 class WatchingView:
@@ -59,21 +61,30 @@ def _camera():
     return UnpluggableCamera(functools.partial(ClipSource, shared_file("frontal_walk_white_bg.mp4"), True, True))
 
 
-class Kiosk:
-    """run_mirror with supervision, in a thread, as `beltline run` drives it."""
+@pytest.fixture(scope="module")
+def run_kiosk(model_path):
+    """`beltline run`'s kiosk (a stall after 1 s instead of 2), its model wrapped to return NaN on demand."""
+    config = Config(source=SourceConfig(stall_timeout_s=1.0))
+    return assemble(config, model_path, Purpose.RUN, wrap_model=GlitchingModel)
 
-    def __init__(self, model, camera=None):
+
+class Kiosk:
+    """The kiosk loop with supervision, in a thread, as `beltline run` drives it."""
+
+    def __init__(self, run_kiosk, camera=None):
         self.camera = camera or _camera()
         self.view = WatchingView()
-        self.pipeline = PelvisPipeline(model, PelvisConfig())
+        kiosk = run_kiosk.restarted()
+        self.model = kiosk.model
+        self.pipeline = kiosk.pipeline
         self.stop = threading.Event()
         self.error = None
-        supervision = Supervision(self.camera.open, stall_timeout_s=1.0)
+        supervision = kiosk.supervision(self.camera.open)
         first = self.camera.open()
 
         def loop():
             try:
-                run_mirror(first, self.pipeline, self.view, stop=self.stop, supervision=supervision)
+                kiosk.run(first, self.view, stop=self.stop, supervision=supervision)
             except Exception as error:  # noqa: BLE001 -- reported by the test
                 self.error = error
 
@@ -99,9 +110,8 @@ def _wait_for(condition, timeout_s):
     return False
 
 
-def test_unplugged_camera_says_so_and_comes_back_within_3_s(movenet):
-    movenet.forget_person()
-    with Kiosk(movenet) as kiosk:
+def test_unplugged_camera_says_so_and_comes_back_within_3_s(run_kiosk):
+    with Kiosk(run_kiosk) as kiosk:
         assert _wait_for(lambda: len(kiosk.view.shown) > 10, 10)
         unplugged = time.monotonic()
         kiosk.camera.unplug()
@@ -114,9 +124,8 @@ def test_unplugged_camera_says_so_and_comes_back_within_3_s(movenet):
     assert kiosk.pipeline.faults.totals["camera_lost"] >= 1
 
 
-def test_a_hanging_camera_is_detected_and_reopened(movenet):
-    movenet.forget_person()
-    with Kiosk(movenet) as kiosk:
+def test_a_hanging_camera_is_detected_and_reopened(run_kiosk):
+    with Kiosk(run_kiosk) as kiosk:
         assert _wait_for(lambda: len(kiosk.view.shown) > 10, 10)
         hung = time.monotonic()
         kiosk.camera.stall(2.5)
@@ -125,7 +134,7 @@ def test_a_hanging_camera_is_detected_and_reopened(movenet):
     assert kiosk.pipeline.faults.totals["camera_stalled"] >= 1
 
 
-def test_a_replaced_camera_is_freed_at_once_not_left_to_the_cycle_collector(movenet):
+def test_a_replaced_camera_is_freed_at_once_not_left_to_the_cycle_collector(run_kiosk):
     """A steady loop seldom wakes Python's cycle collector, so a replaced camera caught in a
     reference cycle would keep its frame buffers for as long as an hour."""
     opened = []
@@ -135,11 +144,10 @@ def test_a_replaced_camera_is_freed_at_once_not_left_to_the_cycle_collector(move
         opened.append(weakref.ref(source))
         return source
 
-    movenet.forget_person()
     gc.collect()
     gc.disable()
     try:
-        with Kiosk(movenet, UnpluggableCamera(open_clip)) as kiosk:
+        with Kiosk(run_kiosk, UnpluggableCamera(open_clip)) as kiosk:
             for _ in range(3):
                 shown = len(kiosk.view.shown)
                 assert _wait_for(lambda: len(kiosk.view.shown) > shown + 5, 10)  # noqa: B023
@@ -176,9 +184,8 @@ def test_the_periodic_trim_frees_cycles_holding_frames():
         gc.enable()
 
 
-def test_garbage_frames_are_skipped_and_counted(movenet):
-    movenet.forget_person()
-    with Kiosk(movenet) as kiosk:
+def test_garbage_frames_are_skipped_and_counted(run_kiosk):
+    with Kiosk(run_kiosk) as kiosk:
         assert _wait_for(lambda: len(kiosk.view.shown) > 5, 10)
         kiosk.camera.send_garbage(list(GARBAGE_KINDS) * 3)
         assert _wait_for(lambda: kiosk.pipeline.faults.totals["bad_frame"] == 12, 5)
@@ -186,12 +193,10 @@ def test_garbage_frames_are_skipped_and_counted(movenet):
         assert _wait_for(lambda: len(kiosk.view.shown) > count + 5, 5), "the loop stopped after the garbage"
 
 
-def test_nan_keypoints_are_skipped_and_counted(movenet):
-    movenet.forget_person()
-    model = GlitchingModel(movenet)
-    with Kiosk(model) as kiosk:
+def test_nan_keypoints_are_skipped_and_counted(run_kiosk):
+    with Kiosk(run_kiosk) as kiosk:
         assert _wait_for(lambda: len(kiosk.view.shown) > 5, 10)
-        model.glitch(4)
+        kiosk.model.glitch(4)
         assert _wait_for(lambda: kiosk.pipeline.faults.totals["nan_keypoints"] == 4, 5)
         assert _wait_for(lambda: kiosk.view.shown[-1][2] is not State.NONE, 5), "no verdict after the glitch"
 

@@ -3,9 +3,9 @@
 import subprocess
 import sys
 
-from conftest import PROJECT
-
 from kiosk.model_files import read_manifest, sha256_of
+
+from conftest import PROJECT
 
 SCRIPT = PROJECT / "scripts" / "fetch-models"
 
@@ -25,7 +25,8 @@ def _manifest(tmp_path, url: str, sha256: str) -> str:
 
 
 def _fetch(*args):
-    return subprocess.run([sys.executable, str(SCRIPT), *args], check=False, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, str(SCRIPT), *args], check=False, capture_output=True, text=True,
+                          timeout=120)
 
 
 def test_the_shipped_manifest_names_the_shared_model(model_path):
@@ -57,7 +58,8 @@ def test_a_wrong_checksum_is_refused_and_nothing_is_left(tmp_path, model_path):
 
 def test_an_unreachable_url_fails_with_advice(tmp_path):
     dest = tmp_path / "models"
-    result = _fetch("--manifest", _manifest(tmp_path, (tmp_path / "absent.tflite").as_uri(), "0" * 64), "--dest", str(dest))
+    manifest = _manifest(tmp_path, (tmp_path / "absent.tflite").as_uri(), "0" * 64)
+    result = _fetch("--manifest", manifest, "--dest", str(dest))
     assert result.returncode == 1
     assert "FAIL movenet-lightning-int8" in result.stderr
     assert list(dest.iterdir()) == []

@@ -5,12 +5,14 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_beltline, shared_file, synthetic_pose
 
 from kiosk.config import PelvisConfig
-from kiosk.gait import LEFT, RIGHT, GaitAnalyzer, walk_summary
+from kiosk.gait import GaitAnalyzer, walk_summary
 from kiosk.pelvis import read_pelvis
 from kiosk.tracker import PelvisTracker
+from kiosk.types import Pattern, Side
+
+from conftest import run_beltline, shared_file, synthetic_pose
 
 SETTINGS = PelvisConfig(tilt_filter="ema", smoothing_s=0.0, hysteresis_deg=0.0, min_dwell_s=0.0)
 
@@ -24,18 +26,18 @@ def _walk(seconds=4.0, fps=30, step_s=0.5, drop_on="swing", drop_deg=8.0, lean_d
         t = i / fps
         step = int(t / step_s)
         phase = (t % step_s) / step_s
-        stance = LEFT if step % 2 == 0 else RIGHT
-        swing = RIGHT if stance == LEFT else LEFT
+        stance = Side.LEFT if step % 2 == 0 else Side.RIGHT
+        swing = Side.RIGHT if stance == Side.LEFT else Side.LEFT
         low = swing if drop_on == "swing" else stance
-        tilt = drop_deg * np.sin(np.pi * phase) ** 2 * (1 if low == LEFT else -1)
+        tilt = drop_deg * np.sin(np.pi * phase) ** 2 * (1 if low == Side.LEFT else -1)
         drop = 20 * np.tan(np.radians(tilt))
-        shift = sway_px * (1 if stance == LEFT else -1) * np.sin(np.pi * phase)
+        shift = sway_px * (1 if stance == Side.LEFT else -1) * np.sin(np.pi * phase)
         # facing the camera: the person's left is the image's right (+x); leaning toward the left moves the shoulders +x
-        lean_px = 120 * np.tan(np.radians(lean_deg)) * (1 if stance == LEFT else -1)
+        lean_px = 120 * np.tan(np.radians(lean_deg)) * (1 if stance == Side.LEFT else -1)
         pose = synthetic_pose(left_hip=(340.0 + shift, 400.0 + drop), right_hip=(300.0 + shift, 400.0 - drop),
                               left_shoulder=(350.0 + shift + lean_px, 280.0),
                               right_shoulder=(290.0 + shift + lean_px, 280.0))
-        lead_offset = 14.0 if stance == LEFT else -14.0  # the leading ankle is lower in the picture
+        lead_offset = 14.0 if stance == Side.LEFT else -14.0  # the leading ankle is lower in the picture
         pose.xy_px[15] = (332.0, 460.0 + lead_offset)
         pose.xy_px[16] = (308.0, 460.0 - lead_offset)
         gait.update(pose, tracker.update(read_pelvis(pose, SETTINGS), t), t)
@@ -46,38 +48,38 @@ def _walk(seconds=4.0, fps=30, step_s=0.5, drop_on="swing", drop_deg=8.0, lean_d
 def test_steps_alternate_and_are_timed():
     steps = _walk()
     assert len(steps) == 8
-    assert [s.stance_side for s in steps] == [LEFT, RIGHT] * 4
+    assert [s.stance_side for s in steps] == [Side.LEFT, Side.RIGHT] * 4
     assert all(s.end_s - s.start_s == pytest.approx(0.5, abs=0.05) for s in steps)
 
 
 def test_a_drop_on_the_swing_side_is_trendelenburg():
     steps = _walk(drop_on="swing")
-    assert {s.pattern for s in steps} == {"trendelenburg"}
+    assert {s.pattern for s in steps} == {Pattern.TRENDELENBURG}
     for s in steps:
         assert s.peak_drop_deg == pytest.approx(8.0, abs=0.3)
         assert s.drop_side != s.stance_side
     summary = walk_summary(steps, 5.0)
-    assert summary["dominant_pattern"] == "trendelenburg"
-    assert summary["peak_drop_deg"][LEFT] == pytest.approx(8.0, abs=0.3)
-    assert summary["level_step_fraction"] == 0.0
+    assert summary.dominant_pattern is Pattern.TRENDELENBURG
+    assert summary.peak_left_drop_deg == pytest.approx(8.0, abs=0.3)
+    assert summary.level_step_fraction == 0.0
 
 
 def test_a_level_pelvis_with_a_trunk_lean_is_compensation():
     steps = _walk(drop_deg=1.0, lean_deg=9.0)
-    assert {s.pattern for s in steps} == {"trunk_lean"}
+    assert {s.pattern for s in steps} == {Pattern.TRUNK_LEAN}
     assert all(s.trunk_lean_deg == pytest.approx(9.0, abs=0.5) for s in steps)
 
 
 def test_a_drop_with_a_sideways_shift_is_the_runway_walk():
     steps = _walk(drop_on="swing", sway_px=30.0)
-    assert {s.pattern for s in steps} == {"hip_drop_shift"}
+    assert {s.pattern for s in steps} == {Pattern.HIP_DROP_SHIFT}
     assert all(s.lateral_shift_hip_widths > 0.35 for s in steps)
 
 
 def test_a_level_walk():
     steps = _walk(drop_deg=2.0)
     summary = walk_summary(steps, 5.0)
-    assert summary["dominant_pattern"] == "level" and summary["level_step_fraction"] == 1.0
+    assert summary.dominant_pattern is Pattern.LEVEL and summary.level_step_fraction == 1.0
 
 
 def test_the_real_walk_toward_the_camera_has_alternating_steps(tmp_path, model_path):
@@ -114,8 +116,8 @@ def test_a_walk_ends_when_the_walker_leaves_and_is_summarised_once():
     gone = Verdict(State.NONE, NoVerdict.NO_PERSON, None, None)
     summaries = [walk.update(None, gone, 4.0 + i / 30).finished for i in range(60)]
     finished = [s for s in summaries if s is not None]
-    assert len(finished) == 1 and finished[0]["steps"] >= 7
-    assert len(walk.history) == finished[0]["steps"]
+    assert len(finished) == 1 and finished[0].steps >= 7
+    assert len(walk.history) == finished[0].steps
 
 
 def test_standing_with_one_foot_forward_is_not_a_step_and_does_not_pile_up():

@@ -8,26 +8,27 @@ from collections import Counter
 import numpy as np
 import pygame
 import pytest
-from conftest import run_beltline, shared_file
 
+from kiosk.assembly import Purpose, assemble
+from kiosk.bench import SideBySide
 from kiosk.config import Config, DisplayConfig, PeopleConfig
-from kiosk.group import GroupPipeline, NearestPersonLock
-from kiosk.pipeline import PelvisPipeline
-from kiosk.pose import MoveNet
-from kiosk.sources import ClipSource, SideBySide
+from kiosk.sources import ClipSource
 from kiosk.types import State
+
+from conftest import run_beltline, shared_file
 
 GROUP = PeopleConfig(mode="group")
 
 
 @pytest.fixture(scope="module")
-def group_model(model_path):
-    return MoveNet(model_path, threads=2, mirror_average=True)
+def group_kiosk(model_path):
+    """Group mode as `beltline analyze --mode group` builds it."""
+    return assemble(Config(people=GROUP), model_path, Purpose.ANALYZE)
 
 
-def _group_frames(model, clip_name):
+def _group_frames(group_kiosk, clip_name):
     """Every frame of the clip through group mode: (frame index, [(id, hip centre x, fresh, verdict)])."""
-    pipeline = GroupPipeline(model, Config().pelvis, GROUP)
+    pipeline = group_kiosk.restarted().pipeline
     clip = ClipSource(shared_file(clip_name), paced=False, loop=False)
     frames = []
     while (frame := clip.read()) is not None:
@@ -39,10 +40,10 @@ def _group_frames(model, clip_name):
     return frames
 
 
-def test_two_walkers_get_two_stable_numbers_each_on_the_right_person(group_model):
+def test_two_walkers_get_two_stable_numbers_each_on_the_right_person(group_kiosk):
     """frontal_walk_two_people.gif: a woman on the left and a man on the right walk toward the
     camera side by side, both in full view in all 35 frames (checked on a contact sheet)."""
-    frames = _group_frames(group_model, "frontal_walk_two_people.gif")
+    frames = _group_frames(group_kiosk, "frontal_walk_two_people.gif")
     assert len(frames) == 35
     seen = Counter(person_id for _, people in frames for person_id, _, fresh, _ in people if fresh)
     (left_id, _), (right_id, _) = seen.most_common(2)
@@ -64,9 +65,9 @@ def test_two_walkers_get_two_stable_numbers_each_on_the_right_person(group_model
                 assert x > 270
 
 
-def test_nobody_gets_a_verdict_while_their_hips_are_out_of_the_frame(group_model):
+def test_nobody_gets_a_verdict_while_their_hips_are_out_of_the_frame(group_kiosk):
     """group_three_people_standing.gif: three people framed from the chest up."""
-    frames = _group_frames(group_model, "group_three_people_standing.gif")
+    frames = _group_frames(group_kiosk, "group_three_people_standing.gif")
     assert frames
     assert any(people for _, people in frames), "the people were found"
     for _, people in frames:
@@ -77,16 +78,15 @@ def test_nobody_gets_a_verdict_while_their_hips_are_out_of_the_frame(group_model
     assert len({person_id for _, people in frames for person_id, _, _, _ in people}) <= 3
 
 
-def test_single_mode_keeps_the_ruler_on_the_walker_and_never_on_a_bystander(model_path):
+def test_single_mode_keeps_the_ruler_on_the_walker_and_never_on_a_bystander(kiosk):
     """frontal_walk_outdoor_cane.mp4: the walker comes down the middle; people sit on the steps
     at the top left and on a bench on the right.  The walker is in view in all 144 frames."""
-    model = MoveNet(model_path, threads=2, mirror_average=True)
-    pipeline = PelvisPipeline(model, Config().pelvis, lock=NearestPersonLock(model, PeopleConfig()))
+    pipeline = kiosk.pipeline
     clip = ClipSource(shared_file("frontal_walk_outdoor_cane.mp4"), paced=False, loop=False)
     judged = 0
     total = 0
     while (frame := clip.read()) is not None:
-        _, verdict = pipeline.step(frame)
+        verdict = pipeline.step(frame)[0].verdict
         total += 1
         if verdict.reading is not None and verdict.state is not State.NONE:
             judged += 1
@@ -114,10 +114,11 @@ def test_analyze_in_group_mode_writes_a_row_per_person_and_their_summaries(tmp_p
     assert steps.read_text().startswith("person,step,")
 
 
-def test_group_screen_shows_a_numbered_ruler_per_person_and_the_coach_panel(tmp_path, group_model):
-    from kiosk.view import BADGE_COLOURS, MirrorView
+def test_group_screen_shows_a_numbered_ruler_per_person_and_the_coach_panel(tmp_path, group_kiosk):
+    from kiosk.draw import BADGE_COLOURS
+    from kiosk.view import MirrorView
 
-    pipeline = GroupPipeline(group_model, Config().pelvis, GROUP)
+    pipeline = group_kiosk.restarted().pipeline
     clip = ClipSource(shared_file("frontal_walk_two_people.gif"), paced=False, loop=False)
     view = MirrorView(DisplayConfig(window_width=960, window_height=540), windowed=True)
     try:
@@ -139,6 +140,7 @@ def test_group_screen_shows_a_numbered_ruler_per_person_and_the_coach_panel(tmp_
         assert (np.abs(pixels.astype(int) - colour).sum(axis=1) < 10).sum() > 50
 
 
+@pytest.mark.shared
 def test_side_by_side_copies_put_the_people_next_to_each_other():
     clip = ClipSource(shared_file("frontal_walk_two_people.gif"), paced=False, loop=False)
     doubled = SideBySide(clip, 2)
@@ -156,10 +158,10 @@ def test_bench_reports_group_mode_cost_per_person(model_path):
     assert "group mode:" in result.stdout and "ms per person" in result.stdout
 
 
-def test_people_entering_and_leaving_one_by_one_get_a_new_number_each(group_model):
+def test_people_entering_and_leaving_one_by_one_get_a_new_number_each(group_kiosk):
     """back_view_people_one_by_one.mp4: six people in turn walk in, stand with their back to the
     camera and walk out (the room is empty in between; checked on a contact sheet)."""
-    frames = _group_frames(group_model, "back_view_people_one_by_one.mp4")
+    frames = _group_frames(group_kiosk, "back_view_people_one_by_one.mp4")
     spans: dict[int, list[int]] = {}
     for index, people in frames:
         assert len(people) <= 1, f"frame {index}: one person at a time, got {len(people)}"
@@ -174,18 +176,18 @@ def test_people_entering_and_leaving_one_by_one_get_a_new_number_each(group_mode
         assert len(indices) > 100  # about 4 s and more per visit, at 10 fps
 
 
-def test_single_mode_hands_the_ruler_to_a_walker_nearer_than_the_person_who_had_it(model_path):
+def test_single_mode_hands_the_ruler_to_a_walker_nearer_than_the_person_who_had_it(kiosk):
     """side_walk_normal.mp4: a small frontal figure stands far behind, seen through a glass
     cabinet, when the clip starts; a walker comes in from the left at about frame 20 and crosses
     the room side-on.  The figure may have the ruler until the walker arrives; then the walker
     owns it, and being side-on gets "turn to face the mirror" instead of a verdict."""
-    model = MoveNet(model_path, threads=2, mirror_average=True)
-    lock = NearestPersonLock(model, PeopleConfig())
-    pipeline = PelvisPipeline(model, Config().pelvis, lock=lock)
+    pipeline = kiosk.pipeline
+    lock = pipeline.lock
+    assert lock is not None  # single mode locks on the person nearest the screen
     clip = ClipSource(shared_file("side_walk_normal.mp4"), paced=False, loop=False)
     late_verdicts = []
     while (frame := clip.read()) is not None:
-        _, verdict = pipeline.step(frame)
+        verdict = pipeline.step(frame)[0].verdict
         if frame.index >= 45 and verdict.state is not State.NONE:
             late_verdicts.append(frame.index)
         frame.release()

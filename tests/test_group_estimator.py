@@ -4,13 +4,14 @@ entering and leaving.  (The real model on real clips is in test_group.py.)"""
 from dataclasses import dataclass, field
 
 import numpy as np
-from conftest import synthetic_pose
 
 from kiosk.config import PeopleConfig
 from kiosk.geometry import CropSquare
 from kiosk.group import GroupPoseEstimator
 from kiosk.pose import PoseTiming
 from kiosk.types import Frame, Pose
+
+from conftest import synthetic_pose
 
 WIDTH, HEIGHT = 1280, 720
 
@@ -41,12 +42,18 @@ class FakeSinglePoseModel:
     def blank(self, look: _Look, boxes) -> None:
         look.blanked.extend(boxes)
 
+    def look(self, frame: Frame, crop: CropSquare, hide) -> Pose:
+        prepared = self.prepare(frame, crop)
+        self.blank(prepared, hide)
+        return self.infer(prepared)
+
     def infer(self, look: _Look) -> Pose:
         self.looks += 1
         centre = look.crop.left_px + look.crop.side_px / 2
         visible = [x for x in self.people
                    if look.crop.left_px <= x <= look.crop.left_px + look.crop.side_px
-                   and not any(left <= x <= right and top <= 420 <= bottom for left, top, right, bottom in look.blanked)]
+                   and not any(left <= x <= right and top <= 420 <= bottom
+                               for left, top, right, bottom in look.blanked)]
         if not visible:
             nobody = person_at(centre)
             nobody.scores[:] = 0.05

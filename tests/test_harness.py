@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from conftest import DATA
 
-from kiosk.harness import FRAME_H, FRAME_W, Placement, gait_angle_deg, load_truth_photos, render, true_tilt_deg
 from kiosk.types import Keypoint
+
+from conftest import DATA
+from harness import FRAME_H, FRAME_W, Placement, gait_angle_deg, load_truth_photos, render, true_tilt_deg
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +48,16 @@ def test_gait_profile_alternates_sides_and_rests():
     assert {abs(p) for p in peaks if p} == {4.0, 8.0, 6.0, 5.0}
 
 
-def _through_the_pipeline(model_path, sequence):
-    from kiosk.config import PelvisConfig
-    from kiosk.pipeline import PelvisPipeline
-    from kiosk.pose import MoveNet
-
-    pipeline = PelvisPipeline(MoveNet(model_path, threads=2, mirror_average=True), PelvisConfig())
-    return [(item.true_tilt_deg, pipeline.step(item.frame)[1]) for item in sequence]
+def _through_the_kiosk(kiosk, sequence):
+    return [(item.true_tilt_deg, kiosk.pipeline.step(item.frame)[0].verdict) for item in sequence]
 
 
-def test_standing_still_the_real_model_keeps_one_colour_and_a_steady_ruler(photos, model_path):
-    from kiosk.harness import standing_sequence
+def test_standing_still_the_real_model_keeps_one_colour_and_a_steady_ruler(photos, kiosk):
     from kiosk.types import State
 
-    frames = _through_the_pipeline(model_path, standing_sequence(photos[0], seconds=3.0))
+    from harness import standing_sequence
+
+    frames = _through_the_kiosk(kiosk, standing_sequence(photos[0], seconds=3.0))
     shown = [verdict.tilt_deg for _, verdict in frames]
     assert all(tilt is not None for tilt in shown)
     states = [verdict.state for _, verdict in frames]
@@ -68,10 +65,10 @@ def test_standing_still_the_real_model_keeps_one_colour_and_a_steady_ruler(photo
     assert np.std(shown[10:]) < 2.0  # the filter: raw tilts scatter about 3 degrees (sd)
 
 
-def test_walking_the_real_model_follows_the_drops_with_little_lag(photos, model_path):
-    from kiosk.harness import walking_sequence
+def test_walking_the_real_model_follows_the_drops_with_little_lag(photos, kiosk):
+    from harness import walking_sequence
 
-    frames = _through_the_pipeline(model_path, walking_sequence(photos[0], seconds=5.0))
+    frames = _through_the_kiosk(kiosk, walking_sequence(photos[0], seconds=5.0))
     truth = np.array([t for t, _ in frames])
     shown = np.array([v.tilt_deg for _, v in frames], dtype=float)
     assert np.isfinite(shown).all()

@@ -1,11 +1,12 @@
 import shutil
 
 import pytest
-from conftest import PROJECT
 
 from kiosk import model_files
 from kiosk.errors import ModelError
 from kiosk.model_files import MODEL_ENV_VAR, resolve_model_path
+
+from conftest import PROJECT
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import synthetic_pose
 
 from kiosk.config import PelvisConfig
 from kiosk.pelvis import read_pelvis
-from kiosk.tracker import PelvisTracker
+from kiosk.tracker import Hysteresis, MovingAverage, OneEuroFilter, PelvisTracker
 from kiosk.types import Keypoint, NoVerdict, PelvisReading, State
+
+from conftest import synthetic_pose
 
 SETTINGS = PelvisConfig()
 
@@ -123,7 +124,6 @@ def test_tracker_ruler_follows_the_smoothed_tilt():
 
 
 # --- the tracker's pieces, alone ------------------------------------------------------------------
-from kiosk.tracker import Hysteresis, MovingAverage, OneEuroFilter
 
 
 def test_one_euro_smooths_jitter_at_rest_and_follows_a_drop():

@@ -1,9 +1,9 @@
 """The roster of people in group mode, on synthetic keypoints: numbers, continuity, entering and leaving."""
 
-from conftest import synthetic_pose
-
 from kiosk.config import PeopleConfig
 from kiosk.people import PersonBox, Roster, person_box, plausible_body
+
+from conftest import synthetic_pose
 
 SETTINGS = PeopleConfig(mode="group", max_people=4, min_torso_score=0.3, forget_after_s=1.0)
 

@@ -2,12 +2,15 @@ import threading
 import time
 
 import pytest
-from conftest import shared_file, synthetic_pose
 
 from kiosk.config import PelvisConfig
-from kiosk.pipeline import PelvisPipeline, run_mirror
+from kiosk.loop import run_mirror
+from kiosk.pipeline import PelvisPipeline
 from kiosk.sources import ClipSource
 from kiosk.types import State
+
+from conftest import shared_file, synthetic_pose
+from fakes import ScriptedModel
 
 
 class RecordingView:
@@ -28,18 +31,12 @@ class RecordingView:
         raise AssertionError("no snapshot was asked for")
 
 
-class SlowFakeModel:
+class SlowFakeModel(ScriptedModel):
     """Stands in for a Pi-speed model: 80 ms per frame, always the same frontal pose."""
 
-    runtime_name = "fake"
-    input_size_px = 192
-
-    def estimate(self, frame):
+    def pose_for(self, frame):
         time.sleep(0.08)
         return synthetic_pose(frame=(frame.width_px, frame.height_px))
-
-    def forget_person(self):
-        pass
 
 
 def test_mirror_loop_shows_real_verdicts_in_order(movenet):
@@ -54,6 +51,7 @@ def test_mirror_loop_shows_real_verdicts_in_order(movenet):
     assert sum(state is not State.NONE for _, state in view.shown) >= 27
 
 
+@pytest.mark.shared
 def test_slow_inference_drops_stale_frames_instead_of_queueing():
     source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=True, loop=False)
     view = RecordingView()
@@ -78,17 +76,15 @@ def test_quit_key_and_stop_event_end_the_loop(movenet):
     assert 0 < stats.frames_shown < 100
 
 
-class IndexEncodingModel:
+class IndexEncodingModel(ScriptedModel):
     """A pose whose hip height encodes the frame it came from, to check that verdicts stay with their frames."""
 
-    runtime_name = "fake"
-    input_size_px = 192
-
     def __init__(self, delay_s=0.0, fail_at=None):
+        super().__init__()
         self.delay_s = delay_s
         self.fail_at = fail_at
 
-    def estimate(self, frame):
+    def pose_for(self, frame):
         if self.fail_at is not None and frame.index >= self.fail_at:
             from kiosk.errors import ModelError
 
@@ -98,9 +94,6 @@ class IndexEncodingModel:
         return synthetic_pose(left_hip=(340.0, y), right_hip=(300.0, y), left_shoulder=(350.0, y - 120),
                               right_shoulder=(290.0, y - 120), frame=(frame.width_px, frame.height_px))
 
-    def forget_person(self):
-        pass
-
 
 class CheckingView(RecordingView):
     def show(self, frame, verdict, fps=None, walk=None):
@@ -109,6 +102,7 @@ class CheckingView(RecordingView):
         super().show(frame, verdict, fps)
 
 
+@pytest.mark.shared
 def test_pipelined_loop_shows_each_frame_with_its_own_verdict():
     source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=False, loop=False)
     view = CheckingView()
@@ -119,6 +113,7 @@ def test_pipelined_loop_shows_each_frame_with_its_own_verdict():
     assert [i for i, _ in view.shown] == sorted({i for i, _ in view.shown})
 
 
+@pytest.mark.shared
 def test_sequential_loop_shows_every_frame():
     source = ClipSource(shared_file("frontal_walk_two_people.gif"), paced=False, loop=False)
     view = CheckingView()
@@ -135,6 +130,7 @@ def test_frame_buffers_go_back_to_the_pool(movenet):
     assert source._pool.overflows == 0  # every frame shown or dropped was released
 
 
+@pytest.mark.shared
 def test_a_model_failure_reaches_the_caller():
     from kiosk.errors import ModelError
 
@@ -146,6 +142,7 @@ def test_a_model_failure_reaches_the_caller():
         source.close()
 
 
+@pytest.mark.shared
 def test_a_camera_failure_reaches_the_caller():
     from kiosk.errors import SourceError
 

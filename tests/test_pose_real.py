@@ -5,13 +5,14 @@ import csv
 import cv2
 import numpy as np
 import pytest
-from conftest import shared_file
 
 from kiosk.config import PelvisConfig, SourceConfig
 from kiosk.geometry import full_frame_square, hip_tilt_deg
 from kiosk.pelvis import read_pelvis
 from kiosk.sources import open_source
 from kiosk.types import Frame, Keypoint, NoVerdict, PelvisReading
+
+from conftest import shared_file
 
 OFFICIAL_TOLERANCE_PX = 21  # the official TensorFlow pose example's test tolerance (max-norm)
 

@@ -1,16 +1,17 @@
 import importlib.util
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from kiosk.config import Runtime
 from kiosk.errors import ModelError
-from kiosk.pose import RUNTIME_MODULES, MoveNet, choose_interpreter, load_interpreter
+from kiosk.pose import MoveNet
+from kiosk.runtime import RUNTIME_MODULES, choose_interpreter, installed_runtimes
 from kiosk.types import Frame
 
 
-def _installed(name: str) -> bool:
+def _installed(name: Runtime) -> bool:
     try:
         return importlib.util.find_spec(RUNTIME_MODULES[name].split(".")[0]) is not None
     except ModuleNotFoundError:
@@ -18,16 +19,16 @@ def _installed(name: str) -> bool:
 
 
 def test_auto_prefers_ai_edge_litert(model_path):
-    _, chosen = load_interpreter(model_path, "auto", 1)
+    _, choice = choose_interpreter(model_path.read_bytes(), str(model_path), Runtime.AUTO, 1)
     expected = next(name for name in RUNTIME_MODULES if _installed(name))
-    assert chosen == expected
+    assert choice.runtime is expected
 
 
 def test_a_runtime_that_is_not_installed_is_named():
     missing = [name for name in RUNTIME_MODULES if not _installed(name)]
     assert missing, "every TFLite runtime is installed: nothing to check here"
-    with pytest.raises(ModelError, match=f"no TFLite runtime installed \\({missing[0]}\\)"):
-        load_interpreter(Path(__file__), missing[0], 1)
+    with pytest.raises(ModelError, match=f"no TFLite runtime installed \\({missing[0].value}\\)"):
+        installed_runtimes(missing[0])
 
 
 def test_input_size_and_dtype_come_from_the_model(model_path):
@@ -41,10 +42,12 @@ def test_input_size_and_dtype_come_from_the_model(model_path):
 
 
 def test_thread_measurement_keeps_the_fastest(model_path):
-    _, choice = choose_interpreter(model_path, "auto", 0, invokes=4, candidates=(1, 2))
+    _, choice = choose_interpreter(model_path.read_bytes(), str(model_path), Runtime.AUTO, 0, invokes=4,
+                                   candidates=(1, 2))
     assert [t[1] for t in choice.tried] == [1, 2]
     fastest = min(choice.tried, key=lambda t: t[2])
-    assert (choice.runtime, choice.threads) == fastest[:2]
+    assert (choice.runtime.value, choice.threads) == fastest[:2]
+    assert choice.invoke_ms == pytest.approx(fastest[2], abs=0.01)
 
 
 def test_automatic_threads_leave_a_core_for_capture_and_drawing(model_path):

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from conftest import PROJECT, shared_file
 
 
@@ -63,6 +64,7 @@ def test_ready_watchdog_and_clean_exit_on_signal(tmp_path, model_path, signum):
         listener.close()
 
 
+@pytest.mark.shared
 def test_missing_model_is_shown_on_screen_and_exits_non_zero(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text("[display]\nerror_screen_s = 0.3\n")

@@ -5,15 +5,18 @@ from typing import ClassVar
 import cv2
 import numpy as np
 import pytest
-from conftest import shared_file
 
 from kiosk.config import SourceConfig
 from kiosk.errors import SourceError
-from kiosk.pipeline import NewestFrameSlot
-from kiosk.sources import BufferPool, ClipSource, PiCameraSource, StillImageSource, open_source
+from kiosk.picamera import PiCameraSource
+from kiosk.sources import BufferPool, ClipSource, StillImageSource, open_source
+from kiosk.threads import NewestSlot
 from kiosk.types import Frame
 
+from conftest import shared_file
 
+
+@pytest.mark.shared
 def test_clip_frames_are_rgb_in_order_with_media_time():
     source = open_source(str(shared_file("frontal_walk_two_people.gif")), SourceConfig(), paced=False,
                          repeat_stills=False, loop=False)
@@ -27,6 +30,7 @@ def test_clip_frames_are_rgb_in_order_with_media_time():
     assert frames[1].t_s == pytest.approx(1 / source.fps)
 
 
+@pytest.mark.shared
 def test_clip_loops_when_asked():
     source = ClipSource(shared_file("frontal_walk_two_people.gif"), paced=False, loop=True)
     indices = [source.read().index for _ in range(80)]
@@ -34,6 +38,7 @@ def test_clip_loops_when_asked():
     assert indices == list(range(80))
 
 
+@pytest.mark.shared
 def test_paced_clip_runs_at_its_own_speed():
     source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=True, loop=False)
     started = time.monotonic()
@@ -45,6 +50,7 @@ def test_paced_clip_runs_at_its_own_speed():
     assert elapsed >= 4 / 25
 
 
+@pytest.mark.shared
 def test_still_image_once_or_repeated():
     once = StillImageSource(shared_file("tfex_image1.png"), repeat=False, fps=30, paced=False)
     assert once.read() is not None and once.read() is None
@@ -113,7 +119,8 @@ class FakePicamera2:
 
     def create_video_configuration(self, main=None, lores=None, buffer_count=None, transform=None, controls=None, **_):
         self.calls.append("create_video_configuration")
-        return {"main": main, "lores": lores, "buffer_count": buffer_count, "transform": transform, "controls": controls}
+        return {"main": main, "lores": lores, "buffer_count": buffer_count, "transform": transform,
+                "controls": controls}
 
     def configure(self, configuration):
         self.calls.append("configure")
@@ -207,6 +214,7 @@ def test_buffer_pool_never_hands_out_a_buffer_in_use():
     assert pool.acquire((4, 4, 3)) is not a
 
 
+@pytest.mark.shared
 def test_clip_frames_come_back_to_the_pool():
     source = ClipSource(shared_file("frontal_walk_two_people.gif"), paced=False, loop=False)
     first = source.read()
@@ -222,7 +230,7 @@ def _frame(i: int) -> Frame:
 
 
 def test_newest_frame_wins_and_stale_ones_are_counted():
-    slot = NewestFrameSlot()
+    slot = NewestSlot()
     for i in range(5):
         slot.put(_frame(i))
     assert slot.take(timeout_s=0.1).index == 4
@@ -231,18 +239,18 @@ def test_newest_frame_wins_and_stale_ones_are_counted():
 
 
 def test_slot_end_and_error_reach_the_reader():
-    slot = NewestFrameSlot()
+    slot = NewestSlot()
     slot.put(_frame(0))
     slot.end()
     assert slot.take(0.1).index == 0
     assert slot.take(0.1) is None and slot.ended
-    failing = NewestFrameSlot()
+    failing = NewestSlot()
     failing.end(SourceError("camera gone"))
     with pytest.raises(SourceError, match="camera gone"):
         failing.take(0.1)
 
 
 def test_slot_wakes_a_waiting_reader():
-    slot = NewestFrameSlot()
+    slot = NewestSlot()
     threading.Timer(0.05, slot.put, args=(_frame(7),)).start()
     assert slot.take(timeout_s=5).index == 7

@@ -6,10 +6,11 @@ a mirror would: the ruler must be drawn in the state's colour there, and nowhere
 
 import cv2
 import numpy as np
-from conftest import run_beltline, shared_file
 
+from kiosk.draw import LEVEL_GREEN, TILTED_RED
 from kiosk.types import Frame, Keypoint
-from kiosk.view import LEVEL_GREEN, TILTED_RED
+
+from conftest import run_beltline, shared_file
 
 SCREEN_W, SCREEN_H = 1280, 720
 

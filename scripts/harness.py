@@ -41,7 +41,7 @@ def load_truth_photos(data_dir: Path) -> list[TruthPhoto]:
     with open(data_dir / "tfex_pose_landmark_truth.csv", newline="") as handle:
         rows = list(csv.reader(handle))[1:]
     photos = []
-    for name, row in zip(("tfex_image1.png", "tfex_image2.jpeg"), rows):
+    for name, row in zip(("tfex_image1.png", "tfex_image2.jpeg"), rows[:2], strict=True):
         bgr = cv2.imread(str(data_dir / name))
         if bgr is None:
             raise FileNotFoundError(data_dir / name)
@@ -72,7 +72,8 @@ def render(photo: TruthPhoto, placement: Placement) -> tuple[np.ndarray, np.ndar
     # Put the pelvis at the chosen spot, 55 % down the frame (a standing person's hips).
     target = np.array([placement.center_x_frac * FRAME_W, 0.55 * FRAME_H])
     matrix[:, 2] += target - pelvis
-    frame = cv2.warpAffine(photo.image, matrix, (FRAME_W, FRAME_H), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    frame = cv2.warpAffine(photo.image, matrix, (FRAME_W, FRAME_H), flags=interpolation,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=(BACKGROUND,) * 3)
     # The photo's own rectangle stays visible, as a picture on a wall would; everything else is wall.
     truth = np.hstack([keypoints, np.ones((17, 1))]) @ matrix.T

@@ -1,4 +1,5 @@
-"""Fakes for the two seams that fail in the field, for fault-injection tests and scripts/soak.py.
+"""Fakes for the two seams that fail in the field, for fault-injection tests and scripts/soak.py
+(never installed with the kiosk).
 
 `UnpluggableCamera` plays a real clip as if it were a camera whose cable can be pulled, whose
 reads can hang and which can send garbage; `GlitchingModel` wraps a real model and now and then
@@ -15,6 +16,8 @@ from collections.abc import Callable
 import numpy as np
 
 from kiosk.errors import SourceError
+from kiosk.geometry import CropSquare
+from kiosk.pose import Box, InputMapping, PoseModel, PoseTiming, PreparedInput
 from kiosk.sources import FrameSource
 from kiosk.types import Frame, Pose
 
@@ -108,13 +111,15 @@ def _garbage_image(kind: str, like: np.ndarray) -> np.ndarray:
 
 
 class GlitchingModel:
-    """A real pose model that returns NaN keypoints for the next `nan_frames` frames when told to."""
+    """A real pose model that returns NaN keypoints for the next `nan_frames` frames when told to.
 
-    def __init__(self, model) -> None:
+    Everything else goes to the real model, so the pipeline around it is the kiosk's own."""
+
+    def __init__(self, model: PoseModel) -> None:
         self._model = model
         self.runtime_name = model.runtime_name
+        self.threads = model.threads
         self.input_size_px = model.input_size_px
-        self.threads = getattr(model, "threads", None)
         self._lock = threading.Lock()
         self._nan_frames = 0
 
@@ -122,8 +127,43 @@ class GlitchingModel:
         with self._lock:
             self._nan_frames += frames
 
+    @property
+    def last_timing(self) -> PoseTiming:
+        return self._model.last_timing
+
+    @property
+    def looks(self) -> int:
+        return self._model.looks
+
+    @property
+    def invokes_per_frame(self) -> int:
+        return self._model.invokes_per_frame
+
+    def prepare(self, frame: Frame, crop: CropSquare | None = None) -> PreparedInput:
+        return self._model.prepare(frame, crop)
+
+    def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
+        self._model.blank(prepared, boxes_px)
+
+    def infer(self, prepared: PreparedInput, frame: Frame | None = None) -> Pose:
+        return self._spoil(self._model.infer(prepared, frame))
+
     def estimate(self, frame: Frame) -> Pose:
-        pose = self._model.estimate(frame)
+        return self._spoil(self._model.estimate(frame))
+
+    def look(self, frame: Frame, crop: CropSquare, hide: list[Box]) -> Pose:
+        return self._model.look(frame, crop, hide)
+
+    def follow(self, pose: Pose) -> None:
+        self._model.follow(pose)
+
+    def forget_person(self) -> None:
+        self._model.forget_person()
+
+    def time_invokes(self, count: int) -> list[float]:
+        return self._model.time_invokes(count)
+
+    def _spoil(self, pose: Pose) -> Pose:
         with self._lock:
             if self._nan_frames <= 0:
                 return pose
@@ -131,5 +171,49 @@ class GlitchingModel:
         return Pose(np.full_like(pose.xy_px, np.nan), np.full_like(pose.scores, np.nan),
                     pose.frame_width_px, pose.frame_height_px)
 
+
+class ScriptedModel:
+    """A stand-in for MoveNet in tests of the loop and pipelines: `pose_for(frame)` says what it finds.
+
+    It satisfies kiosk.pose.PoseModel; nothing is invoked.  The pipelines always hand `infer` the
+    frame a prepared input was made from."""
+
+    runtime_name = "fake"
+    threads = 1
+    input_size_px = 192
+    invokes_per_frame = 1
+
+    def __init__(self) -> None:
+        self.last_timing = PoseTiming(0.0, 0.0, 0.0)
+        self.looks = 0
+
+    def pose_for(self, frame: Frame) -> Pose:
+        raise NotImplementedError
+
+    def prepare(self, frame: Frame, crop: CropSquare | None = None) -> PreparedInput:
+        mapping = InputMapping(0.0, 0.0, 0.0, 0.0, 1.0, 1.0)
+        return PreparedInput(np.zeros((1, 1, 1, 3), np.uint8), mapping, frame.width_px, frame.height_px, 0.0,
+                             lambda _tensor: None)
+
+    def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
+        pass
+
+    def infer(self, prepared: PreparedInput, frame: Frame | None = None) -> Pose:
+        assert frame is not None, "ScriptedModel needs the frame"
+        self.looks += 1
+        return self.pose_for(frame)
+
+    def estimate(self, frame: Frame) -> Pose:
+        return self.infer(self.prepare(frame), frame)
+
+    def look(self, frame: Frame, crop: CropSquare, hide: list[Box]) -> Pose:
+        return self.estimate(frame)
+
+    def follow(self, pose: Pose) -> None:
+        pass
+
     def forget_person(self) -> None:
-        self._model.forget_person()
+        pass
+
+    def time_invokes(self, count: int) -> list[float]:
+        return [0.0] * count

@@ -1,4 +1,5 @@
-"""What `analyze` writes: a per-frame CSV and a summary, from the same verdicts `run` shows."""
+"""What `analyze` writes: a per-frame CSV, a per-step CSV and the summary's tallies, from the same
+verdicts `run` shows.  This is a contract (README, "Command line"): columns are added, never changed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from kiosk.types import Frame, NoVerdict, State, Verdict
+from kiosk.types import Frame, NoVerdict, State, StepRecord, Verdict
 
 CSV_COLUMNS = (
     "frame",
@@ -121,13 +122,15 @@ STEP_COLUMNS = (
 )
 
 
-def write_steps_csv(handle: IO[str], steps: list, by_person: dict[int, list] | None = None) -> None:
-    """One row per step (kiosk.gait.StepRecord); with `by_person` (group mode), each person's
-    steps with a leading person column."""
+def write_steps_csv(handle: IO[str], steps: list[StepRecord],
+                    by_person: dict[int, list[StepRecord]] | None = None) -> None:
+    """One row per step; with `by_person` (group mode), each person's steps with a leading person column."""
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow((("person",) if by_person is not None else ()) + STEP_COLUMNS)
-    rows = [((), steps)] if by_person is None else [((p,), s) for p, s in sorted(by_person.items())]
+    rows: list[tuple[tuple[int, ...], list[StepRecord]]] = (
+        [((), steps)] if by_person is None else [((p,), s) for p, s in sorted(by_person.items())])
     for lead, person_steps in rows:
         for step in person_steps:
-            writer.writerow([*lead, step.index, step.start_s, step.end_s, step.stance_side, step.peak_drop_deg,
-                             step.drop_side, step.trunk_lean_deg, step.lateral_shift_hip_widths, step.pattern])
+            writer.writerow([*lead, step.index, step.start_s, step.end_s, step.stance_side.value, step.peak_drop_deg,
+                             step.drop_side.value, step.trunk_lean_deg, step.lateral_shift_hip_widths,
+                             step.pattern.value])

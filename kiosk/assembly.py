@@ -1,0 +1,182 @@
+"""The one way to build the kiosk from its `Config`: model, pipeline, lock, sources and the loop.
+
+Every command (`run`, `analyze`, `calibrate`, `bench`, `check`) and every script builds through
+`assemble`, so that a soak, a benchmark or an accuracy run measures the kiosk that ships.  A
+script may wrap the model (`wrap_model`, to inject faults) or the sources it opens, nothing more.
+What a purpose changes is written down in `KioskSettings`, which tests compare.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiosk.calibration import Calibration, find_calibration
+from kiosk.config import Config, Mode
+from kiosk.group import GroupPipeline
+from kiosk.lock import NearestPersonLock
+from kiosk.loop import Notifier, RunStats, Supervision, View, run_mirror
+from kiosk.memory import freeze_startup_objects, tame_heap
+from kiosk.pipeline import PelvisPipeline, Pipeline
+from kiosk.pose import MoveNet, PoseModel
+from kiosk.sources import FrameSource, SourcePools, open_source
+from kiosk.threads import StageProbe
+
+if TYPE_CHECKING:
+    from kiosk.view import MirrorView
+
+log = logging.getLogger(__name__)
+
+
+class Purpose(enum.Enum):
+    RUN = "run"
+    """The kiosk: sources paced like a camera, supervised, the calibration in force."""
+    ANALYZE = "analyze"
+    """Every frame in order as fast as it goes; every step kept."""
+    CALIBRATE = "calibrate"
+    """One person standing still: single mode, no calibration in force."""
+    BENCH = "bench"
+    """The kiosk's loop on a looped clip, each frame handed over the moment the loop can take it."""
+    CHECK = "check"
+    """Can this machine run it: the model built as `run` builds it."""
+
+
+@dataclass(frozen=True, slots=True)
+class KioskSettings:
+    """Everything a purpose decides about the kiosk, beside the `Config` it was built from."""
+
+    purpose: Purpose
+    mode: Mode
+    lock: bool
+    """Single mode's nearest-person lock."""
+    keep_steps: bool
+    calibrated: bool
+    """Whether a calibration file is looked for and put in force."""
+    paced: bool
+    """Clips are read at their own speed (like a camera), not as fast as they decode."""
+    repeat_stills: bool
+    """A photo becomes a still stream (else it is one frame)."""
+    loops: bool | None
+    """Clips start again at their end; None: as `run --loop` or `source.loop` say."""
+    on_demand: bool
+    """Capture reads the next frame only when the loop has taken the last (bench)."""
+    decoder_threads: int
+    supervised: bool
+    """A failing or stalled camera is reopened instead of ending the loop."""
+    prepares_ahead: bool
+    """The capture thread cuts and scales the model input (single mode)."""
+
+
+def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
+    mode = Mode.SINGLE if purpose is Purpose.CALIBRATE else config.people.mode
+    return KioskSettings(
+        purpose=purpose,
+        mode=mode,
+        lock=mode is Mode.SINGLE,
+        keep_steps=purpose is Purpose.ANALYZE,
+        calibrated=purpose not in (Purpose.CALIBRATE, Purpose.CHECK),
+        paced=purpose in (Purpose.RUN, Purpose.CALIBRATE),
+        repeat_stills=purpose in (Purpose.RUN, Purpose.CALIBRATE, Purpose.BENCH),
+        loops=None if purpose is Purpose.RUN else purpose in (Purpose.CALIBRATE, Purpose.BENCH),
+        on_demand=purpose is Purpose.BENCH,
+        decoder_threads=1 if purpose is Purpose.BENCH else 0,
+        supervised=purpose is Purpose.RUN,
+        prepares_ahead=mode is Mode.SINGLE,
+    )
+
+
+def build_model(config: Config, model_path: Path) -> MoveNet:
+    """MoveNet as the config asks for it (raises ModelError naming the cause)."""
+    m = config.model
+    return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average)
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    """The kiosk built for one purpose.  `model` is what the pipeline calls (a script's wrapper, if any)."""
+
+    config: Config
+    settings: KioskSettings
+    model_path: Path
+    model: PoseModel
+    pipeline: Pipeline
+    calibration: Calibration | None
+
+    def restarted(self, baseline_deg: float | None = None) -> Kiosk:
+        """The same model with a fresh pipeline, as if the kiosk had just started on a new scene:
+        nothing carried over from what it saw.  `baseline_deg` puts a calibration in force
+        (None: the kiosk's own, if any); for harnesses that run many cases on one model."""
+        self.model.forget_person()
+        if baseline_deg is None and self.calibration is not None:
+            baseline_deg = self.calibration.standing_tilt_deg
+        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg)
+        return dataclasses.replace(self, pipeline=pipeline)
+
+    def open_source(self, spec: str, pools: SourcePools | None = None, loop: bool = False) -> FrameSource:
+        """Open a clip, photo or camera as this purpose reads it (`loop`: `run --loop`)."""
+        s = self.settings
+        loops = s.loops if s.loops is not None else loop or self.config.source.loop
+        return open_source(spec, self.config.source, paced=s.paced, repeat_stills=s.repeat_stills, loop=loops,
+                           decoder_threads=s.decoder_threads, pools=pools)
+
+    def supervision(self, reopen: Callable[[], FrameSource], notifier: Notifier | None = None) -> Supervision:
+        """How `run` survives a camera that fails or stalls."""
+        return Supervision(reopen, self.config.source.stall_timeout_s, notifier)
+
+    def reopener(self, spec: str, pools: SourcePools, loop: bool = False) -> Callable[[], FrameSource]:
+        return functools.partial(self.open_source, spec, pools, loop)
+
+    def run(self, source: FrameSource, view: View, *, max_frames: int | None = None,
+            stop: threading.Event | None = None, supervision: Supervision | None = None,
+            probe: StageProbe | None = None, sequential: bool = False) -> RunStats:
+        """The kiosk loop until the source ends, a quit key, `stop` or `max_frames`."""
+        if self.settings.supervised and supervision is None:
+            raise ValueError("the kiosk runs supervised: pass kiosk.supervision(...)")
+        freeze_startup_objects()  # start-up is done: later collections walk only what comes after
+        return run_mirror(source, self.pipeline, view, max_frames, stop, sequential=sequential,
+                          on_demand=self.settings.on_demand, probe=probe, supervision=supervision)
+
+
+def assemble(config: Config, model_path: Path, purpose: Purpose, *,
+             wrap_model: Callable[[MoveNet], PoseModel] | None = None) -> Kiosk:
+    """Build the kiosk for `purpose` from `config`; `wrap_model` wraps the real model (fault injection)."""
+    settings = settings_for(config, purpose)
+    if purpose in (Purpose.RUN, Purpose.BENCH):
+        tame_heap()  # before any thread starts: the kiosk runs for weeks, and bench measures it
+    calibration = find_calibration(config.pelvis.calibration_file) if settings.calibrated else None
+    if calibration is not None:
+        log.info("calibrated standing tilt %.2f deg (camera roll %.2f deg) from %s", calibration.standing_tilt_deg,
+                 calibration.camera_roll_deg, calibration.created)
+    real = build_model(config, model_path)
+    model: PoseModel = wrap_model(real) if wrap_model is not None else real
+    baseline = calibration.standing_tilt_deg if calibration else None
+    return Kiosk(config, settings, model_path, model, build_pipeline(config, settings, model, baseline), calibration)
+
+
+def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, baseline_deg: float | None) -> Pipeline:
+    if settings.mode is Mode.GROUP:
+        return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline_deg,
+                             keep_steps=settings.keep_steps)
+    lock = NearestPersonLock(model, config.people) if settings.lock else None
+    return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock)
+
+
+def open_view(config: Config, windowed: bool) -> MirrorView:
+    """The screen (pygame is imported only now, when there is something to show)."""
+    from kiosk.view import MirrorView
+
+    return MirrorView(config.display, windowed=windowed)
+
+
+def with_mode(config: Config, mode: Mode | None) -> Config:
+    """The config with `people.mode` replaced (the command line's --mode)."""
+    if mode is None:
+        return config
+    return dataclasses.replace(config, people=dataclasses.replace(config.people, mode=Mode(mode)))
