@@ -162,3 +162,24 @@ def test_bench_sequential(tmp_path, model_path):
                           "--frames", "40", "--sequential", "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["mode"] == "sequential"
+
+
+@pytest.mark.shared
+def test_a_bug_in_a_worker_thread_exits_1_with_one_line_and_the_traceback_only_in_debug(monkeypatch, capsys,
+                                                                                         model_path):
+    """An expected fault exits 2; a bug (here: the per-frame work raising in the inference thread) exits 1."""
+    from kiosk import cli
+    from kiosk.pipeline import PelvisPipeline
+
+    def broken(self, captured):
+        raise KeyError("a bug")
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setattr(PelvisPipeline, "finish", broken)
+    clip = str(shared_file("frontal_walk_white_bg.mp4"))
+    assert cli.main(["bench", clip, "--frames", "5", "--model", str(model_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["beltline: internal error: KeyError: 'a bug' (--log-level debug shows where)"]
+    assert cli.main(["--log-level", "debug", "bench", clip, "--frames", "5", "--model", str(model_path)]) == 1
+    debug = capsys.readouterr().err
+    assert "Traceback" in debug and "in broken" in debug

@@ -172,3 +172,22 @@ def synthetic_frame(index):
     from kiosk.types import Frame
 
     return Frame(np.zeros((480, 640, 3), np.uint8), index, index / 30, time.monotonic())
+
+
+class BuggyModel(ScriptedModel):
+    """A bug, not a fault the user can fix: the model stand-in divides by zero on frame 3."""
+
+    def pose_for(self, frame):
+        if frame.index >= 3:
+            return 1 / 0
+        return synthetic_pose(frame=(frame.width_px, frame.height_px))
+
+
+@pytest.mark.shared
+def test_a_bug_in_a_worker_thread_reaches_the_caller_as_itself_not_as_a_camera_fault():
+    source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=False, loop=False)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            run_mirror(source, PelvisPipeline(BuggyModel(), PelvisConfig()), RecordingView())
+    finally:
+        source.close()
