@@ -35,6 +35,14 @@ class TiltFilter(enum.StrEnum):
     ONE_EURO = "one_euro"
 
 
+class MirrorAverage(enum.StrEnum):
+    """Whether the model also looks at the mirrored crop (twice the invokes); TOML takes true, false or "auto"."""
+
+    AUTO = "auto"
+    ON = "on"
+    OFF = "off"
+
+
 class Mode(enum.StrEnum):
     SINGLE = "single"
     GROUP = "group"
@@ -44,10 +52,12 @@ MODES = tuple(mode.value for mode in Mode)
 
 
 def _coerce_enums(section: object) -> None:
-    """Turn plain strings given for enum fields (by code, not by TOML) into the enum members."""
+    """Turn plain strings (or true/false for on/off) given for enum fields into the enum members."""
     for name, hint in typing.get_type_hints(type(section)).items():
         value = getattr(section, name)
         if isinstance(hint, type) and issubclass(hint, enum.Enum) and not isinstance(value, hint):
+            if isinstance(value, bool):
+                value = "on" if value else "off"
             object.__setattr__(section, name, hint(value))
 
 
@@ -61,8 +71,12 @@ class ModelConfig:
     """Interpreter threads; 0 measures 1, 2 and (on 4 cores) 3 for a moment at start and keeps the fastest."""
     crop_tracking: bool = True
     """Crop the next frame around the person found in this one, so a far person fills the model input."""
-    mirror_average: bool = True
-    """Also run the model on the mirrored crop and average the two (twice the model time)."""
+    mirror_average: MirrorAverage = MirrorAverage.AUTO
+    """Also run the model on the mirrored crop and average the two (twice the model time): true,
+    false, or "auto": only while two invokes fit the camera's frame time, measured at start."""
+    refine_keypoints: bool = True
+    """Read the keypoints from the model's own heatmap and offset field around the cell it chose,
+    finer than its final int8 output (kiosk.decode); false: the final output as it is."""
 
     def __post_init__(self) -> None:
         _coerce_enums(self)
@@ -341,7 +355,8 @@ def _build_section(section_type: type, section_name: str, values: dict[str, Any]
 
 def _has_type(value: Any, expected: type) -> bool:
     if issubclass(expected, enum.Enum):
-        return value in {member.value for member in expected}
+        members = {member.value for member in expected}
+        return value in members or (isinstance(value, bool) and {"on", "off"} <= members)
     if expected is bool:
         return isinstance(value, bool)
     if expected is int:
@@ -353,7 +368,10 @@ def _has_type(value: Any, expected: type) -> bool:
 
 def _type_word(expected: type) -> str:
     if issubclass(expected, enum.Enum):
-        return "one of " + ", ".join(str(member.value) for member in expected)
+        values = [str(member.value) for member in expected]
+        if {"on", "off"} <= set(values):
+            values = ["true", "false", *(v for v in values if v not in ("on", "off"))]
+        return "one of " + ", ".join(values)
     return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
         expected, expected.__name__
     )

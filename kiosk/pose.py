@@ -19,10 +19,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.config import Runtime
+from kiosk.config import MirrorAverage, Runtime
+from kiosk.decode import VoteDecoder
 from kiosk.errors import ModelError
 from kiosk.geometry import CropSquare, crop_square_around_person, full_frame_square
-from kiosk.runtime import Interpreter, choose_interpreter
+from kiosk.model_graph import extend_model
+from kiosk.model_io import ModelTensors
+from kiosk.runtime import choose_interpreter
 from kiosk.types import KEYPOINT_COUNT, FloatArray, Frame, Image, Pose
 
 log = logging.getLogger(__name__)
@@ -35,40 +38,6 @@ MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 # A crop is trusted for the next frame only when the torso was found at least this well.
 CROP_MIN_SCORE = 0.2
-
-
-@dataclass(frozen=True, slots=True)
-class _Tensors:
-    input_index: int
-    output_index: int
-    size_px: int
-    dtype: npt.DTypeLike
-    scale: float
-    zero_point: int
-
-
-def _inspect_tensors(interpreter: Interpreter, model_path: Path) -> _Tensors:
-    inputs = interpreter.get_input_details()
-    outputs = interpreter.get_output_details()
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise ModelError(f"{model_path} is not a MoveNet SinglePose model (expected one input and one output)")
-    shape = [int(v) for v in inputs[0]["shape"]]
-    out_shape = [int(v) for v in outputs[0]["shape"]]
-    if len(shape) != 4 or shape[0] != 1 or shape[3] != 3 or shape[1] != shape[2]:
-        raise ModelError(f"{model_path} has input shape {shape}, not [1, N, N, 3]: not a MoveNet SinglePose model")
-    if out_shape != [1, 1, KEYPOINT_COUNT, 3]:
-        raise ModelError(
-            f"{model_path} has output shape {out_shape}, not [1, 1, 17, 3]: not a MoveNet SinglePose model"
-        )
-    scale, zero_point = inputs[0].get("quantization", (0.0, 0))
-    return _Tensors(
-        input_index=int(inputs[0]["index"]),
-        output_index=int(outputs[0]["index"]),
-        size_px=shape[1],
-        dtype=inputs[0]["dtype"],
-        scale=float(scale),
-        zero_point=int(zero_point),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +108,10 @@ class PoseModel(Protocol):
     runtime_name: str
     threads: int
     input_size_px: int
+    refines_keypoints: bool
+    """Keypoints read from the model's heatmap and offsets (kiosk.decode), not its final output."""
+    mirror_choice: str
+    """Whether it mirror-averages, and why ("auto: on (two invokes of 4.5 ms fit ...)")."""
     last_timing: PoseTiming
     """Where the last look spent its time."""
     looks: int
@@ -174,6 +147,19 @@ class PoseModel(Protocol):
         """Seconds of each of `count` bare invokes: the model-bound pace."""
 
 
+INFERENCE_OVERHEAD_MS = 3.0
+"""The inference thread's own work per frame beside the invokes (keypoints, gates, tracker, the
+lock's look now and then), allowed for when `mirror_average = "auto"` decides: measured here
+0.3-0.5 ms on x86, taken as 3 ms for a Pi's slower cores."""
+
+
+def mirror_average_fits(invoke_ms: float, frame_time_ms: float) -> bool:
+    """`mirror_average = "auto"`: two invokes a frame only while two invokes and the rest of the
+    inference thread's work fit the camera's frame time (the capture and screen threads work
+    beside it on other cores)."""
+    return 2 * invoke_ms + INFERENCE_OVERHEAD_MS <= frame_time_ms
+
+
 def read_model(model_path: Path) -> bytes:
     """The model file's bytes; ModelError when it is missing or unreadable."""
     try:
@@ -196,33 +182,57 @@ class MoveNet:
     """
 
     def __init__(self, model_path: Path, runtime: Runtime = Runtime.AUTO, threads: int = 2, crop_tracking: bool = True,
-                 mirror_average: bool = False) -> None:
+                 mirror_average: MirrorAverage | bool = False, refine_keypoints: bool = False,
+                 decoder: VoteDecoder | None = None, frame_time_s: float = 1 / 30) -> None:
         """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest.
-        `mirror_average` also runs the model on the mirrored crop and averages (twice the invokes)."""
+        `mirror_average` also runs the model on the mirrored crop and averages (twice the invokes);
+        "auto" does so only while two invokes fit `frame_time_s` (kiosk.pose.mirror_average_fits).
+        `refine_keypoints` reads the keypoints from the model's heatmap and offsets (kiosk.decode)."""
         self.model_path = model_path
-        self._interpreter, self.runtime_choice = choose_interpreter(read_model(model_path), str(model_path),
-                                                                    Runtime(runtime), threads)
+        content = read_model(model_path)
+        extended = extend_model(content, KEYPOINT_COUNT) if refine_keypoints else None
+        if refine_keypoints and extended is None:
+            log.warning("model %s: no heatmap and offsets to refine from (or no TFLite schema installed): "
+                        "using its plain output", model_path.name)
+        mirror = MirrorAverage(("on" if mirror_average else "off") if isinstance(mirror_average, bool)
+                               else mirror_average)
+        interpreter, self.runtime_choice = choose_interpreter(
+            extended.content if extended else content, str(model_path), Runtime(runtime), threads,
+            measure=mirror is MirrorAverage.AUTO)
+        if mirror is MirrorAverage.AUTO:
+            assert self.runtime_choice.invoke_ms is not None
+            fits = mirror_average_fits(self.runtime_choice.invoke_ms, 1000 * frame_time_s)
+            self.mirror_choice = (f"auto: {'on' if fits else 'off'} (two invokes of "
+                                  f"{self.runtime_choice.invoke_ms:.1f} ms {'fit' if fits else 'do not fit'} "
+                                  f"a frame of {1000 * frame_time_s:.1f} ms)")
+            log.info("mirror averaging %s", self.mirror_choice)
+        else:
+            fits = mirror is MirrorAverage.ON
+            self.mirror_choice = "on" if fits else "off"
         self.runtime_name = self.runtime_choice.runtime.value
         self.threads = self.runtime_choice.threads
-        self._tensors = _inspect_tensors(self._interpreter, model_path)
-        self.input_size_px = self._tensors.size_px
+        self._tensors = ModelTensors(interpreter, str(model_path), extended.taps if extended else None,
+                                     decoder or VoteDecoder())
+        self.refines_keypoints = self._tensors.refined
+        self.input_size_px = self._tensors.input_size_px
         self._crop_tracking = crop_tracking
         size = self.input_size_px
         # Few buffers suffice: one being filled, one waiting, one being invoked.
-        self._free_inputs = [np.zeros((1, size, size, 3), dtype=self._tensors.dtype) for _ in range(4)]
+        self._free_inputs = [np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype) for _ in range(4)]
         self._inputs_lock = threading.Lock()
         self._pixels = np.zeros((size, size, 3), dtype=np.uint8)
-        self._mirror_average = mirror_average
-        self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.dtype)
+        self._mirror_average = fits
+        self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype)
         self._next_crop: CropSquare | None = None
         self._next_crop_frame_size: tuple[int, int] | None = None
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
         self.looks = 0
         log.info(
-            "model %s: %d px input, %s, runtime %s, %d threads%s",
+            "model %s: %d px input, %s, %s keypoints, runtime %s, %d threads%s",
             model_path.name,
             size,
-            np.dtype(self._tensors.dtype).name,
+            np.dtype(self._tensors.input_dtype).name,
+            "refined" if self.refines_keypoints else "plain",
             self.runtime_name,
             self.threads,
             f" (measured at start: {list(self.runtime_choice.tried)})" if self.runtime_choice.tried else "",
@@ -303,9 +313,7 @@ class MoveNet:
                 prepared.tensor[0, top:bottom, left:right] = black
 
     def _black_value(self) -> float:
-        if self._tensors.scale:
-            return round(self._tensors.zero_point)
-        return 0
+        return self._tensors.input.zero_point if self._tensors.input.scale else 0
 
     def infer(self, prepared: PreparedInput, frame: Frame | None = None) -> Pose:
         """Run the model on a prepared input and map its keypoints back to frame pixels; given the
@@ -318,14 +326,16 @@ class MoveNet:
         self.looks += 1
         size = self.input_size_px
         try:
-            rows = self._invoke(prepared.tensor)
+            rows, invoke_s = self._tensors.run(prepared.tensor)
             input_xy = rows[:, 1::-1] * size
             scores = rows[:, 2]
             if self._mirror_average:
                 # The same crop mirrored: its keypoints mirrored back, left and right swapped, then
                 # averaged with the first look.  Whatever the model gets wrong asymmetrically cancels.
                 cv2.flip(prepared.tensor[0], 1, dst=self._mirror_tensor[0])
-                mirrored = self._invoke(self._mirror_tensor)[MIRROR_ORDER]
+                mirrored, mirror_invoke_s = self._tensors.run(self._mirror_tensor)
+                mirrored = mirrored[MIRROR_ORDER]
+                invoke_s += mirror_invoke_s
                 mirrored_xy = mirrored[:, 1::-1] * size
                 mirrored_xy[:, 0] = size - mirrored_xy[:, 0]
                 input_xy = (input_xy + mirrored_xy) / 2
@@ -333,36 +343,25 @@ class MoveNet:
             prepared.release()  # set_tensor copied it
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"the model failed on a frame: {error}") from error
-        invoked = time.perf_counter()
         width, height = prepared.frame_width_px, prepared.frame_height_px
         xy = prepared.mapping.to_frame(input_xy).astype(np.float32)
         scores = scores.astype(np.float32)
         pose = Pose(xy, scores, width, height)
         if prepared.follows_person:
             self.follow(pose)
-        self.last_timing = PoseTiming(prepared.preprocess_s, invoked - started, time.perf_counter() - invoked)
+        # invoke: the model itself; postprocess: reading, refining and mapping its keypoints
+        self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s)
         return pose
-
-    def _invoke(self, tensor: npt.NDArray[np.generic]) -> FloatArray:
-        self._interpreter.set_tensor(self._tensors.input_index, tensor)
-        self._interpreter.invoke()
-        rows: FloatArray = self._interpreter.get_tensor(self._tensors.output_index)[0, 0].copy()
-        return rows
 
     def time_invokes(self, count: int) -> list[float]:
         """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""
-        times = []
-        for _ in range(count):
-            started = time.perf_counter()
-            self._interpreter.invoke()
-            times.append(time.perf_counter() - started)
-        return times
+        return self._tensors.time_invokes(count)
 
     def _take_input(self) -> npt.NDArray[np.generic]:
         with self._inputs_lock:
             if self._free_inputs:
                 return self._free_inputs.pop()
-        return np.zeros_like(self._pixels, dtype=self._tensors.dtype)[None]
+        return np.zeros_like(self._pixels, dtype=self._tensors.input_dtype)[None]
 
     def _give_input(self, tensor: npt.NDArray[np.generic]) -> None:
         with self._inputs_lock:
@@ -387,7 +386,7 @@ class MoveNet:
         v0 = min(size - 1, max(0, round((y0 - crop.top_px) * scale)))
         u1 = max(u0 + 1, min(size, round((x1 - crop.left_px) * scale)))
         v1 = max(v0 + 1, min(size, round((y1 - crop.top_px) * scale)))
-        feeds_bytes = self._tensors.dtype == np.uint8 and self._tensors.scale == 0.0
+        feeds_bytes = self._tensors.input_dtype == np.uint8 and self._tensors.input.scale == 0.0
         # A plain 0..255 uint8 input (the int8 MoveNet releases) is resized straight into the tensor.
         pixels = tensor[0] if feeds_bytes else self._pixels
         pixels[:v0] = 0
@@ -396,8 +395,8 @@ class MoveNet:
         pixels[v0:v1, u1:] = 0
         cv2.resize(image[y0:y1, x0:x1], (u1 - u0, v1 - v0), dst=pixels[v0:v1, u0:u1], interpolation=cv2.INTER_AREA)
         if not feeds_bytes:
-            if self._tensors.scale:
-                np.copyto(tensor[0], np.round(pixels / self._tensors.scale + self._tensors.zero_point),
+            if self._tensors.input.scale:
+                np.copyto(tensor[0], np.round(pixels / self._tensors.input.scale + self._tensors.input.zero_point),
                           casting="unsafe")
             else:
                 tensor[0] = pixels

@@ -70,7 +70,9 @@ def _check_model(model_arg: str | None, config: Config) -> list[CheckResult]:
         model.estimate(Frame(np.zeros((480, 640, 3), np.uint8), 0, 0.0))
         took_ms = 1000 * (time.perf_counter() - started)
         results.append(CheckResult("runtime", True, f"{model.runtime_name} runs it with {model.threads} threads "
-                                   f"({model.input_size_px} px input, first frame {took_ms:.0f} ms)"))
+                                   f"({model.input_size_px} px input, first frame {took_ms:.0f} ms); "
+                                   f"keypoints {'refined' if model.refines_keypoints else 'plain'}; "
+                                   f"mirror averaging {model.mirror_choice}"))
     except BeltlineError as error:
         results.append(CheckResult("runtime", False, str(error),
                                    "pip install ai-edge-litert (or tflite-runtime), and fetch the model again"))

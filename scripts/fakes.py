@@ -120,6 +120,8 @@ class GlitchingModel:
         self.runtime_name = model.runtime_name
         self.threads = model.threads
         self.input_size_px = model.input_size_px
+        self.refines_keypoints = model.refines_keypoints
+        self.mirror_choice = model.mirror_choice
         self._lock = threading.Lock()
         self._nan_frames = 0
 
@@ -182,6 +184,8 @@ class ScriptedModel:
     threads = 1
     input_size_px = 192
     invokes_per_frame = 1
+    refines_keypoints = False
+    mirror_choice = "off"
 
     def __init__(self) -> None:
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)

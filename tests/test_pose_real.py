@@ -1,6 +1,7 @@
 """The real MoveNet model on real photos and clips from ../shared/data."""
 
 import csv
+import logging
 
 import cv2
 import numpy as np
@@ -12,7 +13,7 @@ from kiosk.pelvis import read_pelvis
 from kiosk.sources import open_source
 from kiosk.types import Frame, Keypoint, NoVerdict, PelvisReading
 
-from conftest import shared_file
+from conftest import DATA, shared_file
 
 OFFICIAL_TOLERANCE_PX = 21  # the official TensorFlow pose example's test tolerance (max-norm)
 
@@ -126,3 +127,54 @@ def test_mirror_averaging_is_exactly_antisymmetric(model_path):
     assert tilt < 0  # the truth is -7.6 degrees
     assert tilt + tilt_mirrored == pytest.approx(0.0, abs=1e-3)
     assert plain.scores == pytest.approx(mirrored.scores[[0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]])
+
+
+def _gt_errors(model_path, refine):
+    """Per-keypoint error in px against the official ground truth, one look at each photo, no mirror."""
+    import csv
+
+    from kiosk.pose import MoveNet
+
+    model = MoveNet(model_path, threads=1, crop_tracking=False, mirror_average=False, refine_keypoints=refine)
+    rows = list(csv.reader((DATA / "tfex_pose_landmark_truth.csv").open()))[1:3]
+    errors = []
+    for name, row in zip(("tfex_image1.png", "tfex_image2.jpeg"), rows, strict=True):
+        pose = model.estimate(Frame(_photo(name), 0, 0.0))
+        errors.append(np.hypot(*(pose.xy_px - np.array(row, float).reshape(17, 2)).T))
+    return model, np.array(errors)
+
+
+def test_refined_keypoints_stay_within_the_official_tolerance_and_put_the_hips_closer(model_path):
+    model, refined = _gt_errors(model_path, refine=True)
+    assert model.refines_keypoints
+    _, plain = _gt_errors(model_path, refine=False)
+    assert refined.max() <= 21.0  # the official unit test's tolerance, every keypoint of both photos
+    hips = [Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP]
+    assert refined[:, hips].sum() < plain[:, hips].sum()  # measured: 26.5 px against 32.4 px
+
+
+def test_without_the_decoder_tensors_the_model_falls_back_to_its_plain_output(model_path, monkeypatch, caplog):
+    import kiosk.pose
+    from kiosk.pose import MoveNet
+
+    monkeypatch.setattr(kiosk.pose, "extend_model", lambda content, keypoints: None)
+    with caplog.at_level(logging.WARNING, logger="kiosk.pose"):
+        fallback = MoveNet(model_path, threads=1, crop_tracking=False, refine_keypoints=True)
+    assert not fallback.refines_keypoints
+    assert [r.getMessage() for r in caplog.records if "plain output" in r.getMessage()]
+    plain = MoveNet(model_path, threads=1, crop_tracking=False, refine_keypoints=False)
+    frame = Frame(_photo("tfex_image1.png"), 0, 0.0)
+    np.testing.assert_array_equal(fallback.estimate(frame).xy_px, plain.estimate(frame).xy_px)
+
+
+def test_mirror_averaging_auto_follows_the_frame_budget(model_path):
+    from kiosk.config import MirrorAverage
+    from kiosk.pose import MoveNet, mirror_average_fits
+
+    assert mirror_average_fits(10.0, 1000 / 30)  # a Pi 5's ~10 ms invoke: two fit at 30 fps
+    assert not mirror_average_fits(54.0, 1000 / 30)  # a Pi 4's ~54 ms: not even one does
+    assert not mirror_average_fits(16.0, 1000 / 30)
+    tight = MoveNet(model_path, threads=1, mirror_average=MirrorAverage.AUTO, frame_time_s=0.001)
+    roomy = MoveNet(model_path, threads=1, mirror_average=MirrorAverage.AUTO, frame_time_s=10.0)
+    assert (tight.invokes_per_frame, roomy.invokes_per_frame) == (1, 2)
+    assert tight.mirror_choice.startswith("auto: off") and roomy.mirror_choice.startswith("auto: on")

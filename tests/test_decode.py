@@ -1,0 +1,85 @@
+"""Vote decoding: keypoints from MoveNet's heatmap and offset field (synthetic fields with a known
+answer, then the real model) and reading those tensors out of the graph."""
+
+
+import numpy as np
+import pytest
+
+from kiosk.decode import VoteDecoder, VoteWeight
+from kiosk.types import KEYPOINT_COUNT
+
+from conftest import DATA
+
+G, K = 48, KEYPOINT_COUNT
+
+
+def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5):
+    """A heatmap peaked at each keypoint's chosen cell (1.0 there, `neighbour_heat` at the four edge
+    neighbours, 0 elsewhere) and offsets whose votes are the truth plus errors that cancel under
+    heatmap² weights: +error at the chosen cell, -error/(4 h²) at each neighbour (a vote of its own
+    is quantized too; averaged, they are exact)."""
+    heat = np.zeros((G, G, K))
+    offsets = np.zeros((G, G, 2 * K))
+    truth = np.zeros((K, 2))
+    cells = np.zeros(K, np.int64)
+    for k, (y, x) in enumerate(peaks_yx):
+        cy, cx = int(y), int(x)
+        truth[k] = (y, x)
+        cells[k] = cy * G + cx
+        heat[cy, cx, k] = 1.0
+        offsets[cy, cx, 2 * k] = y + chosen_error - cy
+        offsets[cy, cx, 2 * k + 1] = x + chosen_error - cx
+        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            ny, nx = cy + dy, cx + dx
+            if 0 <= ny < G and 0 <= nx < G:
+                heat[ny, nx, k] = neighbour_heat
+                error = -chosen_error / (4 * neighbour_heat**2)
+                offsets[ny, nx, 2 * k] = y + error - ny
+                offsets[ny, nx, 2 * k + 1] = x + error - nx
+    return heat, offsets, cells, truth
+
+
+def test_the_heatmap_weighted_vote_average_finds_the_truth_that_no_single_vote_has():
+    rng = np.random.default_rng(3)
+    peaks = rng.uniform(3, G - 3, (K, 2))
+    heat, offsets, cells, truth = _field(peaks)
+    plain = VoteDecoder(radius=0).decode(heat, offsets, cells)
+    refined = VoteDecoder(radius=1, weight=VoteWeight.HEATMAP_SQUARED).decode(heat, offsets, cells)
+    np.testing.assert_allclose(plain, truth + 0.1, atol=1e-9)  # one vote: the chosen cell's error
+    np.testing.assert_allclose(refined, truth, atol=1e-9)
+    # a wider window adds only cells the heatmap gives no weight
+    np.testing.assert_allclose(VoteDecoder(radius=2).decode(heat, offsets, cells), truth, atol=1e-9)
+    # plain heatmap weights do not cancel these errors: a different, wrong answer
+    assert np.abs(VoteDecoder(radius=1, weight=VoteWeight.HEATMAP).decode(heat, offsets, cells) - truth).max() > 0.02
+
+
+def test_cells_outside_the_grid_do_not_vote():
+    heat, offsets, cells, truth = _field([(0.4, 47.6)] + [(20.0, 20.0)] * (K - 1))
+    refined = VoteDecoder(radius=1).decode(heat, offsets, cells)
+    assert np.isfinite(refined).all()
+    # at the corner two neighbours are missing, so the errors no longer cancel exactly, but stay small
+    assert np.abs(refined[0] - truth[0]).max() < 0.1
+    np.testing.assert_allclose(refined[1:], truth[1:], atol=1e-9)
+
+
+def test_quantized_fields_are_dequantized_in_the_window_only():
+    heat, offsets, cells, truth = _field([(10.3, 11.7)] * K)
+    heat_q = np.round(heat * 256 - 128).clip(-128, 127).astype(np.int8)  # the sigmoid's int8: 1/256, zero -128
+    off_q = np.round(offsets / 0.05).astype(np.int8)
+    refined = VoteDecoder(radius=1).decode(heat_q, off_q, cells, (1 / 256, -128), (0.05, 0))
+    np.testing.assert_allclose(refined, truth, atol=0.03)
+
+
+@pytest.mark.shared
+def test_a_model_without_the_decoder_tensors_is_not_extended():
+    from kiosk.model_graph import find_taps, load_schema
+
+    schema = load_schema()
+    assert schema is not None, "ai-edge-litert ships the TFLite schema"
+    content = (DATA.parent / "models" / "lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite")
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(content.read_bytes(), 0))
+    taps = find_taps(schema, model, K)
+    assert taps is not None and taps.grid == 48
+    assert [int(v) for v in model.subgraphs[0].tensors[taps.offsets_index].shape] == [1, 48, 48, 34]
+    model.subgraphs[0].tensors[taps.offsets_index].shape = np.array([1, 48, 48, 33], np.int32)
+    assert find_taps(schema, model, K) is None
