@@ -96,7 +96,7 @@ def build_model(config: Config, model_path: Path) -> MoveNet:
     """MoveNet as the config asks for it (raises ModelError naming the cause)."""
     m = config.model
     return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average, m.refine_keypoints,
-                   frame_time_s=1.0 / config.source.fps)
+                   frame_time_s=1.0 / config.source.fps, upright_crop=m.upright_crop)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,9 @@ class ModelConfig:
     mirror_average: MirrorAverage = MirrorAverage.AUTO
     """Also run the model on the mirrored crop and average the two (twice the model time): true,
     false, or "auto": only while two invokes fit the camera's frame time, measured at start."""
+    upright_crop: bool = False
+    """Turn the crop around the person followed so that their trunk stands upright in the model's
+    input (the trunk's lean, smoothed over about five frames)."""
     refine_keypoints: bool = True
     """Read the keypoints from the model's own heatmap and offset field around the cell it chose,
     finer than its final int8 output (kiosk.decode); false: the final output as it is."""

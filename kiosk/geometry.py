@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 
 def hip_tilt_deg(left_hip_xy: np.ndarray, right_hip_xy: np.ndarray) -> float:
@@ -56,6 +57,18 @@ class CropSquare:
     left_px: float
     top_px: float
     side_px: float
+    angle_deg: float = 0.0
+    """The square turned about its centre by this much, counter-clockwise on screen (an upright
+    crop of a person who leans or a camera that rolls); 0: axis-aligned."""
+
+
+def trunk_lean_deg(hip_mid_xy: npt.NDArray[np.floating], shoulder_mid_xy: npt.NDArray[np.floating]) -> float:
+    """The trunk's angle from the picture's vertical (hip midpoint to shoulder midpoint), positive
+    when the shoulders are toward the picture's right: turning the picture counter-clockwise by
+    this much stands the trunk upright."""
+    dx = float(shoulder_mid_xy[0] - hip_mid_xy[0])
+    dy = float(shoulder_mid_xy[1] - hip_mid_xy[1])
+    return math.degrees(math.atan2(dx, -dy))
 
 
 def full_frame_square(width_px: int, height_px: int) -> CropSquare:

@@ -25,10 +25,11 @@ from kiosk.config import Mode, PelvisConfig, PeopleConfig
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
 from kiosk.geometry import CropSquare, search_squares
+from kiosk.model_input import Box
 from kiosk.pelvis import read_pelvis
 from kiosk.people import FOLLOW_BLANK_MARGIN, SEARCH_BLANK_MARGIN, Person, Roster
 from kiosk.pipeline import Captured, LookCounts, Result
-from kiosk.pose import Box, PoseModel, PoseTiming, crop_around
+from kiosk.pose import PoseModel, PoseTiming, crop_around
 from kiosk.tracker import PelvisTracker
 from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, StepRecord, Verdict, no_verdict
 

@@ -17,8 +17,9 @@ from typing import Protocol
 from kiosk.config import Mode, PelvisConfig
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
+from kiosk.model_input import PreparedInput
 from kiosk.pelvis import read_pelvis
-from kiosk.pose import PoseModel, PreparedInput
+from kiosk.pose import PoseModel
 from kiosk.tracker import PelvisTracker
 from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, StepRecord, Verdict, WalkStatus, no_verdict
 

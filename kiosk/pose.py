@@ -7,83 +7,37 @@ The interpreter itself comes from kiosk.runtime.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from kiosk.config import MirrorAverage, Runtime
 from kiosk.decode import VoteDecoder
 from kiosk.errors import ModelError
-from kiosk.geometry import CropSquare, crop_square_around_person, full_frame_square
+from kiosk.geometry import CropSquare, crop_square_around_person, full_frame_square, trunk_lean_deg
 from kiosk.model_graph import extend_model
+from kiosk.model_input import Box, ModelInputs, PreparedInput
 from kiosk.model_io import ModelTensors
 from kiosk.runtime import choose_interpreter
-from kiosk.types import KEYPOINT_COUNT, FloatArray, Frame, Image, Pose
+from kiosk.types import KEYPOINT_COUNT, Frame, Keypoint, Pose
 
 log = logging.getLogger(__name__)
 
-Box = tuple[float, float, float, float]
-"""(left, top, right, bottom) in frame pixels."""
 
 # Keypoint order after a horizontal mirror: every left keypoint becomes the right one and back.
 MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 # A crop is trusted for the next frame only when the torso was found at least this well.
 CROP_MIN_SCORE = 0.2
-
-
-@dataclass(frozen=True, slots=True)
-class InputMapping:
-    """Where a model-input pixel came from: frame = frame_origin + (input - input_origin) * scale."""
-
-    frame_x0: float
-    frame_y0: float
-    input_u0: float
-    input_v0: float
-    scale_x: float
-    scale_y: float
-
-    def to_input(self, frame_xy: FloatArray) -> FloatArray:
-        """(N, 2) x, y in frame pixels to (N, 2) x, y in model-input pixels."""
-        out = np.empty(frame_xy.shape, dtype=np.float64)
-        out[:, 0] = self.input_u0 + (frame_xy[:, 0] - self.frame_x0) / self.scale_x
-        out[:, 1] = self.input_v0 + (frame_xy[:, 1] - self.frame_y0) / self.scale_y
-        return out
-
-    def to_frame(self, input_xy: FloatArray) -> FloatArray:
-        """(N, 2) x, y in model-input pixels to (N, 2) x, y in frame pixels."""
-        out = np.empty(input_xy.shape, dtype=np.float64)
-        out[:, 0] = self.frame_x0 + (input_xy[:, 0] - self.input_u0) * self.scale_x
-        out[:, 1] = self.frame_y0 + (input_xy[:, 1] - self.input_v0) * self.scale_y
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedInput:
-    """A frame cut and scaled for the model, ready to invoke; release it once invoked."""
-
-    tensor: npt.NDArray[np.generic]
-    """(1, N, N, 3) in the model's input dtype."""
-    mapping: InputMapping
-    frame_width_px: int
-    frame_height_px: int
-    preprocess_s: float
-    give_back: Callable[[npt.NDArray[np.generic]], None]
-    follows_person: bool = True
-    """Whether the keypoints found choose the next frame's crop (False for a crop chosen by the caller)."""
-    acquiring: bool = False
-    """The whole frame, because nobody was being followed: people look small in it."""
-
-    def release(self) -> None:
-        self.give_back(self.tensor)
+UPRIGHT_SMOOTHING = 0.2
+"""Each frame moves an upright crop's angle this far toward the trunk's lean (a moving average
+of about five frames)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +137,13 @@ class MoveNet:
 
     def __init__(self, model_path: Path, runtime: Runtime = Runtime.AUTO, threads: int = 2, crop_tracking: bool = True,
                  mirror_average: MirrorAverage | bool = False, refine_keypoints: bool = False,
-                 decoder: VoteDecoder | None = None, frame_time_s: float = 1 / 30) -> None:
+                 decoder: VoteDecoder | None = None, frame_time_s: float = 1 / 30,
+                 upright_crop: bool = False) -> None:
         """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest.
         `mirror_average` also runs the model on the mirrored crop and averages (twice the invokes);
         "auto" does so only while two invokes fit `frame_time_s` (kiosk.pose.mirror_average_fits).
-        `refine_keypoints` reads the keypoints from the model's heatmap and offsets (kiosk.decode)."""
+        `refine_keypoints` reads the keypoints from the model's heatmap and offsets (kiosk.decode).
+        `upright_crop` turns the crop followed so that the person's trunk stands upright in it."""
         self.model_path = model_path
         content = read_model(model_path)
         extended = extend_model(content, KEYPOINT_COUNT) if refine_keypoints else None
@@ -217,10 +173,10 @@ class MoveNet:
         self.input_size_px = self._tensors.input_size_px
         self._crop_tracking = crop_tracking
         size = self.input_size_px
-        # Few buffers suffice: one being filled, one waiting, one being invoked.
-        self._free_inputs = [np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype) for _ in range(4)]
-        self._inputs_lock = threading.Lock()
-        self._pixels = np.zeros((size, size, 3), dtype=np.uint8)
+        self._inputs = ModelInputs(size, self._tensors.input_dtype, self._tensors.input.scale,
+                                   self._tensors.input.zero_point)
+        self._upright_crop = upright_crop
+        self._crop_angle_deg: float | None = None
         self._mirror_average = fits
         self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype)
         self._next_crop: CropSquare | None = None
@@ -240,12 +196,26 @@ class MoveNet:
 
     def forget_person(self) -> None:
         self._next_crop = None
+        self._crop_angle_deg = None
 
     def follow(self, pose: Pose) -> None:
         """Crop the next frame around this person (found by a look of the caller's own)."""
         if self._crop_tracking:
-            self._next_crop = crop_around(pose)
+            crop = crop_around(pose)
+            if self._upright_crop:
+                crop = dataclasses.replace(crop, angle_deg=self._upright_angle(pose))
+            self._next_crop = crop
             self._next_crop_frame_size = (pose.frame_width_px, pose.frame_height_px)
+
+    def _upright_angle(self, pose: Pose) -> float:
+        """How far to turn the next crop: the trunk's lean, smoothed (it jitters from frame to frame,
+        and the crop with it); kept while the torso is unsure."""
+        torso = pose.scores[[Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER, Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP]]
+        if float(torso.min()) >= CROP_MIN_SCORE and pose.finite:
+            lean = trunk_lean_deg(pose.hip_mid_px, pose.shoulder_mid_px)
+            previous = self._crop_angle_deg
+            self._crop_angle_deg = lean if previous is None else previous + UPRIGHT_SMOOTHING * (lean - previous)
+        return self._crop_angle_deg or 0.0
 
     @property
     def invokes_per_frame(self) -> int:
@@ -286,34 +256,12 @@ class MoveNet:
             if crop is None or self._next_crop_frame_size != (width, height):
                 crop = full_frame_square(width, height)
                 acquiring = self._crop_tracking
-        # The camera's small copy, when there is one, saves scaling the full picture on the CPU.
-        pixels = frame.image if frame.model_image is None else frame.model_image
-        scale_x = width / pixels.shape[1]
-        scale_y = height / pixels.shape[0]
-        tensor = self._take_input()
-        mapping = self._fill(tensor, pixels, CropSquare(crop.left_px / scale_x, crop.top_px / scale_y,
-                                                         crop.side_px / scale_x))
-        mapping = InputMapping(mapping.frame_x0 * scale_x, mapping.frame_y0 * scale_y, mapping.input_u0,
-                               mapping.input_v0, mapping.scale_x * scale_x, mapping.scale_y * scale_y)
-        return PreparedInput(tensor, mapping, width, height, time.perf_counter() - started, self._give_input,
-                             follows_person, acquiring)
+        return self._inputs.make(frame, crop, started, follows_person, acquiring)
 
     def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
         """Paint (left, top, right, bottom) frame-pixel boxes black in a prepared input, so that the
         model looks for somebody else (group mode's search for people not yet followed)."""
-        if not boxes_px:
-            return
-        size = self.input_size_px
-        black = self._black_value()
-        corners = prepared.mapping.to_input(np.array(boxes_px, dtype=np.float64).reshape(-1, 2))
-        for (u0, v0), (u1, v1) in corners.reshape(-1, 2, 2):
-            left, top = max(0, int(np.floor(u0))), max(0, int(np.floor(v0)))
-            right, bottom = min(size, int(np.ceil(u1))), min(size, int(np.ceil(v1)))
-            if right > left and bottom > top:
-                prepared.tensor[0, top:bottom, left:right] = black
-
-    def _black_value(self) -> float:
-        return self._tensors.input.zero_point if self._tensors.input.scale else 0
+        self._inputs.blank(prepared, boxes_px)
 
     def infer(self, prepared: PreparedInput, frame: Frame | None = None) -> Pose:
         """Run the model on a prepared input and map its keypoints back to frame pixels; given the
@@ -356,48 +304,3 @@ class MoveNet:
     def time_invokes(self, count: int) -> list[float]:
         """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""
         return self._tensors.time_invokes(count)
-
-    def _take_input(self) -> npt.NDArray[np.generic]:
-        with self._inputs_lock:
-            if self._free_inputs:
-                return self._free_inputs.pop()
-        return np.zeros_like(self._pixels, dtype=self._tensors.input_dtype)[None]
-
-    def _give_input(self, tensor: npt.NDArray[np.generic]) -> None:
-        with self._inputs_lock:
-            if len(self._free_inputs) < 4 and not any(t is tensor for t in self._free_inputs):
-                self._free_inputs.append(tensor)
-
-    def _fill(self, tensor: npt.NDArray[np.generic], image: Image, crop: CropSquare) -> InputMapping:
-        """Resize the part of `crop` inside the image into `tensor`, black elsewhere.
-
-        INTER_AREA rather than bilinear: downscaling a 720p frame to 192 px with bilinear
-        aliases, and on the ground-truth photos the hips came out 2-4 quantisation steps worse.
-        (Faster two-step shrinking was tried: 0.3 ms instead of 3.3 ms for a 720p frame, but
-        17 % of analyze's verdicts changed, so the exact area average stays.)
-        """
-        height, width = image.shape[:2]
-        size = self.input_size_px
-        scale = size / crop.side_px
-        x0, y0 = max(0, int(np.floor(crop.left_px))), max(0, int(np.floor(crop.top_px)))
-        x1 = min(width, int(np.ceil(crop.left_px + crop.side_px)))
-        y1 = min(height, int(np.ceil(crop.top_px + crop.side_px)))
-        u0 = min(size - 1, max(0, round((x0 - crop.left_px) * scale)))
-        v0 = min(size - 1, max(0, round((y0 - crop.top_px) * scale)))
-        u1 = max(u0 + 1, min(size, round((x1 - crop.left_px) * scale)))
-        v1 = max(v0 + 1, min(size, round((y1 - crop.top_px) * scale)))
-        feeds_bytes = self._tensors.input_dtype == np.uint8 and self._tensors.input.scale == 0.0
-        # A plain 0..255 uint8 input (the int8 MoveNet releases) is resized straight into the tensor.
-        pixels = tensor[0] if feeds_bytes else self._pixels
-        pixels[:v0] = 0
-        pixels[v1:] = 0
-        pixels[v0:v1, :u0] = 0
-        pixels[v0:v1, u1:] = 0
-        cv2.resize(image[y0:y1, x0:x1], (u1 - u0, v1 - v0), dst=pixels[v0:v1, u0:u1], interpolation=cv2.INTER_AREA)
-        if not feeds_bytes:
-            if self._tensors.input.scale:
-                np.copyto(tensor[0], np.round(pixels / self._tensors.input.scale + self._tensors.input.zero_point),
-                          casting="unsafe")
-            else:
-                tensor[0] = pixels
-        return InputMapping(x0, y0, u0, v0, (x1 - x0) / (u1 - u0), (y1 - y0) / (v1 - v0))

@@ -17,7 +17,8 @@ import numpy as np
 
 from kiosk.errors import SourceError
 from kiosk.geometry import CropSquare
-from kiosk.pose import Box, InputMapping, PoseModel, PoseTiming, PreparedInput
+from kiosk.model_input import Box, InputMapping, PreparedInput
+from kiosk.pose import PoseModel, PoseTiming
 from kiosk.sources import FrameSource
 from kiosk.types import Frame, Pose
 
