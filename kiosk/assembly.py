@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.calibration import Calibration, find_calibration
 from kiosk.config import Config, Mode
+from kiosk.decode import VoteDecoder
 from kiosk.group import GroupPipeline
 from kiosk.lock import NearestPersonLock
 from kiosk.loop import Notifier, RunStats, Supervision, View, run_mirror
@@ -96,7 +97,8 @@ def build_model(config: Config, model_path: Path) -> MoveNet:
     """MoveNet as the config asks for it (raises ModelError naming the cause)."""
     m = config.model
     return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average, m.refine_keypoints,
-                   frame_time_s=1.0 / config.source.fps, upright_crop=m.upright_crop)
+                   VoteDecoder(m.refine_radius, m.refine_weight), frame_time_s=1.0 / config.source.fps,
+                   upright_crop=m.upright_crop)
 
 
 @dataclass(frozen=True)

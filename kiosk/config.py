@@ -43,6 +43,12 @@ class MirrorAverage(enum.StrEnum):
     OFF = "off"
 
 
+class VoteWeight(enum.StrEnum):
+    HEATMAP = "heatmap"
+    HEATMAP_SQUARED = "heatmap_squared"
+    SOFTMAX = "softmax"
+
+
 class Mode(enum.StrEnum):
     SINGLE = "single"
     GROUP = "group"
@@ -80,12 +86,18 @@ class ModelConfig:
     refine_keypoints: bool = True
     """Read the keypoints from the model's own heatmap and offset field around the cell it chose,
     finer than its final int8 output (kiosk.decode); false: the final output as it is."""
+    refine_radius: int = 1
+    """Cells on each side of the chosen one whose votes are averaged (1: a 3×3 window)."""
+    refine_weight: VoteWeight = VoteWeight.HEATMAP_SQUARED
+    """How a cell's vote is weighted: heatmap, heatmap_squared or softmax of the heatmap."""
 
     def __post_init__(self) -> None:
         _coerce_enums(self)
 
     def check(self) -> dict[str, str]:
         problems = {}
+        if not 0 <= self.refine_radius <= 3:
+            problems["refine_radius"] = "must be between 0 (the chosen cell alone) and 3"
         if not 0 <= self.threads <= 64:
             problems["threads"] = "must be between 0 (measure at start) and 64"
         return problems

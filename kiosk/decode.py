@@ -8,19 +8,13 @@ sure the heatmap is at each cell, is finer.  Vectorised over keypoints, no per-p
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.config import VoteWeight
 from kiosk.types import FloatArray
-
-
-class VoteWeight(enum.StrEnum):
-    HEATMAP = "heatmap"
-    HEATMAP_SQUARED = "heatmap_squared"
-    SOFTMAX = "softmax"
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 answer, then the real model) and reading those tensors out of the graph."""
 
 
+import math
+
 import numpy as np
 import pytest
 
-from kiosk.decode import VoteDecoder, VoteWeight
+from kiosk.config import VoteWeight
+from kiosk.decode import VoteDecoder
 from kiosk.types import KEYPOINT_COUNT
 
 from conftest import DATA
@@ -83,3 +86,21 @@ def test_a_model_without_the_decoder_tensors_is_not_extended():
     assert [int(v) for v in model.subgraphs[0].tensors[taps.offsets_index].shape] == [1, 48, 48, 34]
     model.subgraphs[0].tensors[taps.offsets_index].shape = np.array([1, 48, 48, 33], np.int32)
     assert find_taps(schema, model, K) is None
+
+
+def test_a_turned_mapping_goes_there_and_back():
+    from kiosk.geometry import CropSquare
+    from kiosk.model_input import ModelInputs
+    from kiosk.types import Frame
+
+    inputs = ModelInputs(192, np.uint8, 0.0, 0)
+    image = np.random.default_rng(1).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
+    prepared = inputs.make(Frame(image, 0, 0.0), CropSquare(400.0, 100.0, 500.0, 12.0), 0.0, True, False)
+    points = np.array([[650.0, 350.0], [500.0, 200.0], [800.0, 560.0]])
+    np.testing.assert_allclose(prepared.mapping.to_frame(prepared.mapping.to_input(points)), points, atol=1e-9)
+    centre = prepared.mapping.to_input(np.array([[650.0, 350.0]]))[0]
+    np.testing.assert_allclose(centre, [96.0, 96.0], atol=1.0)  # the crop's centre is the input's
+    # turned counter-clockwise by 12°: a point right of the centre in the frame is up-right in the input
+    right = prepared.mapping.to_input(np.array([[750.0, 350.0]]))[0] - centre
+    assert math.degrees(math.atan2(-right[1], right[0])) == pytest.approx(12.0, abs=0.5)
+    prepared.release()

@@ -178,3 +178,22 @@ def test_mirror_averaging_auto_follows_the_frame_budget(model_path):
     roomy = MoveNet(model_path, threads=1, mirror_average=MirrorAverage.AUTO, frame_time_s=10.0)
     assert (tight.invokes_per_frame, roomy.invokes_per_frame) == (1, 2)
     assert tight.mirror_choice.startswith("auto: off") and roomy.mirror_choice.startswith("auto: on")
+
+
+def test_an_upright_crop_maps_its_keypoints_back_to_the_turned_picture(model_path):
+    """A photo turned by 10°: with the crop turned upright along the trunk, the keypoints found in
+    it still land on the photo's turned ground truth (within the official 21 px)."""
+    import sys
+
+    sys.path.insert(0, str(DATA.parent.parent / "main" / "scripts"))
+    from kiosk.pose import MoveNet
+
+    from harness import Placement, load_truth_photos, render
+
+    photo = load_truth_photos(DATA)[0]
+    image, truth = render(photo, Placement(10.0, 0.8, 0.5))
+    model = MoveNet(model_path, threads=1, upright_crop=True, refine_keypoints=True)
+    for index in range(6):  # the crop's angle follows the trunk over a few frames
+        pose = model.estimate(Frame(image, index, index / 30))
+    assert abs(model._crop_angle_deg + 10.0) < 4.0  # the crop turned back by about the photo's turn
+    assert np.hypot(*(pose.xy_px - truth).T).max() <= 21.0
