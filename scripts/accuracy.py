@@ -231,7 +231,8 @@ def main() -> int:
         key, _, value = assignment.partition("=")
         section, _, name = key.partition(".")
         current = getattr(config, section)
-        typed = type(getattr(current, name))(json.loads(value) if value in ("true", "false") else value)
+        old = getattr(current, name)
+        typed = json.loads(value) if value in ("true", "false") else type(old)(value)  # enums take true/false too
         config = dataclasses.replace(config, **{section: dataclasses.replace(current, **{name: typed})})
     kiosk = assemble(config, resolve_model_path(args.model, config.model.path), Purpose.ANALYZE)
     photos = load_truth_photos(args.data)
