@@ -21,8 +21,8 @@ from kiosk.types import FloatArray
 class VoteDecoder:
     """How the votes around the model's chosen cell are combined."""
 
-    radius: int = 1
-    """Cells on each side of the chosen one: 1 is a 3×3 window, 2 a 5×5 one."""
+    radius: int = 2
+    """Cells on each side of the chosen one: 2 is a 5×5 window, 1 a 3×3 one."""
     weight: VoteWeight = VoteWeight.HEATMAP_SQUARED
     softmax_temperature: float = 0.1
     """For `softmax`: the heatmap difference that weighs e times more."""

@@ -203,10 +203,12 @@ def make_cases(data: Path, work: Path) -> list[Case]:
     return cases
 
 
-def run_beltline(cases: list[Case], out: Path, config: Config, model: str | None) -> dict[str, float]:
+def run_beltline(cases: list[Case], out: Path, config: Config, model: str | None) -> dict[str, object]:
     """Every case through `beltline analyze`'s own code; the ms per frame of each real walk."""
     kiosk = assemble(config, resolve_model_path(model, config.model.path), Purpose.ANALYZE)
-    timing = {}
+    timing: dict[str, object] = {"model": f"{kiosk.model.runtime_name}, {kiosk.model.threads} threads, mirror "
+                                          f"averaging {kiosk.model.mirror_choice}, keypoints "
+                                          f"{'refined' if kiosk.model.refines_keypoints else 'plain'}"}
     for case in cases:
         kiosk = kiosk.restarted()
         source = kiosk.open_source(str(case.path))
