@@ -393,6 +393,26 @@ def _type_word(expected: type) -> str:
     )
 
 
+def with_overrides(config: Config, assignments: list[str], origin: str = "--set") -> Config:
+    """`config` with SECTION.KEY=VALUE assignments (VALUE in TOML: 2, 0.5, true, "auto"; a bare word
+    is taken as a string), checked like the file's own keys (for harness runs that try a lever)."""
+    table: dict[str, dict[str, Any]] = {}
+    for section_field in dataclasses.fields(config):
+        values = dataclasses.asdict(getattr(config, section_field.name))
+        table[section_field.name] = {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in values.items()}
+    for assignment in assignments:
+        key, equals, text = assignment.partition("=")
+        section, dot, name = key.partition(".")
+        if not (equals and dot and section and name):
+            raise ConfigError(f"{origin}: '{assignment}' is not SECTION.KEY=VALUE")
+        try:
+            value = tomllib.loads(f"value = {text}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        table.setdefault(section, {})[name] = value
+    return config_from_table(table, origin)
+
+
 def resolve_config_path(cli_path: str | None) -> Path | None:
     """--config wins; otherwise the system or user file when one exists."""
     if cli_path:

@@ -12,7 +12,6 @@ lock, gates, smoothing, verdict), restarted for each case.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import math
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.assembly import Kiosk, Purpose, assemble
-from kiosk.config import load_config
+from kiosk.config import load_config, with_overrides
 from kiosk.model_files import resolve_model_path
 from kiosk.types import Frame, Image, State, Verdict
 
@@ -227,13 +226,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     config = load_config(args.config)
-    for assignment in args.set:
-        key, _, value = assignment.partition("=")
-        section, _, name = key.partition(".")
-        current = getattr(config, section)
-        old = getattr(current, name)
-        typed = json.loads(value) if value in ("true", "false") else type(old)(value)  # enums take true/false too
-        config = dataclasses.replace(config, **{section: dataclasses.replace(current, **{name: typed})})
+    config = with_overrides(config, args.set)
     kiosk = assemble(config, resolve_model_path(args.model, config.model.path), Purpose.ANALYZE)
     photos = load_truth_photos(args.data)
     started = time.perf_counter()

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import itertools
 import json
 import math
@@ -48,7 +47,7 @@ import numpy as np
 
 from kiosk.analyze import analyze
 from kiosk.assembly import Purpose, assemble
-from kiosk.config import Config, load_config
+from kiosk.config import Config, load_config, with_overrides
 from kiosk.model_files import resolve_model_path
 from kiosk.types import Frame
 
@@ -347,13 +346,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     config = load_config(args.config)
-    for assignment in args.set:
-        key, _, value = assignment.partition("=")
-        section, _, name = key.partition(".")
-        current = getattr(config, section)
-        old = getattr(current, name)
-        typed = json.loads(value) if value in ("true", "false") else type(old)(value)
-        config = dataclasses.replace(config, **{section: dataclasses.replace(current, **{name: typed})})
+    config = with_overrides(config, args.set)
     with tempfile.TemporaryDirectory() as temporary:
         work = args.work or Path(temporary)
         (work / "beltline").mkdir(parents=True, exist_ok=True)

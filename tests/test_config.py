@@ -64,3 +64,15 @@ def test_missing_file_is_reported(tmp_path):
 def test_booleans_are_not_numbers():
     with pytest.raises(ConfigError, match=r"pelvis\.smoothing_s"):
         config_from_table({"pelvis": {"smoothing_s": True}})
+
+
+def test_overrides_are_checked_like_the_file():
+    from kiosk.config import MirrorAverage, with_overrides
+
+    config = with_overrides(Config(), ["model.refine_radius=1", "model.mirror_average=false", "people.mode=group"])
+    assert config.model.refine_radius == 1 and config.model.mirror_average is MirrorAverage.OFF
+    assert config.people.mode == "group" and config.pelvis == Config().pelvis
+    with pytest.raises(ConfigError, match=r"model\.refine_radius"):
+        with_overrides(Config(), ["model.refine_radius=9"])
+    with pytest.raises(ConfigError, match=r"not SECTION\.KEY=VALUE"):
+        with_overrides(Config(), ["refine_radius"])
