@@ -26,6 +26,7 @@ the plain output, and the caller logs it once.
 from __future__ import annotations
 
 import importlib
+import struct
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -115,7 +116,10 @@ def extend_model(content: bytes, keypoints: int) -> ExtendedModel | None:
         return None
     import flatbuffers  # a dependency of every package that ships the schema
 
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(content, 0))
+    try:
+        model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(content, 0))
+    except (struct.error, IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError):
+        return None  # not a TFLite flatbuffer: the interpreter will say so in its own words
     taps = find_taps(schema, model, keypoints)
     if taps is None:
         return None

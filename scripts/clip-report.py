@@ -40,7 +40,8 @@ def main() -> int:
         args.csv_dir.mkdir(parents=True, exist_ok=True)
     model = kiosk.model
     print(f"model {model_path.name}, runtime {model.runtime_name}, {model.threads} threads, "
-          f"mirror averaging {config.model.mirror_average}, tilt filter {config.pelvis.tilt_filter.value}, "
+          f"mirror averaging {model.mirror_choice}, keypoints {'refined' if model.refines_keypoints else 'plain'}, "
+          f"tilt filter {config.pelvis.tilt_filter.value}, "
           f"hysteresis ±{config.pelvis.hysteresis_deg}°, tolerance {config.pelvis.tolerance_deg}°, "
           f"mode {kiosk.settings.mode.value}\n")
     print("| file | frames | verdict | level (of verdicts) | tilt mean | tilt sd | raw tilt sd | max abs tilt "

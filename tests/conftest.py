@@ -63,13 +63,20 @@ def model_path() -> Path:
     return MODEL
 
 
+def pinned_config():
+    """The default config with mirror averaging pinned on: "auto" decides from the invoke time
+    measured at start, which a loaded machine moves, and a test must not depend on that."""
+    from kiosk.config import Config, MirrorAverage, ModelConfig
+
+    return Config(model=ModelConfig(mirror_average=MirrorAverage.ON))
+
+
 @pytest.fixture(scope="session")
 def movenet(model_path: Path):
     """The real model as the kiosk builds it from the default config (mirror averaging and all)."""
     from kiosk.assembly import build_model
-    from kiosk.config import Config
 
-    return build_model(Config(), model_path)
+    return build_model(pinned_config(), model_path)
 
 
 @pytest.fixture
@@ -81,9 +88,8 @@ def kiosk(model_path: Path):
 @functools.cache
 def _analyze_kiosk(model_path: Path):
     from kiosk.assembly import Purpose, assemble
-    from kiosk.config import Config
 
-    return assemble(Config(), model_path, Purpose.ANALYZE)
+    return assemble(pinned_config(), model_path, Purpose.ANALYZE)
 
 
 def run_beltline(*args: str, env: dict[str, str] | None = None,

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from kiosk.assembly import Purpose, assemble, settings_for, with_mode
-from kiosk.config import Config, Mode, PeopleConfig
+from kiosk.config import Config, MirrorAverage, Mode, ModelConfig, PeopleConfig
 from kiosk.group import GroupPipeline
 from kiosk.lock import NearestPersonLock
 from kiosk.pipeline import PelvisPipeline
@@ -21,7 +21,8 @@ from fakes import GlitchingModel
 def test_the_soak_builds_the_kiosk_that_run_builds(model_path):
     import soak
 
-    config = Config()
+    # Pinned on: "auto" decides from the invoke time measured at start, which a loaded machine moves.
+    config = Config(model=ModelConfig(mirror_average=MirrorAverage.ON))
     run = assemble(config, model_path, Purpose.RUN)
     soaked = soak.build_soak_kiosk(config, model_path)
     assert soaked.settings == run.settings
@@ -29,7 +30,8 @@ def test_the_soak_builds_the_kiosk_that_run_builds(model_path):
     assert isinstance(soaked.model, GlitchingModel)  # the one seam the soak wraps
     assert type(soaked.pipeline) is type(run.pipeline) is PelvisPipeline
     assert isinstance(soaked.pipeline.lock, NearestPersonLock) and isinstance(run.pipeline.lock, NearestPersonLock)
-    assert soaked.model.invokes_per_frame == run.model.invokes_per_frame == 2  # mirror averaging, the default
+    assert soaked.model.invokes_per_frame == run.model.invokes_per_frame == 2
+    assert soaked.model.refines_keypoints and run.model.refines_keypoints  # vote decoding, the default
     assert run.settings.prepares_ahead and run.settings.supervised and not run.settings.on_demand
     assert run.settings.paced
 

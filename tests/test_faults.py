@@ -3,6 +3,7 @@
 The frames are real (a clip from ../shared/data) and so is the model; only the faults are made up.
 """
 
+import dataclasses
 import functools
 import gc
 import threading
@@ -13,14 +14,14 @@ import numpy as np
 import pytest
 
 from kiosk.assembly import Purpose, assemble
-from kiosk.config import Config, SourceConfig
+from kiosk.config import SourceConfig
 from kiosk.faults import FaultLog, frame_problem
 from kiosk.memory import return_free_memory
 from kiosk.sources import ClipSource
 from kiosk.types import State
 from kiosk.words import CAMERA_UNAVAILABLE
 
-from conftest import shared_file
+from conftest import pinned_config, shared_file
 from fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
 
 
@@ -64,7 +65,7 @@ def _camera():
 @pytest.fixture(scope="module")
 def run_kiosk(model_path):
     """`beltline run`'s kiosk (a stall after 1 s instead of 2), its model wrapped to return NaN on demand."""
-    config = Config(source=SourceConfig(stall_timeout_s=1.0))
+    config = dataclasses.replace(pinned_config(), source=SourceConfig(stall_timeout_s=1.0))
     return assemble(config, model_path, Purpose.RUN, wrap_model=GlitchingModel)
 
 

@@ -1,6 +1,7 @@
 """Group mode and single mode's lock on one person, with the real model on the real clips."""
 
 import csv
+import dataclasses
 import itertools
 import json
 from collections import Counter
@@ -11,11 +12,11 @@ import pytest
 
 from kiosk.assembly import Purpose, assemble
 from kiosk.bench import SideBySide
-from kiosk.config import Config, DisplayConfig, PeopleConfig
+from kiosk.config import DisplayConfig, PeopleConfig
 from kiosk.sources import ClipSource
 from kiosk.types import State
 
-from conftest import run_beltline, shared_file
+from conftest import pinned_config, run_beltline, shared_file
 
 GROUP = PeopleConfig(mode="group")
 
@@ -23,7 +24,7 @@ GROUP = PeopleConfig(mode="group")
 @pytest.fixture(scope="module")
 def group_kiosk(model_path):
     """Group mode as `beltline analyze --mode group` builds it."""
-    return assemble(Config(people=GROUP), model_path, Purpose.ANALYZE)
+    return assemble(dataclasses.replace(pinned_config(), people=GROUP), model_path, Purpose.ANALYZE)
 
 
 def _group_frames(group_kiosk, clip_name):
