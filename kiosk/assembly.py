@@ -98,7 +98,7 @@ def build_model(config: Config, model_path: Path) -> MoveNet:
     m = config.model
     return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average, m.refine_keypoints,
                    VoteDecoder(m.refine_radius, m.refine_weight), frame_time_s=1.0 / config.source.fps,
-                   upright_crop=m.upright_crop)
+                   upright_crop=m.upright_crop, crop_smoothing=m.crop_smoothing)
 
 
 @dataclass(frozen=True)

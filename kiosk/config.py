@@ -80,6 +80,9 @@ class ModelConfig:
     mirror_average: MirrorAverage = MirrorAverage.AUTO
     """Also run the model on the mirrored crop and average the two (twice the model time): true,
     false, or "auto": only while two invokes fit the camera's frame time, measured at start."""
+    crop_smoothing: float = 0.0
+    """How much of the last crop each frame keeps (0: the crop is cut around each frame's keypoints
+    afresh; 0.5: it moves half way); a person who moved more than a quarter of the crop is followed at once."""
     upright_crop: bool = False
     """Turn the crop around the person followed so that their trunk stands upright in the model's
     input (the trunk's lean, smoothed over about five frames)."""
@@ -97,6 +100,8 @@ class ModelConfig:
 
     def check(self) -> dict[str, str]:
         problems = {}
+        if not 0 <= self.crop_smoothing < 1:
+            problems["crop_smoothing"] = "must be at least 0 and below 1"
         if not 0 <= self.refine_radius <= 3:
             problems["refine_radius"] = "must be between 0 (the chosen cell alone) and 3"
         if not 0 <= self.threads <= 64:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +139,7 @@ class MoveNet:
     def __init__(self, model_path: Path, runtime: Runtime = Runtime.AUTO, threads: int = 2, crop_tracking: bool = True,
                  mirror_average: MirrorAverage | bool = False, refine_keypoints: bool = False,
                  decoder: VoteDecoder | None = None, frame_time_s: float = 1 / 30,
-                 upright_crop: bool = False) -> None:
+                 upright_crop: bool = False, crop_smoothing: float = 0.0) -> None:
         """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest.
         `mirror_average` also runs the model on the mirrored crop and averages (twice the invokes);
         "auto" does so only while two invokes fit `frame_time_s` (kiosk.pose.mirror_average_fits).
@@ -176,6 +177,7 @@ class MoveNet:
         self._inputs = ModelInputs(size, self._tensors.input_dtype, self._tensors.input.scale,
                                    self._tensors.input.zero_point)
         self._upright_crop = upright_crop
+        self._crop_smoothing = crop_smoothing
         self._crop_angle_deg: float | None = None
         self._mirror_average = fits
         self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype)
@@ -201,11 +203,29 @@ class MoveNet:
     def follow(self, pose: Pose) -> None:
         """Crop the next frame around this person (found by a look of the caller's own)."""
         if self._crop_tracking:
-            crop = crop_around(pose)
+            crop = self._steadied(crop_around(pose), pose)
             if self._upright_crop:
                 crop = dataclasses.replace(crop, angle_deg=self._upright_angle(pose))
             self._next_crop = crop
             self._next_crop_frame_size = (pose.frame_width_px, pose.frame_height_px)
+
+    def _steadied(self, crop: CropSquare, pose: Pose) -> CropSquare:
+        """With `crop_smoothing`, the crop moves part of the way toward the new one each frame
+        (the keypoints jitter, and the crop with them), but jumps when the person moved far."""
+        previous = self._next_crop
+        weight = self._crop_smoothing
+        frame_size = (pose.frame_width_px, pose.frame_height_px)
+        if not weight or previous is None or self._next_crop_frame_size != frame_size:
+            return crop
+        old_x, old_y = previous.left_px + previous.side_px / 2, previous.top_px + previous.side_px / 2
+        new_x, new_y = crop.left_px + crop.side_px / 2, crop.top_px + crop.side_px / 2
+        moved = math.hypot(new_x - old_x, new_y - old_y) / previous.side_px
+        if moved > 0.25 or abs(crop.side_px / previous.side_px - 1) > 0.25:
+            return crop
+        keep = weight
+        x, y = keep * old_x + (1 - keep) * new_x, keep * old_y + (1 - keep) * new_y
+        side = keep * previous.side_px + (1 - keep) * crop.side_px
+        return CropSquare(x - side / 2, y - side / 2, side)
 
     def _upright_angle(self, pose: Pose) -> float:
         """How far to turn the next crop: the trunk's lean, smoothed (it jitters from frame to frame,
