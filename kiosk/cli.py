@@ -25,7 +25,8 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from kiosk import __version__
 from kiosk.assembly import Kiosk, Purpose, assemble, open_view, with_mode
-from kiosk.config import MODES, Config, load_config, resolve_config_path
+from kiosk.config import MODES, Config
+from kiosk.config_file import load_config, resolve_config_path
 from kiosk.errors import BeltlineError, ModelError
 from kiosk.model_files import resolve_model_path
 from kiosk.notify import SystemdNotifier

@@ -1,24 +1,14 @@
-"""One typed configuration, loaded from a TOML file over defaults and checked at start.
+"""One typed configuration: frozen sections with their defaults, ranges and documentation.
 
-Every key of the file must be known and every value of the right type and range; the error
-names the key (``display.rotation``).  Nothing here opens a camera, a model or a window.
+Reading it from a TOML file (unknown keys and bad values rejected by name) is kiosk.config_file.
+Nothing here opens a camera, a model or a window.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-import os
-import tomllib
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-from kiosk.errors import ConfigError
-
-SYSTEM_CONFIG_PATH = Path("/etc/beltline/config.toml")
-USER_CONFIG_PATH = Path("~/.config/beltline/config.toml")
 
 ROTATIONS = (0, 90, 180, 270)
 
@@ -312,114 +302,3 @@ class Config:
     pelvis: PelvisConfig = field(default_factory=PelvisConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     people: PeopleConfig = field(default_factory=PeopleConfig)
-
-
-def default_config_path() -> Path | None:
-    """The first config file that exists: /etc/beltline/config.toml, then ~/.config/beltline/config.toml."""
-    for candidate in (SYSTEM_CONFIG_PATH, USER_CONFIG_PATH.expanduser()):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def load_config(path: Path | None) -> Config:
-    """Read `path` (or nothing, for the defaults) into a checked `Config`."""
-    if path is None:
-        return Config()
-    try:
-        with open(path, "rb") as handle:
-            table = tomllib.load(handle)
-    except FileNotFoundError as error:
-        raise ConfigError(f"config file {path} does not exist") from error
-    except OSError as error:
-        raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
-    return config_from_table(table, origin=str(path))
-
-
-def config_from_table(table: dict[str, Any], origin: str = "config") -> Config:
-    """Map a parsed TOML table onto `Config`, rejecting unknown keys and bad values by name."""
-    sections = {f.name: f for f in dataclasses.fields(Config)}
-    built: dict[str, Any] = {}
-    for section_name, section_table in table.items():
-        if section_name not in sections:
-            raise ConfigError(
-                f"{origin}: unknown section [{section_name}] (known: {', '.join(sections)})"
-            )
-        if not isinstance(section_table, dict):
-            raise ConfigError(f"{origin}: '{section_name}' must be a [{section_name}] table")
-        section_type = typing.get_type_hints(Config)[section_name]
-        built[section_name] = _build_section(section_type, section_name, section_table, origin)
-    return Config(**built)
-
-
-def _build_section(section_type: type, section_name: str, values: dict[str, Any], origin: str) -> Any:
-    hints = typing.get_type_hints(section_type)
-    known = [f.name for f in dataclasses.fields(section_type)]
-    for key, value in values.items():
-        if key not in hints:
-            raise ConfigError(
-                f"{origin}: unknown key '{section_name}.{key}' (known: {', '.join(known)})"
-            )
-        expected = hints[key]
-        if not _has_type(value, expected):
-            raise ConfigError(
-                f"{origin}: '{section_name}.{key}' must be {_type_word(expected)}, not {value!r}"
-            )
-    coerced = {k: float(v) if hints[k] is float else v for k, v in values.items()}
-    section = section_type(**coerced)
-    for key, problem in section.check().items():
-        raise ConfigError(f"{origin}: '{section_name}.{key}' {problem} (got {getattr(section, key)!r})")
-    return section
-
-
-def _has_type(value: Any, expected: type) -> bool:
-    if issubclass(expected, enum.Enum):
-        members = {member.value for member in expected}
-        return value in members or (isinstance(value, bool) and {"on", "off"} <= members)
-    if expected is bool:
-        return isinstance(value, bool)
-    if expected is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if expected is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, expected)
-
-
-def _type_word(expected: type) -> str:
-    if issubclass(expected, enum.Enum):
-        values = [str(member.value) for member in expected]
-        if {"on", "off"} <= set(values):
-            values = ["true", "false", *(v for v in values if v not in ("on", "off"))]
-        return "one of " + ", ".join(values)
-    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
-        expected, expected.__name__
-    )
-
-
-def with_overrides(config: Config, assignments: list[str], origin: str = "--set") -> Config:
-    """`config` with SECTION.KEY=VALUE assignments (VALUE in TOML: 2, 0.5, true, "auto"; a bare word
-    is taken as a string), checked like the file's own keys (for harness runs that try a lever)."""
-    table: dict[str, dict[str, Any]] = {}
-    for section_field in dataclasses.fields(config):
-        values = dataclasses.asdict(getattr(config, section_field.name))
-        table[section_field.name] = {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in values.items()}
-    for assignment in assignments:
-        key, equals, text = assignment.partition("=")
-        section, dot, name = key.partition(".")
-        if not (equals and dot and section and name):
-            raise ConfigError(f"{origin}: '{assignment}' is not SECTION.KEY=VALUE")
-        try:
-            value = tomllib.loads(f"value = {text}")["value"]
-        except tomllib.TOMLDecodeError:
-            value = text
-        table.setdefault(section, {})[name] = value
-    return config_from_table(table, origin)
-
-
-def resolve_config_path(cli_path: str | None) -> Path | None:
-    """--config wins; otherwise the system or user file when one exists."""
-    if cli_path:
-        return Path(os.path.expanduser(cli_path))
-    return default_config_path()

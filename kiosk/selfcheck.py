@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.config import Config, load_config, resolve_config_path
+from kiosk.config import Config
+from kiosk.config_file import load_config, resolve_config_path
 from kiosk.errors import BeltlineError
 from kiosk.model_files import MANIFEST_NAME, ManifestEntry, models_dirs, read_manifest, resolve_model_path, sha256_of
 from kiosk.types import Frame

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.assembly import Kiosk, Purpose, assemble
-from kiosk.config import load_config, with_overrides
+from kiosk.config_file import load_config, with_overrides
 from kiosk.model_files import resolve_model_path
 from kiosk.types import Frame, Image, State, Verdict
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kiosk.analyze import analyze
 from kiosk.assembly import Purpose, assemble
-from kiosk.config import load_config
+from kiosk.config_file import load_config
 from kiosk.model_files import resolve_model_path
 from kiosk.sources import IMAGE_SUFFIXES
 

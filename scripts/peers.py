@@ -47,7 +47,8 @@ import numpy as np
 
 from kiosk.analyze import analyze
 from kiosk.assembly import Purpose, assemble
-from kiosk.config import Config, load_config, with_overrides
+from kiosk.config import Config
+from kiosk.config_file import load_config, with_overrides
 from kiosk.model_files import resolve_model_path
 from kiosk.types import Frame
 

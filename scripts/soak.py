@@ -24,7 +24,8 @@ from pathlib import Path
 
 from kiosk.assembly import Kiosk, Purpose, assemble, open_view
 from kiosk.bench import resident_mb
-from kiosk.config import Config, load_config
+from kiosk.config import Config
+from kiosk.config_file import load_config
 from kiosk.loop import View
 from kiosk.model_files import resolve_model_path
 from kiosk.sources import FrameSource, SourcePools

@@ -1,6 +1,7 @@
 import pytest
 
-from kiosk.config import Config, config_from_table, load_config
+from kiosk.config import Config
+from kiosk.config_file import config_from_table, load_config
 from kiosk.errors import ConfigError
 
 
@@ -67,7 +68,8 @@ def test_booleans_are_not_numbers():
 
 
 def test_overrides_are_checked_like_the_file():
-    from kiosk.config import MirrorAverage, with_overrides
+    from kiosk.config import MirrorAverage
+    from kiosk.config_file import with_overrides
 
     config = with_overrides(Config(), ["model.refine_radius=1", "model.mirror_average=false", "people.mode=group"])
     assert config.model.refine_radius == 1 and config.model.mirror_average is MirrorAverage.OFF
