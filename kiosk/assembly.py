@@ -96,9 +96,9 @@ def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
 def build_model(config: Config, model_path: Path) -> MoveNet:
     """MoveNet as the config asks for it (raises ModelError naming the cause)."""
     m = config.model
-    return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average, m.refine_keypoints,
-                   VoteDecoder(m.refine_radius, m.refine_weight), frame_time_s=1.0 / config.source.fps,
-                   upright_crop=m.upright_crop, crop_smoothing=m.crop_smoothing)
+    decoder = VoteDecoder(m.refine_radius, m.refine_weight, offset_share=m.refine_offset_share)
+    return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average, m.refine_keypoints, decoder,
+                   frame_time_s=1.0 / config.source.fps, upright_crop=m.upright_crop, crop_smoothing=m.crop_smoothing)
 
 
 @dataclass(frozen=True)

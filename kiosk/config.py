@@ -84,6 +84,9 @@ class ModelConfig:
     against 1 in README, "Side by side with MediaPipe Pose")."""
     refine_weight: VoteWeight = VoteWeight.HEATMAP_SQUARED
     """How a cell's vote is weighted: heatmap, heatmap_squared or softmax of the heatmap."""
+    refine_offset_share: float = 1.0
+    """How much of each cell's offset vector its vote adds to the cell's position: 1, the model's
+    own way (cell + offset); 0, the heatmap's weighted centroid alone."""
 
     def __post_init__(self) -> None:
         _coerce_enums(self)
@@ -92,6 +95,8 @@ class ModelConfig:
         problems = {}
         if not 0 <= self.crop_smoothing < 1:
             problems["crop_smoothing"] = "must be at least 0 and below 1"
+        if not 0 <= self.refine_offset_share <= 1:
+            problems["refine_offset_share"] = "must be between 0 and 1"
         if not 0 <= self.refine_radius <= 3:
             problems["refine_radius"] = "must be between 0 (the chosen cell alone) and 3"
         if not 0 <= self.threads <= 64:

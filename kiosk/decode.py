@@ -26,6 +26,9 @@ class VoteDecoder:
     weight: VoteWeight = VoteWeight.HEATMAP_SQUARED
     softmax_temperature: float = 0.1
     """For `softmax`: the heatmap difference that weighs e times more."""
+    offset_share: float = 1.0
+    """How much of each cell's offset vector its vote adds to the cell's own position: 1 is the
+    model's own way (cell + offset); 0 is the heatmap's weighted centroid alone."""
     _dy: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
     _dx: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
 
@@ -53,8 +56,8 @@ class VoteDecoder:
         cols_c = np.clip(cols, 0, grid - 1)
         k = np.arange(keypoints)[:, None]
         heat = _real(heatmap[rows_c, cols_c, k], heatmap_scale)
-        vote_y = rows_c + _real(offsets[rows_c, cols_c, 2 * k], offsets_scale)
-        vote_x = cols_c + _real(offsets[rows_c, cols_c, 2 * k + 1], offsets_scale)
+        vote_y = rows_c + self.offset_share * _real(offsets[rows_c, cols_c, 2 * k], offsets_scale)
+        vote_x = cols_c + self.offset_share * _real(offsets[rows_c, cols_c, 2 * k + 1], offsets_scale)
         if self.weight is VoteWeight.HEATMAP:
             weights = heat
         elif self.weight is VoteWeight.HEATMAP_SQUARED:
