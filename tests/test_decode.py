@@ -104,3 +104,16 @@ def test_a_turned_mapping_goes_there_and_back():
     right = prepared.mapping.to_input(np.array([[750.0, 350.0]]))[0] - centre
     assert math.degrees(math.atan2(-right[1], right[0])) == pytest.approx(12.0, abs=0.5)
     prepared.release()
+
+
+def test_with_no_share_of_the_offsets_the_vote_is_the_heatmaps_centroid():
+    heat, offsets, cells, _ = _field([(10.0, 20.0)] * K)
+    heat[:, :, :] = 0.0
+    heat[9:12, 19:22, :] = 0.5
+    heat[10, 21, :] = 1.0  # the centroid leans toward the brighter cell on the right
+    offsets[:] = 3.0  # votes far off: ignored
+    centroid = VoteDecoder(radius=1, offset_share=0.0).decode(heat, offsets, cells)
+    weights = np.array([[0.25, 0.25, 0.25], [0.25, 0.25, 1.0], [0.25, 0.25, 0.25]])
+    expected_x = 20 + (weights * np.array([-1, 0, 1])).sum() / weights.sum()
+    np.testing.assert_allclose(centroid[:, 0], 10.0, atol=1e-9)
+    np.testing.assert_allclose(centroid[:, 1], expected_x, atol=1e-9)
