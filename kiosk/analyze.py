@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from kiosk.assembly import Kiosk
@@ -24,6 +24,18 @@ from kiosk.types import Frame, PersonVerdict, StepRecord
 
 
 @dataclass(frozen=True)
+class TiltTrace:
+    """One person's tilt frame by frame (None where there was no verdict), for `--report`."""
+
+    t_s: list[float] = field(default_factory=list)
+    tilt_deg: list[float | None] = field(default_factory=list)
+
+    def add(self, t_s: float, tilt_deg: float | None) -> None:
+        self.t_s.append(t_s)
+        self.tilt_deg.append(tilt_deg)
+
+
+@dataclass(frozen=True)
 class Analysis:
     summary: dict[str, Any]
     """The summary JSON (README, "Command line")."""
@@ -31,6 +43,8 @@ class Analysis:
     """Every step of every walk, everybody's."""
     steps_by_person: dict[int, list[StepRecord]] | None
     """Group mode: each person's steps."""
+    traces: dict[int, TiltTrace] = field(default_factory=dict)
+    """Each person's tilt, frame by frame (single mode: person 0 in every frame)."""
 
 
 def judged_frames(source: FrameSource, kiosk: Kiosk) -> Iterator[tuple[Frame, list[PersonVerdict]]]:
@@ -48,11 +62,17 @@ def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[s
     tally = SummaryTally(tolerance)
     tallies: dict[int, SummaryTally] = {}
     recorder = CsvRecorder(csv_handle) if csv_handle is not None else None
+    traces: dict[int, TiltTrace] = {}
+    group = kiosk.settings.mode is Mode.GROUP
     started = time.perf_counter()
     for frame, people in judged_frames(source, kiosk):
         primary = primary_verdict(people)
         tally.add(primary)
+        if not group:
+            traces.setdefault(0, TiltTrace()).add(frame.t_s, primary.tilt_deg)
         for person in people:
+            if group and person.fresh:
+                traces.setdefault(person.person_id, TiltTrace()).add(frame.t_s, person.verdict.tilt_deg)
             if person.fresh:  # a person's own tally counts only the frames the model looked at them
                 tallies.setdefault(person.person_id, SummaryTally(tolerance)).add(person.verdict)
             if recorder:
@@ -62,7 +82,6 @@ def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[s
     seconds = time.perf_counter() - started
     by_person = kiosk.pipeline.end_walks()
     steps = [step for person_steps in by_person.values() for step in person_steps]
-    group = kiosk.settings.mode is Mode.GROUP
     people_section = {
         str(person_id): person_tally.as_dict(walk=walk_summary(by_person.get(person_id, []), tolerance).as_dict())
         for person_id, person_tally in sorted(tallies.items())
@@ -88,4 +107,4 @@ def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[s
         mode=kiosk.settings.mode.value,
         **({"people": people_section} if people_section is not None else {}),
     )
-    return Analysis(summary, steps, by_person if group else None)
+    return Analysis(summary, steps, by_person if group else None, traces)

@@ -25,8 +25,9 @@ from kiosk.group import GroupPipeline
 from kiosk.lock import NearestPersonLock
 from kiosk.loop import Notifier, RunStats, Supervision, View, run_mirror
 from kiosk.memory import freeze_startup_objects, tame_heap
-from kiosk.pipeline import PelvisPipeline, Pipeline
+from kiosk.pipeline import PelvisPipeline, Pipeline, WalkSink
 from kiosk.pose import MoveNet, PoseModel
+from kiosk.records import RecordWriter, WalkContext, kiosk_name, records_path
 from kiosk.sources import FrameSource, SourcePools, open_source
 from kiosk.threads import StageProbe
 
@@ -73,6 +74,8 @@ class KioskSettings:
     """A failing or stalled camera is reopened instead of ending the loop."""
     prepares_ahead: bool
     """The capture thread cuts and scales the model input (single mode)."""
+    records: bool
+    """Every finished walk goes to the records database (kiosk.records); `analyze --db` asks for it too."""
 
 
 def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
@@ -90,6 +93,7 @@ def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
         decoder_threads=1 if purpose is Purpose.BENCH else 0,
         supervised=purpose is Purpose.RUN,
         prepares_ahead=mode is Mode.SINGLE,
+        records=purpose is Purpose.RUN and config.records.enabled,
     )
 
 
@@ -111,6 +115,8 @@ class Kiosk:
     model: PoseModel
     pipeline: Pipeline
     calibration: Calibration | None
+    records: RecordWriter | None = None
+    """Where finished walks are written, when this kiosk records them."""
 
     def restarted(self, baseline_deg: float | None = None) -> Kiosk:
         """The same model with a fresh pipeline, as if the kiosk had just started on a new scene:
@@ -119,7 +125,8 @@ class Kiosk:
         self.model.forget_person()
         if baseline_deg is None and self.calibration is not None:
             baseline_deg = self.calibration.standing_tilt_deg
-        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg)
+        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg,
+                                  self.records.submit if self.records else None)
         return dataclasses.replace(self, pipeline=pipeline)
 
     def open_source(self, spec: str, pools: SourcePools | None = None, loop: bool = False) -> FrameSource:
@@ -143,14 +150,24 @@ class Kiosk:
         if self.settings.supervised and supervision is None:
             raise ValueError("the kiosk runs supervised: pass kiosk.supervision(...)")
         freeze_startup_objects()  # start-up is done: later collections walk only what comes after
-        return run_mirror(source, self.pipeline, view, max_frames, stop, sequential=sequential,
-                          on_demand=self.settings.on_demand, probe=probe, supervision=supervision)
+        stats = run_mirror(source, self.pipeline, view, max_frames, stop, sequential=sequential,
+                           on_demand=self.settings.on_demand, probe=probe, supervision=supervision)
+        self.pipeline.end_walks()  # a clean stop (the clip ended, SIGTERM) still records the walk in progress
+        return stats
+
+    def close(self) -> None:
+        """Write the records still queued and stop their thread."""
+        if self.records is not None:
+            self.records.close()
 
 
 def assemble(config: Config, model_path: Path, purpose: Purpose, *,
-             wrap_model: Callable[[MoveNet], PoseModel] | None = None) -> Kiosk:
-    """Build the kiosk for `purpose` from `config`; `wrap_model` wraps the real model (fault injection)."""
+             wrap_model: Callable[[MoveNet], PoseModel] | None = None, record_to: Path | None = None) -> Kiosk:
+    """Build the kiosk for `purpose` from `config`; `wrap_model` wraps the real model (fault
+    injection); `record_to` records the walks in that database whatever the purpose (`analyze --db`)."""
     settings = settings_for(config, purpose)
+    if record_to is not None:
+        settings = dataclasses.replace(settings, records=True)
     if purpose in (Purpose.RUN, Purpose.BENCH):
         tame_heap()  # before any thread starts: the kiosk runs for weeks, and bench measures it
     calibration = find_calibration(config.pelvis.calibration_file) if settings.calibrated else None
@@ -160,15 +177,22 @@ def assemble(config: Config, model_path: Path, purpose: Purpose, *,
     real = build_model(config, model_path)
     model: PoseModel = wrap_model(real) if wrap_model is not None else real
     baseline = calibration.standing_tilt_deg if calibration else None
-    return Kiosk(config, settings, model_path, model, build_pipeline(config, settings, model, baseline), calibration)
+    records = None
+    if settings.records:
+        context = WalkContext(kiosk_name(config.records), settings.mode, config.pelvis.tolerance_deg, baseline)
+        records = RecordWriter(record_to or records_path(config.records), context, config.records.keep_days)
+    pipeline = build_pipeline(config, settings, model, baseline, records.submit if records else None)
+    return Kiosk(config, settings, model_path, model, pipeline, calibration, records)
 
 
-def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, baseline_deg: float | None) -> Pipeline:
+def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, baseline_deg: float | None,
+                   on_walk: WalkSink | None = None) -> Pipeline:
     if settings.mode is Mode.GROUP:
         return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline_deg,
-                             keep_steps=settings.keep_steps)
+                             keep_steps=settings.keep_steps, on_walk=on_walk)
     lock = NearestPersonLock(model, config.people) if settings.lock else None
-    return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock)
+    return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock,
+                          on_walk=on_walk)
 
 
 def open_view(config: Config, windowed: bool) -> MirrorView:

@@ -77,6 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--csv", type=Path, help="per-frame CSV to write")
     analyze.add_argument("--summary", type=Path, help="summary JSON to write (default: printed)")
     analyze.add_argument("--steps", type=Path, help="per-step CSV to write (a walk toward the camera)")
+    analyze.add_argument("--report", type=Path, help="an HTML report of this clip to write: the tilt over time with "
+                         "the steps, the per-step table, the thresholds")
+    analyze.add_argument("--db", type=Path, help="also record the clip's walks in this records database")
+
+    report = commands.add_parser("report", help="an HTML report of the recorded walks (one or more kiosks)")
+    report.add_argument("--db", type=Path, action="append", help="a records database; repeat to merge several "
+                        "kiosks (default: config records.path, else the kiosk's own)")
+    report.add_argument("--config", help="TOML config (for where the records are)")
+    report.add_argument("--since", help="only walks from this day on (YYYY-MM-DD)")
+    report.add_argument("--out", type=Path, default=Path("beltline-report.html"),
+                        help="the HTML file to write (default beltline-report.html)")
+    report.add_argument("--csv", type=Path, help="also write the walks, one row each, to this CSV")
 
     calibrate = commands.add_parser("calibrate", help="stand still a few seconds: your level becomes the ruler's level")
     calibrate.add_argument("--source", help="the camera (default: config source.default)")
@@ -130,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_check(args)
         if args.command == "calibrate":
             return command_calibrate(args)
+        if args.command == "report":
+            return command_report(args)
         return command_analyze(args)
     except BeltlineError as error:
         print(f"beltline: {error}", file=sys.stderr)
@@ -148,8 +162,8 @@ def _config(args: argparse.Namespace) -> Config:
     return with_mode(load_config(resolve_config_path(args.config)), getattr(args, "mode", None))
 
 
-def _assemble(args: argparse.Namespace, config: Config, purpose: Purpose) -> Kiosk:
-    return assemble(config, resolve_model_path(args.model, config.model.path), purpose)
+def _assemble(args: argparse.Namespace, config: Config, purpose: Purpose, record_to: Path | None = None) -> Kiosk:
+    return assemble(config, resolve_model_path(args.model, config.model.path), purpose, record_to=record_to)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -169,6 +183,7 @@ def command_run(args: argparse.Namespace) -> int:
     spec = args.source or config.source.default
     view = None
     source = None
+    kiosk = None
     try:
         view = open_view(config, args.windowed)
         view.show_message(STARTING)
@@ -200,6 +215,8 @@ def command_run(args: argparse.Namespace) -> int:
         notifier.stopping()
         if source is not None:
             source.close()
+        if kiosk is not None:
+            kiosk.close()  # the walks not yet written
         if view is not None:
             view.close()
         notifier.close()
@@ -210,13 +227,22 @@ def command_analyze(args: argparse.Namespace) -> int:
     from kiosk.analyze import analyze
     from kiosk.outputs import write_steps_csv
 
-    kiosk = _assemble(args, _config(args), Purpose.ANALYZE)
-    source = kiosk.open_source(args.input)
+    kiosk = _assemble(args, _config(args), Purpose.ANALYZE, record_to=args.db)
     try:
-        with _open_output(args.csv) as handle:
-            analysis = analyze(kiosk, source, str(args.input), handle)
+        source = kiosk.open_source(args.input)
+        try:
+            with _open_output(args.csv) as handle:
+                analysis = analyze(kiosk, source, str(args.input), handle)
+        finally:
+            source.close()
     finally:
-        source.close()
+        kiosk.close()
+    if kiosk.records is not None and kiosk.records.problem is not None:
+        raise BeltlineError(f"the walks were not recorded: {kiosk.records.problem}")
+    if args.report:
+        from kiosk.report import walk_report, write_html
+
+        write_html(args.report, walk_report(analysis, Path(args.input).name))
     if args.steps:
         with _open_output(args.steps) as handle:
             assert handle is not None
@@ -262,6 +288,22 @@ def command_calibrate(args: argparse.Namespace) -> int:
     print(f"calibrated: standing tilt {calibration.standing_tilt_deg:+.2f} deg, camera roll "
           f"{calibration.camera_roll_deg:+.2f} deg, spread {calibration.spread_deg:.2f} deg over "
           f"{calibration.samples} frames; saved to {output}")
+    return EXIT_OK
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from kiosk.records import records_path
+    from kiosk.report import load_records, parse_since, records_report, write_html, write_walks_csv
+
+    since = parse_since(args.since)
+    paths = args.db or [records_path(load_config(resolve_config_path(args.config)).records)]
+    records = load_records(paths, since)
+    write_html(args.out, records_report(records, since))
+    if args.csv:
+        with _open_output(args.csv) as handle:
+            assert handle is not None
+            write_walks_csv(handle, records.walks)
+    print(f"{len(records.walks)} walks from {len(paths)} database{'s' if len(paths) != 1 else ''}: {args.out}")
     return EXIT_OK
 
 

@@ -301,9 +301,32 @@ class PeopleConfig:
 
 
 @dataclass(frozen=True)
+class RecordsConfig:
+    enabled: bool = True
+    """`run` keeps an anonymous record of every walk (numbers only: no picture, no name) in a local
+    database; `beltline report` reads it.  `analyze` records only with --db."""
+    path: str = ""
+    """The database file; empty: $STATE_DIRECTORY/records.sqlite under systemd (StateDirectory=),
+    else ~/.local/share/beltline/records.sqlite."""
+    keep_days: int = 365
+    """Walks older than this are deleted (at start and once a day); 0 keeps them forever."""
+    kiosk_name: str = ""
+    """Written with each walk, so the reports of several kiosks can be told apart; empty: the host name."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if not 0 <= self.keep_days <= 36500:
+            problems["keep_days"] = "must be between 0 (keep forever) and 36500"
+        if len(self.kiosk_name) > 64:
+            problems["kiosk_name"] = "must be at most 64 characters"
+        return problems
+
+
+@dataclass(frozen=True)
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     source: SourceConfig = field(default_factory=SourceConfig)
     pelvis: PelvisConfig = field(default_factory=PelvisConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     people: PeopleConfig = field(default_factory=PeopleConfig)
+    records: RecordsConfig = field(default_factory=RecordsConfig)

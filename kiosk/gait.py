@@ -21,7 +21,18 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kiosk.types import Keypoint, Pattern, Pose, Side, State, StepRecord, Verdict, WalkStatus, WalkSummary
+from kiosk.types import (
+    FinishedWalk,
+    Keypoint,
+    Pattern,
+    Pose,
+    Side,
+    State,
+    StepRecord,
+    Verdict,
+    WalkStatus,
+    WalkSummary,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +193,14 @@ class WalkTracker:
         self._min_steps = min_steps
         self._gait = GaitAnalyzer(thresholds)
         self._last_seen_s: float | None = None
+        self._now_s: float | None = None
         self._keep_history = keep_history
         self.history: list[StepRecord] = []
         """Every step of every walk so far, with `keep_history`."""
 
     def update(self, pose: Pose | None, verdict: Verdict, t_s: float) -> WalkStatus:
         finished = None
+        self._now_s = t_s
         if verdict.tilt_deg is not None:
             self._gait.update(pose, verdict, t_s)
             self._last_seen_s = t_s
@@ -196,14 +209,19 @@ class WalkTracker:
         steps = self._gait.steps
         return WalkStatus(len(steps), steps[-1] if steps else None, finished)
 
-    def close(self) -> WalkSummary | None:
-        """End the walk in progress; its summary when it had enough steps to mean something."""
+    def close(self) -> FinishedWalk | None:
+        """End the walk in progress; the walk when it had enough steps to mean something."""
         if self._last_seen_s is not None:
             self._gait.finish(self._last_seen_s)
         steps = self._gait.steps
         if self._keep_history:
             first = len(self.history)  # not inside the generator: extend() grows the list as it goes
             self.history.extend(dataclasses.replace(step, index=first + i) for i, step in enumerate(steps))
+        last_seen_s = self._last_seen_s
         self._gait = GaitAnalyzer(self._thresholds)
         self._last_seen_s = None
-        return walk_summary(steps, self._thresholds.drop_deg) if len(steps) >= self._min_steps else None
+        if len(steps) < self._min_steps or last_seen_s is None:
+            return None
+        closed_s = self._now_s if self._now_s is not None and self._now_s >= last_seen_s else last_seen_s
+        return FinishedWalk(walk_summary(steps, self._thresholds.drop_deg), tuple(steps), steps[0].start_s,
+                            last_seen_s, closed_s)

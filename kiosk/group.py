@@ -28,7 +28,7 @@ from kiosk.geometry import CropSquare, search_squares
 from kiosk.model_input import Box
 from kiosk.pelvis import read_pelvis
 from kiosk.people import FOLLOW_BLANK_MARGIN, SEARCH_BLANK_MARGIN, Person, Roster
-from kiosk.pipeline import Captured, LookCounts, Result
+from kiosk.pipeline import Captured, LookCounts, Result, WalkSink
 from kiosk.pose import PoseModel, PoseTiming, crop_around
 from kiosk.tracker import PelvisTracker
 from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, StepRecord, Verdict, no_verdict
@@ -148,10 +148,12 @@ class GroupPipeline:
     mode = Mode.GROUP
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
-                 baseline_deg: float | None = None, keep_steps: bool = False) -> None:
+                 baseline_deg: float | None = None, keep_steps: bool = False, on_walk: WalkSink | None = None) -> None:
         """`keep_steps`: remember every person's steps (for `analyze`; the kiosk, running for weeks
-        with people coming and going, keeps only the walks in progress)."""
+        with people coming and going, keeps only the walks in progress).  `on_walk`: gets every
+        person's walk as it finishes (the records)."""
         self.model = model
+        self._on_walk = on_walk
         self._keep_steps = keep_steps
         self._settings = settings
         self.baseline_deg = baseline_deg
@@ -178,7 +180,10 @@ class GroupPipeline:
                 self._follows[person.person_id] = follow
             if person.person_id in look.refreshed:
                 follow.verdict = follow.tracker.update(read_pelvis(person.pose, self._settings), frame.t_s)
-                follow.steps = follow.walk.update(person.pose, follow.verdict, frame.t_s).steps
+                status = follow.walk.update(person.pose, follow.verdict, frame.t_s)
+                follow.steps = status.steps
+                if status.finished is not None and self._on_walk is not None:
+                    self._on_walk(status.finished)
             results.append(PersonVerdict(person.person_id, person.pose, follow.verdict, follow.steps,
                                          person.person_id in look.refreshed))
         for person_id in set(self._follows) - seen:
@@ -206,6 +211,8 @@ class GroupPipeline:
     def _forget(self, person_id: int) -> None:
         follow = self._follows.pop(person_id, None)
         if follow is not None:
-            follow.walk.close()
+            finished = follow.walk.close()
+            if finished is not None and self._on_walk is not None:
+                self._on_walk(finished)
             if self._keep_steps:
                 self.steps_by_person[person_id] = follow.walk.history

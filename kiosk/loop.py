@@ -206,7 +206,7 @@ class _Loop:
     def _summary_screen(self, result: Result) -> bool:
         """After a walk, show its summary until the time is up or someone steps in again."""
         if result.walk is not None and result.walk.finished is not None and self._supervision is not None:
-            self._summary = result.walk.finished
+            self._summary = result.walk.finished.summary
             self._summary_until = time.monotonic() + self._supervision.walk_summary_s
         if self._summary is None:
             return False

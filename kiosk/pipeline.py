@@ -11,6 +11,7 @@ loop in kiosk.loop.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,7 +22,20 @@ from kiosk.model_input import PreparedInput
 from kiosk.pelvis import read_pelvis
 from kiosk.pose import PoseModel
 from kiosk.tracker import PelvisTracker
-from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, StepRecord, Verdict, WalkStatus, no_verdict
+from kiosk.types import (
+    FinishedWalk,
+    Frame,
+    NoVerdict,
+    PersonVerdict,
+    Pose,
+    StepRecord,
+    Verdict,
+    WalkStatus,
+    no_verdict,
+)
+
+WalkSink = Callable[[FinishedWalk], None]
+"""Where a finished walk goes (kiosk.records): called in the thread that runs the pipeline, so it must not block."""
 
 
 @dataclass
@@ -105,7 +119,8 @@ class Pipeline(Protocol):
         """The rest of a step, timed."""
 
     def end_walks(self) -> dict[int, list[StepRecord]]:
-        """Close every walk in progress; each person's steps (kept only with `keep_steps`)."""
+        """Close every walk in progress (each goes to the walk sink, if any); each person's steps
+        (kept only with `keep_steps`)."""
 
 
 class PersonLock(Protocol):
@@ -119,15 +134,18 @@ class PelvisPipeline:
     mode = Mode.SINGLE
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
-                 baseline_deg: float | None = None, keep_steps: bool = False, lock: PersonLock | None = None) -> None:
+                 baseline_deg: float | None = None, keep_steps: bool = False, lock: PersonLock | None = None,
+                 on_walk: WalkSink | None = None) -> None:
         """`baseline_deg`: the calibrated standing tilt (None: not calibrated).
         `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
-        `lock`: hands the ruler to somebody nearer the screen (kiosk.lock.NearestPersonLock)."""
+        `lock`: hands the ruler to somebody nearer the screen (kiosk.lock.NearestPersonLock).
+        `on_walk`: gets every walk as it finishes (the records)."""
         self.model = model
         self.lock = lock
         self.settings = settings
         self.baseline_deg = baseline_deg
         self.keep_steps = keep_steps
+        self._on_walk = on_walk
         self._tracker = PelvisTracker(settings, baseline_deg or 0.0)
         self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg), keep_history=keep_steps)
         self.walk = WalkStatus(0, None)
@@ -138,7 +156,9 @@ class PelvisPipeline:
         return self.finish(self.prepare(frame)).people
 
     def end_walks(self) -> dict[int, list[StepRecord]]:
-        self._walk.close()
+        finished = self._walk.close()
+        if finished is not None and self._on_walk is not None:
+            self._on_walk(finished)
         return {0: self._walk.history}
 
     def prepare(self, frame: Frame) -> Captured:
@@ -175,4 +195,6 @@ class PelvisPipeline:
                 pose = self.lock.nearer_person(frame, pose) or pose
             verdict = self._tracker.update(read_pelvis(pose, self.settings), frame.t_s)
         self.walk = self._walk.update(pose, verdict, frame.t_s)
+        if self.walk.finished is not None and self._on_walk is not None:
+            self._on_walk(self.walk.finished)
         return PersonVerdict(0, pose, verdict, self.walk.steps)

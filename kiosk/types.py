@@ -309,10 +309,25 @@ class WalkSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class FinishedWalk:
+    """A walk that ended: its summary and its steps, on the stream's clock (kiosk.gait)."""
+
+    summary: WalkSummary
+    steps: tuple[StepRecord, ...]
+    """This walk's steps, numbered from 0, their times on the stream's clock."""
+    start_s: float
+    """When its first step began."""
+    end_s: float
+    """When its walker was last seen."""
+    closed_s: float
+    """The stream time at which it was closed (the walker had been gone a while, or the run ended)."""
+
+
+@dataclass(frozen=True, slots=True)
 class WalkStatus:
     """What the screen may show about the walk in progress or just finished."""
 
     steps: int
     last_step: StepRecord | None
-    finished: WalkSummary | None = None
-    """The walk summary, once, on the frame where the walker left."""
+    finished: FinishedWalk | None = None
+    """The walk just finished, once, on the frame where the walker left (with enough steps to mean something)."""

@@ -12,6 +12,7 @@ import functools
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,10 @@ import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+# No test writes to the records of whoever runs the tests: `run`'s default database (under
+# $XDG_DATA_HOME, or systemd's $STATE_DIRECTORY) goes to a scratch folder for this session.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="beltline-tests-")
+os.environ.pop("STATE_DIRECTORY", None)
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"

@@ -116,8 +116,12 @@ def test_a_walk_ends_when_the_walker_leaves_and_is_summarised_once():
     gone = Verdict(State.NONE, NoVerdict.NO_PERSON, None, None)
     summaries = [walk.update(None, gone, 4.0 + i / 30).finished for i in range(60)]
     finished = [s for s in summaries if s is not None]
-    assert len(finished) == 1 and finished[0].steps >= 7
-    assert len(walk.history) == finished[0].steps
+    assert len(finished) == 1 and finished[0].summary.steps >= 7
+    assert len(walk.history) == finished[0].summary.steps == len(finished[0].steps)
+    # The walk's own times: from its first step to the walker's last sighting, closed a second later.
+    assert finished[0].start_s == finished[0].steps[0].start_s
+    assert finished[0].end_s == pytest.approx(119 / 30)
+    assert finished[0].closed_s > finished[0].end_s + 1.0
 
 
 def test_standing_with_one_foot_forward_is_not_a_step_and_does_not_pile_up():

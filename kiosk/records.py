@@ -1,0 +1,444 @@
+"""Session records: every finished walk, as anonymous numbers, in one local SQLite file.
+
+What is kept: per walk its start and end (wall clock), steps, peak and mean drop per side,
+asymmetry, share of level steps, dominant pattern, the tolerance and calibration in force, the
+mode and the kiosk's name; per step its timing, drop, lean, shift and pattern.  Never a picture,
+a name or anything else about who walked.
+
+- The file is in WAL mode with `synchronous=FULL`: a walk is one transaction, so a power cut or a
+  killed process leaves either the whole walk or none of it, and a reader (`beltline report`)
+  never blocks the kiosk.
+- `RecordWriter` writes in a thread of its own: the pipeline hands it a finished walk (a queue
+  put) and goes on with the next frame.
+- A database that cannot be used (corrupt, locked, disk full, a newer schema) gets one line in
+  the log; the kiosk goes on without records, and the file is never rewritten or removed.
+- The schema is versioned (`PRAGMA user_version`); `MIGRATIONS[n]` takes version n to n + 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import sqlite3
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.config import Mode, RecordsConfig
+from kiosk.errors import BeltlineError
+from kiosk.types import FinishedWalk, Pattern, Side, StepRecord, WalkSummary
+
+log = logging.getLogger(__name__)
+
+RECORDS_FILE = "records.sqlite"
+DAY_S = 86400.0
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: walks and their steps.
+    (
+        """CREATE TABLE walks (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            kiosk TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            started_unix_s REAL NOT NULL,
+            ended_unix_s REAL NOT NULL,
+            steps INTEGER NOT NULL,
+            peak_left_drop_deg REAL,
+            peak_right_drop_deg REAL,
+            mean_left_drop_deg REAL NOT NULL,
+            mean_right_drop_deg REAL NOT NULL,
+            asymmetry_deg REAL NOT NULL,
+            level_step_fraction REAL NOT NULL,
+            dominant_pattern TEXT NOT NULL,
+            tolerance_deg REAL NOT NULL,
+            calibration_deg REAL,
+            version TEXT NOT NULL
+        )""",
+        "CREATE INDEX walks_by_end ON walks (ended_unix_s)",
+        """CREATE TABLE steps (
+            walk_id INTEGER NOT NULL REFERENCES walks (id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            start_offset_s REAL NOT NULL,
+            end_offset_s REAL NOT NULL,
+            stance_side TEXT NOT NULL,
+            peak_drop_deg REAL NOT NULL,
+            drop_side TEXT NOT NULL,
+            trunk_lean_deg REAL NOT NULL,
+            lateral_shift_hip_widths REAL NOT NULL,
+            pattern TEXT NOT NULL,
+            PRIMARY KEY (walk_id, idx)
+        ) WITHOUT ROWID""",
+    ),
+    # 2: the exercise coach's sets and their reps (standing hip abduction and what follows it).
+    (
+        """CREATE TABLE sets (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            kiosk TEXT NOT NULL,
+            exercise TEXT NOT NULL,
+            started_unix_s REAL NOT NULL,
+            ended_unix_s REAL NOT NULL,
+            reps_left INTEGER NOT NULL,
+            reps_right INTEGER NOT NULL,
+            clean_fraction REAL NOT NULL,
+            tolerance_deg REAL NOT NULL,
+            calibration_deg REAL,
+            version TEXT NOT NULL
+        )""",
+        "CREATE INDEX sets_by_end ON sets (ended_unix_s)",
+        """CREATE TABLE reps (
+            set_id INTEGER NOT NULL REFERENCES sets (id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            side TEXT NOT NULL,
+            start_offset_s REAL NOT NULL,
+            end_offset_s REAL NOT NULL,
+            peak_angle_deg REAL NOT NULL,
+            hold_s REAL NOT NULL,
+            pelvis_hike_deg REAL NOT NULL,
+            trunk_lean_deg REAL NOT NULL,
+            verdict TEXT NOT NULL,
+            PRIMARY KEY (set_id, idx)
+        ) WITHOUT ROWID""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class RecordsError(BeltlineError):
+    """The records database cannot be used; the message names the file and the cause."""
+
+
+@dataclass(frozen=True, slots=True)
+class WalkContext:
+    """What is in force for every walk a kiosk records."""
+
+    kiosk: str
+    mode: Mode
+    tolerance_deg: float
+    calibration_deg: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class WalkRecord:
+    """One walk as stored: its summary and steps (step times in seconds from the walk's start)."""
+
+    uid: str
+    kiosk: str
+    mode: Mode
+    started_unix_s: float
+    ended_unix_s: float
+    summary: WalkSummary
+    steps: tuple[StepRecord, ...]
+    tolerance_deg: float
+    calibration_deg: float | None
+    version: str = __version__
+
+    @classmethod
+    def of(cls, walk: FinishedWalk, context: WalkContext, now_unix_s: float) -> WalkRecord:
+        """`walk` (on the stream's clock), closed at `now_unix_s`, on the wall clock."""
+        ended = now_unix_s - max(walk.closed_s - walk.end_s, 0.0)
+        started = ended - max(walk.end_s - walk.start_s, 0.0)
+        steps = tuple(
+            StepRecord(i, round(s.start_s - walk.start_s, 3), round(s.end_s - walk.start_s, 3), s.stance_side,
+                       s.peak_drop_deg, s.drop_side, s.trunk_lean_deg, s.lateral_shift_hip_widths, s.pattern)
+            for i, s in enumerate(walk.steps)
+        )
+        return cls(uuid.uuid4().hex, context.kiosk, context.mode, round(started, 3), round(ended, 3), walk.summary,
+                   steps, context.tolerance_deg, context.calibration_deg)
+
+
+def records_path(config: RecordsConfig, environ: Mapping[str, str] = os.environ) -> Path:
+    """The database file: `records.path`, else systemd's state directory, else ~/.local/share/beltline."""
+    if config.path:
+        return Path(config.path).expanduser()
+    state = environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if state:
+        return Path(state) / RECORDS_FILE
+    data_home = environ.get("XDG_DATA_HOME") or str(Path("~/.local/share").expanduser())
+    return Path(data_home) / "beltline" / RECORDS_FILE
+
+
+def kiosk_name(config: RecordsConfig) -> str:
+    return config.kiosk_name or os.uname().nodename or "kiosk"
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, sqlite3.Error):
+        text = str(error)
+        if "not a database" in text or "malformed" in text:
+            return f"the file is corrupt ({text})"
+        if "locked" in text or "busy" in text:
+            return f"another program holds it locked ({text})"
+        if "full" in text:
+            return f"the disk is full ({text})"
+        return text
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error)
+
+
+class RecordStore:
+    """The records database, opened for writing (migrated to the current schema) or for reading."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False, busy_timeout_s: float = 5.0) -> RecordStore:
+        """Open (and for writing, create and migrate) `path`; RecordsError names what is wrong."""
+        connection: sqlite3.Connection | None = None
+        try:
+            if read_only:
+                if not path.is_file():
+                    raise RecordsError(f"records database {path} does not exist")
+                uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+                connection = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                if not path.exists():  # readable by its owner only (SQLite gives -wal and -shm the same mode)
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                connection = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            store = cls(connection, path)
+            store._set_up(read_only)
+            return store
+        except RecordsError:
+            if connection is not None:
+                connection.close()
+            raise
+        except (sqlite3.Error, OSError) as error:
+            if connection is not None:
+                connection.close()
+            raise RecordsError(f"records database {path}: {_reason(error)}") from error
+
+    def _set_up(self, read_only: bool) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise RecordsError(f"records database {self.path} has schema version {version}, newer than this "
+                               f"Beltline's {SCHEMA_VERSION}: update Beltline to use it")
+        if read_only:
+            if version == 0:
+                raise RecordsError(f"records database {self.path} is not a Beltline records database (no schema)")
+            return
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self.migrate(version)
+
+    def migrate(self, version: int, to: int = SCHEMA_VERSION) -> None:
+        """Apply the migrations from `version` up to `to`, each in its own transaction."""
+        for number in range(version, to):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[number]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def add_walk(self, walk: WalkRecord) -> int:
+        """Store `walk` and its steps in one transaction; its row id."""
+        s = walk.summary
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO walks (uid, kiosk, mode, started_unix_s, ended_unix_s, steps, peak_left_drop_deg,"
+                    " peak_right_drop_deg, mean_left_drop_deg, mean_right_drop_deg, asymmetry_deg,"
+                    " level_step_fraction, dominant_pattern, tolerance_deg, calibration_deg, version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (walk.uid, walk.kiosk, walk.mode.value, walk.started_unix_s, walk.ended_unix_s, s.steps,
+                     s.peak_left_drop_deg, s.peak_right_drop_deg, s.mean_left_drop_deg, s.mean_right_drop_deg,
+                     s.asymmetry_deg, s.level_step_fraction, s.dominant_pattern.value, walk.tolerance_deg,
+                     walk.calibration_deg, walk.version),
+                )
+                walk_id = int(cursor.lastrowid or 0)
+                self._db.executemany(
+                    "INSERT INTO steps (walk_id, idx, start_offset_s, end_offset_s, stance_side, peak_drop_deg,"
+                    " drop_side, trunk_lean_deg, lateral_shift_hip_widths, pattern)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(walk_id, step.index, step.start_s, step.end_s, step.stance_side.value, step.peak_drop_deg,
+                      step.drop_side.value, step.trunk_lean_deg, step.lateral_shift_hip_widths, step.pattern.value)
+                     for step in walk.steps],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+        return walk_id
+
+    def prune(self, older_than_unix_s: float) -> int:
+        """Delete the walks (and sets) that ended before `older_than_unix_s`; how many walks went."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                gone = self._db.execute("DELETE FROM walks WHERE ended_unix_s < ?", (older_than_unix_s,)).rowcount
+                self._db.execute("DELETE FROM sets WHERE ended_unix_s < ?", (older_than_unix_s,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+        return int(gone)
+
+    def walks(self, since_unix_s: float | None = None) -> list[WalkRecord]:
+        """Every walk that ended at or after `since_unix_s`, oldest first, with its steps."""
+        try:
+            rows = self._db.execute(
+                "SELECT * FROM walks WHERE ended_unix_s >= ? ORDER BY started_unix_s, uid",
+                (since_unix_s if since_unix_s is not None else float("-inf"),),
+            ).fetchall()
+            steps: dict[int, list[StepRecord]] = {}
+            for step in self._db.execute(
+                "SELECT steps.* FROM steps JOIN walks ON walks.id = steps.walk_id WHERE walks.ended_unix_s >= ?"
+                " ORDER BY steps.walk_id, steps.idx",
+                (since_unix_s if since_unix_s is not None else float("-inf"),),
+            ):
+                steps.setdefault(int(step["walk_id"]), []).append(_step_of(step))
+            return [_walk_of(row, tuple(steps.get(int(row["id"]), ()))) for row in rows]
+        except (sqlite3.Error, ValueError, KeyError) as error:
+            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+
+    def sets(self, since_unix_s: float | None = None) -> list[dict[str, object]]:
+        """The exercise sets that ended at or after `since_unix_s`, each with its reps (plain rows)."""
+        try:
+            since = since_unix_s if since_unix_s is not None else float("-inf")
+            rows = [dict(row) for row in self._db.execute(
+                "SELECT * FROM sets WHERE ended_unix_s >= ? ORDER BY started_unix_s, uid", (since,))]
+            reps: dict[int, list[dict[str, object]]] = {}
+            for rep in self._db.execute("SELECT * FROM reps ORDER BY set_id, idx"):
+                reps.setdefault(int(rep["set_id"]), []).append(dict(rep))
+            for row in rows:
+                row["reps"] = reps.get(int(str(row["id"])), [])
+            return rows
+        except sqlite3.Error as error:
+            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+
+    def integrity(self) -> str:
+        """`PRAGMA integrity_check`: "ok", or what is wrong."""
+        return "; ".join(str(row[0]) for row in self._db.execute("PRAGMA integrity_check"))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _step_of(row: sqlite3.Row) -> StepRecord:
+    return StepRecord(int(row["idx"]), float(row["start_offset_s"]), float(row["end_offset_s"]),
+                      Side(row["stance_side"]), float(row["peak_drop_deg"]), Side(row["drop_side"]),
+                      float(row["trunk_lean_deg"]), float(row["lateral_shift_hip_widths"]), Pattern(row["pattern"]))
+
+
+def _walk_of(row: sqlite3.Row, steps: tuple[StepRecord, ...]) -> WalkRecord:
+    patterns = Counter(step.pattern for step in steps)
+    summary = WalkSummary(
+        steps=int(row["steps"]),
+        peak_left_drop_deg=row["peak_left_drop_deg"],
+        peak_right_drop_deg=row["peak_right_drop_deg"],
+        mean_left_drop_deg=float(row["mean_left_drop_deg"]),
+        mean_right_drop_deg=float(row["mean_right_drop_deg"]),
+        asymmetry_deg=float(row["asymmetry_deg"]),
+        level_step_fraction=float(row["level_step_fraction"]),
+        patterns=tuple(patterns.items()),
+        dominant_pattern=Pattern(row["dominant_pattern"]),
+        drop_deg=float(row["tolerance_deg"]),
+    )
+    return WalkRecord(str(row["uid"]), str(row["kiosk"]), Mode(row["mode"]), float(row["started_unix_s"]),
+                      float(row["ended_unix_s"]), summary, steps, float(row["tolerance_deg"]), row["calibration_deg"],
+                      str(row["version"]))
+
+
+class RecordWriter:
+    """Finished walks to the database, in a thread of its own, one transaction each.
+
+    `submit` is what the pipeline calls (kiosk.pipeline.WalkSink): it stamps the walk with the wall
+    clock and queues it, never waiting on the disk.  The thread opens the file (creating and
+    migrating it), prunes walks older than `keep_days` at start and once a day, and writes.  The
+    first failure is logged in one line and ends the recording for this run; nothing else stops.
+    """
+
+    def __init__(self, path: Path, context: WalkContext, keep_days: int = 365, *,
+                 clock: Callable[[], float] = time.time, busy_timeout_s: float = 5.0) -> None:
+        self.path = path
+        self.context = context
+        self.keep_days = keep_days
+        self._clock = clock
+        self._busy_timeout_s = busy_timeout_s
+        self._queue: queue.SimpleQueue[WalkRecord | None] = queue.SimpleQueue()
+        self.problem: str | None = None
+        """Why recording stopped (None: it has not)."""
+        self.written = 0
+        self.lost = 0
+        """Walks not recorded because the database had failed."""
+        self._pruned_at: float | None = None
+        self._thread = threading.Thread(target=self._run, name="records", daemon=True)
+        self._closed = False
+        self._thread.start()
+
+    def submit(self, walk: FinishedWalk) -> None:
+        """Queue `walk` for writing (called from the pipeline's thread; returns at once)."""
+        if self.problem is not None or self._closed:
+            self.lost += 1
+            return
+        self._queue.put(WalkRecord.of(walk, self.context, self._clock()))
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Write what is queued, then stop the thread (the walks still queued after `timeout_s` are lost)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            log.warning("records: the database did not take the last walks within %.0f s", timeout_s)
+
+    def _run(self) -> None:
+        store = None
+        try:
+            store = RecordStore.open(self.path, busy_timeout_s=self._busy_timeout_s)
+            self._prune(store)
+            log.info("records: %s (schema %d)", self.path, store.schema_version)
+            while (walk := self._queue.get()) is not None:
+                store.add_walk(walk)
+                self.written += 1
+                self._prune(store)
+            return
+        except RecordsError as error:
+            self._fail(str(error))
+        finally:
+            if store is not None:
+                store.close()
+        while self._queue.get() is not None:  # after a failure: count what is lost, until close()
+            self.lost += 1
+
+    def _prune(self, store: RecordStore) -> None:
+        now = self._clock()
+        if not self.keep_days or (self._pruned_at is not None and now - self._pruned_at < DAY_S):
+            return
+        gone = store.prune(now - self.keep_days * DAY_S)
+        self._pruned_at = now
+        if gone:
+            log.info("records: deleted %d walks older than %d days", gone, self.keep_days)
+
+    def _fail(self, reason: str) -> None:
+        self.problem = reason
+        log.warning("records off: %s; the kiosk goes on without recording", reason)
