@@ -71,8 +71,9 @@ class GaitAnalyzer:
         self._open: _Open | None = None
 
     def update(self, pose: Pose | None, verdict: Verdict, t_s: float) -> StepRecord | None:
-        if pose is None or verdict.state is State.NONE or verdict.tilt_deg is None or verdict.reading is None:
-            return None
+        if (pose is None or not pose.finite or verdict.state is State.NONE or verdict.tilt_deg is None
+                or verdict.reading is None):
+            return None  # (a broken pose under a verdict held over from an earlier frame says nothing either)
         lead = self._leading_side(pose, verdict)
         finished = None
         if lead is not None and (self._open is None or lead != self._open.stance):

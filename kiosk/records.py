@@ -116,6 +116,10 @@ class RecordsError(BeltlineError):
     """The records database cannot be used; the message names the file and the cause."""
 
 
+class WalkRefused(RecordsError):
+    """The database took none of this one walk (a value it refuses, such as a NaN); it still works."""
+
+
 @dataclass(frozen=True, slots=True)
 class WalkContext:
     """What is in force for every walk a kiosk records."""
@@ -281,6 +285,8 @@ class RecordStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+        except sqlite3.IntegrityError as error:
+            raise WalkRefused(f"records database {self.path} refused a walk: {error}") from error
         except sqlite3.Error as error:
             raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
         return walk_id
@@ -418,8 +424,12 @@ class RecordWriter:
             self._prune(store)
             log.info("records: %s (schema %d)", self.path, store.schema_version)
             while (walk := self._queue.get()) is not None:
-                store.add_walk(walk)
-                self.written += 1
+                try:
+                    store.add_walk(walk)
+                    self.written += 1
+                except WalkRefused as refused:  # this walk only: the next one may go in
+                    self.lost += 1
+                    log.warning("records: a walk was not recorded (%s)", refused)
                 self._prune(store)
             return
         except RecordsError as error:

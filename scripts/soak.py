@@ -14,10 +14,12 @@ writes no picture.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -162,6 +164,10 @@ def main() -> int:
     args = parser.parse_args()
 
     config = load_config(args.config)
+    if config.records.enabled and not config.records.path:
+        # The kiosk records as `run` does, into a scratch database rather than this machine's own.
+        scratch = Path(tempfile.mkdtemp(prefix="beltline-soak-")) / "records.sqlite"
+        config = dataclasses.replace(config, records=dataclasses.replace(config.records, path=str(scratch)))
     kiosk = build_soak_kiosk(config, resolve_model_path(args.model, config.model.path))
     model = kiosk.model
     assert isinstance(model, GlitchingModel)
@@ -218,6 +224,7 @@ def main() -> int:
         time.sleep(0.05)
     stop.set()
     runner.join(timeout=5)
+    kiosk.close()
     wall_s = time.monotonic() - started
     growth = rss_growth(rss, args.warmup_minutes * 60, args.sample_every_s)
     report = {
@@ -238,6 +245,9 @@ def main() -> int:
         "rss_mb_max": max(mb for _, mb in rss) if rss else None,
         **growth,
         "loop_crashed": repr(failure[0]) if failure else None,
+        "records": None if kiosk.records is None else {
+            "path": str(kiosk.records.path), "walks_written": kiosk.records.written,
+            "walks_lost": kiosk.records.lost, "problem": kiosk.records.problem},
         "rss_samples": rss,
         "events": events,
     }

@@ -44,7 +44,8 @@ def test_service_unit_has_the_promised_hardening():
     text = (PROJECT / "systemd" / "beltline.service").read_text()
     for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
                  "ProtectHome=yes", "PrivateTmp=yes", "PrivateNetwork=yes", "IPAddressDeny=any",
-                 "DevicePolicy=closed", "SDL_VIDEODRIVER=kmsdrm", "User=beltline"):
+                 "DevicePolicy=closed", "SDL_VIDEODRIVER=kmsdrm", "User=beltline", "StateDirectory=beltline/records",
+                 "StateDirectoryMode=0700"):
         assert line in text, line
 
 

@@ -148,3 +148,23 @@ def test_a_step_open_when_time_starts_again_is_dropped_not_grown():
             gait.update(pose, tracker.update(read_pelvis(pose, SETTINGS), loop + i / 30), i / 30)
     assert gait.steps == []
     assert gait._open is None or len(gait._open.tilts) <= 30
+
+
+def test_a_broken_pose_under_a_held_verdict_adds_nothing_to_the_step():
+    """The tracker holds a verdict over a refused frame (pelvis.hold_s); the model's NaN pose in that
+    frame must not reach the step's numbers (the records refuse a NaN lean, and rightly)."""
+    tracker = PelvisTracker(SETTINGS)
+    gait = GaitAnalyzer()
+    for i in range(120):
+        t = i / 30
+        stance_left = int(t / 0.5) % 2 == 0
+        pose = synthetic_pose()
+        pose.xy_px[15] = (332.0, 474.0 if stance_left else 446.0)
+        pose.xy_px[16] = (308.0, 446.0 if stance_left else 474.0)
+        verdict = tracker.update(read_pelvis(pose, SETTINGS), t)
+        if i % 5 == 4:
+            pose.xy_px[:] = np.nan  # what a glitching model returns, under the verdict just made
+        gait.update(pose, verdict, t)
+    gait.finish(4.0)
+    assert len(gait.steps) >= 6
+    assert all(np.isfinite([s.trunk_lean_deg, s.peak_drop_deg, s.lateral_shift_hip_widths]).all() for s in gait.steps)

@@ -324,3 +324,18 @@ def test_a_corrupt_database_leaves_the_kiosk_running_and_the_file_untouched(tmp_
     assert "Traceback" not in result.stderr
     assert "showed" in result.stderr and shot.is_file()  # the mirror ran its clip to the end
     assert db.read_bytes() == before
+
+
+def test_a_walk_the_database_refuses_is_skipped_and_the_next_one_recorded(tmp_path, caplog):
+    import dataclasses
+
+    broken = finished_walk()
+    bad_step = dataclasses.replace(broken.steps[2], trunk_lean_deg=float("nan"))  # SQLite stores NaN as NULL
+    broken = dataclasses.replace(broken, steps=(*broken.steps[:2], bad_step, *broken.steps[3:]))
+    path = tmp_path / "records.sqlite"
+    with caplog.at_level(logging.WARNING, logger="kiosk.records"):
+        writer = write_walks(path, [finished_walk(), broken, finished_walk()])
+    assert (writer.written, writer.lost, writer.problem) == (2, 1, None)
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["records: a walk was not recorded"]
+    store = RecordStore.open(path, read_only=True)
+    assert all(len(w.steps) == w.summary.steps for w in store.walks()) and len(store.walks()) == 2

@@ -1,0 +1,178 @@
+"""`beltline report` and `analyze --report`: filled from the real clips, merged across kiosks, and
+opened in a real browser (Debian's chromium, headless)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from test_records import CONTEXT, finished_walk
+
+from kiosk.cli import main
+from kiosk.records import RecordStore, RecordWriter
+from kiosk.report import MEANINGFUL_CHANGE_DEG, load_records, parse_since, records_report
+from kiosk.types import Side
+
+from conftest import run_beltline, shared_file
+
+CLIPS = ("frontal_walk_outdoor_cane.mp4", "frontal_walk_white_bg.mp4")
+
+
+def _images(html: str) -> list[str]:
+    return re.findall(r'<img alt="[^"]*" src="(data:image/png;base64,[^"]+)"', html)
+
+
+def _screenshot(html_path: Path, out: Path, height_px: int) -> np.ndarray:
+    """The page as Debian's chromium shows it, headless, with no network to reach."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Debian's chromium is needed for this test (apt-get install chromium; .ci/run installs it)"
+    profile = out.parent / "chromium-profile"
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+         f"--user-data-dir={profile}", f"--window-size=1100,{height_px}", f"--screenshot={out}",
+         html_path.as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0 and out.is_file(), result.stderr
+    image = cv2.imread(str(out))
+    assert image is not None
+    return image
+
+
+def _pixels_near(image: np.ndarray, hex_colour: str, tolerance: int = 40) -> int:
+    rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+    bgr = rgb[::-1]
+    return int((np.abs(image.astype(int) - bgr).max(axis=-1) <= tolerance).sum())
+
+
+@pytest.fixture(scope="module")
+def filled_db(tmp_path_factory, model_path) -> Path:
+    """A records database filled by `beltline analyze --db` on the real walking clips."""
+    folder = tmp_path_factory.mktemp("records")
+    db = folder / "records.sqlite"
+    for clip in CLIPS:
+        result = run_beltline("analyze", str(shared_file(clip)), "--model", str(model_path), "--db", str(db),
+                              "--summary", str(folder / f"{clip}.json"))
+        assert result.returncode == 0, result.stderr
+    return db
+
+
+@pytest.mark.shared
+def test_the_report_of_the_real_clips_has_every_walk_its_plots_and_no_link_out(filled_db, tmp_path):
+    out, walks_csv = tmp_path / "report.html", tmp_path / "walks.csv"
+    result = run_beltline("report", "--db", str(filled_db), "--out", str(out), "--csv", str(walks_csv))
+    assert result.returncode == 0, result.stderr
+    store = RecordStore.open(filled_db, read_only=True)
+    walks = store.walks()
+    assert len(walks) == len(CLIPS)  # one walker in each clip
+    html = out.read_text(encoding="utf-8")
+    assert len(_images(html)) == 4  # walks per day, peak drop over time, per-step drops, patterns
+    assert not re.search(r'(src|href)="(?!data:)', html) and "http" not in html  # self-contained
+    table = html[html.index("<h2>Recent walks"):]
+    assert table.count("<tr>") == len(walks) + 1
+    rows = list(csv.DictReader(walks_csv.open()))
+    assert [int(r["steps"]) for r in rows] == [w.summary.steps for w in walks]
+    assert {r["uid"] for r in rows} == {w.uid for w in walks}
+
+
+@pytest.mark.shared
+def test_the_report_renders_in_chromium(filled_db, tmp_path):
+    out = tmp_path / "report.html"
+    assert main(["report", "--db", str(filled_db), "--out", str(out)]) == 0
+    image = _screenshot(out, tmp_path / "report.png", 2600)
+    # The plots were decoded and drawn: the left and right colours, and the tolerance band's green.
+    assert _pixels_near(image, "#1f6fb4") > 500
+    assert _pixels_near(image, "#d9661f") > 500
+    assert _pixels_near(image, "#2e9e4a", tolerance=25) > 2000
+    assert (image < 128).any(axis=-1).mean() > 0.01  # there is text, not an empty page
+
+
+@pytest.mark.shared
+def test_the_report_of_one_clip_has_its_tilt_its_steps_and_its_thresholds(tmp_path, model_path):
+    out, steps_csv = tmp_path / "clip.html", tmp_path / "steps.csv"
+    result = run_beltline("analyze", str(shared_file("frontal_walk_outdoor_cane.mp4")), "--model", str(model_path),
+                          "--report", str(out), "--steps", str(steps_csv), "--summary", str(tmp_path / "s.json"))
+    assert result.returncode == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    steps = list(csv.DictReader(steps_csv.open()))
+    assert len(steps) >= 4
+    assert len(_images(html)) == 1
+    step_table = html[html.index("<h2>Steps"):html.index("<h2>Thresholds")]
+    assert step_table.count("<tr>") == len(steps) + 1
+    assert "tolerance (level within ±)" in html and "hysteresis" in html
+    image = _screenshot(out, tmp_path / "clip.png", 1900)
+    assert _pixels_near(image, "#e6f3e9", tolerance=8) > 5000  # the tolerance band (pale green)
+    assert _pixels_near(image, "#222222", tolerance=30) > 300  # the tilt line and the words
+
+
+def test_several_kiosks_merge_into_one_report_each_walk_once(tmp_path):
+    first, second = tmp_path / "hall-1.sqlite", tmp_path / "hall-2.sqlite"
+    for path, count in ((first, 3), (second, 2)):
+        writer = RecordWriter(path, CONTEXT)
+        for _ in range(count):
+            writer.submit(finished_walk())
+        writer.close()
+    # A copy of hall-1 (the same walks, carried over on a stick) is not counted twice.
+    copy = tmp_path / "hall-1-copy.sqlite"
+    source = RecordStore.open(first)
+    source.close()
+    shutil.copy(first, copy)
+    records = load_records([first, second, copy])
+    assert len(records.walks) == 5
+    assert [w.started_unix_s for w in records.walks] == sorted(w.started_unix_s for w in records.walks)
+    assert "5 walks" in records_report(records)
+
+
+def test_since_keeps_the_walks_from_that_day_on(tmp_path):
+    db = tmp_path / "records.sqlite"
+    now = time.time()
+    for days_ago in (10, 3, 0):
+        writer = RecordWriter(db, CONTEXT, clock=lambda d=days_ago: now - d * 86400)
+        writer.submit(finished_walk())
+        writer.close()
+    since = (dt.date.today() - dt.timedelta(days=5)).isoformat()
+    assert len(load_records([db], parse_since(since)).walks) == 2
+    assert main(["report", "--db", str(db), "--since", since, "--out", str(tmp_path / "r.html")]) == 0
+
+
+def test_a_report_of_a_missing_or_foreign_file_says_which_in_one_line(tmp_path, capsys):
+    assert main(["report", "--db", str(tmp_path / "nowhere.sqlite"), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == f"beltline: records database {tmp_path / 'nowhere.sqlite'} does not exist"
+    foreign = tmp_path / "foreign.sqlite"
+    import sqlite3
+
+    sqlite3.connect(foreign).execute("CREATE TABLE t (x)")
+    assert main(["report", "--db", str(foreign), "--out", str(tmp_path / "r.html")]) == 2
+    assert "not a Beltline records database" in capsys.readouterr().err
+    assert main(["report", "--db", str(foreign), "--since", "2026-13-01"]) == 2
+    assert "'2026-13-01' is not a date" in capsys.readouterr().err
+
+
+def test_a_change_beyond_the_methods_noise_is_marked_and_a_smaller_one_is_not():
+    from kiosk.plots import changes
+
+    days = [dt.date(2026, 11, d) for d in (1, 2, 4, 5)]
+    means = list(zip(days, [8.0, 7.0, 3.9, 3.0], [3, 3, 3, 3], strict=True))
+    marked = changes(means, MEANINGFUL_CHANGE_DEG)
+    assert [(day, round(change, 1)) for day, change in marked] == [(dt.date(2026, 11, 4), -3.1)]
+
+
+def test_short_walks_do_not_make_a_daily_mean(tmp_path):
+    from kiosk.plots import daily_means
+
+    db = tmp_path / "records.sqlite"
+    writer = RecordWriter(db, CONTEXT)
+    writer.submit(finished_walk(steps=4))
+    writer.submit(finished_walk(steps=9))
+    writer.close()
+    walks = load_records([db]).walks
+    (day_mean,) = daily_means(walks, Side.RIGHT, min_steps=7)
+    (long,) = [w for w in walks if w.summary.steps == 9]
+    assert day_mean[2] == 1 and day_mean[1] == long.summary.peak_right_drop_deg  # the 9-step walk alone
