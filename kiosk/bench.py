@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,8 @@ class LoopProbe:
     Samples go into arrays allocated up front, so measuring does not itself grow the process.
     """
 
-    STAGES = ("capture", "preprocess", "invoke", "postprocess", "render", "flip", "latency")
+    STAGES = ("capture", "preprocess", "invoke", "postprocess", "render", "flip", "latency", "interval")
+    """`latency`: capture to flip; `interval`: from one frame shown to the next (the frame time)."""
 
     def __init__(self, capacity: int = 100_000) -> None:
         self._values = {stage: np.full(capacity, np.nan) for stage in self.STAGES}  # touched now, not mid-run
@@ -94,6 +96,8 @@ class SideBySide:
 @dataclass
 class BenchReport:
     figures: dict[str, Any]
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    """Each stage's samples in seconds (not in the JSON)."""
 
     def as_text(self) -> str:
         f = self.figures
@@ -110,7 +114,7 @@ class BenchReport:
         for stage in LoopProbe.STAGES:
             if stage in f["stages_ms"]:
                 s = f["stages_ms"][stage]
-                label = "capture->flip" if stage == "latency" else stage
+                label = {"latency": "capture->flip", "interval": "frame time"}.get(stage, stage)
                 lines.append(f"{label:<14} {s['median']:>9.2f} {s['p95']:>8.2f}")
         lines.append(f"CPU {f['cpu_percent']:.0f} % (of one core); RSS {f['rss_mb_start']:.1f} -> "
                      f"{f['rss_mb_end']:.1f} MB ({f['rss_growth_mb']:+.1f} MB); frames dropped as stale: "
@@ -207,4 +211,35 @@ def run_bench(kiosk: Kiosk, source: FrameSource, view: View, frames: int, sequen
             "ms_per_frame": round(1000.0 / fps, 2) if fps else None,
             "ms_per_person": round(1000.0 / fps / people, 2) if fps and people else None,
         }
-    return BenchReport(figures)
+    return BenchReport(figures, {stage: probe.samples(stage).copy() for stage in LoopProbe.STAGES})
+
+
+def run_records_bench(kiosk: Kiosk, source: FrameSource, view: View, frames: int, input_name: str,
+                      blocks: int = 6) -> dict[str, Any]:
+    """The loop with records off and on, in alternating blocks of one run (so that whatever else
+    the machine does falls on both alike): the frame time and latency of each, and the walks
+    written while recording.  `kiosk` records; its twin without records shares its model."""
+    if kiosk.records is None:
+        raise BeltlineError("bench --records needs a kiosk that records")
+    twin = dataclasses.replace(kiosk, records=None).restarted()
+    recording = kiosk.restarted()
+    runs: dict[str, list[BenchReport]] = {"off": [], "on": []}
+    for block in range(blocks):
+        which = "off" if block % 2 == 0 else "on"
+        runs[which].append(run_bench(twin if which == "off" else recording, source, view,
+                                     max(frames // blocks, 60), False, input_name))
+    written_before_close = kiosk.records.written
+    kiosk.close()
+    figures: dict[str, Any] = {"input": input_name, "blocks": blocks}
+    for which, reports in runs.items():
+        merged = {stage: np.concatenate([r.samples[stage] for r in reports]) for stage in ("interval", "latency")}
+        figures[f"records_{which}"] = {
+            "frames_measured": int(sum(r.figures["frames_measured"] for r in reports)),
+            "fps": round(float(np.mean([r.figures["fps"] for r in reports])), 2),
+            "frame_time_ms": _summary(merged["interval"]),
+            "latency_ms": _summary(merged["latency"]),
+        }
+    figures["walks_written"] = kiosk.records.written
+    figures["walks_written_while_measured"] = written_before_close
+    figures["records_problem"] = kiosk.records.problem
+    return figures

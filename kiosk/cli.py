@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 # OpenCV and FFmpeg print their own warnings for every camera or clip that fails to open; our
 # one-line errors say it better.  Set before cv2 is first imported; the environment can override.
@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=_positive_int, default=600, help="frames to measure (default 600)")
     bench.add_argument("--json", type=Path, help="write the figures here as JSON")
     bench.add_argument("--sequential", action="store_true", help="capture, inference and drawing one after another")
+    bench.add_argument("--records", action="store_true", help="with records off and on in alternating blocks of one "
+                       "run, into a scratch database: the frame time of each")
     return parser
 
 
@@ -316,9 +318,13 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_bench(args: argparse.Namespace) -> int:
-    from kiosk.bench import SideBySide, run_bench
+    import tempfile
 
-    kiosk = _assemble(args, _config(args), Purpose.BENCH)
+    from kiosk.bench import SideBySide, run_bench, run_records_bench
+
+    scratch = tempfile.TemporaryDirectory(prefix="beltline-bench-") if args.records else None
+    record_to = Path(scratch.name) / "records.sqlite" if scratch else None
+    kiosk = _assemble(args, _config(args), Purpose.BENCH, record_to=record_to)
     source = kiosk.open_source(args.input)
     if args.side_by_side > 1:
         source = SideBySide(source, args.side_by_side)
@@ -326,15 +332,36 @@ def command_bench(args: argparse.Namespace) -> int:
     try:
         view = open_view(kiosk.config, windowed=True)
         name = Path(args.input).name + (f" x{args.side_by_side} side by side" if args.side_by_side > 1 else "")
-        report = run_bench(kiosk, source, view, args.frames, args.sequential, name)
+        if args.records:
+            figures = run_records_bench(kiosk, source, view, args.frames, name)
+            text = _records_bench_text(figures)
+        else:
+            report = run_bench(kiosk, source, view, args.frames, args.sequential, name)
+            figures, text = report.figures, report.as_text()
     finally:
         source.close()
+        kiosk.close()
         if view is not None:
             view.close()
-    print(report.as_text())
+        if scratch is not None:
+            scratch.cleanup()
+    print(text)
     if args.json:
-        _write_text(args.json, json.dumps(report.figures, indent=2) + "\n")
+        _write_text(args.json, json.dumps(figures, indent=2) + "\n")
     return EXIT_OK
+
+
+def _records_bench_text(figures: dict[str, Any]) -> str:
+    lines = [f"records off and on, {figures['blocks']} alternating blocks on {figures['input']}",
+             "records  frames   fps   frame time median / p95 ms   capture->flip median / p95 ms"]
+    for which in ("off", "on"):
+        f = figures[f"records_{which}"]
+        lines.append(f"{which:<8} {f['frames_measured']:>6} {f['fps']:>5.1f}   {f['frame_time_ms']['median']:>8.2f} / "
+                     f"{f['frame_time_ms']['p95']:<8.2f}            {f['latency_ms']['median']:>8.2f} / "
+                     f"{f['latency_ms']['p95']:.2f}")
+    lines.append(f"walks written while recording: {figures['walks_written']}"
+                 + (f" (records failed: {figures['records_problem']})" if figures["records_problem"] else ""))
+    return "\n".join(lines)
 
 
 def _open_output(path: Path | None) -> contextlib.AbstractContextManager[IO[str] | None]:

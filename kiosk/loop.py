@@ -84,6 +84,11 @@ class _FrameRate:
         self.value: float | None = None
         self._last: float | None = None
 
+    @property
+    def last_s(self) -> float | None:
+        """When the last frame was shown (monotonic seconds)."""
+        return self._last
+
     def tick(self, now: float) -> None:
         if self._last is not None:
             instant = 1.0 / max(now - self._last, 1e-6)
@@ -97,6 +102,8 @@ def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: Stage
     else:
         timing = view.show(result.frame, result.primary, rate.value, walk=result.walk)
     now = time.monotonic()
+    if probe is not None and rate.last_s is not None:
+        probe.record("interval", now - rate.last_s)
     rate.tick(now)
     if probe is not None:
         probe.record("preprocess", result.preprocess_s)

@@ -148,12 +148,25 @@ def test_bench_reports_every_stage(tmp_path, model_path):
     assert figures["mode"] == "pipelined"
     assert figures["frames_measured"] == 60
     assert figures["fps"] > 0 and figures["model_bound_fps"] > 0
-    for stage in ("capture", "preprocess", "invoke", "postprocess", "render", "flip", "latency"):
+    for stage in ("capture", "preprocess", "invoke", "postprocess", "render", "flip", "latency", "interval"):
         assert figures["stages_ms"][stage]["median"] >= 0
         assert figures["stages_ms"][stage]["p95"] >= figures["stages_ms"][stage]["median"]
     assert figures["runtime"] in {"ai_edge_litert", "tflite_runtime", "tensorflow"}
     assert figures["rss_mb_end"] > 0 and figures["cpu_percent"] > 0
     assert "fps" in result.stdout and "capture->flip" in result.stdout
+
+
+def test_bench_with_records_off_and_on_in_one_run(tmp_path, model_path):
+    out = tmp_path / "bench.json"
+    result = run_beltline("bench", str(shared_file("frontal_walk_outdoor_cane.mp4")), "--model", str(model_path),
+                          "--records", "--frames", "360", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    for which in ("records_off", "records_on"):
+        assert figures[which]["frames_measured"] == 180  # three blocks of 60 each
+        assert figures[which]["frame_time_ms"]["p95"] >= figures[which]["frame_time_ms"]["median"] > 0
+    assert figures["walks_written"] >= 1 and figures["records_problem"] is None
+    assert "frame time" in result.stdout
 
 
 def test_bench_sequential(tmp_path, model_path):

@@ -168,3 +168,26 @@ def test_a_broken_pose_under_a_held_verdict_adds_nothing_to_the_step():
     gait.finish(4.0)
     assert len(gait.steps) >= 6
     assert all(np.isfinite([s.trunk_lean_deg, s.peak_drop_deg, s.lateral_shift_hip_widths]).all() for s in gait.steps)
+
+
+def test_a_clip_starting_again_ends_the_walk_and_begins_the_next():
+    """`run --loop`: the stream's clock goes back to 0 while the walker is still in view; each pass
+    is a walk of its own, not one walk growing without end."""
+    from kiosk.gait import GaitThresholds, WalkTracker
+
+    walk = WalkTracker(GaitThresholds(), leave_after_s=1.0, min_steps=4)
+    tracker = PelvisTracker(SETTINGS)
+    finished = []
+    for loop in range(3):
+        for i in range(120):  # 4 s, a step every 0.5 s
+            t = i / 30
+            stance_left = int(t / 0.5) % 2 == 0
+            pose = synthetic_pose()
+            pose.xy_px[15] = (332.0, 474.0 if stance_left else 446.0)
+            pose.xy_px[16] = (308.0, 446.0 if stance_left else 474.0)
+            status = walk.update(pose, tracker.update(read_pelvis(pose, SETTINGS), t), t)
+            if status.finished is not None:
+                finished.append((loop, i, status.finished))
+    assert [(loop, i) for loop, i, _ in finished] == [(1, 0), (2, 0)]
+    assert all(6 <= w.summary.steps <= 8 for _, _, w in finished)
+    assert walk.close().summary.steps == finished[0][2].summary.steps  # the third pass, closed at the end

@@ -284,29 +284,35 @@ def test_a_clip_replayed_through_the_kiosk_records_its_walker_once(tmp_path, mod
 
 
 def test_sigterm_records_the_walk_in_progress(tmp_path, model_path):
+    """Stopped by systemd halfway down the hallway: the walk so far is recorded, whole."""
+    import socket
+
     from conftest import shared_file
 
     db = tmp_path / "records.sqlite"
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    notify = tmp_path / "notify.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(notify))
+    listener.settimeout(60)
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "NOTIFY_SOCKET": str(notify)}
     env.pop("BELTLINE_MODEL", None)
     child = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "run", "--windowed", "--loop", "--model", str(model_path), "--config",
+        [sys.executable, "-m", "kiosk", "run", "--windowed", "--model", str(model_path), "--config",
          str(_records_config(tmp_path, db)), "--source", str(shared_file("frontal_walk_outdoor_cane.mp4"))],
         cwd=PROJECT, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        assert child.stderr is not None
-        while time.monotonic() < deadline:  # the kiosk is up once it logs where its records go
-            if "records: " in child.stderr.readline():
-                break
-        time.sleep(7.0)  # the clip (4.8 s) once and a half: one walker, still walking (it loops)
+        while "READY=1" not in listener.recv(4096).decode():  # the loop has started: the clip plays
+            pass
+        time.sleep(3.3)  # of the clip's 4.8 s: the walker is five or six steps in
+        assert child.poll() is None
         child.send_signal(signal.SIGTERM)
         assert child.wait(timeout=20) == 0
     finally:
         child.kill()
+        listener.close()
     store = RecordStore.open(db, read_only=True)
-    walks = store.walks()
-    assert len(walks) == 1 and walks[0].summary.steps >= 6
+    (walk,) = store.walks()
+    assert 4 <= walk.summary.steps == len(walk.steps) < 8  # the whole clip has 8
 
 
 def test_a_corrupt_database_leaves_the_kiosk_running_and_the_file_untouched(tmp_path, model_path):
