@@ -145,14 +145,16 @@ class Kiosk:
 
     def run(self, source: FrameSource, view: View, *, max_frames: int | None = None,
             stop: threading.Event | None = None, supervision: Supervision | None = None,
-            probe: StageProbe | None = None, sequential: bool = False) -> RunStats:
-        """The kiosk loop until the source ends, a quit key, `stop` or `max_frames`."""
+            probe: StageProbe | None = None, sequential: bool = False, close_walks: bool = True) -> RunStats:
+        """The kiosk loop until the source ends, a quit key, `stop` or `max_frames`; then the walk
+        in progress is closed (and recorded), unless `close_walks` is False (bench's blocks)."""
         if self.settings.supervised and supervision is None:
             raise ValueError("the kiosk runs supervised: pass kiosk.supervision(...)")
         freeze_startup_objects()  # start-up is done: later collections walk only what comes after
         stats = run_mirror(source, self.pipeline, view, max_frames, stop, sequential=sequential,
                            on_demand=self.settings.on_demand, probe=probe, supervision=supervision)
-        self.pipeline.end_walks()  # a clean stop (the clip ended, SIGTERM) still records the walk in progress
+        if close_walks:
+            self.pipeline.end_walks()  # a clean stop (the clip ended, SIGTERM) still records the walk in progress
         return stats
 
     def close(self) -> None:

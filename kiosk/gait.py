@@ -203,7 +203,7 @@ class WalkTracker:
         finished = None
         self._now_s = t_s
         if self._last_seen_s is not None and t_s < self._last_seen_s:
-            # The stream's clock went back (a looping clip started again): a new scene, a new walk.
+            # The stream's clock went back (a clip opened afresh after a reconnection): a new scene, a new walk.
             finished = self.close()
         if verdict.tilt_deg is not None:
             self._gait.update(pose, verdict, t_s)

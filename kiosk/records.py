@@ -395,6 +395,8 @@ class RecordWriter:
         self.written = 0
         self.lost = 0
         """Walks not recorded because the database had failed."""
+        self.write_s_max = 0.0
+        """The longest a walk took to write (in this thread, not the frame loop's)."""
         self._pruned_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="records", daemon=True)
         self._closed = False
@@ -425,7 +427,9 @@ class RecordWriter:
             log.info("records: %s (schema %d)", self.path, store.schema_version)
             while (walk := self._queue.get()) is not None:
                 try:
+                    started = time.perf_counter()
                     store.add_walk(walk)
+                    self.write_s_max = max(self.write_s_max, time.perf_counter() - started)
                     self.written += 1
                 except WalkRefused as refused:  # this walk only: the next one may go in
                     self.lost += 1

@@ -170,9 +170,10 @@ def test_a_broken_pose_under_a_held_verdict_adds_nothing_to_the_step():
     assert all(np.isfinite([s.trunk_lean_deg, s.peak_drop_deg, s.lateral_shift_hip_widths]).all() for s in gait.steps)
 
 
-def test_a_clip_starting_again_ends_the_walk_and_begins_the_next():
-    """`run --loop`: the stream's clock goes back to 0 while the walker is still in view; each pass
-    is a walk of its own, not one walk growing without end."""
+def test_the_streams_clock_going_back_ends_the_walk_and_begins_the_next():
+    """A clip opened afresh (the kiosk reconnecting to a clip as its camera, as the soak does)
+    starts its clock at 0 again while the walker is still in view: each opening is a walk of its
+    own, not one walk with its time running backwards."""
     from kiosk.gait import GaitThresholds, WalkTracker
 
     walk = WalkTracker(GaitThresholds(), leave_after_s=1.0, min_steps=4)
