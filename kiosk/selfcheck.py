@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -47,7 +48,40 @@ def run_checks(config_arg: str | None, model_arg: str | None, source_arg: str | 
     results.extend(_check_model(model_arg, config))
     results.append(_check_camera(source_arg or config.source.default, config))
     results.append(_check_display(config, windowed))
+    results.append(_check_records(config))
     return results
+
+
+def _check_records(config: Config) -> CheckResult:
+    """Where `run` records its walks, and whether it can (read-only: check creates nothing)."""
+    from kiosk.records import RecordStore, records_path
+
+    if not config.records.enabled:
+        return CheckResult("records", True, "off (records.enabled = false)")
+    path = records_path(config.records)
+    if path.exists():
+        try:
+            store = RecordStore.open(path, read_only=True)
+        except BeltlineError as error:
+            return CheckResult("records", False, str(error),
+                               f"move it aside (mv {path} {path}.bad): the kiosk starts a new one; the old walks "
+                               "stay readable for whoever can repair it")
+        try:
+            walks = store.walks()
+        finally:
+            store.close()
+        if not os.access(path, os.W_OK):
+            return CheckResult("records", False, f"{path} ({len(walks)} walks) is not writable by this user",
+                               "run as the kiosk's user, or give it the file")
+        last = f", the last at {time.strftime('%Y-%m-%d %H:%M', time.localtime(walks[-1].ended_unix_s))}" if walks else ""
+        return CheckResult("records", True, f"{path}: {len(walks)} walks{last}")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if os.access(folder, os.W_OK | os.X_OK):
+        return CheckResult("records", True, f"{path} is created at the first walk")
+    return CheckResult("records", False, f"{path} cannot be created: {folder} is not writable by this user",
+                       "set records.path to a writable place, or records.enabled = false")
 
 
 def _check_model(model_arg: str | None, config: Config) -> list[CheckResult]:

@@ -158,6 +158,12 @@ default = \"picamera\"
 fullscreen = true
 rotation = 0
 "
+  # The console service records into its state directory (StateDirectory=beltline/records); naming
+  # it here lets `beltline check` and `beltline report`, run by hand, find the same file.
+  $desktop || config_text+="
+[records]
+path = \"/var/lib/beltline/records/records.sqlite\"
+"
   if $dry_run; then printf '  would write %s:\n%s' "$CONFIG" "$config_text"
   else install -d -m 0755 "$(dirname "$CONFIG")"; printf '%s' "$config_text" > "$CONFIG"; chmod 0644 "$CONFIG"; fi
 else

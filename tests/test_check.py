@@ -13,7 +13,7 @@ def test_all_parts_ok(model_path):
     result = run_beltline("check", "--source", CLIP, "--model", str(model_path), "--windowed")
     lines = _lines(result)
     assert result.returncode == 0, result.stdout
-    assert set(lines) == {"config", "model", "runtime", "camera", "display"}
+    assert set(lines) == {"config", "model", "runtime", "camera", "display", "records"}
     assert all(line.startswith("OK") for line in lines.values())
     assert "sha256 matches movenet-lightning-int8" in lines["model"]
     assert "594x720" in lines["camera"]
@@ -61,3 +61,19 @@ def test_no_display(model_path):
     line = _lines(result)["display"]
     assert line.startswith("FAIL") and "fix:" in line
     assert "Traceback" not in result.stderr
+
+
+def test_records_say_where_they_go_and_a_corrupt_file_is_named_with_its_fix(tmp_path, model_path):
+    db = tmp_path / "state" / "records.sqlite"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[records]\npath = "{db}"\n')
+    args = ("check", "--config", str(config), "--source", CLIP, "--model", str(model_path), "--windowed")
+    line = _lines(run_beltline(*args))["records"]
+    assert line.startswith("OK") and f"{db} is created at the first walk" in line
+    assert not db.exists()  # check creates nothing
+    db.parent.mkdir()
+    db.write_bytes(b"not a database" * 100)
+    result = run_beltline(*args)
+    line = _lines(result)["records"]
+    assert result.returncode == 1
+    assert line.startswith("FAIL") and "corrupt" in line and f"mv {db} {db}.bad" in line

@@ -45,6 +45,15 @@ def _walk(seconds=4.0, fps=30, step_s=0.5, drop_on="swing", drop_deg=8.0, lean_d
     return gait.steps
 
 
+def _stepping_pose(t: float):
+    """A level frontal pose whose leading ankle (the lower one in the picture) changes every 0.5 s."""
+    stance_left = int(t / 0.5) % 2 == 0
+    pose = synthetic_pose()
+    pose.xy_px[15] = (332.0, 474.0 if stance_left else 446.0)
+    pose.xy_px[16] = (308.0, 446.0 if stance_left else 474.0)
+    return pose
+
+
 def test_steps_alternate_and_are_timed():
     steps = _walk()
     assert len(steps) == 8
@@ -107,10 +116,7 @@ def test_a_walk_ends_when_the_walker_leaves_and_is_summarised_once():
     status = None
     for i in range(120):  # 4 s, a step every 0.5 s
         t = i / 30
-        stance_left = int(t / 0.5) % 2 == 0
-        pose = synthetic_pose()
-        pose.xy_px[15] = (332.0, 474.0 if stance_left else 446.0)
-        pose.xy_px[16] = (308.0, 446.0 if stance_left else 474.0)
+        pose = _stepping_pose(t)
         status = walk.update(pose, tracker.update(read_pelvis(pose, SETTINGS), t), t)
     assert status.steps >= 6 and status.finished is None
     gone = Verdict(State.NONE, NoVerdict.NO_PERSON, None, None)
@@ -157,10 +163,7 @@ def test_a_broken_pose_under_a_held_verdict_adds_nothing_to_the_step():
     gait = GaitAnalyzer()
     for i in range(120):
         t = i / 30
-        stance_left = int(t / 0.5) % 2 == 0
-        pose = synthetic_pose()
-        pose.xy_px[15] = (332.0, 474.0 if stance_left else 446.0)
-        pose.xy_px[16] = (308.0, 446.0 if stance_left else 474.0)
+        pose = _stepping_pose(t)
         verdict = tracker.update(read_pelvis(pose, SETTINGS), t)
         if i % 5 == 4:
             pose.xy_px[:] = np.nan  # what a glitching model returns, under the verdict just made
@@ -182,10 +185,7 @@ def test_the_streams_clock_going_back_ends_the_walk_and_begins_the_next():
     for loop in range(3):
         for i in range(120):  # 4 s, a step every 0.5 s
             t = i / 30
-            stance_left = int(t / 0.5) % 2 == 0
-            pose = synthetic_pose()
-            pose.xy_px[15] = (332.0, 474.0 if stance_left else 446.0)
-            pose.xy_px[16] = (308.0, 446.0 if stance_left else 474.0)
+            pose = _stepping_pose(t)
             status = walk.update(pose, tracker.update(read_pelvis(pose, SETTINGS), t), t)
             if status.finished is not None:
                 finished.append((loop, i, status.finished))
