@@ -73,7 +73,9 @@ def _check_records(config: Config) -> CheckResult:
         if not os.access(path, os.W_OK):
             return CheckResult("records", False, f"{path} ({len(walks)} walks) is not writable by this user",
                                "run as the kiosk's user, or give it the file")
-        last = f", the last at {time.strftime('%Y-%m-%d %H:%M', time.localtime(walks[-1].ended_unix_s))}" if walks else ""
+        last = ""
+        if walks:
+            last = f", the last at {time.strftime('%Y-%m-%d %H:%M', time.localtime(walks[-1].ended_unix_s))}"
         return CheckResult("records", True, f"{path}: {len(walks)} walks{last}")
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
