@@ -176,3 +176,24 @@ def test_short_walks_do_not_make_a_daily_mean(tmp_path):
     (day_mean,) = daily_means(walks, Side.RIGHT, min_steps=7)
     (long,) = [w for w in walks if w.summary.steps == 9]
     assert day_mean[2] == 1 and day_mean[1] == long.summary.peak_right_drop_deg  # the 9-step walk alone
+
+
+def test_exercise_sets_get_their_plot_once_there_are_any(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "records.sqlite"
+    writer = RecordWriter(db, CONTEXT)
+    writer.submit(finished_walk())
+    writer.close()
+    assert len(_images(records_report(load_records([db])))) == 4
+    connection = sqlite3.connect(db)
+    with connection:  # a set as the exercise coach's schema holds it: reps per side, each rep's range
+        connection.execute("INSERT INTO sets (id, uid, kiosk, exercise, started_unix_s, ended_unix_s, reps_left,"
+                           " reps_right, clean_fraction, tolerance_deg, calibration_deg, version) VALUES"
+                           " (1, 'a1', 'hall-1', 'standing_hip_abduction', ?, ?, 6, 5, 0.8, 5.0, NULL, 'test')",
+                           (time.time() - 60, time.time()))
+        connection.executemany("INSERT INTO reps VALUES (1, ?, ?, ?, ?, ?, 0.5, 1.0, 0.5, 'clean')",
+                               [(i, "left" if i % 2 else "right", i * 2.0, i * 2.0 + 1.5, 25.0 + i) for i in range(11)])
+    connection.close()
+    html = records_report(load_records([db]))
+    assert len(_images(html)) == 5 and "No exercise sets recorded" not in html
