@@ -179,7 +179,7 @@ def step_drop_distribution(steps: Sequence[StepRecord], tolerance_deg: float) ->
 
 def pattern_shares(steps: Sequence[StepRecord]) -> bytes:
     """One horizontal bar: the share of steps with each pattern."""
-    figure, axes = _figure(1.6)
+    figure, axes = _figure(1.9)
     counts = Counter(step.pattern for step in steps)
     total = sum(counts.values()) or 1
     left = 0.0
@@ -195,7 +195,7 @@ def pattern_shares(steps: Sequence[StepRecord]) -> bytes:
     axes.set_yticks([])
     axes.set_xlabel("share of steps (%)")
     axes.grid(False)
-    axes.legend(frameon=False, ncols=4, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 1.45))
+    figure.legend(frameon=False, ncols=4, fontsize=9, loc="outside upper center")
     return _png(figure)
 
 
