@@ -94,7 +94,7 @@ def walks_per_day(walks: Sequence[WalkRecord]) -> bytes:
     if days:
         _days_axis(axes, days[0], days[-1])
     if len(kiosks) > 1:
-        axes.legend(title="kiosk", frameon=False)
+        axes.legend(title="kiosk", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     figure.autofmt_xdate()
     return _png(figure)
 
