@@ -15,12 +15,13 @@ from typing import IO, Any
 
 from kiosk.assembly import Kiosk
 from kiosk.config import Mode
+from kiosk.exercise import SetSummary
 from kiosk.gait import GaitThresholds, walk_summary
 from kiosk.model_files import sha256_of
 from kiosk.outputs import CsvRecorder, SummaryTally
 from kiosk.pipeline import primary_verdict
 from kiosk.sources import FrameSource
-from kiosk.types import Frame, PersonVerdict, StepRecord
+from kiosk.types import Frame, PersonVerdict, Side, StepRecord
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Analysis:
     """Group mode: each person's steps."""
     traces: dict[int, TiltTrace] = field(default_factory=dict)
     """Each person's tilt, frame by frame (single mode: person 0 in every frame)."""
+    sets: list[SetSummary] = field(default_factory=list)
+    """The exercise sets (exercise mode, or switched to by the gesture)."""
 
 
 def judged_frames(source: FrameSource, kiosk: Kiosk) -> Iterator[tuple[Frame, list[PersonVerdict]]]:
@@ -105,6 +108,16 @@ def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[s
         walk={**walk_summary(steps, tolerance).as_dict(),
               "thresholds": dataclasses.asdict(GaitThresholds(drop_deg=tolerance))},
         mode=kiosk.settings.mode.value,
+        gestures=kiosk.pipeline.gestures_fired,
         **({"people": people_section} if people_section is not None else {}),
     )
-    return Analysis(summary, steps, by_person if group else None, traces)
+    sets = list(kiosk.pipeline.sets)
+    if sets or kiosk.settings.mode is Mode.EXERCISE:
+        e = config.exercise
+        summary["exercise"] = {
+            "sets": [s.as_dict() for s in sets],
+            "reps": {"left": sum(s.count(Side.LEFT) for s in sets), "right": sum(s.count(Side.RIGHT) for s in sets)},
+            "thresholds": {"enter_deg": e.enter_deg, "exit_deg": e.exit_deg, "min_rep_s": e.min_rep_s,
+                           "ready_s": e.ready_s, "hike_deg": e.hike_deg, "lean_deg": e.lean_deg, "rest_s": e.rest_s},
+        }
+    return Analysis(summary, steps, by_person if group else None, traces, sets)

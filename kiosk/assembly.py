@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from kiosk.calibration import Calibration, find_calibration
 from kiosk.config import Config, Mode
 from kiosk.decode import VoteDecoder
+from kiosk.exercise import ExerciseCoach, ExerciseThresholds
+from kiosk.gesture import HandsUpGesture
 from kiosk.group import GroupPipeline
 from kiosk.lock import NearestPersonLock
 from kiosk.loop import Notifier, RunStats, Supervision, View, run_mirror
@@ -83,7 +85,7 @@ def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
     return KioskSettings(
         purpose=purpose,
         mode=mode,
-        lock=mode is Mode.SINGLE,
+        lock=mode is not Mode.GROUP,
         keep_steps=purpose is Purpose.ANALYZE,
         calibrated=purpose not in (Purpose.CALIBRATE, Purpose.CHECK),
         paced=purpose in (Purpose.RUN, Purpose.CALIBRATE),
@@ -92,7 +94,7 @@ def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
         on_demand=purpose is Purpose.BENCH,
         decoder_threads=1 if purpose is Purpose.BENCH else 0,
         supervised=purpose is Purpose.RUN,
-        prepares_ahead=mode is Mode.SINGLE,
+        prepares_ahead=mode is not Mode.GROUP,
         records=purpose is Purpose.RUN and config.records.enabled,
     )
 
@@ -191,10 +193,19 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
                    on_walk: WalkSink | None = None) -> Pipeline:
     if settings.mode is Mode.GROUP:
         return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline_deg,
-                             keep_steps=settings.keep_steps, on_walk=on_walk)
+                             keep_steps=settings.keep_steps, on_walk=on_walk,
+                             gesture_hold_s=config.exercise.gesture_hold_s)
     lock = NearestPersonLock(model, config.people) if settings.lock else None
+    e = config.exercise
+    coach = ExerciseCoach(ExerciseThresholds(enter_deg=e.enter_deg, exit_deg=e.exit_deg, min_rep_s=e.min_rep_s,
+                                             ready_s=e.ready_s, hike_deg=e.hike_deg, lean_deg=e.lean_deg,
+                                             rest_s=e.rest_s))
+    # Calibration stands still: no gesture switches it into anything.
+    gesture = None
+    if e.gesture_hold_s and settings.purpose is not Purpose.CALIBRATE:
+        gesture = HandsUpGesture(e.gesture_hold_s)
     return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock,
-                          on_walk=on_walk)
+                          on_walk=on_walk, coach=coach, gesture=gesture, exercising=settings.mode is Mode.EXERCISE)
 
 
 def open_view(config: Config, windowed: bool) -> MirrorView:

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def mode(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--mode", choices=MODES, help="single: one ruler on one person; group: a ruler for each "
-                         "person (default: config people.mode)")
+                         "person; exercise: the leg-lift coach for one person (default: config people.mode)")
 
     run = commands.add_parser("run", help="the mirror kiosk")
     run.add_argument("--source",
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--csv", type=Path, help="per-frame CSV to write")
     analyze.add_argument("--summary", type=Path, help="summary JSON to write (default: printed)")
     analyze.add_argument("--steps", type=Path, help="per-step CSV to write (a walk toward the camera)")
+    analyze.add_argument("--reps", type=Path, help="per-rep CSV to write (exercise mode)")
     analyze.add_argument("--report", type=Path, help="an HTML report of this clip to write: the tilt over time with "
                          "the steps, the per-step table, the thresholds")
     analyze.add_argument("--db", type=Path, help="also record the clip's walks in this records database")
@@ -245,6 +246,12 @@ def command_analyze(args: argparse.Namespace) -> int:
         from kiosk.report import walk_report, write_html
 
         write_html(args.report, walk_report(analysis, Path(args.input).name))
+    if args.reps:
+        from kiosk.outputs import write_reps_csv
+
+        with _open_output(args.reps) as handle:
+            assert handle is not None
+            write_reps_csv(handle, analysis.sets)
     if args.steps:
         with _open_output(args.steps) as handle:
             assert handle is not None

@@ -42,6 +42,8 @@ class VoteWeight(enum.StrEnum):
 class Mode(enum.StrEnum):
     SINGLE = "single"
     GROUP = "group"
+    EXERCISE = "exercise"
+    """One person, the exercise coach: standing hip abduction counted per side, the pelvis checked."""
 
 
 MODES = tuple(mode.value for mode in Mode)
@@ -301,6 +303,46 @@ class PeopleConfig:
 
 
 @dataclass(frozen=True)
+class ExerciseConfig:
+    enter_deg: float = 18.0
+    """A leg lifted out to the side above this angle (thigh against the trunk's axis) starts a rep."""
+    exit_deg: float = 10.0
+    """... and back below this one counts it (the gap keeps a leg hovering at a threshold from counting twice)."""
+    min_rep_s: float = 0.5
+    """Shorter lifts are twitches, not reps."""
+    ready_s: float = 1.0
+    """Counting starts once the person has stood still in position, both feet down, this long."""
+    hike_deg: float = 5.0
+    """The belt line tilting up toward the lifted leg by this much (against standing) marks a rep: pelvis hiked."""
+    lean_deg: float = 8.0
+    """The trunk leaning away from the lifted leg by this much (against standing) marks a rep: trunk leaned."""
+    rest_s: float = 20.0
+    """No rep for this long ends the set (its summary is shown); stepping away ends it too."""
+    gesture_hold_s: float = 2.0
+    """Both hands held above the head this long switches between walking and exercise (0: never)."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if not 5.0 <= self.enter_deg <= 80:
+            problems["enter_deg"] = "must be between 5 and 80"
+        if not 0.0 <= self.exit_deg < self.enter_deg:
+            problems["exit_deg"] = "must be at least 0 and below exercise.enter_deg"
+        if not 0.1 <= self.min_rep_s <= 5:
+            problems["min_rep_s"] = "must be between 0.1 and 5"
+        if not 0.0 <= self.ready_s <= 10:
+            problems["ready_s"] = "must be between 0 and 10"
+        if not 1.0 <= self.hike_deg <= 30:
+            problems["hike_deg"] = "must be between 1 and 30"
+        if not 1.0 <= self.lean_deg <= 45:
+            problems["lean_deg"] = "must be between 1 and 45"
+        if not 3.0 <= self.rest_s <= 600:
+            problems["rest_s"] = "must be between 3 and 600"
+        if self.gesture_hold_s and not 1.0 <= self.gesture_hold_s <= 10:
+            problems["gesture_hold_s"] = "must be 0 (never) or between 1 and 10"
+        return problems
+
+
+@dataclass(frozen=True)
 class RecordsConfig:
     enabled: bool = True
     """`run` keeps an anonymous record of every walk (numbers only: no picture, no name) in a local
@@ -329,4 +371,5 @@ class Config:
     pelvis: PelvisConfig = field(default_factory=PelvisConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     people: PeopleConfig = field(default_factory=PeopleConfig)
+    exercise: ExerciseConfig = field(default_factory=ExerciseConfig)
     records: RecordsConfig = field(default_factory=RecordsConfig)

@@ -22,9 +22,11 @@ import time
 from dataclasses import dataclass
 
 from kiosk.config import Mode, PelvisConfig, PeopleConfig
+from kiosk.exercise import SetSummary
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
 from kiosk.geometry import CropSquare, search_squares
+from kiosk.gesture import HandsUpGesture
 from kiosk.model_input import Box
 from kiosk.pelvis import read_pelvis
 from kiosk.people import FOLLOW_BLANK_MARGIN, SEARCH_BLANK_MARGIN, Person, Roster
@@ -148,12 +150,14 @@ class GroupPipeline:
     mode = Mode.GROUP
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
-                 baseline_deg: float | None = None, keep_steps: bool = False, on_walk: WalkSink | None = None) -> None:
+                 baseline_deg: float | None = None, keep_steps: bool = False, on_walk: WalkSink | None = None,
+                 gesture_hold_s: float = 2.0) -> None:
         """`keep_steps`: remember every person's steps (for `analyze`; the kiosk, running for weeks
         with people coming and going, keeps only the walks in progress).  `on_walk`: gets every
         person's walk as it finishes (the records)."""
         self.model = model
         self._on_walk = on_walk
+        self._gesture_hold_s = gesture_hold_s
         self._keep_steps = keep_steps
         self._settings = settings
         self.baseline_deg = baseline_deg
@@ -163,6 +167,14 @@ class GroupPipeline:
         self.faults = faults or FaultLog()
         self.people: list[PersonVerdict] = []
         self.steps_by_person: dict[int, list[StepRecord]] = {}
+        self.sets: list[SetSummary] = []  # group sessions walk; the exercise coach is for one person
+        self._gestures: dict[int, HandsUpGesture] = {}
+        self._gestures_fired = 0
+
+    @property
+    def gestures_fired(self) -> int:
+        """Counted for everyone (a coach-led session must not switch anything by accident); acted on never."""
+        return self._gestures_fired
 
     def step(self, frame: Frame) -> list[PersonVerdict]:
         look = self.estimator.look(frame)
@@ -179,6 +191,8 @@ class GroupPipeline:
                                  no_verdict(NoVerdict.NO_PERSON))
                 self._follows[person.person_id] = follow
             if person.person_id in look.refreshed:
+                gesture = self._gestures.setdefault(person.person_id, HandsUpGesture(self._gesture_hold_s))
+                self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
                 follow.verdict = follow.tracker.update(read_pelvis(person.pose, self._settings), frame.t_s)
                 status = follow.walk.update(person.pose, follow.verdict, frame.t_s)
                 follow.steps = status.steps
@@ -209,6 +223,7 @@ class GroupPipeline:
         return self.steps_by_person
 
     def _forget(self, person_id: int) -> None:
+        self._gestures.pop(person_id, None)
         follow = self._follows.pop(person_id, None)
         if follow is not None:
             finished = follow.walk.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kiosk.config import Mode
+from kiosk.exercise import ExerciseStatus, SetSummary
 from kiosk.memory import return_free_memory
 from kiosk.pipeline import Captured, Pipeline, Result
 from kiosk.sources import FrameSource
@@ -29,13 +30,15 @@ log = logging.getLogger(__name__)
 
 class View(Protocol):
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
-             walk: WalkStatus | None = None) -> ShowTiming | None: ...
+             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None) -> ShowTiming | None: ...
 
     def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming | None: ...
 
     def show_message(self, words: str) -> None: ...
 
     def show_walk_summary(self, frame: Frame, summary: WalkSummary) -> None: ...
+
+    def show_set_summary(self, frame: Frame, summary: SetSummary) -> None: ...
 
     def quit_requested(self) -> bool: ...
 
@@ -51,6 +54,8 @@ class Notifier(Protocol):
 
 
 TRIM_EVERY_S = 60.0
+SET_SUMMARY_MIN_S = 4.0
+"""An exercise set's summary stays at least this long, though the person is still in view."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +105,7 @@ def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: Stage
     if mode is Mode.GROUP:
         timing = view.show_group(result.frame, result.people, rate.value)
     else:
-        timing = view.show(result.frame, result.primary, rate.value, walk=result.walk)
+        timing = view.show(result.frame, result.primary, rate.value, walk=result.walk, exercise=result.exercise)
     now = time.monotonic()
     if probe is not None and rate.last_s is not None:
         probe.record("interval", now - rate.last_s)
@@ -163,8 +168,9 @@ class _Loop:
         self._workers_stop = threading.Event()
         self._status = CameraStatus()
         self._capture = self._new_capture(source)
-        self._summary: WalkSummary | None = None
+        self._summary: WalkSummary | SetSummary | None = None
         self._summary_until = 0.0
+        self._summary_since = 0.0
         self._inference = InferenceThread(self._frames, pipeline, self._results, self._workers_stop)
 
     def _new_capture(self, source: FrameSource | None) -> CaptureThread:
@@ -211,16 +217,29 @@ class _Loop:
         return shown, self._frames.dropped + self._results.dropped
 
     def _summary_screen(self, result: Result) -> bool:
-        """After a walk, show its summary until the time is up or someone steps in again."""
-        if result.walk is not None and result.walk.finished is not None and self._supervision is not None:
-            self._summary = result.walk.finished.summary
-            self._summary_until = time.monotonic() + self._supervision.walk_summary_s
+        """After a walk (or an exercise set), show its summary until the time is up or someone
+        steps in again (a set's summary waits for a minimum while the person is still there)."""
+        shown_at = time.monotonic()
+        if self._supervision is not None:
+            if result.walk is not None and result.walk.finished is not None:
+                self._summary, self._summary_since = result.walk.finished.summary, shown_at
+                self._summary_until = shown_at + self._supervision.walk_summary_s
+            if result.exercise is not None and result.exercise.finished_set is not None:
+                self._summary, self._summary_since = result.exercise.finished_set, shown_at
+                self._summary_until = shown_at + self._supervision.walk_summary_s
         if self._summary is None:
             return False
-        if result.primary.state is not State.NONE or time.monotonic() > self._summary_until:
+        someone = result.primary.state is not State.NONE
+        # A set ends with the person often still in front of the mirror: its summary stays a few
+        # seconds whatever they do; a walk's gives way to the next walker at once.
+        settled = isinstance(self._summary, WalkSummary) or shown_at - self._summary_since > SET_SUMMARY_MIN_S
+        if (someone and settled) or shown_at > self._summary_until:
             self._summary = None
             return False
-        self._view.show_walk_summary(result.frame, self._summary)
+        if isinstance(self._summary, WalkSummary):
+            self._view.show_walk_summary(result.frame, self._summary)
+        else:
+            self._view.show_set_summary(result.frame, self._summary)
         result.release()
         return True
 

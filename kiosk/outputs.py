@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from kiosk.exercise import SetSummary
 from kiosk.types import Frame, NoVerdict, State, StepRecord, Verdict
 
 CSV_COLUMNS = (
@@ -134,3 +135,17 @@ def write_steps_csv(handle: IO[str], steps: list[StepRecord],
             writer.writerow([*lead, step.index, step.start_s, step.end_s, step.stance_side.value, step.peak_drop_deg,
                              step.drop_side.value, step.trunk_lean_deg, step.lateral_shift_hip_widths,
                              step.pattern.value])
+
+
+REP_COLUMNS = ("set", "rep", "side", "start_s", "end_s", "peak_angle_deg", "hold_s", "tempo_s", "pelvis_hike_deg",
+               "trunk_lean_deg", "verdict")
+
+
+def write_reps_csv(handle: IO[str], sets: list[SetSummary]) -> None:
+    """One row per exercise rep, numbered by set."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(REP_COLUMNS)
+    for number, exercise_set in enumerate(sets):
+        for i, rep in enumerate(exercise_set.reps):
+            writer.writerow([number, i, rep.side.value, rep.start_s, rep.end_s, rep.peak_angle_deg, rep.hold_s,
+                             rep.tempo_s, rep.pelvis_hike_deg, rep.trunk_lean_deg, rep.verdict.value])

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kiosk.config import Mode, PelvisConfig
+from kiosk.exercise import ExerciseCoach, ExerciseStatus, SetSummary
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
+from kiosk.gesture import HandsUpGesture
 from kiosk.model_input import PreparedInput
 from kiosk.pelvis import read_pelvis
 from kiosk.pose import PoseModel
@@ -28,6 +30,7 @@ from kiosk.types import (
     NoVerdict,
     PersonVerdict,
     Pose,
+    Side,
     StepRecord,
     Verdict,
     WalkStatus,
@@ -80,6 +83,8 @@ class Result:
     postprocess_s: float
     walk: WalkStatus | None = None
     """Single mode: the walk in progress (group mode keeps one per person, shown as step counts)."""
+    exercise: ExerciseStatus | None = None
+    """While the person exercises (exercise mode, or switched to by the gesture): the reps so far."""
     primary: Verdict = field(init=False)
     """The verdict single-person code reads (kiosk.pipeline.primary_verdict)."""
 
@@ -108,6 +113,12 @@ class Pipeline(Protocol):
     baseline_deg: float | None
     """The calibrated standing tilt subtracted from every tilt (None: not calibrated)."""
     counts: LookCounts
+    sets: list[SetSummary]
+    """The exercise sets finished so far (kept only with `keep_steps`)."""
+
+    @property
+    def gestures_fired(self) -> int:
+        """How many times the hands-up gesture fired (anybody's, in group mode)."""
 
     def step(self, frame: Frame) -> list[PersonVerdict]:
         """One frame, start to end, in the caller's thread."""
@@ -119,8 +130,8 @@ class Pipeline(Protocol):
         """The rest of a step, timed."""
 
     def end_walks(self) -> dict[int, list[StepRecord]]:
-        """Close every walk in progress (each goes to the walk sink, if any); each person's steps
-        (kept only with `keep_steps`)."""
+        """Close every walk (each goes to the walk sink, if any) and exercise set in progress; each
+        person's steps (kept only with `keep_steps`)."""
 
 
 class PersonLock(Protocol):
@@ -135,11 +146,15 @@ class PelvisPipeline:
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
                  baseline_deg: float | None = None, keep_steps: bool = False, lock: PersonLock | None = None,
-                 on_walk: WalkSink | None = None) -> None:
+                 on_walk: WalkSink | None = None, coach: ExerciseCoach | None = None,
+                 gesture: HandsUpGesture | None = None, exercising: bool = False) -> None:
         """`baseline_deg`: the calibrated standing tilt (None: not calibrated).
         `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
         `lock`: hands the ruler to somebody nearer the screen (kiosk.lock.NearestPersonLock).
-        `on_walk`: gets every walk as it finishes (the records)."""
+        `on_walk`: gets every walk as it finishes (the records).
+        `coach`: counts and judges reps while the person exercises (from the start with
+        `exercising`, the exercise mode); `gesture`: both hands held up switches between
+        walking and exercising."""
         self.model = model
         self.lock = lock
         self.settings = settings
@@ -151,6 +166,15 @@ class PelvisPipeline:
         self.walk = WalkStatus(0, None)
         self.faults = faults or FaultLog()
         self.counts = LookCounts()
+        self.coach = coach or ExerciseCoach()
+        self.gesture = gesture
+        self.exercising = exercising
+        self.exercise: ExerciseStatus | None = None
+        self.sets: list[SetSummary] = []
+
+    @property
+    def gestures_fired(self) -> int:
+        return self.gesture.fired if self.gesture is not None else 0
 
     def step(self, frame: Frame) -> list[PersonVerdict]:
         return self.finish(self.prepare(frame)).people
@@ -159,6 +183,7 @@ class PelvisPipeline:
         finished = self._walk.close()
         if finished is not None and self._on_walk is not None:
             self._on_walk(finished)
+        self._end_set(self.exercise_clock_s)
         return {0: self._walk.history}
 
     def prepare(self, frame: Frame) -> Captured:
@@ -180,7 +205,7 @@ class PelvisPipeline:
         # postprocess: keypoints out of the model, the pelvis gates and the tracker
         postprocess = total - timing.invoke_s - (timing.preprocess_s if captured.prepared is None else 0.0)
         return Result(captured.frame, [person], timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0),
-                      self.walk)
+                      self.walk, self.exercise)
 
     def _judge(self, frame: Frame, pose: Pose) -> PersonVerdict:
         """The lock, the gates, the tracker and the walk for the model's pose."""
@@ -194,7 +219,43 @@ class PelvisPipeline:
             if self.lock is not None:
                 pose = self.lock.nearer_person(frame, pose) or pose
             verdict = self._tracker.update(read_pelvis(pose, self.settings), frame.t_s)
-        self.walk = self._walk.update(pose, verdict, frame.t_s)
-        if self.walk.finished is not None and self._on_walk is not None:
-            self._on_walk(self.walk.finished)
+        usable = pose if pose.finite else None
+        self.exercise_clock_s = frame.t_s
+        ended = None
+        if self.gesture is not None and self.gesture.update(usable, frame.t_s):
+            ended = self._switch_activity(frame.t_s)
+        if self.exercising:
+            self.exercise = self.coach.update(usable, verdict.tilt_deg, frame.t_s)
+            if self.exercise.finished_set is not None and self.keep_steps:
+                self.sets.append(self.exercise.finished_set)
+        else:
+            self.walk = self._walk.update(pose, verdict, frame.t_s)
+            if self.walk.finished is not None and self._on_walk is not None:
+                self._on_walk(self.walk.finished)
+            # The set the switch ended, on this one frame (its summary screen), else nothing.
+            self.exercise = None if ended is None else ExerciseStatus(False, ended.count(Side.LEFT),
+                                                                      ended.count(Side.RIGHT), None, None, False,
+                                                                      ended.reps[-1], ended)
         return PersonVerdict(0, pose, verdict, self.walk.steps)
+
+    exercise_clock_s = 0.0
+    """The stream time of the last frame judged (a set ended by a switch or a stop ends then)."""
+
+    def _switch_activity(self, t_s: float) -> SetSummary | None:
+        """Walking <-> exercising: what was in progress ends (a walk is recorded; a set's summary is returned)."""
+        if self.exercising:
+            self.exercising = False
+            return self._end_set(t_s)
+        else:
+            finished = self._walk.close()
+            if finished is not None and self._on_walk is not None:
+                self._on_walk(finished)
+            self.walk = WalkStatus(0, None)
+            self.exercising = True
+            return None
+
+    def _end_set(self, t_s: float) -> SetSummary | None:
+        summary = self.coach.end_set(t_s)
+        if summary is not None and self.keep_steps:
+            self.sets.append(summary)
+        return summary

@@ -35,18 +35,34 @@ from kiosk.draw import (
     thick_line,
 )
 from kiosk.errors import DisplayError
+from kiosk.exercise import ExerciseStatus, RepVerdict, SetSummary
 from kiosk.geometry import Fit, fit_inside, frame_to_screen
 from kiosk.types import (
     Frame,
     NoVerdict,
     PersonVerdict,
     ShowTiming,
+    Side,
     State,
     Verdict,
     WalkStatus,
     WalkSummary,
 )
-from kiosk.words import NO_VERDICT_WORDS, last_step_words, steps_words, verdict_words, walk_summary_lines
+from kiosk.words import (
+    EXERCISE_GET_READY,
+    EXERCISE_LIFT,
+    HIKE_CUE,
+    LEAN_CUE,
+    NO_VERDICT_WORDS,
+    last_step_words,
+    lifting_words,
+    rep_counter_words,
+    rep_words,
+    set_summary_lines,
+    steps_words,
+    verdict_words,
+    walk_summary_lines,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +119,15 @@ class MirrorView:
         return pygame.display.get_driver()
 
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
-             walk: WalkStatus | None = None) -> ShowTiming:
-        """Draw one frame with its verdict and put it on the screen."""
+             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None) -> ShowTiming:
+        """Draw one frame with its verdict and put it on the screen (`exercise`: the coach's screen)."""
         started = time.perf_counter()
         layout = self._draw_camera(frame)
         if verdict.state is State.NONE:
             self._canvas.blit(self._dimmer, (0, 0))
             self._draw_message(NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON])
+        elif exercise is not None:
+            self._draw_exercise(verdict, layout, exercise)
         else:
             self._draw_ruler(verdict, layout)
             self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
@@ -151,14 +169,16 @@ class MirrorView:
 
     def show_walk_summary(self, frame: Frame, summary: WalkSummary) -> None:
         """After a walk: the mirror dimmed, and what the walk showed, in a few large lines."""
+        self._draw_summary(frame, "Your walk", walk_summary_lines(summary))
+
+    def _draw_summary(self, frame: Frame, heading: str, lines: list[str]) -> None:
         self._draw_camera(frame)
         canvas = self._canvas
         canvas.blit(self._dimmer, (0, 0))
         canvas.blit(self._dimmer, (0, 0))
-        lines = walk_summary_lines(summary)
         canvas_w, canvas_h = canvas.get_size()
         line_h = self._medium_font.get_height() * 1.5
-        title = self._text("Your walk")
+        title = self._text(heading)
         top = canvas_h / 2 - (title.get_height() + line_h * len(lines)) / 2
         canvas.blit(title, title.get_rect(midtop=(canvas_w // 2, int(top))))
         for i, line in enumerate(lines):
@@ -169,6 +189,42 @@ class MirrorView:
                 text = pygame.transform.smoothscale(text, size)
             canvas.blit(text, text.get_rect(midtop=(canvas_w // 2, int(top + title.get_height() + line_h * i))))
         self._present()
+
+    def show_set_summary(self, frame: Frame, summary: SetSummary) -> None:
+        """After a set: the mirror dimmed, the reps per side, the range and how many were clean."""
+        self._draw_summary(frame, "Your set", set_summary_lines(
+            summary.count(Side.LEFT), summary.count(Side.RIGHT), summary.mean_range_deg(Side.LEFT),
+            summary.mean_range_deg(Side.RIGHT), summary.best_range_deg(Side.LEFT), summary.best_range_deg(Side.RIGHT),
+            summary.clean_fraction, summary.range_difference_deg))
+
+    def _draw_exercise(self, verdict: Verdict, layout: _Layout, status: ExerciseStatus) -> None:
+        """The ruler green while the pelvis stays level, red while it hikes; the counter on top; one line below."""
+        self._draw_ruler(verdict, layout, state_colour(State.TILTED if status.hiking else State.LEVEL))
+        canvas_w = self._canvas.get_width()
+        counter = self._text(rep_counter_words(status.left, status.right))
+        pad = counter.get_height() // 4
+        box = counter.get_rect(midtop=(canvas_w // 2, 2 * pad)).inflate(3 * pad, pad)
+        pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
+        self._canvas.blit(counter, counter.get_rect(center=box.center))
+        last = status.last_rep
+        if last is not None:
+            words = rep_words(last.side, last.peak_angle_deg, last.pelvis_hike_deg,
+                              last.verdict is RepVerdict.PELVIS_HIKED, last.verdict is RepVerdict.TRUNK_LEANED)
+            text = self._medium_font.render(words, True, TEXT_WHITE)
+            small = text.get_rect(midtop=(canvas_w // 2, box.bottom + pad)).inflate(2 * pad, pad // 2)
+            pygame.draw.rect(self._canvas, OUTLINE, small, border_radius=pad)
+            self._canvas.blit(text, text.get_rect(center=small.center))
+        if not status.ready:
+            self._draw_banner(EXERCISE_GET_READY, CALIBRATION_BLUE)
+        elif status.lifting is not None and status.angle_deg is not None:
+            self._draw_banner(lifting_words(status.lifting, status.angle_deg),
+                              state_colour(State.TILTED if status.hiking else State.LEVEL))
+        elif last is not None and last.verdict is RepVerdict.PELVIS_HIKED:
+            self._draw_banner(HIKE_CUE, CALIBRATION_BLUE)
+        elif last is not None and last.verdict is RepVerdict.TRUNK_LEANED:
+            self._draw_banner(LEAN_CUE, CALIBRATION_BLUE)
+        else:
+            self._draw_banner(EXERCISE_LIFT, state_colour(State.LEVEL))
 
     def show_message(self, words: str) -> None:
         """A calm dark screen with one line of words: the camera is gone, the model is missing..."""

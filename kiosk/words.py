@@ -76,3 +76,51 @@ def stand_still_words(seconds_left: float) -> str:
 
 def calibrated_words(standing_tilt_deg: float) -> str:
     return f"Done \u2014 your level is {standing_tilt_deg:+.1f}\u00b0"
+
+
+# ---- the exercise coach (kiosk.exercise) ----------------------------------------------------------
+
+EXERCISE_GET_READY = "Stand still, feet together, to start"
+EXERCISE_LIFT = "Lift one leg out to the side"
+HIKE_CUE = "Lift lower \u2014 keep your belt level"
+LEAN_CUE = "Stand tall \u2014 keep your trunk upright"
+EXERCISE_ON = "Exercise: leg lifts"
+WALKING_ON = "Walking"
+
+
+def rep_counter_words(left: int, right: int) -> str:
+    """The big counter: 'Left 6 · Right 5'."""
+    return f"Left {left} \u00b7 Right {right}"
+
+
+def rep_words(side: Side, peak_angle_deg: float, pelvis_hike_deg: float, hiked: bool, leaned: bool) -> str:
+    """The last rep in words: 'Left: 27°, pelvis level', 'Right: 24°, pelvis hiked 6°'."""
+    if hiked:
+        pelvis = f"pelvis hiked {pelvis_hike_deg:.0f}\u00b0"
+    elif leaned:
+        pelvis = "trunk leaned"
+    else:
+        pelvis = "pelvis level"
+    return f"{SIDE_WORDS[side].capitalize()}: {peak_angle_deg:.0f}\u00b0, {pelvis}"
+
+
+def lifting_words(side: Side, angle_deg: float) -> str:
+    return f"{SIDE_WORDS[side].capitalize()} leg {angle_deg:.0f}\u00b0"
+
+
+def set_summary_lines(left: int, right: int, mean_left: float | None, mean_right: float | None,
+                      best_left: float | None, best_right: float | None, clean_fraction: float,
+                      difference_deg: float | None) -> list[str]:
+    """The set's summary for the screen."""
+
+    def degrees(value: float | None) -> str:
+        return "\u2013" if value is None else f"{value:.0f}\u00b0"
+
+    lines = [
+        f"Left {left} reps, right {right} reps; {round(100 * clean_fraction)} % with the pelvis level",
+        f"Range: left {degrees(mean_left)} (best {degrees(best_left)}), "
+        f"right {degrees(mean_right)} (best {degrees(best_right)})",
+    ]
+    if difference_deg is not None:
+        lines.append(f"Left and right differ by {abs(difference_deg):.0f}\u00b0 of range")
+    return lines

@@ -28,6 +28,7 @@ from kiosk.assembly import Kiosk, Purpose, assemble, open_view
 from kiosk.bench import resident_mb
 from kiosk.config import Config
 from kiosk.config_file import load_config
+from kiosk.exercise import ExerciseStatus, SetSummary
 from kiosk.loop import View
 from kiosk.model_files import resolve_model_path
 from kiosk.sources import FrameSource, SourcePools
@@ -51,8 +52,8 @@ class CountingView:
         self.messages = 0
 
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
-             walk: WalkStatus | None = None) -> ShowTiming | None:
-        timing = self._view.show(frame, verdict, fps, walk)
+             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None) -> ShowTiming | None:
+        timing = self._view.show(frame, verdict, fps, walk, exercise)
         self._shown()
         return timing
 
@@ -73,6 +74,9 @@ class CountingView:
 
     def show_walk_summary(self, frame: Frame, summary: WalkSummary) -> None:
         self._view.show_walk_summary(frame, summary)
+
+    def show_set_summary(self, frame: Frame, summary: SetSummary) -> None:
+        self._view.show_set_summary(frame, summary)
 
     def quit_requested(self) -> bool:
         return self._view.quit_requested()

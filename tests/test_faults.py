@@ -31,7 +31,7 @@ class WatchingView:
         self.shown = []  # (monotonic time, frame index, state)
         self.messages = []  # (monotonic time, words)
 
-    def show(self, frame, verdict, fps=None, walk=None):
+    def show(self, frame, verdict, fps=None, walk=None, exercise=None):
         assert frame_problem(frame.image) is None, "a garbage frame reached the screen"
         with self.lock:
             self.shown.append((time.monotonic(), frame.index, verdict.state))

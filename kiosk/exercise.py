@@ -1,0 +1,334 @@
+"""The exercise coach: standing hip abduction, counted per side, with the pelvis checked in every rep.
+
+Pure: poses and tilts in, reps and sets out; time is an argument.
+
+- **Leg-lift angle** per side: the thigh (hip→knee, or hip→ankle when the knee is unsure) against
+  the body's vertical axis (shoulder midpoint → hip midpoint), in degrees, positive away from the
+  body's midline, 0 when standing.
+- **A rep is counted on the way down** (as ML Kit's rep counter does): the leg rises above
+  `enter_deg`, then comes back below `exit_deg`; the gap between the two is the hysteresis that
+  keeps an angle hovering at a threshold from counting twice.  A rep shorter than `min_rep_s`
+  is a twitch, not a rep.
+- **Not before the person is in position**: counting starts once they have stood facing the
+  mirror, both feet down, for `ready_s`; walking up to the mirror or stepping about counts
+  nothing.
+- **Per rep**: the peak angle (range), the time held near the top, the tempo (the rep's length);
+  the pelvis hike — the largest tilt of the belt line up toward the lifted leg, against the
+  standing level just before the rep — and the trunk's lean away from the lifted leg, likewise
+  against standing.  The verdict: pelvis hiked (the quadratus lumborum doing the work), trunk
+  leaned, or clean.
+- **A set** ends when the person steps away, or rests for `rest_s` without a rep; its summary
+  has the reps per side, mean and best range, the share of clean reps and the left/right
+  difference.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+
+from kiosk.types import Keypoint, Pose, Side
+
+THIGH_KEYPOINTS = {
+    Side.LEFT: (Keypoint.LEFT_HIP, Keypoint.LEFT_KNEE, Keypoint.LEFT_ANKLE),
+    Side.RIGHT: (Keypoint.RIGHT_HIP, Keypoint.RIGHT_KNEE, Keypoint.RIGHT_ANKLE),
+}
+MIN_SCORE = 0.3
+
+
+class RepVerdict(enum.Enum):
+    CLEAN = "clean"
+    PELVIS_HIKED = "pelvis_hiked"
+    TRUNK_LEANED = "trunk_leaned"
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseThresholds:
+    enter_deg: float = 18.0
+    """The leg is up: above this a rep begins."""
+    exit_deg: float = 10.0
+    """The leg is down again: below this the rep is counted."""
+    min_rep_s: float = 0.5
+    """Shorter excursions are twitches or noise."""
+    max_rep_s: float = 10.0
+    """Longer ones are not a rep (the leg was held out, or the person did something else)."""
+    ready_s: float = 1.0
+    """Standing still, facing the mirror, both feet down, this long before reps are counted."""
+    still_hip_widths: float = 0.3
+    """Standing still: the hip midpoint stays within this many hip widths of where it was (walking does not)."""
+    hike_deg: float = 5.0
+    """A pelvis hiking this much toward the lifted leg marks the rep (the ruler goes red)."""
+    lean_deg: float = 8.0
+    """The trunk leaning this much away from the lifted leg marks the rep."""
+    rest_s: float = 20.0
+    """No rep for this long (standing there) ends the set."""
+    leave_s: float = 2.0
+    """Nobody seen for this long: they stepped away, the set ends."""
+    hold_band_deg: float = 5.0
+    """Time at the top: how long the angle stayed within this of its peak."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rep:
+    index: int
+    side: Side
+    """The lifted leg."""
+    start_s: float
+    end_s: float
+    peak_angle_deg: float
+    hold_s: float
+    """How long the leg stayed within `hold_band_deg` of its peak."""
+    pelvis_hike_deg: float
+    """The largest tilt of the belt line up toward the lifted leg, against the standing level before the rep."""
+    trunk_lean_deg: float
+    """The largest lean of the trunk away from the lifted leg, against standing."""
+    verdict: RepVerdict
+
+    @property
+    def tempo_s(self) -> float:
+        return round(self.end_s - self.start_s, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class SetSummary:
+    reps: tuple[Rep, ...]
+    start_s: float
+    end_s: float
+
+    def count(self, side: Side) -> int:
+        return sum(rep.side is side for rep in self.reps)
+
+    def mean_range_deg(self, side: Side) -> float | None:
+        values = [rep.peak_angle_deg for rep in self.reps if rep.side is side]
+        return round(statistics.fmean(values), 1) if values else None
+
+    def best_range_deg(self, side: Side) -> float | None:
+        values = [rep.peak_angle_deg for rep in self.reps if rep.side is side]
+        return round(max(values), 1) if values else None
+
+    @property
+    def clean_fraction(self) -> float:
+        if not self.reps:
+            return 0.0
+        return round(sum(rep.verdict is RepVerdict.CLEAN for rep in self.reps) / len(self.reps), 3)
+
+    @property
+    def range_difference_deg(self) -> float | None:
+        """Mean range of the left leg minus the right's (None without reps on both sides)."""
+        left, right = self.mean_range_deg(Side.LEFT), self.mean_range_deg(Side.RIGHT)
+        return None if left is None or right is None else round(left - right, 1)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "reps": {"left": self.count(Side.LEFT), "right": self.count(Side.RIGHT)},
+            "mean_range_deg": {"left": self.mean_range_deg(Side.LEFT), "right": self.mean_range_deg(Side.RIGHT)},
+            "best_range_deg": {"left": self.best_range_deg(Side.LEFT), "right": self.best_range_deg(Side.RIGHT)},
+            "clean_fraction": self.clean_fraction,
+            "range_difference_deg": self.range_difference_deg,
+            "verdicts": {v.value: sum(rep.verdict is v for rep in self.reps) for v in RepVerdict},
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseStatus:
+    """What the screen shows in exercise mode, frame by frame."""
+
+    ready: bool
+    """Counting: the person has stood in position long enough."""
+    left: int
+    right: int
+    lifting: Side | None
+    """The leg that is up now (a rep in progress)."""
+    angle_deg: float | None
+    """The lifting leg's angle now (else the larger of the two)."""
+    hiking: bool
+    """The pelvis is hiking toward the lifting leg beyond the threshold, now."""
+    last_rep: Rep | None
+    finished_set: SetSummary | None = None
+    """The set just ended, once, on the frame where it ended."""
+
+
+def _axis_down(pose: Pose) -> tuple[float, float] | None:
+    needed = (Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER, Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP)
+    if min(pose.score(k) for k in needed) < MIN_SCORE:
+        return None
+    dx, dy = (float(v) for v in pose.hip_mid_px - pose.shoulder_mid_px)
+    length = math.hypot(dx, dy)
+    return (dx / length, dy / length) if length > 1e-6 else None
+
+
+def leg_lift_deg(pose: Pose, side: Side) -> float | None:
+    """The thigh's angle from the body's vertical axis, positive away from the midline (abduction);
+    None when the hips, shoulders or the leg are unsure."""
+    down = _axis_down(pose)
+    if down is None:
+        return None
+    hip, knee, ankle = THIGH_KEYPOINTS[side]
+    far = knee if pose.score(knee) >= MIN_SCORE else ankle
+    if pose.score(far) < MIN_SCORE:
+        return None
+    dx, dy = (float(v) for v in pose.xy(far) - pose.xy(hip))
+    along = dx * down[0] + dy * down[1]
+    across = -dx * down[1] + dy * down[0]  # perpendicular to the axis, toward the picture's right when upright
+    # Outward: from the other hip toward this one.
+    other = THIGH_KEYPOINTS[side.other][0]
+    ox, oy = (float(v) for v in pose.xy(hip) - pose.xy(other))
+    outward = -ox * down[1] + oy * down[0]
+    angle = math.degrees(math.atan2(abs(across), along))
+    return angle if across * outward >= 0 else -angle
+
+
+def trunk_lean_toward_deg(pose: Pose, side: Side) -> float | None:
+    """The trunk's lean from the picture's vertical toward `side` of the body, in degrees."""
+    down = _axis_down(pose)
+    if down is None:
+        return None
+    lean_right_in_picture = math.degrees(math.atan2(-down[0], down[1]))  # head toward the picture's right: +
+    hip, other = THIGH_KEYPOINTS[side][0], THIGH_KEYPOINTS[side.other][0]
+    toward_right_in_picture = float(pose.xy(hip)[0] - pose.xy(other)[0]) > 0
+    return lean_right_in_picture if toward_right_in_picture else -lean_right_in_picture
+
+
+@dataclass
+class _Open:
+    side: Side
+    start_s: float
+    level_deg: float
+    lean_deg: float
+    angles: list[tuple[float, float]] = field(default_factory=list)
+    hike_deg: float = 0.0
+    lean_away_deg: float = 0.0
+
+
+class ExerciseCoach:
+    """Feed it every frame's pose and the ruler's tilt (None: no verdict); it counts and judges reps."""
+
+    def __init__(self, thresholds: ExerciseThresholds | None = None) -> None:
+        self.thresholds = thresholds or ExerciseThresholds()
+        self.reps: list[Rep] = []
+        self._open: _Open | None = None
+        self._ready_since: float | None = None
+        self._ready_at: tuple[float, float] | None = None
+        self._ready = False
+        self._standing: deque[tuple[float, float, float]] = deque(maxlen=30)  # (t_s, tilt, lean) while standing
+        self._last_seen_s: float | None = None
+        self._last_rep_s: float | None = None
+        self._set_start_s: float | None = None
+
+    def update(self, pose: Pose | None, tilt_deg: float | None, t_s: float) -> ExerciseStatus:
+        t = self.thresholds
+        finished = None
+        angles = self._angles(pose) if pose is not None and tilt_deg is not None else None
+        if angles is None:
+            if self._last_seen_s is not None and t_s - self._last_seen_s > t.leave_s:
+                finished = self.end_set(t_s)
+            return self._status(None, False, finished)
+        assert pose is not None and tilt_deg is not None
+        self._last_seen_s = t_s
+        left, right = angles
+        if self._ready and self._last_rep_s is not None and self._open is None and t_s - self._last_rep_s > t.rest_s:
+            finished = self.end_set(t_s)
+        both_down = max(left, right) < t.exit_deg
+        if not self._ready:
+            hips = pose.hip_mid_px
+            here = (float(hips[0]), float(hips[1]))
+            reach = t.still_hip_widths * pose.hip_width_px
+            still = self._ready_at is not None and math.dist(here, self._ready_at) <= reach
+            if both_down and still:
+                self._ready = self._ready_since is not None and t_s - self._ready_since >= t.ready_s
+            elif both_down:
+                self._ready_since, self._ready_at = t_s, here
+            else:
+                self._ready_since = self._ready_at = None
+        if both_down and self._open is None:
+            self._standing.append((t_s, tilt_deg, self._lean(pose)))
+        if not self._ready:
+            return self._status(max(left, right), False, finished)
+        if self._open is None:
+            up = [(a, s) for a, s in ((left, Side.LEFT), (right, Side.RIGHT)) if a > t.enter_deg]
+            if len(up) == 1:
+                side = up[0][1]
+                level = statistics.fmean(v for _, v, _ in self._standing) if self._standing else tilt_deg
+                lean_left = statistics.fmean(v for _, _, v in self._standing) if self._standing else self._lean(pose)
+                self._open = _Open(side, t_s, level, lean_left if side is Side.LEFT else -lean_left)
+                if self._set_start_s is None:
+                    self._set_start_s = t_s
+        rep = self._open
+        if rep is None:
+            return self._status(max(left, right), False, finished)
+        angle = left if rep.side is Side.LEFT else right
+        rep.angles.append((t_s, angle))
+        hike = self._hike(tilt_deg, rep)
+        rep.hike_deg = max(rep.hike_deg, hike)
+        lean_toward = trunk_lean_toward_deg(pose, rep.side)
+        if lean_toward is not None:
+            rep.lean_away_deg = max(rep.lean_away_deg, -(lean_toward - rep.lean_deg))
+        if t_s - rep.start_s > t.max_rep_s:
+            self._open = None  # held out too long: not a rep
+        elif angle < t.exit_deg:
+            self._close(t_s)
+        return self._status(angle, hike >= t.hike_deg and self._open is not None, finished)
+
+    def end_set(self, t_s: float) -> SetSummary | None:
+        """Close the set (the person left, rested, or the run ends); its summary when it had a rep."""
+        self._open = None
+        reps = tuple(rep for rep in self.reps if self._set_start_s is not None and rep.start_s >= self._set_start_s)
+        summary = SetSummary(reps, self._set_start_s or t_s, t_s) if reps else None
+        self.reps = []
+        self._set_start_s = None
+        self._last_rep_s = None
+        self._ready = False
+        self._ready_since = self._ready_at = None
+        self._standing.clear()
+        self._last_seen_s = None
+        return summary
+
+    def _angles(self, pose: Pose) -> tuple[float, float] | None:
+        if not pose.finite:
+            return None
+        left, right = leg_lift_deg(pose, Side.LEFT), leg_lift_deg(pose, Side.RIGHT)
+        if left is None or right is None:
+            return None
+        return left, right
+
+    @staticmethod
+    def _lean(pose: Pose) -> float:
+        return trunk_lean_toward_deg(pose, Side.LEFT) or 0.0
+
+    def _hike(self, tilt_deg: float, rep: _Open) -> float:
+        """Tilt up toward the lifted leg against standing.  Tilt is + when the left hip is low, so a
+        left hip raised is a negative change."""
+        change = tilt_deg - rep.level_deg
+        return -change if rep.side is Side.LEFT else change
+
+    def _close(self, t_s: float) -> None:
+        rep = self._open
+        assert rep is not None
+        self._open = None
+        t = self.thresholds
+        if t_s - rep.start_s < t.min_rep_s:
+            return
+        peak = max(a for _, a in rep.angles)
+        near_top = [s for s, a in rep.angles if a >= peak - t.hold_band_deg]
+        hold = near_top[-1] - near_top[0] if near_top else 0.0
+        if rep.hike_deg >= t.hike_deg:
+            verdict = RepVerdict.PELVIS_HIKED
+        elif rep.lean_away_deg >= t.lean_deg:
+            verdict = RepVerdict.TRUNK_LEANED
+        else:
+            verdict = RepVerdict.CLEAN
+        self.reps.append(Rep(len(self.reps), rep.side, round(rep.start_s, 3), round(t_s, 3), round(peak, 1),
+                             round(hold, 3), round(rep.hike_deg, 1), round(rep.lean_away_deg, 1), verdict))
+        self._last_rep_s = t_s
+        self._standing.clear()  # the next rep is judged against the standing that follows this one
+
+    def _status(self, angle: float | None, hiking: bool, finished: SetSummary | None) -> ExerciseStatus:
+        return ExerciseStatus(self._ready, sum(r.side is Side.LEFT for r in self.reps),
+                              sum(r.side is Side.RIGHT for r in self.reps),
+                              self._open.side if self._open is not None else None, angle, hiking,
+                              self.reps[-1] if self.reps else None, finished)
