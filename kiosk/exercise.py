@@ -37,6 +37,8 @@ THIGH_KEYPOINTS = {
     Side.RIGHT: (Keypoint.RIGHT_HIP, Keypoint.RIGHT_KNEE, Keypoint.RIGHT_ANKLE),
 }
 MIN_SCORE = 0.3
+LIFT_ONSET_S = 0.25
+"""A leg crossing the enter angle started rising about this long before."""
 
 
 class RepVerdict(enum.Enum):
@@ -215,6 +217,7 @@ class ExerciseCoach:
         self._ready_since: float | None = None
         self._ready_at: tuple[float, float] | None = None
         self._ready = False
+        self._await_down = False
         self._standing: deque[tuple[float, float, float]] = deque(maxlen=30)  # (t_s, tilt, lean) while standing
         self._last_seen_s: float | None = None
         self._last_rep_s: float | None = None
@@ -245,16 +248,20 @@ class ExerciseCoach:
                 self._ready_since, self._ready_at = t_s, here
             else:
                 self._ready_since = self._ready_at = None
-        if both_down and self._open is None:
+        if both_down:
+            self._await_down = False
+        if max(left, right) < t.exit_deg / 2 and self._open is None:  # standing: the level a rep is judged against
             self._standing.append((t_s, tilt_deg, self._lean(pose)))
         if not self._ready:
             return self._status(max(left, right), False, finished)
-        if self._open is None:
+        if self._open is None and not self._await_down:
             up = [(a, s) for a, s in ((left, Side.LEFT), (right, Side.RIGHT)) if a > t.enter_deg]
             if len(up) == 1:
                 side = up[0][1]
-                level = statistics.fmean(v for _, v, _ in self._standing) if self._standing else tilt_deg
-                lean_left = statistics.fmean(v for _, _, v in self._standing) if self._standing else self._lean(pose)
+                # Standing before the lift began: the last quarter second was already on its way up.
+                before = [x for x in self._standing if x[0] <= t_s - LIFT_ONSET_S] or list(self._standing)
+                level = statistics.fmean(v for _, v, _ in before) if before else tilt_deg
+                lean_left = statistics.fmean(v for _, _, v in before) if before else self._lean(pose)
                 self._open = _Open(side, t_s, level, lean_left if side is Side.LEFT else -lean_left)
                 if self._set_start_s is None:
                     self._set_start_s = t_s
@@ -269,7 +276,8 @@ class ExerciseCoach:
         if lean_toward is not None:
             rep.lean_away_deg = max(rep.lean_away_deg, -(lean_toward - rep.lean_deg))
         if t_s - rep.start_s > t.max_rep_s:
-            self._open = None  # held out too long: not a rep
+            self._open = None  # held out too long: not a rep, nor is its coming down
+            self._await_down = True
         elif angle < t.exit_deg:
             self._close(t_s)
         return self._status(angle, hike >= t.hike_deg and self._open is not None, finished)
