@@ -4,7 +4,9 @@ Pure: poses and tilts in, reps and sets out; time is an argument.
 
 - **Leg-lift angle** per side: the thigh (hip→knee, or hip→ankle when the knee is unsure) against
   the body's vertical axis (shoulder midpoint → hip midpoint), in degrees, positive away from the
-  body's midline, 0 when standing.
+  body's midline, 0 when standing: the rep's range.  Reps themselves are told by the thigh's angle
+  from the picture's vertical: a person leaning far over the standing leg (the compensation) makes
+  the *standing* leg stand at an angle to the trunk, and must not count as lifting it.
 - **A rep is counted on the way down** (as ML Kit's rep counter does): the leg rises above
   `enter_deg`, then comes back below `exit_deg`; the gap between the two is the hysteresis that
   keeps an angle hovering at a threshold from counting twice.  A rep shorter than `min_rep_s`
@@ -81,6 +83,9 @@ class Rep:
     start_s: float
     end_s: float
     peak_angle_deg: float
+    """The range: the thigh's largest angle against the trunk's axis (the hip's own abduction)."""
+    peak_leg_deg: float
+    """The leg's largest angle out from the picture's vertical (a trunk lean adds to this, not to the range)."""
     hold_s: float
     """How long the leg stayed within `hold_band_deg` of its peak."""
     pelvis_hike_deg: float
@@ -165,18 +170,29 @@ def _axis_down(pose: Pose) -> tuple[float, float] | None:
 
 
 def leg_lift_deg(pose: Pose, side: Side) -> float | None:
-    """The thigh's angle from the body's vertical axis, positive away from the midline (abduction);
-    None when the hips, shoulders or the leg are unsure."""
+    """The thigh's angle from the body's vertical axis, positive away from the midline (abduction):
+    the hip's own range, whatever the trunk does.  None when the hips, shoulders or the leg are unsure."""
     down = _axis_down(pose)
-    if down is None:
+    return None if down is None else _thigh_angle_deg(pose, side, down)
+
+
+def leg_out_deg(pose: Pose, side: Side) -> float | None:
+    """The thigh's angle from the picture's vertical, positive away from the midline: how far out the
+    leg went in space.  A trunk leaning over the standing leg adds to it (and, measured against the
+    trunk, would make the standing leg look lifted), so reps are told by this one."""
+    if _axis_down(pose) is None:
         return None
+    return _thigh_angle_deg(pose, side, (0.0, 1.0))
+
+
+def _thigh_angle_deg(pose: Pose, side: Side, down: tuple[float, float]) -> float | None:
     hip, knee, ankle = THIGH_KEYPOINTS[side]
     far = knee if pose.score(knee) >= MIN_SCORE else ankle
     if pose.score(far) < MIN_SCORE:
         return None
     dx, dy = (float(v) for v in pose.xy(far) - pose.xy(hip))
     along = dx * down[0] + dy * down[1]
-    across = -dx * down[1] + dy * down[0]  # perpendicular to the axis, toward the picture's right when upright
+    across = -dx * down[1] + dy * down[0]  # perpendicular to `down`
     # Outward: from the other hip toward this one.
     other = THIGH_KEYPOINTS[side.other][0]
     ox, oy = (float(v) for v in pose.xy(hip) - pose.xy(other))
@@ -205,6 +221,7 @@ class _Open:
     angles: list[tuple[float, float]] = field(default_factory=list)
     hike_deg: float = 0.0
     lean_away_deg: float = 0.0
+    range_deg: float = 0.0
 
 
 class ExerciseCoach:
@@ -270,6 +287,9 @@ class ExerciseCoach:
             return self._status(max(left, right), False, finished)
         angle = left if rep.side is Side.LEFT else right
         rep.angles.append((t_s, angle))
+        hip_range = leg_lift_deg(pose, rep.side)
+        if hip_range is not None:
+            rep.range_deg = max(rep.range_deg, hip_range)
         hike = self._hike(tilt_deg, rep)
         rep.hike_deg = max(rep.hike_deg, hike)
         lean_toward = trunk_lean_toward_deg(pose, rep.side)
@@ -297,9 +317,10 @@ class ExerciseCoach:
         return summary
 
     def _angles(self, pose: Pose) -> tuple[float, float] | None:
+        """Each leg's angle out from the picture's vertical (what tells a rep)."""
         if not pose.finite:
             return None
-        left, right = leg_lift_deg(pose, Side.LEFT), leg_lift_deg(pose, Side.RIGHT)
+        left, right = leg_out_deg(pose, Side.LEFT), leg_out_deg(pose, Side.RIGHT)
         if left is None or right is None:
             return None
         return left, right
@@ -321,7 +342,7 @@ class ExerciseCoach:
         t = self.thresholds
         if t_s - rep.start_s < t.min_rep_s:
             return
-        peak = max(a for _, a in rep.angles)
+        peak = max(a for _, a in rep.angles)  # out in space
         near_top = [s for s, a in rep.angles if a >= peak - t.hold_band_deg]
         hold = near_top[-1] - near_top[0] if near_top else 0.0
         if rep.hike_deg >= t.hike_deg:
@@ -330,8 +351,9 @@ class ExerciseCoach:
             verdict = RepVerdict.TRUNK_LEANED
         else:
             verdict = RepVerdict.CLEAN
-        self.reps.append(Rep(len(self.reps), rep.side, round(rep.start_s, 3), round(t_s, 3), round(peak, 1),
-                             round(hold, 3), round(rep.hike_deg, 1), round(rep.lean_away_deg, 1), verdict))
+        self.reps.append(Rep(len(self.reps), rep.side, round(rep.start_s, 3), round(t_s, 3), round(rep.range_deg, 1),
+                             round(peak, 1), round(hold, 3), round(rep.hike_deg, 1), round(rep.lean_away_deg, 1),
+                             verdict))
         self._last_rep_s = t_s
         self._standing.clear()  # the next rep is judged against the standing that follows this one
 

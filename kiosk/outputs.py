@@ -137,8 +137,8 @@ def write_steps_csv(handle: IO[str], steps: list[StepRecord],
                              step.pattern.value])
 
 
-REP_COLUMNS = ("set", "rep", "side", "start_s", "end_s", "peak_angle_deg", "hold_s", "tempo_s", "pelvis_hike_deg",
-               "trunk_lean_deg", "verdict")
+REP_COLUMNS = ("set", "rep", "side", "start_s", "end_s", "peak_angle_deg", "peak_leg_deg", "hold_s", "tempo_s",
+               "pelvis_hike_deg", "trunk_lean_deg", "verdict")
 
 
 def write_reps_csv(handle: IO[str], sets: list[SetSummary]) -> None:
@@ -147,5 +147,6 @@ def write_reps_csv(handle: IO[str], sets: list[SetSummary]) -> None:
     writer.writerow(REP_COLUMNS)
     for number, exercise_set in enumerate(sets):
         for i, rep in enumerate(exercise_set.reps):
-            writer.writerow([number, i, rep.side.value, rep.start_s, rep.end_s, rep.peak_angle_deg, rep.hold_s,
+            writer.writerow([number, i, rep.side.value, rep.start_s, rep.end_s, rep.peak_angle_deg, rep.peak_leg_deg,
+                             rep.hold_s,
                              rep.tempo_s, rep.pelvis_hike_deg, rep.trunk_lean_deg, rep.verdict.value])

@@ -269,3 +269,17 @@ def test_a_missed_frame_does_not_break_the_hold():
         pose = None if i % 10 == 5 else exercise_pose(hands_up=True)  # a blurred frame now and then
         fired += gesture.update(pose, i / FPS)
     assert fired == 1
+
+
+def test_leaning_far_over_the_standing_leg_counts_the_free_leg_not_the_standing_one():
+    """As on frontal_single_leg_swing.mp4: the trunk tips 35° over the standing leg and the free
+    leg goes 45° out in space, but only 10° from the trunk.  Against the trunk the *standing*
+    leg stands at 35°: reps are told in space, the range is taken against the trunk."""
+    s = Session()
+    s.hold(1.5)
+    s.rep(Side.RIGHT, peak_deg=45.0, lean_away_deg=35.0)
+    (rep,) = s.reps
+    assert rep.side is Side.RIGHT and rep.verdict is RepVerdict.TRUNK_LEANED
+    assert rep.peak_leg_deg == pytest.approx(45.0, abs=0.3)
+    assert rep.peak_angle_deg == pytest.approx(10.0, abs=0.5)
+    assert rep.trunk_lean_deg == pytest.approx(35.0, abs=0.5)
