@@ -30,12 +30,13 @@ def main() -> int:
     parser.add_argument("--model")
     parser.add_argument("--config", type=Path)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--mode", action="append", choices=[m.value for m in Mode], help="only these modes (repeat)")
     args = parser.parse_args()
     config = load_config(args.config)
     model_path = resolve_model_path(args.model, config.model.path)
     files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in MEDIA)
     rows = []
-    for mode in Mode:
+    for mode in [Mode(m) for m in args.mode] if args.mode else Mode:
         kiosk = assemble(with_mode(config, mode), model_path, Purpose.ANALYZE)
         for path in files:
             fresh = kiosk.restarted()

@@ -1,0 +1,102 @@
+"""The exercise coach in the kiosk: the real model on the real leg-swing clip and on walking clips,
+the gesture switching walking and exercise through the pipeline, and the screen a person sees."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+from test_exercise import exercise_pose
+
+from kiosk.config import PelvisConfig
+from kiosk.draw import CALIBRATION_BLUE, LEVEL_GREEN, OUTLINE
+from kiosk.exercise import ExerciseCoach
+from kiosk.gesture import HandsUpGesture
+from kiosk.pipeline import PelvisPipeline
+from kiosk.types import Frame
+
+from conftest import run_beltline, shared_file
+from fakes import ScriptedModel
+
+SWING = "frontal_single_leg_swing.mp4"
+
+
+def _analyze(tmp_path, model_path, clip, *extra):
+    reps, summary = tmp_path / f"{clip}.reps.csv", tmp_path / f"{clip}.json"
+    result = run_beltline("analyze", str(shared_file(clip)), "--mode", "exercise", "--model", str(model_path),
+                          "--reps", str(reps), "--summary", str(summary), *extra)
+    assert result.returncode == 0, result.stderr
+    return list(csv.DictReader(reps.open())), json.loads(summary.read_text())
+
+
+def test_the_real_leg_swing_is_one_right_rep_with_the_pelvis_hiked(tmp_path, model_path):
+    """The man stands on his left leg and swings the right one out once, tipping his trunk far over
+    the standing leg.  He never stands still in position first (the clip is 1.7 s), so with the
+    default guard nothing counts; without it, one right rep: the leg 50° out in space, but only
+    about 10° from the trunk, and the belt line tipped up toward it."""
+    rows, summary = _analyze(tmp_path, model_path, SWING)
+    assert rows == [] and summary["exercise"]["reps"] == {"left": 0, "right": 0}
+    ready_now = tmp_path / "ready.toml"
+    ready_now.write_text("[exercise]\nready_s = 0.0\n")
+    rows, summary = _analyze(tmp_path, model_path, SWING, "--config", str(ready_now))
+    (rep,) = rows
+    assert rep["side"] == "right" and rep["verdict"] == "pelvis_hiked"
+    assert 0.3 <= float(rep["start_s"]) <= 0.5 and 1.0 <= float(rep["end_s"]) <= 1.25  # the swing, on the sheet
+    assert float(rep["peak_leg_deg"]) > 40 and float(rep["peak_angle_deg"]) < 20
+    assert float(rep["pelvis_hike_deg"]) > 20 and float(rep["trunk_lean_deg"]) > 30
+    assert summary["exercise"]["sets"][0]["clean_fraction"] == 0.0
+    assert summary["gestures"] == 0
+
+
+@pytest.mark.parametrize("clip", ["frontal_walk_outdoor_cane.mp4", "frontal_walk_white_bg.mp4",
+                                  "frontal_walk_two_people.gif", "outdoor_sit_walk_stand.mp4"])
+def test_no_rep_and_no_gesture_on_a_walking_clip_in_exercise_mode(tmp_path, model_path, clip):
+    rows, summary = _analyze(tmp_path, model_path, clip)
+    assert rows == [] and summary["gestures"] == 0
+    assert summary["walk"]["steps"] == 0  # exercising: no walk is counted either
+
+
+def test_the_exercise_screen_shows_the_counter_the_last_rep_and_the_cue(tmp_path, model_path):
+    shot = tmp_path / "exercise.png"
+    config = tmp_path / "ready.toml"
+    config.write_text("[exercise]\nready_s = 0.0\n")
+    result = run_beltline("run", "--windowed", "--mode", "exercise", "--source", str(shared_file(SWING)),
+                          "--model", str(model_path), "--config", str(config), "--snapshot", str(shot))
+    assert result.returncode == 0, result.stderr
+    screen = cv2.cvtColor(cv2.imread(str(shot)), cv2.COLOR_BGR2RGB)
+    top = screen[: screen.shape[0] // 6]
+    # The counter: white words on a dark box across the top middle.
+    assert np.all(top == np.array(OUTLINE, np.uint8), axis=-1).sum() > 5000
+    assert np.all(top >= 245, axis=-1).sum() > 2000
+    # The ruler, green (by the clip's end the pelvis is level again), and the calm cue in blue
+    # along the bottom: the one rep hiked the pelvis ("Lift lower — keep your belt level").
+    assert np.all(screen == np.array(LEVEL_GREEN, np.uint8), axis=-1).sum() > 1000
+    bottom = screen[screen.shape[0] * 5 // 6:]
+    assert np.all(bottom == np.array(CALIBRATION_BLUE, np.uint8), axis=-1).sum() > 10000
+
+
+class _Script(ScriptedModel):
+    """Hands up from frame 30 to 110 (2.7 s at 30 fps), else standing."""
+
+    def pose_for(self, frame):
+        return exercise_pose(hands_up=30 <= frame.index < 110)
+
+
+@pytest.mark.parametrize(("exercising", "after"), [(False, True), (True, False)])
+def test_holding_both_hands_up_switches_between_walking_and_exercise(exercising, after):
+    pipeline = PelvisPipeline(_Script(), PelvisConfig(), coach=ExerciseCoach(), gesture=HandsUpGesture(2.0),
+                              exercising=exercising)
+    switched_at = []
+    image = np.zeros((720, 640, 3), np.uint8)
+    for i in range(200):
+        before = pipeline.exercising
+        result = pipeline.finish(pipeline.prepare(Frame(image, i, i / 30)))
+        if pipeline.exercising != before:
+            switched_at.append(i)
+        assert (result.exercise is not None) == pipeline.exercising  # no set ended: no summary while walking
+    assert switched_at == [90]  # two seconds into the hold, once
+    assert pipeline.exercising is after
+    assert pipeline.gestures_fired == 1
