@@ -32,6 +32,8 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kiosk.types import Keypoint, Pose, Side
 
 THIGH_KEYPOINTS = {
@@ -39,6 +41,8 @@ THIGH_KEYPOINTS = {
     Side.RIGHT: (Keypoint.RIGHT_HIP, Keypoint.RIGHT_KNEE, Keypoint.RIGHT_ANKLE),
 }
 MIN_SCORE = 0.3
+MIN_THIGH_SHARE = 0.75
+"""A lift out to the side keeps the thigh at least this share of its standing length in the picture."""
 LIFT_ONSET_S = 0.25
 """A leg crossing the enter angle started rising about this long before."""
 
@@ -201,6 +205,17 @@ def _thigh_angle_deg(pose: Pose, side: Side, down: tuple[float, float]) -> float
     return angle if across * outward >= 0 else -angle
 
 
+def facing_the_camera(pose: Pose) -> bool:
+    """The person's left hip on the picture's right (the camera's picture is not mirrored): facing the
+    mirror, not turned away or side-on (the exercise is done facing the screen)."""
+    return float(pose.xy(Keypoint.LEFT_HIP)[0] - pose.xy(Keypoint.RIGHT_HIP)[0]) > 0.25 * pose.torso_length_px
+
+
+def thigh_length_px(pose: Pose, side: Side) -> float:
+    hip, knee, _ = THIGH_KEYPOINTS[side]
+    return float(np.hypot(*(pose.xy(knee) - pose.xy(hip))))
+
+
 def trunk_lean_toward_deg(pose: Pose, side: Side) -> float | None:
     """The trunk's lean from the picture's vertical toward `side` of the body, in degrees."""
     down = _axis_down(pose)
@@ -222,6 +237,9 @@ class _Open:
     hike_deg: float = 0.0
     lean_away_deg: float = 0.0
     range_deg: float = 0.0
+    shortest_thigh: float = 1.0
+    """The thigh's shortest length in the picture during the rep, against standing (a knee coming
+    forward, as in a squat or a kick, shortens it; a lift out to the side does not)."""
 
 
 class ExerciseCoach:
@@ -236,6 +254,7 @@ class ExerciseCoach:
         self._ready = False
         self._await_down = False
         self._standing: deque[tuple[float, float, float]] = deque(maxlen=30)  # (t_s, tilt, lean) while standing
+        self._thigh_px: dict[Side, deque[float]] = {side: deque(maxlen=60) for side in Side}  # standing lengths
         self._last_seen_s: float | None = None
         self._last_rep_s: float | None = None
         self._set_start_s: float | None = None
@@ -269,6 +288,8 @@ class ExerciseCoach:
             self._await_down = False
         if max(left, right) < t.exit_deg / 2 and self._open is None:  # standing: the level a rep is judged against
             self._standing.append((t_s, tilt_deg, self._lean(pose)))
+            for side in Side:
+                self._thigh_px[side].append(thigh_length_px(pose, side))
         if not self._ready:
             return self._status(max(left, right), False, finished)
         if self._open is None and not self._await_down:
@@ -287,6 +308,10 @@ class ExerciseCoach:
             return self._status(max(left, right), False, finished)
         angle = left if rep.side is Side.LEFT else right
         rep.angles.append((t_s, angle))
+        standing_thigh = self._thigh_px[rep.side]
+        if standing_thigh:
+            rep.shortest_thigh = min(rep.shortest_thigh,
+                                     thigh_length_px(pose, rep.side) / statistics.median(standing_thigh))
         hip_range = leg_lift_deg(pose, rep.side)
         if hip_range is not None:
             rep.range_deg = max(rep.range_deg, hip_range)
@@ -313,12 +338,14 @@ class ExerciseCoach:
         self._ready = False
         self._ready_since = self._ready_at = None
         self._standing.clear()
+        for lengths in self._thigh_px.values():
+            lengths.clear()
         self._last_seen_s = None
         return summary
 
     def _angles(self, pose: Pose) -> tuple[float, float] | None:
         """Each leg's angle out from the picture's vertical (what tells a rep)."""
-        if not pose.finite:
+        if not pose.finite or not facing_the_camera(pose):
             return None
         left, right = leg_out_deg(pose, Side.LEFT), leg_out_deg(pose, Side.RIGHT)
         if left is None or right is None:
@@ -340,8 +367,8 @@ class ExerciseCoach:
         assert rep is not None
         self._open = None
         t = self.thresholds
-        if t_s - rep.start_s < t.min_rep_s:
-            return
+        if t_s - rep.start_s < t.min_rep_s or rep.shortest_thigh < MIN_THIGH_SHARE:
+            return  # a twitch; or the knee came forward (a squat, a step), not out to the side
         peak = max(a for _, a in rep.angles)  # out in space
         near_top = [s for s, a in rep.angles if a >= peak - t.hold_band_deg]
         hold = near_top[-1] - near_top[0] if near_top else 0.0

@@ -283,3 +283,32 @@ def test_leaning_far_over_the_standing_leg_counts_the_free_leg_not_the_standing_
     assert rep.peak_leg_deg == pytest.approx(45.0, abs=0.3)
     assert rep.peak_angle_deg == pytest.approx(10.0, abs=0.5)
     assert rep.trunk_lean_deg == pytest.approx(35.0, abs=0.5)
+
+
+def test_a_knee_coming_forward_is_not_a_lift_out_to_the_side():
+    """A squat or a step toward the mirror: the thigh points out in the picture but shortens, as a
+    thigh coming toward the camera does; a lift to the side keeps its length."""
+    s = Session()
+    s.hold(1.5)
+    frames = 36
+    for i in range(frames + 1):
+        share = math.sin(math.pi * i / frames)
+        pose = exercise_pose(left_deg=35.0 * share)
+        hip = pose.xy_px[Keypoint.LEFT_HIP].copy()
+        for k in (Keypoint.LEFT_KNEE, Keypoint.LEFT_ANKLE):
+            pose.xy_px[k] = hip + (pose.xy_px[k] - hip) * (1.0 - 0.5 * share)  # foreshortened
+        s.coach.update(pose, 0.0, s.t_s)
+        s.t_s += 1 / FPS
+    s.hold(1.0)
+    assert s.reps == []
+    s.rep(Side.LEFT)
+    assert len(s.reps) == 1
+
+
+def test_reps_count_only_facing_the_mirror():
+    s = Session()
+    turned = exercise_pose()
+    turned.xy_px[[Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP]] = turned.xy_px[[Keypoint.RIGHT_HIP, Keypoint.LEFT_HIP]]
+    for i in range(60):
+        s.coach.update(turned, 0.0, i / FPS)
+    assert not s.coach.update(turned, 0.0, 2.0).ready
