@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.calibration import Calibration, find_calibration
+from kiosk.calibration import Calibration, find_calibration, gesture_calibration_path, save_calibration
 from kiosk.config import Config, Mode
 from kiosk.decode import VoteDecoder
 from kiosk.exercise import ExerciseCoach, ExerciseThresholds
-from kiosk.gesture import HandsUpGesture
+from kiosk.gesture import arms_out_gesture, hands_up_gesture
 from kiosk.group import GroupPipeline
 from kiosk.lock import NearestPersonLock
 from kiosk.loop import Notifier, RunStats, Supervision, View, run_mirror
@@ -201,11 +201,24 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
                                              ready_s=e.ready_s, hike_deg=e.hike_deg, lean_deg=e.lean_deg,
                                              rest_s=e.rest_s))
     # Calibration stands still: no gesture switches it into anything.
-    gesture = None
+    gesture = calibrate_gesture = None
     if e.gesture_hold_s and settings.purpose is not Purpose.CALIBRATE:
-        gesture = HandsUpGesture(e.gesture_hold_s)
+        gesture, calibrate_gesture = hands_up_gesture(e.gesture_hold_s), arms_out_gesture(e.gesture_hold_s)
+    # Only the kiosk keeps a calibration made by the gesture; `analyze` puts it in force for the clip alone.
+    on_calibration = (functools.partial(_keep_calibration, gesture_calibration_path(config.pelvis.calibration_file))
+                      if settings.purpose is Purpose.RUN else None)
     return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock,
-                          on_walk=on_walk, coach=coach, gesture=gesture, exercising=settings.mode is Mode.EXERCISE)
+                          on_walk=on_walk, coach=coach, gesture=gesture, exercising=settings.mode is Mode.EXERCISE,
+                          calibrate_gesture=calibrate_gesture, on_calibration=on_calibration)
+
+
+def _keep_calibration(path: Path, calibration: Calibration) -> None:
+    """Save a calibration made by the gesture (one small file, once); a failure is one log line."""
+    try:
+        save_calibration(calibration, path)
+        log.info("calibration saved to %s", path)
+    except OSError as error:
+        log.warning("calibration not saved to %s: %s (in force until the kiosk restarts)", path, error.strerror)
 
 
 def open_view(config: Config, windowed: bool) -> MirrorView:

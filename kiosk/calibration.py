@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from kiosk.errors import BeltlineError, ConfigError
-from kiosk.pipeline import Pipeline
-from kiosk.sources import FrameSource
 from kiosk.types import FloatArray, Frame, Keypoint, NoVerdict, PelvisReading, Pose, Verdict
 from kiosk.words import NO_VERDICT_WORDS, stand_still_words
 
+if TYPE_CHECKING:
+    from kiosk.pipeline import Pipeline
+    from kiosk.sources import FrameSource
+
 DEFAULT_CALIBRATION_PATHS = (Path("/etc/beltline/calibration.json"), Path("~/.config/beltline/calibration.json"))
+CALIBRATION_FILE = "calibration.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +62,31 @@ def load_calibration(path: Path) -> Calibration:
         raise ConfigError(f"calibration file {path} cannot be read: {error} (run beltline calibrate again)") from error
 
 
-def find_calibration(configured: str) -> Calibration | None:
-    """The configured calibration file, else the first default one that exists, else none."""
+def find_calibration(configured: str, environ: Mapping[str, str] = os.environ) -> Calibration | None:
+    """The configured calibration file; else the newest of the default ones that exist (the
+    service's own, made by the calibration gesture; /etc/beltline's and ~/.config/beltline's, made
+    by `beltline calibrate`); else none."""
     if configured:
         return load_calibration(Path(configured).expanduser())
-    for candidate in DEFAULT_CALIBRATION_PATHS:
-        candidate = candidate.expanduser()
-        if candidate.is_file():
-            return load_calibration(candidate)
-    return None
+    found = [path for path in calibration_paths(environ) if path.is_file()]
+    if not found:
+        return None
+    return load_calibration(max(found, key=lambda path: path.stat().st_mtime))
+
+
+def calibration_paths(environ: Mapping[str, str] = os.environ) -> list[Path]:
+    """Where calibrations are looked for: systemd's state directory (the service), then the defaults."""
+    state = environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return ([Path(state) / CALIBRATION_FILE] if state else []) + [p.expanduser() for p in DEFAULT_CALIBRATION_PATHS]
+
+
+def gesture_calibration_path(configured: str, environ: Mapping[str, str] = os.environ) -> Path:
+    """Where a calibration made in `run` (by the gesture) is saved: the configured file, else the
+    service's state directory, else ~/.config/beltline (the service cannot write /etc)."""
+    if configured:
+        return Path(configured).expanduser()
+    state = environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return Path(state) / CALIBRATION_FILE if state else DEFAULT_CALIBRATION_PATHS[1].expanduser()
 
 
 def body_axis_lean_deg(pose: Pose) -> float | None:

@@ -26,7 +26,7 @@ from kiosk.exercise import SetSummary
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
 from kiosk.geometry import CropSquare, search_squares
-from kiosk.gesture import HandsUpGesture
+from kiosk.gesture import HeldPose, arms_out_gesture, hands_up_gesture
 from kiosk.model_input import Box
 from kiosk.pelvis import read_pelvis
 from kiosk.people import FOLLOW_BLANK_MARGIN, SEARCH_BLANK_MARGIN, Person, Roster
@@ -168,7 +168,7 @@ class GroupPipeline:
         self.people: list[PersonVerdict] = []
         self.steps_by_person: dict[int, list[StepRecord]] = {}
         self.sets: list[SetSummary] = []  # group sessions walk; the exercise coach is for one person
-        self._gestures: dict[int, HandsUpGesture] = {}
+        self._gestures: dict[int, tuple[HeldPose, HeldPose]] = {}
         self._gestures_fired = 0
 
     @property
@@ -191,8 +191,10 @@ class GroupPipeline:
                                  no_verdict(NoVerdict.NO_PERSON))
                 self._follows[person.person_id] = follow
             if person.person_id in look.refreshed:
-                gesture = self._gestures.setdefault(person.person_id, HandsUpGesture(self._gesture_hold_s))
-                self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
+                gestures = self._gestures.setdefault(person.person_id, (hands_up_gesture(self._gesture_hold_s),
+                                                                        arms_out_gesture(self._gesture_hold_s)))
+                for gesture in gestures:
+                    self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
                 follow.verdict = follow.tracker.update(read_pelvis(person.pose, self._settings), frame.t_s)
                 status = follow.walk.update(person.pose, follow.verdict, frame.t_s)
                 follow.steps = status.steps

@@ -22,8 +22,8 @@ from kiosk.memory import return_free_memory
 from kiosk.pipeline import Captured, Pipeline, Result
 from kiosk.sources import FrameSource
 from kiosk.threads import CameraStatus, CaptureThread, InferenceThread, NewestSlot, StageProbe
-from kiosk.types import Frame, PersonVerdict, ShowTiming, State, Verdict, WalkStatus, WalkSummary
-from kiosk.words import CAMERA_UNAVAILABLE
+from kiosk.types import Frame, NoVerdict, PersonVerdict, ShowTiming, State, Verdict, WalkStatus, WalkSummary
+from kiosk.words import CAMERA_UNAVAILABLE, NO_VERDICT_WORDS, stand_still_words
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ class View(Protocol):
     def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming | None: ...
 
     def show_message(self, words: str) -> None: ...
+
+    def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None: ...
 
     def show_walk_summary(self, frame: Frame, summary: WalkSummary) -> None: ...
 
@@ -104,6 +106,12 @@ class _FrameRate:
 def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: StageProbe | None) -> None:
     if mode is Mode.GROUP:
         timing = view.show_group(result.frame, result.people, rate.value)
+    elif result.calibration is not None:
+        primary = result.primary
+        words = (stand_still_words(result.calibration.seconds_left_s) if primary.state is not State.NONE
+                 else NO_VERDICT_WORDS[primary.reason or NoVerdict.NO_PERSON])
+        view.show_calibration(result.frame, primary, words, result.calibration.progress)
+        timing = None
     else:
         timing = view.show(result.frame, result.primary, rate.value, walk=result.walk, exercise=result.exercise)
     now = time.monotonic()

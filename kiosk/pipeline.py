@@ -10,21 +10,24 @@ loop in kiosk.loop.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kiosk.calibration import Calibration, CalibrationCollector
 from kiosk.config import Mode, PelvisConfig
 from kiosk.exercise import ExerciseCoach, ExerciseStatus, SetSummary
 from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
-from kiosk.gesture import HandsUpGesture
+from kiosk.gesture import HeldPose
 from kiosk.model_input import PreparedInput
 from kiosk.pelvis import read_pelvis
 from kiosk.pose import PoseModel
 from kiosk.tracker import PelvisTracker
 from kiosk.types import (
+    CalibrationProgress,
     FinishedWalk,
     Frame,
     NoVerdict,
@@ -36,6 +39,11 @@ from kiosk.types import (
     WalkStatus,
     no_verdict,
 )
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_TIMEOUT_S = 30.0
+"""A calibration started by the gesture that has not found a still stand by then is given up."""
 
 WalkSink = Callable[[FinishedWalk], None]
 """Where a finished walk goes (kiosk.records): called in the thread that runs the pipeline, so it must not block."""
@@ -85,6 +93,8 @@ class Result:
     """Single mode: the walk in progress (group mode keeps one per person, shown as step counts)."""
     exercise: ExerciseStatus | None = None
     """While the person exercises (exercise mode, or switched to by the gesture): the reps so far."""
+    calibration: CalibrationProgress | None = None
+    """While a calibration started by the gesture collects a still stand."""
     primary: Verdict = field(init=False)
     """The verdict single-person code reads (kiosk.pipeline.primary_verdict)."""
 
@@ -147,14 +157,17 @@ class PelvisPipeline:
     def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
                  baseline_deg: float | None = None, keep_steps: bool = False, lock: PersonLock | None = None,
                  on_walk: WalkSink | None = None, coach: ExerciseCoach | None = None,
-                 gesture: HandsUpGesture | None = None, exercising: bool = False) -> None:
+                 gesture: HeldPose | None = None, exercising: bool = False,
+                 calibrate_gesture: HeldPose | None = None,
+                 on_calibration: Callable[[Calibration], None] | None = None, calibrate_s: float = 4.0) -> None:
         """`baseline_deg`: the calibrated standing tilt (None: not calibrated).
         `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
         `lock`: hands the ruler to somebody nearer the screen (kiosk.lock.NearestPersonLock).
         `on_walk`: gets every walk as it finishes (the records).
         `coach`: counts and judges reps while the person exercises (from the start with
         `exercising`, the exercise mode); `gesture`: both hands held up switches between
-        walking and exercising."""
+        walking and exercising; `calibrate_gesture`: arms held out starts a calibration of
+        `calibrate_s` of standing still, put in force at once and handed to `on_calibration`."""
         self.model = model
         self.lock = lock
         self.settings = settings
@@ -171,10 +184,16 @@ class PelvisPipeline:
         self.exercising = exercising
         self.exercise: ExerciseStatus | None = None
         self.sets: list[SetSummary] = []
+        self.calibrate_gesture = calibrate_gesture
+        self._on_calibration = on_calibration
+        self._calibrate_s = calibrate_s
+        self._collector: CalibrationCollector | None = None
+        self._collecting_since_s = 0.0
+        self.calibration: CalibrationProgress | None = None
 
     @property
     def gestures_fired(self) -> int:
-        return self.gesture.fired if self.gesture is not None else 0
+        return sum(g.fired for g in (self.gesture, self.calibrate_gesture) if g is not None)
 
     def step(self, frame: Frame) -> list[PersonVerdict]:
         return self.finish(self.prepare(frame)).people
@@ -205,7 +224,7 @@ class PelvisPipeline:
         # postprocess: keypoints out of the model, the pelvis gates and the tracker
         postprocess = total - timing.invoke_s - (timing.preprocess_s if captured.prepared is None else 0.0)
         return Result(captured.frame, [person], timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0),
-                      self.walk, self.exercise)
+                      self.walk, self.exercise, self.calibration)
 
     def _judge(self, frame: Frame, pose: Pose) -> PersonVerdict:
         """The lock, the gates, the tracker and the walk for the model's pose."""
@@ -224,6 +243,12 @@ class PelvisPipeline:
         ended = None
         if self.gesture is not None and self.gesture.update(usable, frame.t_s):
             ended = self._switch_activity(frame.t_s)
+        if (self.calibrate_gesture is not None and self.calibrate_gesture.update(usable, frame.t_s)
+                and self._collector is None):
+            self._collector, self._collecting_since_s = CalibrationCollector(self._calibrate_s), frame.t_s
+        if self._collector is not None:
+            self._calibrate(verdict, usable, frame.t_s)
+            return PersonVerdict(0, pose, verdict, self.walk.steps)
         if self.exercising:
             self.exercise = self.coach.update(usable, verdict.tilt_deg, frame.t_s)
             if self.exercise.finished_set is not None and self.keep_steps:
@@ -237,6 +262,26 @@ class PelvisPipeline:
                                                                       ended.count(Side.RIGHT), None, None, False,
                                                                       ended.reps[-1], ended)
         return PersonVerdict(0, pose, verdict, self.walk.steps)
+
+    def _calibrate(self, verdict: Verdict, pose: Pose | None, t_s: float) -> None:
+        """A still stand after the gesture: its level becomes the ruler's level, now and at the next start."""
+        collector = self._collector
+        assert collector is not None
+        reading = verdict.reading
+        progress = collector.add(reading, pose if reading is not None else None, t_s)
+        self.calibration = CalibrationProgress(progress, max(0.0, self._calibrate_s * (1 - progress)))
+        if progress >= 1.0:
+            calibration = collector.result()
+            self._collector, self.calibration = None, None
+            self.baseline_deg = calibration.standing_tilt_deg
+            self._tracker = PelvisTracker(self.settings, self.baseline_deg)
+            log.info("calibrated by the gesture: standing tilt %+.2f deg (spread %.2f deg over %d frames)",
+                     calibration.standing_tilt_deg, calibration.spread_deg, calibration.samples)
+            if self._on_calibration is not None:
+                self._on_calibration(calibration)
+        elif t_s - self._collecting_since_s > CALIBRATION_TIMEOUT_S:
+            self._collector, self.calibration = None, None
+            log.info("calibration by the gesture given up: nobody stood still for %.0f s", self._calibrate_s)
 
     exercise_clock_s = 0.0
     """The stream time of the last frame judged (a set ended by a switch or a stop ends then)."""

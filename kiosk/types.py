@@ -331,3 +331,12 @@ class WalkStatus:
     last_step: StepRecord | None
     finished: FinishedWalk | None = None
     """The walk just finished, once, on the frame where the walker left (with enough steps to mean something)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationProgress:
+    """A calibration started in `run` (by the gesture): how far the still stand has got."""
+
+    progress: float
+    """0 to 1."""
+    seconds_left_s: float

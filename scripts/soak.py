@@ -78,6 +78,10 @@ class CountingView:
     def show_set_summary(self, frame: Frame, summary: SetSummary) -> None:
         self._view.show_set_summary(frame, summary)
 
+    def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None:
+        self._view.show_calibration(frame, verdict, words, progress)
+        self._shown()
+
     def quit_requested(self) -> bool:
         return self._view.quit_requested()
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kiosk.exercise import ExerciseCoach, ExerciseThresholds, RepVerdict, leg_lift_deg, trunk_lean_toward_deg
-from kiosk.gesture import HandsUpGesture, hands_above_head
+from kiosk.gesture import arms_out_to_the_sides, hands_above_head, hands_up_gesture
 from kiosk.types import Keypoint, Pose, Side
 
 FPS = 30
@@ -18,12 +18,13 @@ SHIN_PX = 90.0
 
 
 def exercise_pose(left_deg: float = 0.0, right_deg: float = 0.0, lean_deg: float = 0.0, shift_px: float = 0.0,
-                  hands_up: bool = False) -> Pose:
+                  hands_up: bool = False, arms_out: bool = False, left_hip_low_px: float = 0.0) -> Pose:
     """A person facing the camera (their left on the picture's right), legs lifted out to the side
     by the given angles, the trunk leaning toward the picture's right by `lean_deg`."""
     xy = np.zeros((17, 2), dtype=np.float32)
     hips_y = 400.0
-    left_hip, right_hip = np.array([340.0 + shift_px, hips_y]), np.array([300.0 + shift_px, hips_y])
+    left_hip = np.array([340.0 + shift_px, hips_y + left_hip_low_px])
+    right_hip = np.array([300.0 + shift_px, hips_y])
     mid = (left_hip + right_hip) / 2
     trunk = 120.0
     lean = math.radians(lean_deg)
@@ -46,6 +47,9 @@ def exercise_pose(left_deg: float = 0.0, right_deg: float = 0.0, lean_deg: float
         if hands_up:
             xy[elbow] = xy[shoulder] + np.array([outward * 15.0, -60.0])
             xy[wrist] = xy[elbow] + np.array([-outward * 5.0, -60.0])
+        elif arms_out:
+            xy[elbow] = xy[shoulder] + np.array([outward * 60.0, 3.0])
+            xy[wrist] = xy[elbow] + np.array([outward * 60.0, -2.0])
         else:
             xy[elbow] = xy[shoulder] + np.array([outward * 8.0, 60.0])
             xy[wrist] = xy[elbow] + np.array([0.0, 60.0])
@@ -247,7 +251,7 @@ def test_hands_above_the_head_is_told_from_hands_at_the_sides_and_at_the_shoulde
 
 def _gesture(sequence: list[tuple[float, bool]], hold_s: float = 2.0) -> list[float]:
     """Feed (seconds, hands up) spans at 30 fps; the times at which the gesture fired."""
-    gesture, t, fired = HandsUpGesture(hold_s), 0.0, []
+    gesture, t, fired = hands_up_gesture(hold_s), 0.0, []
     for seconds, up in sequence:
         for _ in range(round(seconds * FPS)):
             if gesture.update(exercise_pose(hands_up=up), t):
@@ -264,7 +268,7 @@ def test_the_gesture_fires_once_after_two_seconds_held_and_again_only_after_a_re
 
 
 def test_a_missed_frame_does_not_break_the_hold():
-    gesture, fired = HandsUpGesture(2.0), 0
+    gesture, fired = hands_up_gesture(2.0), 0
     for i in range(round(2.5 * FPS)):
         pose = None if i % 10 == 5 else exercise_pose(hands_up=True)  # a blurred frame now and then
         fired += gesture.update(pose, i / FPS)
@@ -312,3 +316,13 @@ def test_reps_count_only_facing_the_mirror():
     for i in range(60):
         s.coach.update(turned, 0.0, i / FPS)
     assert not s.coach.update(turned, 0.0, 2.0).ready
+
+
+def test_arms_out_to_the_sides_is_told_from_hands_up_and_hands_down():
+    assert arms_out_to_the_sides(exercise_pose(arms_out=True))
+    assert not arms_out_to_the_sides(exercise_pose())
+    assert not arms_out_to_the_sides(exercise_pose(hands_up=True))
+    assert not hands_above_head(exercise_pose(arms_out=True))
+    half = exercise_pose(arms_out=True)
+    half.xy_px[Keypoint.RIGHT_WRIST] = half.xy_px[Keypoint.RIGHT_ELBOW] + np.array([0.0, 60.0])  # one arm hangs
+    assert not arms_out_to_the_sides(half)

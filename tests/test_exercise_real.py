@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 
 import cv2
 import numpy as np
@@ -14,7 +15,7 @@ from test_exercise import exercise_pose
 from kiosk.config import PelvisConfig
 from kiosk.draw import CALIBRATION_BLUE, LEVEL_GREEN, OUTLINE
 from kiosk.exercise import ExerciseCoach
-from kiosk.gesture import HandsUpGesture
+from kiosk.gesture import arms_out_gesture, hands_up_gesture
 from kiosk.pipeline import PelvisPipeline
 from kiosk.types import Frame
 
@@ -87,7 +88,7 @@ class _Script(ScriptedModel):
 
 @pytest.mark.parametrize(("exercising", "after"), [(False, True), (True, False)])
 def test_holding_both_hands_up_switches_between_walking_and_exercise(exercising, after):
-    pipeline = PelvisPipeline(_Script(), PelvisConfig(), coach=ExerciseCoach(), gesture=HandsUpGesture(2.0),
+    pipeline = PelvisPipeline(_Script(), PelvisConfig(), coach=ExerciseCoach(), gesture=hands_up_gesture(2.0),
                               exercising=exercising)
     switched_at = []
     image = np.zeros((720, 640, 3), np.uint8)
@@ -100,3 +101,31 @@ def test_holding_both_hands_up_switches_between_walking_and_exercise(exercising,
     assert switched_at == [90]  # two seconds into the hold, once
     assert pipeline.exercising is after
     assert pipeline.gestures_fired == 1
+
+
+class _CalibrateScript(ScriptedModel):
+    """Arms out for 2.5 s, then standing still with the left hip 3° low (a leg-length difference)."""
+
+    def pose_for(self, frame):
+        drop = 40.0 * math.tan(math.radians(3.0))
+        return exercise_pose(arms_out=frame.index < 75, left_hip_low_px=drop)
+
+
+def test_holding_the_arms_out_calibrates_on_the_still_stand_that_follows():
+    kept = []
+    pipeline = PelvisPipeline(_CalibrateScript(), PelvisConfig(), coach=ExerciseCoach(),
+                              gesture=hands_up_gesture(2.0), calibrate_gesture=arms_out_gesture(2.0),
+                              on_calibration=kept.append, calibrate_s=4.0)
+    image = np.zeros((720, 640, 3), np.uint8)
+    progress = []
+    for i in range(300):  # 10 s
+        result = pipeline.finish(pipeline.prepare(Frame(image, i, i / 30)))
+        progress.append(result.calibration.progress if result.calibration is not None else None)
+    (calibration,) = kept
+    assert calibration.standing_tilt_deg == pytest.approx(3.0, abs=0.05)
+    assert pipeline.baseline_deg == calibration.standing_tilt_deg
+    assert result.primary.tilt_deg == pytest.approx(0.0, abs=0.1)  # the ruler is level at their level now
+    started = next(i for i, p in enumerate(progress) if p is not None)
+    assert started == 60  # two seconds into the hold
+    assert max(p for p in progress if p is not None) < 1.0 and progress[-1] is None  # done: the screen is back
+    assert pipeline.gestures_fired == 1 and not pipeline.exercising
