@@ -127,8 +127,7 @@ class Kiosk:
         self.model.forget_person()
         if baseline_deg is None and self.calibration is not None:
             baseline_deg = self.calibration.standing_tilt_deg
-        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg,
-                                  self.records.submit if self.records else None)
+        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg, self.records)
         return dataclasses.replace(self, pipeline=pipeline)
 
     def open_source(self, spec: str, pools: SourcePools | None = None, loop: bool = False) -> FrameSource:
@@ -185,12 +184,14 @@ def assemble(config: Config, model_path: Path, purpose: Purpose, *,
     if settings.records:
         context = WalkContext(kiosk_name(config.records), settings.mode, config.pelvis.tolerance_deg, baseline)
         records = RecordWriter(record_to or records_path(config.records), context, config.records.keep_days)
-    pipeline = build_pipeline(config, settings, model, baseline, records.submit if records else None)
+    pipeline = build_pipeline(config, settings, model, baseline, records)
     return Kiosk(config, settings, model_path, model, pipeline, calibration, records)
 
 
 def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, baseline_deg: float | None,
-                   on_walk: WalkSink | None = None) -> Pipeline:
+                   records: RecordWriter | None = None) -> Pipeline:
+    """The pipeline of the mode; with `records`, every finished walk and exercise set goes to them."""
+    on_walk: WalkSink | None = records.submit if records else None
     if settings.mode is Mode.GROUP:
         return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline_deg,
                              keep_steps=settings.keep_steps, on_walk=on_walk,
@@ -209,7 +210,8 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
                       if settings.purpose is Purpose.RUN else None)
     return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock,
                           on_walk=on_walk, coach=coach, gesture=gesture, exercising=settings.mode is Mode.EXERCISE,
-                          calibrate_gesture=calibrate_gesture, on_calibration=on_calibration)
+                          calibrate_gesture=calibrate_gesture, on_calibration=on_calibration,
+                          on_set=records.submit_set if records else None)
 
 
 def _keep_calibration(path: Path, calibration: Calibration) -> None:

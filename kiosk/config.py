@@ -260,7 +260,8 @@ class DisplayConfig:
 class PeopleConfig:
     mode: Mode = Mode.SINGLE
     """single: one ruler, locked on one person until they leave (home, hallway); group: a ruler
-    for each person in front of the screen (coach-led sessions)."""
+    for each person in front of the screen (coach-led sessions); exercise: the leg-lift coach
+    for one person (kiosk.exercise)."""
     challenge_every_s: float = 1.0
     """Single mode: how often the rest of the frame is checked for somebody nearer the screen
     than the person who has the ruler (0: never)."""

@@ -159,7 +159,8 @@ class PelvisPipeline:
                  on_walk: WalkSink | None = None, coach: ExerciseCoach | None = None,
                  gesture: HeldPose | None = None, exercising: bool = False,
                  calibrate_gesture: HeldPose | None = None,
-                 on_calibration: Callable[[Calibration], None] | None = None, calibrate_s: float = 4.0) -> None:
+                 on_calibration: Callable[[Calibration], None] | None = None, calibrate_s: float = 4.0,
+                 on_set: Callable[[SetSummary], None] | None = None) -> None:
         """`baseline_deg`: the calibrated standing tilt (None: not calibrated).
         `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
         `lock`: hands the ruler to somebody nearer the screen (kiosk.lock.NearestPersonLock).
@@ -167,7 +168,8 @@ class PelvisPipeline:
         `coach`: counts and judges reps while the person exercises (from the start with
         `exercising`, the exercise mode); `gesture`: both hands held up switches between
         walking and exercising; `calibrate_gesture`: arms held out starts a calibration of
-        `calibrate_s` of standing still, put in force at once and handed to `on_calibration`."""
+        `calibrate_s` of standing still, put in force at once and handed to `on_calibration`;
+        `on_set`: gets every exercise set as it finishes (the records)."""
         self.model = model
         self.lock = lock
         self.settings = settings
@@ -185,6 +187,7 @@ class PelvisPipeline:
         self.exercise: ExerciseStatus | None = None
         self.sets: list[SetSummary] = []
         self.calibrate_gesture = calibrate_gesture
+        self._on_set = on_set
         self._on_calibration = on_calibration
         self._calibrate_s = calibrate_s
         self._collector: CalibrationCollector | None = None
@@ -251,8 +254,8 @@ class PelvisPipeline:
             return PersonVerdict(0, pose, verdict, self.walk.steps)
         if self.exercising:
             self.exercise = self.coach.update(usable, verdict.tilt_deg, frame.t_s)
-            if self.exercise.finished_set is not None and self.keep_steps:
-                self.sets.append(self.exercise.finished_set)
+            if self.exercise.finished_set is not None:
+                self._set_finished(self.exercise.finished_set)
         else:
             self.walk = self._walk.update(pose, verdict, frame.t_s)
             if self.walk.finished is not None and self._on_walk is not None:
@@ -301,6 +304,12 @@ class PelvisPipeline:
 
     def _end_set(self, t_s: float) -> SetSummary | None:
         summary = self.coach.end_set(t_s)
-        if summary is not None and self.keep_steps:
-            self.sets.append(summary)
+        if summary is not None:
+            self._set_finished(summary)
         return summary
+
+    def _set_finished(self, summary: SetSummary) -> None:
+        if self.keep_steps:
+            self.sets.append(summary)
+        if self._on_set is not None:
+            self._on_set(summary)

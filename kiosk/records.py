@@ -33,6 +33,7 @@ from pathlib import Path
 from kiosk import __version__
 from kiosk.config import Mode, RecordsConfig
 from kiosk.errors import BeltlineError
+from kiosk.exercise import SetSummary
 from kiosk.types import FinishedWalk, Pattern, Side, StepRecord, WalkSummary
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,27 @@ class WalkRecord:
         )
         return cls(uuid.uuid4().hex, context.kiosk, context.mode, round(started, 3), round(ended, 3), walk.summary,
                    steps, context.tolerance_deg, context.calibration_deg)
+
+
+@dataclass(frozen=True, slots=True)
+class SetRecord:
+    """One exercise set as stored (rep times in seconds from the set's start)."""
+
+    uid: str
+    kiosk: str
+    started_unix_s: float
+    ended_unix_s: float
+    summary: SetSummary
+    tolerance_deg: float
+    calibration_deg: float | None
+    exercise: str = "standing_hip_abduction"
+    version: str = __version__
+
+    @classmethod
+    def of(cls, summary: SetSummary, context: WalkContext, now_unix_s: float) -> SetRecord:
+        started = now_unix_s - max(summary.end_s - summary.start_s, 0.0)
+        return cls(uuid.uuid4().hex, context.kiosk, round(started, 3), round(now_unix_s, 3), summary,
+                   context.tolerance_deg, context.calibration_deg)
 
 
 def records_path(config: RecordsConfig, environ: Mapping[str, str] = os.environ) -> Path:
@@ -291,6 +313,37 @@ class RecordStore:
             raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
         return walk_id
 
+    def add_set(self, record: SetRecord) -> int:
+        """Store an exercise set and its reps in one transaction; its row id."""
+        s = record.summary
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO sets (uid, kiosk, exercise, started_unix_s, ended_unix_s, reps_left, reps_right,"
+                    " clean_fraction, tolerance_deg, calibration_deg, version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.uid, record.kiosk, record.exercise, record.started_unix_s, record.ended_unix_s,
+                     s.count(Side.LEFT), s.count(Side.RIGHT), s.clean_fraction, record.tolerance_deg,
+                     record.calibration_deg, record.version))
+                set_id = int(cursor.lastrowid or 0)
+                self._db.executemany(
+                    "INSERT INTO reps (set_id, idx, side, start_offset_s, end_offset_s, peak_angle_deg, hold_s,"
+                    " pelvis_hike_deg, trunk_lean_deg, verdict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(set_id, i, rep.side.value, round(rep.start_s - s.start_s, 3), round(rep.end_s - s.start_s, 3),
+                      rep.peak_angle_deg, rep.hold_s, rep.pelvis_hike_deg, rep.trunk_lean_deg, rep.verdict.value)
+                     for i, rep in enumerate(s.reps)])
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.IntegrityError as error:
+            raise WalkRefused(f"records database {self.path} refused a set: {error}") from error
+        except sqlite3.Error as error:
+            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+        return set_id
+
     def prune(self, older_than_unix_s: float) -> int:
         """Delete the walks (and sets) that ended before `older_than_unix_s`; how many walks went."""
         try:
@@ -389,7 +442,7 @@ class RecordWriter:
         self.keep_days = keep_days
         self._clock = clock
         self._busy_timeout_s = busy_timeout_s
-        self._queue: queue.SimpleQueue[WalkRecord | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[WalkRecord | SetRecord | None] = queue.SimpleQueue()
         self.problem: str | None = None
         """Why recording stopped (None: it has not)."""
         self.written = 0
@@ -408,6 +461,13 @@ class RecordWriter:
             self.lost += 1
             return
         self._queue.put(WalkRecord.of(walk, self.context, self._clock()))
+
+    def submit_set(self, summary: SetSummary) -> None:
+        """Queue an exercise set for writing (called from the pipeline's thread; returns at once)."""
+        if self.problem is not None or self._closed:
+            self.lost += 1
+            return
+        self._queue.put(SetRecord.of(summary, self.context, self._clock()))
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Write what is queued, then stop the thread (the walks still queued after `timeout_s` are lost)."""
@@ -428,7 +488,10 @@ class RecordWriter:
             while (walk := self._queue.get()) is not None:
                 try:
                     started = time.perf_counter()
-                    store.add_walk(walk)
+                    if isinstance(walk, SetRecord):
+                        store.add_set(walk)
+                    else:
+                        store.add_walk(walk)
                     self.write_s_max = max(self.write_s_max, time.perf_counter() - started)
                     self.written += 1
                 except WalkRefused as refused:  # this walk only: the next one may go in

@@ -350,3 +350,27 @@ def test_a_walk_the_database_refuses_is_skipped_and_the_next_one_recorded(tmp_pa
     assert [line.split(" (")[0] for line in _warnings(caplog)] == ["records: a walk was not recorded"]
     store = RecordStore.open(path, read_only=True)
     assert all(len(w.steps) == w.summary.steps for w in store.walks()) and len(store.walks()) == 2
+
+
+def test_an_exercise_set_becomes_a_set_row_and_a_row_per_rep(tmp_path):
+    from test_exercise import Session
+
+    session = Session()
+    session.hold(1.5)
+    session.rep(Side.LEFT)
+    session.rep(Side.RIGHT, hike_deg=6.0)
+    session.rep(Side.LEFT, peak_deg=40.0)
+    summary = session.coach.end_set(session.t_s)
+    path = tmp_path / "records.sqlite"
+    writer = RecordWriter(path, CONTEXT, clock=lambda: 1_800_000_000.0)
+    writer.submit_set(summary)
+    writer.close()
+    assert writer.written == 1 and writer.problem is None
+    store = RecordStore.open(path, read_only=True)
+    (row,) = store.sets()
+    assert (row["reps_left"], row["reps_right"], row["kiosk"]) == (2, 1, "hall-1")
+    assert row["clean_fraction"] == pytest.approx(2 / 3, abs=0.001)
+    assert row["ended_unix_s"] == 1_800_000_000.0
+    assert [rep["verdict"] for rep in row["reps"]] == ["clean", "pelvis_hiked", "clean"]
+    assert [rep["peak_angle_deg"] for rep in row["reps"]] == [r.peak_angle_deg for r in summary.reps]
+    assert store.integrity() == "ok"
