@@ -117,10 +117,13 @@ def set_summary_lines(left: int, right: int, mean_left: float | None, mean_right
         return "\u2013" if value is None else f"{value:.0f}\u00b0"
 
     lines = [
-        f"Left {left} reps, right {right} reps; {round(100 * clean_fraction)} % with the pelvis level",
+        f"Left {left} reps, right {right} reps; {round(100 * clean_fraction)} % clean (pelvis level, trunk upright)",
         f"Range: left {degrees(mean_left)} (best {degrees(best_left)}), "
         f"right {degrees(mean_right)} (best {degrees(best_right)})",
     ]
-    if difference_deg is not None:
-        lines.append(f"Left and right differ by {abs(difference_deg):.0f}\u00b0 of range")
+    if difference_deg is not None and abs(difference_deg) >= 1:
+        wider = "left" if difference_deg > 0 else "right"
+        lines.append(f"The {wider} leg goes {abs(difference_deg):.0f}\u00b0 further out")
+    elif difference_deg is not None:
+        lines.append("Both legs go as far out")
     return lines

@@ -129,3 +129,28 @@ def test_holding_the_arms_out_calibrates_on_the_still_stand_that_follows():
     assert started == 60  # two seconds into the hold
     assert max(p for p in progress if p is not None) < 1.0 and progress[-1] is None  # done: the screen is back
     assert pipeline.gestures_fired == 1 and not pipeline.exercising
+
+
+def test_the_set_summary_screen_says_reps_range_and_clean_share(tmp_path):
+    from kiosk.config import DisplayConfig
+    from kiosk.types import Side
+    from kiosk.view import MirrorView
+
+    from test_exercise import Session
+
+    session = Session()
+    session.hold(1.5)
+    for side, hike in ((Side.LEFT, 0.0), (Side.RIGHT, 6.0), (Side.LEFT, 0.0), (Side.RIGHT, 0.0)):
+        session.rep(side, hike_deg=hike)
+    summary = session.coach.end_set(session.t_s)
+    view = MirrorView(DisplayConfig(fullscreen=False), windowed=True)
+    try:
+        frame = Frame(np.full((720, 1280, 3), 90, np.uint8), 0, 0.0)
+        view.show_set_summary(frame, summary)
+        shot = tmp_path / "set.png"
+        view.save_snapshot(shot)
+    finally:
+        view.close()
+    screen = cv2.imread(str(shot))
+    assert screen is not None
+    assert np.all(screen >= 245, axis=-1).sum() > 5000  # the heading and three lines in white
