@@ -10,7 +10,6 @@ import math
 import cv2
 import numpy as np
 import pytest
-from test_exercise import exercise_pose
 
 from kiosk.config import PelvisConfig
 from kiosk.draw import CALIBRATION_BLUE, LEVEL_GREEN, OUTLINE
@@ -21,6 +20,7 @@ from kiosk.types import Frame
 
 from conftest import run_beltline, shared_file
 from fakes import ScriptedModel
+from test_exercise import exercise_pose
 
 SWING = "frontal_single_leg_swing.mp4"
 

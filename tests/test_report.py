@@ -14,7 +14,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from test_records import CONTEXT, finished_walk
 
 from kiosk.cli import main
 from kiosk.records import RecordStore, RecordWriter
@@ -22,6 +21,7 @@ from kiosk.report import MEANINGFUL_CHANGE_DEG, load_records, parse_since, recor
 from kiosk.types import Side
 
 from conftest import run_beltline, shared_file
+from test_records import CONTEXT, finished_walk
 
 CLIPS = ("frontal_walk_outdoor_cane.mp4", "frontal_walk_white_bg.mp4")
 
