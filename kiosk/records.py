@@ -17,6 +17,7 @@ a name or anything else about who walked.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -26,7 +27,7 @@ import time
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,87 +278,74 @@ class RecordStore:
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def add_walk(self, walk: WalkRecord) -> int:
-        """Store `walk` and its steps in one transaction; its row id."""
-        s = walk.summary
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (all of it, or none of it), its failures as RecordsError; a value
+        the database refuses (a constraint) as WalkRefused, naming `what` was refused."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                cursor = self._db.execute(
-                    "INSERT INTO walks (uid, kiosk, mode, started_unix_s, ended_unix_s, steps, peak_left_drop_deg,"
-                    " peak_right_drop_deg, mean_left_drop_deg, mean_right_drop_deg, asymmetry_deg,"
-                    " level_step_fraction, dominant_pattern, tolerance_deg, calibration_deg, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (walk.uid, walk.kiosk, walk.mode.value, walk.started_unix_s, walk.ended_unix_s, s.steps,
-                     s.peak_left_drop_deg, s.peak_right_drop_deg, s.mean_left_drop_deg, s.mean_right_drop_deg,
-                     s.asymmetry_deg, s.level_step_fraction, s.dominant_pattern.value, walk.tolerance_deg,
-                     walk.calibration_deg, walk.version),
-                )
-                walk_id = int(cursor.lastrowid or 0)
-                self._db.executemany(
-                    "INSERT INTO steps (walk_id, idx, start_offset_s, end_offset_s, stance_side, peak_drop_deg,"
-                    " drop_side, trunk_lean_deg, lateral_shift_hip_widths, pattern)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(walk_id, step.index, step.start_s, step.end_s, step.stance_side.value, step.peak_drop_deg,
-                      step.drop_side.value, step.trunk_lean_deg, step.lateral_shift_hip_widths, step.pattern.value)
-                     for step in walk.steps],
-                )
+                yield self._db
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
         except sqlite3.IntegrityError as error:
-            raise WalkRefused(f"records database {self.path} refused a walk: {error}") from error
+            raise WalkRefused(f"records database {self.path} refused {what}: {error}") from error
         except sqlite3.Error as error:
             raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+
+    def add_walk(self, walk: WalkRecord) -> int:
+        """Store `walk` and its steps in one transaction; its row id."""
+        s = walk.summary
+        with self._transaction("a walk") as db:
+            cursor = db.execute(
+                "INSERT INTO walks (uid, kiosk, mode, started_unix_s, ended_unix_s, steps, peak_left_drop_deg,"
+                " peak_right_drop_deg, mean_left_drop_deg, mean_right_drop_deg, asymmetry_deg,"
+                " level_step_fraction, dominant_pattern, tolerance_deg, calibration_deg, version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (walk.uid, walk.kiosk, walk.mode.value, walk.started_unix_s, walk.ended_unix_s, s.steps,
+                 s.peak_left_drop_deg, s.peak_right_drop_deg, s.mean_left_drop_deg, s.mean_right_drop_deg,
+                 s.asymmetry_deg, s.level_step_fraction, s.dominant_pattern.value, walk.tolerance_deg,
+                 walk.calibration_deg, walk.version),
+            )
+            walk_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO steps (walk_id, idx, start_offset_s, end_offset_s, stance_side, peak_drop_deg,"
+                " drop_side, trunk_lean_deg, lateral_shift_hip_widths, pattern)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(walk_id, step.index, step.start_s, step.end_s, step.stance_side.value, step.peak_drop_deg,
+                  step.drop_side.value, step.trunk_lean_deg, step.lateral_shift_hip_widths, step.pattern.value)
+                 for step in walk.steps],
+            )
         return walk_id
 
     def add_set(self, record: SetRecord) -> int:
         """Store an exercise set and its reps in one transaction; its row id."""
         s = record.summary
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = self._db.execute(
-                    "INSERT INTO sets (uid, kiosk, exercise, started_unix_s, ended_unix_s, reps_left, reps_right,"
-                    " clean_fraction, tolerance_deg, calibration_deg, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record.uid, record.kiosk, record.exercise, record.started_unix_s, record.ended_unix_s,
-                     s.count(Side.LEFT), s.count(Side.RIGHT), s.clean_fraction, record.tolerance_deg,
-                     record.calibration_deg, record.version))
-                set_id = int(cursor.lastrowid or 0)
-                self._db.executemany(
-                    "INSERT INTO reps (set_id, idx, side, start_offset_s, end_offset_s, peak_angle_deg, hold_s,"
-                    " pelvis_hike_deg, trunk_lean_deg, verdict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(set_id, i, rep.side.value, round(rep.start_s - s.start_s, 3), round(rep.end_s - s.start_s, 3),
-                      rep.peak_angle_deg, rep.hold_s, rep.pelvis_hike_deg, rep.trunk_lean_deg, rep.verdict.value)
-                     for i, rep in enumerate(s.reps)])
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.IntegrityError as error:
-            raise WalkRefused(f"records database {self.path} refused a set: {error}") from error
-        except sqlite3.Error as error:
-            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+        with self._transaction("a set") as db:
+            cursor = db.execute(
+                "INSERT INTO sets (uid, kiosk, exercise, started_unix_s, ended_unix_s, reps_left, reps_right,"
+                " clean_fraction, tolerance_deg, calibration_deg, version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.uid, record.kiosk, record.exercise, record.started_unix_s, record.ended_unix_s,
+                 s.count(Side.LEFT), s.count(Side.RIGHT), s.clean_fraction, record.tolerance_deg,
+                 record.calibration_deg, record.version))
+            set_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO reps (set_id, idx, side, start_offset_s, end_offset_s, peak_angle_deg, hold_s,"
+                " pelvis_hike_deg, trunk_lean_deg, verdict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(set_id, i, rep.side.value, round(rep.start_s - s.start_s, 3), round(rep.end_s - s.start_s, 3),
+                  rep.peak_angle_deg, rep.hold_s, rep.pelvis_hike_deg, rep.trunk_lean_deg, rep.verdict.value)
+                 for i, rep in enumerate(s.reps)])
         return set_id
 
     def prune(self, older_than_unix_s: float) -> int:
         """Delete the walks (and sets) that ended before `older_than_unix_s`; how many walks went."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                gone = self._db.execute("DELETE FROM walks WHERE ended_unix_s < ?", (older_than_unix_s,)).rowcount
-                self._db.execute("DELETE FROM sets WHERE ended_unix_s < ?", (older_than_unix_s,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as error:
-            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+        with self._transaction("a prune") as db:
+            gone = db.execute("DELETE FROM walks WHERE ended_unix_s < ?", (older_than_unix_s,)).rowcount
+            db.execute("DELETE FROM sets WHERE ended_unix_s < ?", (older_than_unix_s,))
         return int(gone)
 
     def walks(self, since_unix_s: float | None = None) -> list[WalkRecord]:
