@@ -206,16 +206,19 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
     if e.gesture_hold_s and settings.purpose is not Purpose.CALIBRATE:
         gesture, calibrate_gesture = hands_up_gesture(e.gesture_hold_s), arms_out_gesture(e.gesture_hold_s)
     # Only the kiosk keeps a calibration made by the gesture; `analyze` puts it in force for the clip alone.
-    on_calibration = (functools.partial(_keep_calibration, gesture_calibration_path(config.pelvis.calibration_file))
-                      if settings.purpose is Purpose.RUN else None)
+    on_calibration = (functools.partial(_keep_calibration, gesture_calibration_path(config.pelvis.calibration_file),
+                                        records) if settings.purpose is Purpose.RUN else None)
     return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock,
                           on_walk=on_walk, coach=coach, gesture=gesture, exercising=settings.mode is Mode.EXERCISE,
                           calibrate_gesture=calibrate_gesture, on_calibration=on_calibration,
                           on_set=records.submit_set if records else None)
 
 
-def _keep_calibration(path: Path, calibration: Calibration) -> None:
-    """Save a calibration made by the gesture (one small file, once); a failure is one log line."""
+def _keep_calibration(path: Path, records: RecordWriter | None, calibration: Calibration) -> None:
+    """Save a calibration made by the gesture (one small file, once; a failure is one log line), and
+    record it with the walks and sets that follow."""
+    if records is not None:
+        records.recalibrated(calibration.standing_tilt_deg)
     try:
         save_calibration(calibration, path)
         log.info("calibration saved to %s", path)

@@ -18,6 +18,7 @@ a name or anything else about who walked.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import queue
@@ -449,6 +450,10 @@ class RecordWriter:
             self.lost += 1
             return
         self._queue.put(WalkRecord.of(walk, self.context, self._clock()))
+
+    def recalibrated(self, calibration_deg: float) -> None:
+        """A new calibration is in force (the gesture): the walks and sets from now on carry it."""
+        self.context = dataclasses.replace(self.context, calibration_deg=calibration_deg)
 
     def submit_set(self, summary: SetSummary) -> None:
         """Queue an exercise set for writing (called from the pipeline's thread; returns at once)."""

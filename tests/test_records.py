@@ -374,3 +374,14 @@ def test_an_exercise_set_becomes_a_set_row_and_a_row_per_rep(tmp_path):
     assert [rep["verdict"] for rep in row["reps"]] == ["clean", "pelvis_hiked", "clean"]
     assert [rep["peak_angle_deg"] for rep in row["reps"]] == [r.peak_angle_deg for r in summary.reps]
     assert store.integrity() == "ok"
+
+
+def test_a_calibration_made_while_running_goes_with_the_walks_after_it(tmp_path):
+    path = tmp_path / "records.sqlite"
+    writer = RecordWriter(path, CONTEXT)
+    writer.submit(finished_walk())
+    writer.recalibrated(-2.5)
+    writer.submit(finished_walk())
+    writer.close()
+    store = RecordStore.open(path, read_only=True)
+    assert sorted(w.calibration_deg for w in store.walks()) == [-2.5, 1.25]
