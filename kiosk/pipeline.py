@@ -193,6 +193,8 @@ class PelvisPipeline:
         self._collector: CalibrationCollector | None = None
         self._collecting_since_s = 0.0
         self.calibration: CalibrationProgress | None = None
+        self._last_t_s = 0.0
+        """The stream time of the last frame judged: a set the run's end closes ends then."""
 
     @property
     def gestures_fired(self) -> int:
@@ -205,7 +207,7 @@ class PelvisPipeline:
         finished = self._walk.close()
         if finished is not None and self._on_walk is not None:
             self._on_walk(finished)
-        self._end_set(self.exercise_clock_s)
+        self._end_set(self._last_t_s)
         return {0: self._walk.history}
 
     def prepare(self, frame: Frame) -> Captured:
@@ -242,7 +244,7 @@ class PelvisPipeline:
                 pose = self.lock.nearer_person(frame, pose) or pose
             verdict = self._tracker.update(read_pelvis(pose, self.settings), frame.t_s)
         usable = pose if pose.finite else None
-        self.exercise_clock_s = frame.t_s
+        self._last_t_s = frame.t_s
         ended = None
         if self.gesture is not None and self.gesture.update(usable, frame.t_s):
             ended = self._switch_activity(frame.t_s)
@@ -285,9 +287,6 @@ class PelvisPipeline:
         elif t_s - self._collecting_since_s > CALIBRATION_TIMEOUT_S:
             self._collector, self.calibration = None, None
             log.info("calibration by the gesture given up: nobody stood still for %.0f s", self._calibrate_s)
-
-    exercise_clock_s = 0.0
-    """The stream time of the last frame judged (a set ended by a switch or a stop ends then)."""
 
     def _switch_activity(self, t_s: float) -> SetSummary | None:
         """Walking <-> exercising: what was in progress ends (a walk is recorded; a set's summary is returned)."""
