@@ -198,9 +198,7 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
                              gesture_hold_s=config.exercise.gesture_hold_s)
     lock = NearestPersonLock(model, config.people) if settings.lock else None
     e = config.exercise
-    coach = ExerciseCoach(ExerciseThresholds(enter_deg=e.enter_deg, exit_deg=e.exit_deg, min_rep_s=e.min_rep_s,
-                                             ready_s=e.ready_s, hike_deg=e.hike_deg, lean_deg=e.lean_deg,
-                                             rest_s=e.rest_s))
+    coach = ExerciseCoach(ExerciseThresholds.from_config(e))
     # Calibration stands still: no gesture switches it into anything.
     gesture = calibrate_gesture = None
     if e.gesture_hold_s and settings.purpose is not Purpose.CALIBRATE:

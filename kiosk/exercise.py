@@ -26,6 +26,7 @@ Pure: poses and tilts in, reps and sets out; time is an argument.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import statistics
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kiosk.config import ExerciseConfig
 from kiosk.types import Keypoint, Pose, Side
 
 THIGH_KEYPOINTS = {
@@ -77,6 +79,13 @@ class ExerciseThresholds:
     """Nobody seen for this long: they stepped away, the set ends."""
     hold_band_deg: float = 5.0
     """Time at the top: how long the angle stayed within this of its peak."""
+
+
+    @classmethod
+    def from_config(cls, config: ExerciseConfig) -> ExerciseThresholds:
+        """The configured thresholds (`[exercise]`'s keys of the same name), the rest at their defaults."""
+        own = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name in own})
 
 
 @dataclass(frozen=True, slots=True)
