@@ -174,20 +174,25 @@ def _within(seconds: float, call: Callable[[], Frame | None]) -> tuple[Frame | N
 
 
 def _check_display(config: Config, windowed: bool) -> CheckResult:
-    try:
-        from kiosk.view import MirrorView
+    from kiosk.view import MirrorView, sdl_video_drivers
 
+    drivers = sdl_video_drivers()
+    offered = f"; SDL offers {', '.join(drivers)}" if drivers else ""
+    try:
         view = MirrorView(config.display, windowed=windowed)
     except BeltlineError as error:
-        return CheckResult("display", False, str(error), "run it on the console (KMSDRM) or the desktop; "
-                           "the user needs the video and render groups; check SDL_VIDEODRIVER")
+        fix = ("run it on the console (KMSDRM) or the desktop; the user needs the video and render groups; "
+               "check SDL_VIDEODRIVER")
+        if drivers and "kmsdrm" not in drivers:
+            fix = "this pygame's SDL has no kmsdrm for the console: use apt's python3-pygame (scripts/install-pi.sh)"
+        return CheckResult("display", False, f"{error}{offered}", fix)
     try:
         width, height = view.screen_size
         driver = view.driver
         view.show_message("Beltline check")
     finally:
         view.close()
-    return CheckResult("display", True, f"{driver} {width}x{height}")
+    return CheckResult("display", True, f"{driver} {width}x{height}{offered}")
 
 
 def report(results: list[CheckResult]) -> tuple[str, bool]:

@@ -72,6 +72,31 @@ class _Layout:
     frame_h: int
 
 
+def sdl_video_drivers() -> tuple[str, ...]:
+    """The video drivers built into the SDL library pygame loaded (kmsdrm, x11, wayland, dummy, ...).
+
+    pip's pygame wheel brings its own SDL; on a Pi it has no kmsdrm, which the console kiosk needs.
+    Empty when the library cannot be asked (not Linux, or no SDL 2 found among the loaded files).
+    """
+    import ctypes
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            paths = {line.split(maxsplit=5)[-1].strip() for line in maps if "libSDL2" in line}
+    except OSError:
+        return ()
+    for path in sorted(paths):
+        try:
+            sdl = ctypes.CDLL(path)
+        except OSError:
+            continue
+        sdl.SDL_GetVideoDriver.restype = ctypes.c_char_p
+        sdl.SDL_GetVideoDriver.argtypes = [ctypes.c_int]
+        count = int(sdl.SDL_GetNumVideoDrivers())
+        return tuple(sdl.SDL_GetVideoDriver(index).decode() for index in range(count))
+    return ()
+
+
 class MirrorView:
     """A pygame window or full screen that shows frames and verdicts."""
 

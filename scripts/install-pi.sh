@@ -7,7 +7,11 @@
 #   scripts/install-pi.sh --dry-run         # print what it would change, change nothing
 #
 # Options: --runtime litert|tflite (tflite-runtime works on Python 3.11 only), --no-start, --force
-# (skip the OS and architecture check).  Idempotent: a second run changes nothing that is in place.
+# (skip the OS and architecture check), --no-picamera2 (a Debian without the Raspberry Pi archive,
+# which alone has python3-picamera2: an emulated arm64 root, or a Pi with a USB webcam; the kiosk
+# then opens webcam:0).  A model already in /var/lib/beltline/models with the manifest's sha256 is
+# kept, so an offline Pi needs only that file copied in.  Idempotent: a second run changes nothing
+# that is in place.
 set -Eeuo pipefail
 
 PREFIX=/opt/beltline
@@ -17,13 +21,14 @@ CONFIG=/etc/beltline/config.toml
 UNIT=/etc/systemd/system/beltline.service
 SERVICE_USER=beltline
 CHECKOUT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-APT_PACKAGES=(python3-picamera2 python3-venv python3-pip python3-numpy python3-opencv python3-pygame)
+APT_PACKAGES=(python3-venv python3-pip python3-numpy python3-opencv python3-pygame)
 
 dry_run=false
 desktop=false
 uninstall=false
 start=true
 force=false
+picamera2=true
 runtime=litert
 step="starting"
 hint="read the message above"
@@ -48,13 +53,22 @@ while [ $# -gt 0 ]; do
     --uninstall) uninstall=true ;;
     --no-start) start=false ;;
     --force) force=true ;;
+    --no-picamera2) picamera2=false ;;
     --runtime) shift; runtime=${1:-} ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) fail "unknown option $1 (see --help)" ;;
   esac
   shift
 done
 case $runtime in litert|tflite) ;; *) fail "--runtime must be litert or tflite" ;; esac
+if $picamera2; then
+  APT_PACKAGES=(python3-picamera2 "${APT_PACKAGES[@]}")
+  camera_module=", picamera2"
+  camera_source=picamera
+else
+  camera_module=""
+  camera_source=webcam:0
+fi
 
 if ! $dry_run && [ "$(id -u)" -ne 0 ]; then
   fail "run it as root: sudo $0 $*"
@@ -131,8 +145,8 @@ if [ "$(cat "$PREFIX/installed-from" 2>/dev/null || true)" != "$source_stamp" ];
   else echo "$source_stamp" > "$PREFIX/installed-from"; fi
 fi
 if ! $dry_run; then
-  "$VENV/bin/python" -c "import numpy, cv2, pygame, picamera2, $runtime_module" \
-    || fail "the virtual environment cannot import numpy, cv2, pygame, picamera2 and $runtime_module"
+  "$VENV/bin/python" -c "import numpy, cv2, pygame$camera_module, $runtime_module" \
+    || fail "the virtual environment cannot import numpy, cv2, pygame$camera_module and $runtime_module"
 fi
 
 # --- the model, checked against the manifest ---------------------------------------------------
@@ -152,7 +166,7 @@ if [ ! -f "$CONFIG" ]; then
 path = \"$MODEL_DIR/$model_file\"
 
 [source]
-default = \"picamera\"
+default = \"$camera_source\"
 
 [display]
 fullscreen = true
@@ -208,9 +222,10 @@ fi
 
 begin "checking" "read the FAIL lines above: each names its fix"
 if $dry_run; then
-  say "  would run: sudo -u $SERVICE_USER $VENV/bin/beltline check --config $CONFIG"
+  say "  would run: runuser -u $SERVICE_USER -- $VENV/bin/beltline check --config $CONFIG"
 else
-  sudo -u "$SERVICE_USER" SDL_VIDEODRIVER=kmsdrm "$VENV/bin/beltline" check --config "$CONFIG" \
+  # runuser (util-linux) is on every Debian; sudo is not (a minimal image has none).
+  runuser -u "$SERVICE_USER" -- env SDL_VIDEODRIVER=kmsdrm "$VENV/bin/beltline" check --config "$CONFIG" \
     || say "  some checks failed (the display check fails while the desktop or the service holds the screen)"
 fi
 say "done. Logs: journalctl -u beltline -f"

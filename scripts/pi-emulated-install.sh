@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# The kiosk installed and run in an emulated arm64 Debian root, its analysis compared with x86's.
+# The Pi install run for real in an emulated arm64 Debian root, its analysis compared with x86's.
 #
-#   sudo scripts/pi-emulated-install.sh [--suite bookworm|trixie] [--root DIR] [--clip CLIP]
+#   sudo scripts/pi-emulated-install.sh [--suite bookworm|trixie] [--root DIR] [--clip CLIP] [--pip]
 #
-# Steps, each timed: register qemu-user-static with binfmt_misc; debootstrap an arm64 root; a venv
-# in it with `pip install` of this checkout (the aarch64 wheels from PyPI); `beltline analyze` on
-# the clip with the CPU a Pi 4 has (QEMU_CPU=cortex-a72 and its /proc/cpuinfo: under QEMU's default
-# CPU, XNNPACK picks kernels no Pi runs); the same analysis here; the CSVs compared.  Not yet:
-# scripts/install-pi.sh itself inside the root (it needs the Raspberry Pi archive's picamera2).
-# Not run by CI (it needs root, the network and about 10 minutes); shellcheck checks it.
+# Steps, each timed: register qemu-user-static with binfmt_misc; debootstrap a minimal arm64 root
+# (python3 and systemd, as every Raspberry Pi OS has); the model copied into the root's
+# /var/lib/beltline/models (the offline path: install-pi.sh keeps a file whose sha256 matches);
+# scripts/install-pi.sh --no-picamera2 --no-start inside it (apt's numpy, OpenCV and pygame, pip's
+# ai-edge-litert; python3-picamera2 is only in the Raspberry Pi archive, not reachable here);
+# `beltline check` as the service user; `beltline analyze` of the clip with the installed kiosk and
+# the CPU a Pi 4 has (QEMU_CPU=cortex-a72 and its /proc/cpuinfo: under QEMU's default CPU, XNNPACK
+# picks kernels no Pi runs); the same analysis here; the CSVs compared.  --pip also installs this
+# checkout with plain `pip install` (PyPI's aarch64 wheels of numpy, OpenCV and pygame) into a
+# second venv and compares its CSV too.  An existing root is reused (delete it for a clean one).
+# Not run by CI (it needs root, the network and 10-20 minutes); shellcheck checks it.
 set -euo pipefail
 
 suite=bookworm
 root=
+pip_too=false
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(dirname "$here")
 clip=$project/../shared/data/frontal_walk_outdoor_cane.mp4
@@ -22,7 +28,8 @@ while [ $# -gt 0 ]; do
     --suite) shift; suite=${1:-} ;;
     --root) shift; root=${1:-} ;;
     --clip) shift; clip=${1:-} ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --pip) pip_too=true ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "pi-emulated-install: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -33,6 +40,13 @@ root=${root:-/tmp/pi-$suite}
 [ -f "$model" ] && [ -f "$clip" ] || { echo "pi-emulated-install: $model or $clip is missing" >&2; exit 1; }
 
 started=$SECONDS
+unmount() {
+  local point
+  for point in proc/cpuinfo proc sys; do
+    if mountpoint -q "$root/$point"; then umount "$root/$point" || true; fi
+  done
+}
+trap unmount EXIT
 timed() {
   local label=$1; shift
   local t0=$SECONDS
@@ -51,33 +65,55 @@ register() {
 bootstrap() {
   [ -x "$root/usr/bin/python3" ] && return 0
   mkdir -p "$root"
-  debootstrap --arch=arm64 --variant=minbase --include=python3,python3-venv,ca-certificates "$suite" "$root" \
+  debootstrap --arch=arm64 --variant=minbase --include=python3,ca-certificates,systemd "$suite" "$root" \
     http://deb.debian.org/debian >"$root.debootstrap.log" 2>&1
 }
 
 copy_in() {
-  mkdir -p "$root/beltline" "$root/shared/models" "$root/shared/data"
+  mkdir -p "$root/beltline" "$root/shared/data" "$root/var/lib/beltline/models"
   rm -rf "${root:?}/beltline/"*
   git -C "$project" archive HEAD | tar -x -C "$root/beltline"
-  cp "$model" "$root/shared/models/"
+  cp "$model" "$root/var/lib/beltline/models/"
   cp "$clip" "$root/shared/data/"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
-  [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
   printf '[model]\nmirror_average = true\nthreads = 1\n[records]\nenabled = false\n' > "$root/pinned.toml"
   mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
   mountpoint -q "$root/sys" || mount -t sysfs sys "$root/sys"
   mountpoint -q "$root/proc/cpuinfo" || mount --bind "$project/../shared/piemu/cpuinfo.a72" "$root/proc/cpuinfo"
 }
 
-install_kiosk() {
-  chroot "$root" /bin/sh -c 'python3 -m venv /opt/beltline/venv && /opt/beltline/venv/bin/pip install -q /beltline' \
-    >"$root.pip.log" 2>&1
+in_root() {
+  chroot "$root" /usr/bin/env QEMU_CPU=cortex-a72 DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+install_pi() {
+  in_root bash /beltline/scripts/install-pi.sh --no-picamera2 --no-start >"$root.install-pi.log" 2>&1 \
+    || { tail -n 20 "$root.install-pi.log" >&2; return 1; }
+}
+
+check_arm64() {
+  # The camera fails (there is none), and so does kmsdrm (no screen); the rest must pass.
+  in_root runuser -u beltline -- env SDL_VIDEODRIVER=kmsdrm /opt/beltline/venv/bin/beltline check \
+    --config /etc/beltline/config.toml >"$root.check.log" 2>&1 || true
+  in_root runuser -u beltline -- env SDL_VIDEODRIVER=offscreen /opt/beltline/venv/bin/beltline check \
+    --config /etc/beltline/config.toml >>"$root.check.log" 2>&1 || true
+  sed 's/^/  /' "$root.check.log"
+  in_root /opt/beltline/venv/bin/python -c 'import sys, numpy, cv2, pygame, ai_edge_litert
+print("  versions: Python", sys.version.split()[0], "numpy", numpy.__version__, "OpenCV", cv2.__version__,
+      "pygame", pygame.version.ver, "SDL", ".".join(map(str, pygame.get_sdl_version())))'
 }
 
 analyze_arm64() {
-  chroot "$root" /bin/sh -c "cd /beltline && QEMU_CPU=cortex-a72 /opt/beltline/venv/bin/beltline analyze \
-    /shared/data/$(basename "$clip") --model /shared/models/$(basename "$model") --config /pinned.toml \
-    --csv /arm64.csv --summary /arm64.json" >"$root.analyze.log" 2>&1
+  local venv=$1 name=$2
+  in_root runuser -u beltline -- "$venv/bin/beltline" analyze "/shared/data/$(basename "$clip")" \
+    --model "/var/lib/beltline/models/$(basename "$model")" --config /pinned.toml \
+    --csv "/tmp/$name.csv" --summary "/tmp/$name.json" >"$root.$name.log" 2>&1 \
+    || { tail -n 5 "$root.$name.log" >&2; return 1; }
+}
+
+install_pip() {
+  in_root /bin/sh -c 'python3 -m venv /opt/pip-venv && /opt/pip-venv/bin/pip install -q /beltline' \
+    >"$root.pip.log" 2>&1
 }
 
 analyze_here() {
@@ -86,17 +122,18 @@ analyze_here() {
 }
 
 compare() {
-  "$project/.venv/bin/python" - "$root/arm64.csv" "$root.x86.csv" <<'EOF'
+  "$project/.venv/bin/python" - "$1" "$root.x86.csv" "$2" <<'EOF'
 import csv, statistics, sys
 a, b = (list(csv.DictReader(open(path))) for path in sys.argv[1:3])
+label = sys.argv[3]
 pairs = list(zip(a, b))
 same = sum(x["state"] == y["state"] for x, y in pairs)
 def diffs(key):
     return [abs(float(x[key]) - float(y[key])) for x, y in pairs if x[key] and y[key]]
 shown, raw = diffs("tilt_deg"), diffs("raw_tilt_deg")
-print(f"pi-emulated-install: {len(a)} arm64 rows, {len(b)} x86 rows; the same state on {same}")
+print(f"pi-emulated-install: {label}: {len(a)} arm64 rows, {len(b)} x86 rows; the same state on {same}")
 if shown:
-    print(f"pi-emulated-install: shown tilt differs by {statistics.median(shown):.2f} deg at the median, "
+    print(f"pi-emulated-install: {label}: shown tilt differs by {statistics.median(shown):.2f} deg at the median, "
           f"{max(shown):.2f} at most; raw tilt {statistics.median(raw):.2f} / {max(raw):.2f}")
 EOF
 }
@@ -104,8 +141,14 @@ EOF
 timed "binfmt_misc and qemu-user-static" register
 timed "debootstrap $suite arm64" bootstrap
 timed "the checkout, model and clip copied in" copy_in
-timed "pip install in the arm64 root" install_kiosk
-timed "analyze on arm64 (Cortex-A72)" analyze_arm64
+timed "install-pi.sh --no-picamera2 in the root" install_pi
+timed "beltline check in the root" check_arm64
+timed "analyze, installed kiosk (Cortex-A72)" analyze_arm64 /opt/beltline/venv installed
+if $pip_too; then
+  timed "pip install in a second venv" install_pip
+  timed "analyze, pip's wheels (Cortex-A72)" analyze_arm64 /opt/pip-venv pip
+fi
 timed "analyze here" analyze_here
-compare
+compare "$root/tmp/installed.csv" "installed kiosk (apt's OpenCV)"
+if $pip_too; then compare "$root/tmp/pip.csv" "pip's wheels"; fi
 printf 'pi-emulated-install: %d s in all\n' $((SECONDS - started))

@@ -63,6 +63,20 @@ def test_no_display(model_path):
     assert "Traceback" not in result.stderr
 
 
+def test_the_display_line_names_the_sdl_drivers_and_a_pygame_without_kmsdrm():
+    from kiosk.view import sdl_video_drivers
+
+    # In a process that has imported pygame: the SDL it loaded is found and asked.
+    drivers = sdl_video_drivers()
+    assert "dummy" in drivers and "offscreen" in drivers
+    result = run_beltline("check", "--source", CLIP, "--model", "/nonexistent.tflite",
+                          env={"SDL_VIDEODRIVER": "kmsdrm"})
+    line = _lines(result)["display"]
+    assert f"SDL offers {', '.join(drivers)}" in line
+    if "kmsdrm" not in drivers:  # pip's wheel: the console kiosk needs apt's pygame
+        assert line.startswith("FAIL") and "python3-pygame" in line
+
+
 def test_records_say_where_they_go_and_a_corrupt_file_is_named_with_its_fix(tmp_path, model_path):
     db = tmp_path / "state" / "records.sqlite"
     config = tmp_path / "config.toml"
