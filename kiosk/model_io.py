@@ -33,6 +33,20 @@ def _quantized(detail: dict[str, Any]) -> _Quantized:
     return _Quantized(int(detail["index"]), float(scale), int(zero_point))
 
 
+@dataclass(frozen=True, slots=True)
+class DecoderFields:
+    """What the decoder reads after one invoke, dequantized (a diagnostic: scripts/model-internals.py)."""
+
+    heatmap: FloatArray
+    """(G, G, K), 0..1."""
+    offsets: FloatArray
+    """(G, G, 2K), in cells: 2k is y, 2k + 1 is x."""
+    cells: npt.NDArray[np.int64]
+    """(K,) the flat index of the cell the model chose per keypoint."""
+    plain_rows: FloatArray
+    """(K, 3) the model's final output: y, x in 0..1 of the input square, score."""
+
+
 class ModelTensors:
     """Set the input, invoke, read the keypoints: rows of (y, x) in 0..1 of the input square and a score."""
 
@@ -83,6 +97,19 @@ class ModelTensors:
             self._heatmap_view()[0], self._offsets_view()[0], self._cells_view()[0],
             _scale(self._heatmap), _scale(self._offsets)) / self._taps.grid
         return yx
+
+    def fields(self, tensor: npt.NDArray[np.generic]) -> DecoderFields | None:
+        """Invoke on `tensor` and return the decoder's fields, or None for a model read plainly."""
+        if self._taps is None:
+            return None
+        self._interpreter.set_tensor(self.input.index, tensor)
+        self._interpreter.invoke()
+        heatmap_scale, offsets_scale = _scale(self._heatmap), _scale(self._offsets)
+        return DecoderFields(
+            heatmap=(self._heatmap_view()[0].astype(np.float64) - heatmap_scale[1]) * heatmap_scale[0],
+            offsets=(self._offsets_view()[0].astype(np.float64) - offsets_scale[1]) * offsets_scale[0],
+            cells=self._cells_view()[0].astype(np.int64).copy(),
+            plain_rows=self._interpreter.get_tensor(self._output_index)[0, 0].astype(np.float64))
 
     def time_invokes(self, count: int) -> list[float]:
         """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""

@@ -24,7 +24,7 @@ from kiosk.errors import ModelError
 from kiosk.geometry import CropSquare, crop_square_around_person, full_frame_square, trunk_lean_deg
 from kiosk.model_graph import extend_model
 from kiosk.model_input import Box, ModelInputs, PreparedInput
-from kiosk.model_io import ModelTensors
+from kiosk.model_io import DecoderFields, ModelTensors
 from kiosk.runtime import choose_interpreter
 from kiosk.types import KEYPOINT_COUNT, Frame, Keypoint, Pose
 
@@ -324,3 +324,11 @@ class MoveNet:
     def time_invokes(self, count: int) -> list[float]:
         """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""
         return self._tensors.time_invokes(count)
+
+    def decoder_fields(self, prepared: PreparedInput) -> tuple[DecoderFields, DecoderFields] | None:
+        """The heatmap, offsets and chosen cells for a prepared input and for its mirror, as the
+        decoder reads them (a diagnostic; None when the model is read plainly)."""
+        mirror = np.empty_like(prepared.tensor)
+        cv2.flip(prepared.tensor[0], 1, dst=mirror[0])
+        own, mirrored = self._tensors.fields(prepared.tensor), self._tensors.fields(mirror)
+        return None if own is None or mirrored is None else (own, mirrored)

@@ -172,12 +172,23 @@ def wandering_sequence(photo: TruthPhoto, seconds: float = 10.0) -> Iterator[Seq
         yield SequenceFrame(Frame(image, index, index / FPS), true_tilt_deg(truth))
 
 
-def make_cases(data: Path, work: Path) -> list[Case]:
+def make_cases(data: Path, work: Path, families: set[str] | None = None) -> list[Case]:
+    """Every case of the harness, or of the `families` named."""
+    cases = [case for case in _make_cases(data, work, families) if families is None or case.family in families]
+    return cases
+
+
+def _make_cases(data: Path, work: Path, families: set[str] | None) -> list[Case]:
+    def wanted(family: str) -> bool:
+        return families is None or family in families
+
     cases: list[Case] = []
     photos = load_truth_photos(data)
     for photo in photos:
         split = PHOTO_SPLIT[photo.name]
         for height, center, angle, mirrored in itertools.product(HEIGHTS, CENTERS, ANGLES, (False, True)):
+            if not wanted("static"):
+                break
             image, truth = render(photo, Placement(angle, height, center, mirrored))
             name = f"static_{Path(photo.name).stem}_h{height}_c{center}_a{angle:+.0f}{'_m' if mirrored else ''}"
             write_png(work / f"{name}.png", image)
@@ -188,9 +199,11 @@ def make_cases(data: Path, work: Path) -> list[Case]:
                           true_tilt_deg(photo.keypoints_px)))
         for family, sequence in (("walk", walking_sequence(photo)), ("standing", standing_sequence(photo)),
                                  ("wander", wandering_sequence(photo))):
+            if not wanted(family):
+                continue
             path = work / f"{family}_{Path(photo.name).stem}.avi"
             cases.append(Case(f"{family}_{photo.name}", family, split, path, truths=write_clip(path, sequence)))
-    for base in FRAME_BASES:
+    for base in FRAME_BASES if wanted("rotation") else ():
         image = read_base(data, base)
         for scale, angle, mirrored in itertools.product(SCALES, ROTATIONS, (False, True)):
             name = f"rotation_{base.name}_s{scale}_a{angle:+.0f}{'_m' if mirrored else ''}"
@@ -345,6 +358,8 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--work", type=Path, help="keep the cases and CSVs here (default: a temporary folder)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", help="a comma-separated list of families to run (for a quick sweep; the "
+                        "figures of a full run need every family)")
     args = parser.parse_args()
     config = load_config(args.config)
     config = with_overrides(config, args.set)
@@ -352,7 +367,7 @@ def main() -> int:
         work = args.work or Path(temporary)
         (work / "beltline").mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        cases = make_cases(args.data, work)
+        cases = make_cases(args.data, work, set(args.only.split(",")) if args.only else None)
         report = {"settings": args.set, "cases": len(cases)}
         timing = run_beltline(cases, work / "beltline", config, args.model)
         report["beltline"] = {"ms_per_frame": timing, **score(cases, work / "beltline")}

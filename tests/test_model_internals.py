@@ -1,0 +1,57 @@
+"""scripts/model-internals.py: the decoder's fields read back agree with what the kiosk decodes,
+and the heatmap's peak fit finds a known sub-cell peak."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from kiosk.decode import VoteDecoder
+from kiosk.model_io import DecoderFields
+from kiosk.pose import MIRROR_ORDER
+from kiosk.types import Frame
+
+from conftest import PROJECT, shared_file
+
+
+@pytest.fixture(scope="module")
+def internals():
+    spec = importlib.util.spec_from_file_location("model_internals", PROJECT / "scripts" / "model-internals.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_peak_fit_finds_a_parabolas_top_between_cells(internals):
+    grid, keypoints = 12, 17
+    rows, cols = np.meshgrid(np.arange(grid), np.arange(grid), indexing="ij")
+    heat = np.zeros((grid, grid, keypoints))
+    true_y, true_x = 5.3, 7.8
+    heat[..., 0] = 1.0 - 0.05 * ((rows - true_y) ** 2 + (cols - true_x) ** 2)
+    cells = np.zeros(keypoints, dtype=np.int64)
+    cells[0] = 5 * grid + 8
+    fields = DecoderFields(heat, np.zeros((grid, grid, 2 * keypoints)), cells, np.zeros((keypoints, 3)))
+    fitted = internals.peak_fit(fields)
+    assert fitted[0] == pytest.approx([true_y, true_x], abs=1e-9)
+
+
+def test_the_fields_read_back_decode_to_the_keypoints_the_kiosk_shows(movenet, internals):
+    import cv2
+
+    image = cv2.cvtColor(cv2.imread(str(shared_file("tfex_image1.png"))), cv2.COLOR_BGR2RGB)
+    frame = Frame(image, 0, 0.0)
+    movenet.forget_person()
+    movenet.infer(movenet.prepare(frame))
+    prepared = movenet.prepare(frame)
+    own, mirrored = movenet.decoder_fields(prepared)
+    shown = movenet.infer(prepared)  # the same crop through the kiosk's own path (mirror averaged)
+    size = movenet.input_size_px
+    decoder = VoteDecoder()
+    grid = own.heatmap.shape[0]
+    xy = decoder.decode(own.heatmap, own.offsets, own.cells)[:, ::-1] / grid * size
+    back = decoder.decode(mirrored.heatmap, mirrored.offsets, mirrored.cells)[:, ::-1] / grid * size
+    back[:, 0] = size - back[:, 0]
+    mean_xy = prepared.mapping.to_frame((xy + back[MIRROR_ORDER]) / 2)
+    assert np.abs(mean_xy - shown.xy_px).max() < 0.01
+    assert own.heatmap.shape == (48, 48, 17) and own.offsets.shape == (48, 48, 34)
+    assert own.heatmap.min() >= 0.0 and own.heatmap.max() <= 1.0
