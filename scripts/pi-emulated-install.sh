@@ -76,6 +76,12 @@ copy_in() {
   cp "$model" "$root/var/lib/beltline/models/"
   cp "$clip" "$root/shared/data/"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # A host behind a TLS-inspecting proxy trusts its CA locally; the root needs it for pip too.
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    in_root update-ca-certificates >/dev/null 2>&1
+  fi
   printf '[model]\nmirror_average = true\nthreads = 1\n[records]\nenabled = false\n' > "$root/pinned.toml"
   mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
   mountpoint -q "$root/sys" || mount -t sysfs sys "$root/sys"
