@@ -86,12 +86,18 @@ if ! $force; then
   [ "$arch" = arm64 ] || fail "this is $arch; a 64-bit Raspberry Pi OS (arm64) is needed (use --force to try anyway)"
 fi
 
+# systemd may be installed but not running: a chroot, an image being built (pi-gen), a container.
+# Then the unit is installed and enabled (files only) and starts at the next boot.
+systemd_running=false
+[ -d /run/systemd/system ] && systemd_running=true
+
 if $uninstall; then
   begin "removing the service" "run 'systemctl status beltline' to see what holds it"
   if systemctl list-unit-files beltline.service >/dev/null 2>&1 && [ -f "$UNIT" ]; then
-    change systemctl disable --now beltline.service
+    if $systemd_running; then change systemctl disable --now beltline.service
+    else change systemctl disable beltline.service; fi
     change rm -f "$UNIT"
-    change systemctl daemon-reload
+    if $systemd_running; then change systemctl daemon-reload; fi
   fi
   begin "removing $PREFIX" "remove it by hand: sudo rm -rf $PREFIX"
   [ -d "$PREFIX" ] && change rm -rf "$PREFIX"
@@ -145,7 +151,7 @@ if [ "$(cat "$PREFIX/installed-from" 2>/dev/null || true)" != "$source_stamp" ];
   else echo "$source_stamp" > "$PREFIX/installed-from"; fi
 fi
 if ! $dry_run; then
-  "$VENV/bin/python" -c "import numpy, cv2, pygame$camera_module, $runtime_module" \
+  PYGAME_HIDE_SUPPORT_PROMPT=1 "$VENV/bin/python" -c "import numpy, cv2, pygame$camera_module, $runtime_module" \
     || fail "the virtual environment cannot import numpy, cv2, pygame$camera_module and $runtime_module"
 fi
 
@@ -205,7 +211,7 @@ else
   unit_changed=false
   if ! cmp -s "$CHECKOUT/systemd/beltline.service" "$UNIT"; then
     change install -m 0644 "$CHECKOUT/systemd/beltline.service" "$UNIT"
-    change systemctl daemon-reload
+    if $systemd_running; then change systemctl daemon-reload; fi
     unit_changed=true
   fi
   systemctl is-enabled --quiet beltline.service 2>/dev/null || change systemctl enable beltline.service
@@ -213,7 +219,9 @@ else
     say "  note: this Pi boots to the desktop, which holds the screen. Either boot to the console"
     say "  (sudo raspi-config nonint do_boot_behaviour B1, then reboot) or use --desktop."
   fi
-  if $start; then
+  if $start && ! $systemd_running; then
+    say "  systemd is not running here (a chroot or an image build): the service starts at the next boot"
+  elif $start; then
     if $unit_changed || ! systemctl is-active --quiet beltline.service 2>/dev/null; then
       change systemctl restart beltline.service
     fi
