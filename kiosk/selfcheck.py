@@ -183,7 +183,7 @@ def _check_display(config: Config, windowed: bool) -> CheckResult:
     except BeltlineError as error:
         fix = ("run it on the console (KMSDRM) or the desktop; the user needs the video and render groups; "
                "check SDL_VIDEODRIVER")
-        if drivers and "kmsdrm" not in drivers:
+        if drivers and "kmsdrm" not in (name.lower() for name in drivers):  # SDL 2.26 says "KMSDRM"
             fix = "this pygame's SDL has no kmsdrm for the console: use apt's python3-pygame (scripts/install-pi.sh)"
         return CheckResult("display", False, f"{error}{offered}", fix)
     try:

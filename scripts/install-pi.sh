@@ -17,6 +17,7 @@ set -Eeuo pipefail
 PREFIX=/opt/beltline
 VENV=$PREFIX/venv
 MODEL_DIR=/var/lib/beltline/models
+RECORDS_DIR=/var/lib/beltline/records
 CONFIG=/etc/beltline/config.toml
 UNIT=/etc/systemd/system/beltline.service
 SERVICE_USER=beltline
@@ -165,6 +166,13 @@ change python3 "$CHECKOUT/scripts/fetch-models" --manifest "$CHECKOUT/models/man
 model_file=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["model"][0]["file"])' "$CHECKOUT/models/manifest.toml")
 
 # --- configuration: written once, never overwritten ---------------------------------------------
+# --- the records folder: the unit's StateDirectory, made now so that `beltline check` (and an
+# image that has never booted) finds it before the service first starts ---------------------------
+if ! $desktop; then
+  begin "creating $RECORDS_DIR" "check 'ls -ld $RECORDS_DIR'; it must belong to $SERVICE_USER, mode 0700"
+  [ -d "$RECORDS_DIR" ] || change install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$RECORDS_DIR"
+fi
+
 begin "writing $CONFIG" "check that /etc/beltline is writable by root"
 if [ ! -f "$CONFIG" ]; then
   config_text="# Beltline configuration: every key and its default is in $PREFIX/README.md.
@@ -182,7 +190,7 @@ rotation = 0
   # it here lets `beltline check` and `beltline report`, run by hand, find the same file.
   $desktop || config_text+="
 [records]
-path = \"/var/lib/beltline/records/records.sqlite\"
+path = \"$RECORDS_DIR/records.sqlite\"
 "
   if $dry_run; then printf '  would write %s:\n%s' "$CONFIG" "$config_text"
   else install -d -m 0755 "$(dirname "$CONFIG")"; printf '%s' "$config_text" > "$CONFIG"; chmod 0644 "$CONFIG"; fi

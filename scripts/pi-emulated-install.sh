@@ -104,7 +104,7 @@ check_arm64() {
   in_root runuser -u beltline -- env SDL_VIDEODRIVER=offscreen /opt/beltline/venv/bin/beltline check \
     --config /etc/beltline/config.toml >>"$root.check.log" 2>&1 || true
   sed 's/^/  /' "$root.check.log"
-  in_root /opt/beltline/venv/bin/python -c 'import sys, numpy, cv2, pygame, ai_edge_litert
+  in_root PYGAME_HIDE_SUPPORT_PROMPT=1 /opt/beltline/venv/bin/python -c 'import sys, numpy, cv2, pygame, ai_edge_litert
 print("  versions: Python", sys.version.split()[0], "numpy", numpy.__version__, "OpenCV", cv2.__version__,
       "pygame", pygame.version.ver, "SDL", ".".join(map(str, pygame.get_sdl_version())))'
 }
