@@ -10,7 +10,8 @@
 # ai-edge-litert; python3-picamera2 is only in the Raspberry Pi archive, not reachable here);
 # `beltline check` as the service user; `beltline analyze` of the clip with the installed kiosk and
 # the CPU a Pi 4 has (QEMU_CPU=cortex-a72 and its /proc/cpuinfo: under QEMU's default CPU, XNNPACK
-# picks kernels no Pi runs); the same analysis here; the CSVs compared.  --pip also installs this
+# picks kernels no Pi runs), of the clip and of a lossless FFV1 copy of its frames (decoded here
+# once, so both machines read the same pixels); the same analyses here; the CSVs compared.  --pip also installs this
 # checkout with plain `pip install` (PyPI's aarch64 wheels of numpy, OpenCV and pygame) into a
 # second venv and compares its CSV too.  An existing root is reused (delete it for a clean one).
 # Not run by CI (it needs root, the network and 10-20 minutes); shellcheck checks it.
@@ -75,6 +76,20 @@ copy_in() {
   git -C "$project" archive HEAD | tar -x -C "$root/beltline"
   cp "$model" "$root/var/lib/beltline/models/"
   cp "$clip" "$root/shared/data/"
+  # The same frames losslessly (FFV1, decoded here once): both machines then read the very same
+  # pixels, which takes each platform's H.264 decoder out of the comparison.
+  "$project/.venv/bin/python" - "$clip" "$root/shared/data/lossless.avi" <<'EOF'
+import sys, cv2
+source = cv2.VideoCapture(sys.argv[1])
+size = (int(source.get(cv2.CAP_PROP_FRAME_WIDTH)), int(source.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+writer = cv2.VideoWriter(sys.argv[2], cv2.VideoWriter_fourcc(*"FFV1"), source.get(cv2.CAP_PROP_FPS), size)
+while True:
+    ok, image = source.read()
+    if not ok:
+        break
+    writer.write(image)
+writer.release()
+EOF
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   # A host behind a TLS-inspecting proxy trusts its CA locally; the root needs it for pip too.
   if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
@@ -82,7 +97,8 @@ copy_in() {
     cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
     in_root update-ca-certificates >/dev/null 2>&1
   fi
-  printf '[model]\nmirror_average = true\nthreads = 1\n[records]\nenabled = false\n' > "$root/pinned.toml"
+  printf '[model]\nmirror_average = true\nthreads = 1\nrefine_keypoints = true\nrefine_radius = 2\nrefine_weight = "heatmap"\n[records]\nenabled = false\n' \
+    > "$root/pinned.toml"
   mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
   mountpoint -q "$root/sys" || mount -t sysfs sys "$root/sys"
   mountpoint -q "$root/proc/cpuinfo" || mount --bind "$project/../shared/piemu/cpuinfo.a72" "$root/proc/cpuinfo"
@@ -110,8 +126,8 @@ print("  versions: Python", sys.version.split()[0], "numpy", numpy.__version__, 
 }
 
 analyze_arm64() {
-  local venv=$1 name=$2
-  in_root runuser -u beltline -- "$venv/bin/beltline" analyze "/shared/data/$(basename "$clip")" \
+  local venv=$1 name=$2 file=${3:-$(basename "$clip")}
+  in_root runuser -u beltline -- "$venv/bin/beltline" analyze "/shared/data/$file" \
     --model "/var/lib/beltline/models/$(basename "$model")" --config /pinned.toml \
     --csv "/tmp/$name.csv" --summary "/tmp/$name.json" >"$root.$name.log" 2>&1 \
     || { tail -n 5 "$root.$name.log" >&2; return 1; }
@@ -125,10 +141,12 @@ install_pip() {
 analyze_here() {
   "$project/.venv/bin/beltline" analyze "$clip" --model "$model" --config "$root/pinned.toml" --csv "$root.x86.csv" \
     --summary "$root.x86.json" 2>/dev/null
+  "$project/.venv/bin/beltline" analyze "$root/shared/data/lossless.avi" --model "$model" --config "$root/pinned.toml" \
+    --csv "$root.x86-lossless.csv" --summary "$root.x86-lossless.json" 2>/dev/null
 }
 
 compare() {
-  "$project/.venv/bin/python" - "$1" "$root.x86.csv" "$2" <<'EOF'
+  "$project/.venv/bin/python" - "$1" "${3:-$root.x86.csv}" "$2" <<'EOF'
 import csv, statistics, sys
 a, b = (list(csv.DictReader(open(path))) for path in sys.argv[1:3])
 label = sys.argv[3]
@@ -150,11 +168,13 @@ timed "the checkout, model and clip copied in" copy_in
 timed "install-pi.sh --no-picamera2 in the root" install_pi
 timed "beltline check in the root" check_arm64
 timed "analyze, installed kiosk (Cortex-A72)" analyze_arm64 /opt/beltline/venv installed
+timed "analyze the lossless copy there" analyze_arm64 /opt/beltline/venv installed-lossless lossless.avi
 if $pip_too; then
   timed "pip install in a second venv" install_pip
   timed "analyze, pip's wheels (Cortex-A72)" analyze_arm64 /opt/pip-venv pip
 fi
 timed "analyze here" analyze_here
 compare "$root/tmp/installed.csv" "installed kiosk (apt's OpenCV)"
+compare "$root/tmp/installed-lossless.csv" "installed kiosk, the lossless copy" "$root.x86-lossless.csv"
 if $pip_too; then compare "$root/tmp/pip.csv" "pip's wheels"; fi
 printf 'pi-emulated-install: %d s in all\n' $((SECONDS - started))

@@ -16,11 +16,12 @@ from conftest import DATA
 G, K = 48, KEYPOINT_COUNT
 
 
-def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5):
+def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5, weight=VoteWeight.HEATMAP):
     """A heatmap peaked at each keypoint's chosen cell (1.0 there, `neighbour_heat` at the four edge
     neighbours, 0 elsewhere) and offsets whose votes are the truth plus errors that cancel under
-    heatmap² weights: +error at the chosen cell, -error/(4 h²) at each neighbour (a vote of its own
-    is quantized too; averaged, they are exact)."""
+    `weight`: +error at the chosen cell, -error/(4 w(h)) at each neighbour, w(h) = h or h² (a vote of
+    its own is quantized too; averaged, they are exact)."""
+    neighbour_weight = neighbour_heat if weight is VoteWeight.HEATMAP else neighbour_heat**2
     heat = np.zeros((G, G, K))
     offsets = np.zeros((G, G, 2 * K))
     truth = np.zeros((K, 2))
@@ -36,24 +37,32 @@ def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5):
             ny, nx = cy + dy, cx + dx
             if 0 <= ny < G and 0 <= nx < G:
                 heat[ny, nx, k] = neighbour_heat
-                error = -chosen_error / (4 * neighbour_heat**2)
+                error = -chosen_error / (4 * neighbour_weight)
                 offsets[ny, nx, 2 * k] = y + error - ny
                 offsets[ny, nx, 2 * k + 1] = x + error - nx
     return heat, offsets, cells, truth
 
 
-def test_the_heatmap_weighted_vote_average_finds_the_truth_that_no_single_vote_has():
+@pytest.mark.parametrize(("weight", "other"), [(VoteWeight.HEATMAP, VoteWeight.HEATMAP_SQUARED),
+                                               (VoteWeight.HEATMAP_SQUARED, VoteWeight.HEATMAP)])
+def test_the_heatmap_weighted_vote_average_finds_the_truth_that_no_single_vote_has(weight, other):
     rng = np.random.default_rng(3)
     peaks = rng.uniform(3, G - 3, (K, 2))
-    heat, offsets, cells, truth = _field(peaks)
+    heat, offsets, cells, truth = _field(peaks, weight=weight)
     plain = VoteDecoder(radius=0).decode(heat, offsets, cells)
-    refined = VoteDecoder(radius=1, weight=VoteWeight.HEATMAP_SQUARED).decode(heat, offsets, cells)
+    refined = VoteDecoder(radius=1, weight=weight).decode(heat, offsets, cells)
     np.testing.assert_allclose(plain, truth + 0.1, atol=1e-9)  # one vote: the chosen cell's error
     np.testing.assert_allclose(refined, truth, atol=1e-9)
     # a wider window adds only cells the heatmap gives no weight
-    np.testing.assert_allclose(VoteDecoder(radius=2).decode(heat, offsets, cells), truth, atol=1e-9)
-    # plain heatmap weights do not cancel these errors: a different, wrong answer
-    assert np.abs(VoteDecoder(radius=1, weight=VoteWeight.HEATMAP).decode(heat, offsets, cells) - truth).max() > 0.02
+    np.testing.assert_allclose(VoteDecoder(radius=2, weight=weight).decode(heat, offsets, cells), truth, atol=1e-9)
+    # the other weighting does not cancel these errors: a different, wrong answer
+    assert np.abs(VoteDecoder(radius=1, weight=other).decode(heat, offsets, cells) - truth).max() > 0.02
+
+
+def test_the_decoders_defaults_are_the_configs():
+    from kiosk.config import ModelConfig
+
+    assert (VoteDecoder().radius, VoteDecoder().weight) == (ModelConfig().refine_radius, ModelConfig().refine_weight)
 
 
 def test_cells_outside_the_grid_do_not_vote():
@@ -112,7 +121,7 @@ def test_with_no_share_of_the_offsets_the_vote_is_the_heatmaps_centroid():
     heat[9:12, 19:22, :] = 0.5
     heat[10, 21, :] = 1.0  # the centroid leans toward the brighter cell on the right
     offsets[:] = 3.0  # votes far off: ignored
-    centroid = VoteDecoder(radius=1, offset_share=0.0).decode(heat, offsets, cells)
+    centroid = VoteDecoder(radius=1, weight=VoteWeight.HEATMAP_SQUARED, offset_share=0.0).decode(heat, offsets, cells)
     weights = np.array([[0.25, 0.25, 0.25], [0.25, 0.25, 1.0], [0.25, 0.25, 0.25]])
     expected_x = 20 + (weights * np.array([-1, 0, 1])).sum() / weights.sum()
     np.testing.assert_allclose(centroid[:, 0], 10.0, atol=1e-9)
