@@ -16,15 +16,17 @@ same invoke:
 - heatmap centroid: the same window's cells weighted by the heatmap, no offset vectors at all;
 - heatmap peak fit: a parabola through the chosen cell and its four neighbours, no offsets.
 
-It prints each way's hip positions against the annotation (frame pixels) and the hip line it
-gives (degrees, the ruler's sign), for the crop, its mirror and their mean (mirror averaging).
-When the heatmap and the offset head disagree about the hip line, this shows which one the error
-comes from; a decoding can only choose among what these two heads say.
+For each way it prints the mirror-averaged hip line over the 25 crops (degrees, the ruler's
+sign): its bias against the annotation, which no averaging over frames removes, and its spread,
+which a filter has to remove.  A decoding can only choose among what these two heads say: when
+every way is biased, the error is the model's.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -37,7 +39,7 @@ from kiosk.decode import VoteDecoder
 from kiosk.geometry import hip_tilt_deg
 from kiosk.model_files import resolve_model_path
 from kiosk.model_io import DecoderFields
-from kiosk.pose import MIRROR_ORDER, MoveNet
+from kiosk.pose import MIRROR_ORDER, MoveNet, crop_around
 from kiosk.types import Frame, Keypoint
 
 from harness import Placement, load_truth_photos, render, true_tilt_deg
@@ -76,49 +78,45 @@ def placements(fields: DecoderFields, decoder: VoteDecoder) -> dict[str, np.ndar
     }
 
 
-def offset_spread_px(fields: DecoderFields, keypoint: int, size_px: int) -> float:
-    """How far the offset votes of the 3×3 cells around the chosen one scatter (sd, input px)."""
-    grid = fields.heatmap.shape[0]
-    row, col = divmod(int(fields.cells[keypoint]), grid)
-    votes = [(r + fields.offsets[r, c, 2 * keypoint], c + fields.offsets[r, c, 2 * keypoint + 1])
-             for r in range(max(row - 1, 0), min(row + 2, grid)) for c in range(max(col - 1, 0), min(col + 2, grid))]
-    return float(np.linalg.norm(np.std(np.array(votes), axis=0)) * size_px / grid)
+SHIFTS_INPUT_PX = (-1.0, -0.5, 0.0, 0.5, 1.0)
+"""The crop moved by these fractions of a model-input pixel, across and down: 25 crops, as a crop
+that follows each frame's keypoints wanders."""
 
 
 def look_inside(model: MoveNet, decoder: VoteDecoder, frame: Frame, keypoints_px: np.ndarray,
                 name: str) -> dict[str, object] | None:
+    """Each way's mirror-averaged hip line over 25 crops around the person: its mean (the bias no
+    averaging over frames removes) and its spread (the noise a filter has to remove)."""
     model.forget_person()
-    model.infer(model.prepare(frame))  # the whole frame: the crop around the person is followed
-    prepared = model.prepare(frame)  # that crop, the one analyze's second look reads
-    both = model.decoder_fields(prepared)
-    prepared.release()
-    if both is None:
-        return None
-    own, mirrored = (placements(fields, decoder) for fields in both)
-    truth = keypoints_px[list(HIPS)]
+    base = crop_around(model.infer(model.prepare(frame)))  # the crop the kiosk follows after one look
+    step_px = base.side_px / model.input_size_px
     truth_deg = true_tilt_deg(keypoints_px)
-    heat = both[0].heatmap.reshape(-1, 17)
-    print(f"\n{name}: annotated hip line {truth_deg:+.2f} deg; crop {prepared.mapping.scale_x:.2f} frame px "
-          f"per input px; hip heatmap peaks {', '.join(f'{heat[both[0].cells[k], k]:.2f}' for k in HIPS)}; "
-          f"offset votes of the 3x3 cells scatter by "
-          f"{', '.join(f'{offset_spread_px(both[0], k, model.input_size_px):.1f}' for k in HIPS)} input px")
-    print(f"  {'way':<17} {'crop':>8} {'mirror':>8} {'mean':>8}   hip errors of the mean, frame px")
+    tilts: dict[str, list[float]] = {}
+    for dx, dy in itertools.product(SHIFTS_INPUT_PX, SHIFTS_INPUT_PX):
+        crop = dataclasses.replace(base, left_px=base.left_px + dx * step_px, top_px=base.top_px + dy * step_px)
+        prepared = model.prepare(frame, crop)
+        both = model.decoder_fields(prepared)
+        prepared.release()
+        if both is None:
+            return None
+        own, mirrored = (placements(fields, decoder) for fields in both)
+        for way in own:
+            xy = own[way][:, ::-1] * model.input_size_px
+            back = mirrored[way][:, ::-1] * model.input_size_px
+            back[:, 0] = model.input_size_px - back[:, 0]  # back to the crop's side, left and right swapped
+            hips = prepared.mapping.to_frame((xy + back[MIRROR_ORDER]) / 2)[list(HIPS)]
+            tilts.setdefault(way, []).append(hip_tilt_deg(hips[0], hips[1]))
+    print(f"\n{name}: annotated hip line {truth_deg:+.2f} deg; {len(SHIFTS_INPUT_PX) ** 2} crops of "
+          f"{base.side_px:.0f} px, moved by up to {max(SHIFTS_INPUT_PX):.0f} input px ({step_px:.1f} frame px)")
+    print(f"  {'way':<17} {'mean':>7} {'bias':>7} {'spread':>7} {'worst':>7}   (deg; mirror-averaged)")
     rows: dict[str, object] = {}
-    for way in own:
-        lines = {}
-        for label, yx in (("crop", own[way]), ("mirror", mirrored[way])):
-            xy = yx[:, ::-1] * model.input_size_px
-            if label == "mirror":  # back to the crop's side, left and right swapped
-                xy[:, 0] = model.input_size_px - xy[:, 0]
-                xy = xy[MIRROR_ORDER]
-            lines[label] = prepared.mapping.to_frame(xy)[list(HIPS)]
-        lines["mean"] = (lines["crop"] + lines["mirror"]) / 2
-        tilts = {label: hip_tilt_deg(hips[0], hips[1]) for label, hips in lines.items()}
-        errors = np.linalg.norm(lines["mean"] - truth, axis=1)
-        rows[way] = {"tilt_deg": {k: round(v, 2) for k, v in tilts.items()},
-                     "hip_error_px": [round(float(e), 1) for e in errors]}
-        print(f"  {way:<17} {tilts['crop']:+8.2f} {tilts['mirror']:+8.2f} {tilts['mean']:+8.2f}   "
-              f"left {errors[0]:.1f}, right {errors[1]:.1f}")
+    for way, values in tilts.items():
+        errors = np.array(values) - truth_deg
+        rows[way] = {"mean_deg": round(float(np.mean(values)), 2), "bias_deg": round(float(np.mean(errors)), 2),
+                     "spread_deg": round(float(np.std(values)), 2),
+                     "worst_error_deg": round(float(np.abs(errors).max()), 2)}
+        print(f"  {way:<17} {np.mean(values):+7.2f} {np.mean(errors):+7.2f} {np.std(values):7.2f} "
+              f"{np.abs(errors).max():7.2f}")
     return {"truth_deg": round(truth_deg, 2), "ways": rows}
 
 
