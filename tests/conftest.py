@@ -54,6 +54,18 @@ def _needs_shared(what: str) -> None:
     assert _current["shared"] is not False, f"this test uses {what} from ../shared: mark it @pytest.mark.shared"
 
 
+def load_script(filename: str):
+    """A script of scripts/ whose file name is no module name (pi-frame-count.py), as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(filename.removesuffix(".py").replace("-", "_"),
+                                                  PROJECT / "scripts" / filename)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def shared_file(name: str) -> Path:
     _needs_shared(name)
     path = DATA / name

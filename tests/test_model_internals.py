@@ -1,8 +1,6 @@
 """scripts/model-internals.py: the decoder's fields read back agree with what the kiosk decodes,
 and the heatmap's peak fit finds a known sub-cell peak."""
 
-import importlib.util
-
 import numpy as np
 import pytest
 
@@ -11,15 +9,12 @@ from kiosk.model_io import DecoderFields
 from kiosk.pose import MIRROR_ORDER
 from kiosk.types import Frame
 
-from conftest import PROJECT, shared_file
+from conftest import load_script, shared_file
 
 
 @pytest.fixture(scope="module")
 def internals():
-    spec = importlib.util.spec_from_file_location("model_internals", PROJECT / "scripts" / "model-internals.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("model-internals.py")
 
 
 def test_the_peak_fit_finds_a_parabolas_top_between_cells(internals):

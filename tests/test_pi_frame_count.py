@@ -1,16 +1,11 @@
 """scripts/pi-frame-count.py: the stage arithmetic on the counting plugin's log (the emulated run
 itself needs ../shared/piemu's set-up and is not run here)."""
 
-import importlib.util
-
-from conftest import PROJECT
+from conftest import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("pi_frame_count", PROJECT / "scripts" / "pi-frame-count.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("pi-frame-count.py")
 
 
 def _log(marks):
