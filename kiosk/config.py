@@ -84,8 +84,9 @@ class ModelConfig:
     refine_radius: int = 2
     """Cells on each side of the chosen one whose votes are averaged (2: a 5×5 window; measured
     against 1 in README, "Side by side with MediaPipe Pose")."""
-    refine_weight: VoteWeight = VoteWeight.HEATMAP
-    """How a cell's vote is weighted: heatmap, heatmap_squared or softmax of the heatmap."""
+    refine_weight: VoteWeight = VoteWeight.HEATMAP_SQUARED
+    """How a cell's vote is weighted: heatmap, heatmap_squared or softmax of the heatmap (heatmap
+    measured more precise, but group mode then admits a faint ghost on one clip: README, Accuracy)."""
     refine_offset_share: float = 1.0
     """How much of each cell's offset vector its vote adds to the cell's position: 1, the model's
     own way (cell + offset); 0, the heatmap's weighted centroid alone."""

@@ -16,7 +16,7 @@ from conftest import DATA
 G, K = 48, KEYPOINT_COUNT
 
 
-def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5, weight=VoteWeight.HEATMAP):
+def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5, weight=VoteWeight.HEATMAP_SQUARED):
     """A heatmap peaked at each keypoint's chosen cell (1.0 there, `neighbour_heat` at the four edge
     neighbours, 0 elsewhere) and offsets whose votes are the truth plus errors that cancel under
     `weight`: +error at the chosen cell, -error/(4 w(h)) at each neighbour, w(h) = h or h² (a vote of
