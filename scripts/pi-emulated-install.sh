@@ -11,7 +11,9 @@
 # `beltline check` as the service user; `beltline analyze` of the clip with the installed kiosk and
 # the CPU a Pi 4 has (QEMU_CPU=cortex-a72 and its /proc/cpuinfo: under QEMU's default CPU, XNNPACK
 # picks kernels no Pi runs), of the clip and of a lossless FFV1 copy of its frames (decoded here
-# once, so both machines read the same pixels); the same analyses here; the CSVs compared.  --pip also installs this
+# once, so both machines read the same pixels); the same analyses here; the CSVs compared; one
+# frame as a PNG through both kiosks (scripts/model-input-probe.py: the model's input tensor on
+# each side, and x86's tensor through the arm64 model).  --pip also installs this
 # checkout with plain `pip install` (PyPI's aarch64 wheels of numpy, OpenCV and pygame) into a
 # second venv and compares its CSV too.  An existing root is reused (delete it for a clean one).
 # Not run by CI (it needs root, the network and 10-20 minutes); shellcheck checks it.
@@ -89,6 +91,9 @@ while True:
         break
     writer.write(image)
 writer.release()
+source.set(cv2.CAP_PROP_POS_FRAMES, 0)
+ok, image = source.read()
+cv2.imwrite(sys.argv[2].replace("lossless.avi", "frame.png"), image)
 EOF
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   # A host behind a TLS-inspecting proxy trusts its CA locally; the root needs it for pip too.
@@ -133,6 +138,19 @@ analyze_arm64() {
     || { tail -n 5 "$root.$name.log" >&2; return 1; }
 }
 
+probe_input() {
+  # One frame as a PNG through both kiosks: the input tensor told from the model's arithmetic.
+  local model_file
+  model_file=$(basename "$model")
+  "$project/.venv/bin/python" "$project/scripts/model-input-probe.py" "$root/shared/data/frame.png" \
+    "$root/probe-x86.npz" --config "$root/pinned.toml" --model "$model" 2>/dev/null
+  in_root /opt/beltline/venv/bin/python /beltline/scripts/model-input-probe.py /shared/data/frame.png \
+    /probe-arm64.npz --config /pinned.toml --model "/var/lib/beltline/models/$model_file" --other /probe-x86.npz \
+    >"$root.probe.log" 2>&1 || { tail -n 5 "$root.probe.log" >&2; return 1; }
+  printf '  %s\n' "$("$project/.venv/bin/python" "$project/scripts/model-input-probe.py" --compare \
+    "$root/probe-arm64.npz" "$root/probe-x86.npz")"
+}
+
 install_pip() {
   in_root /bin/sh -c 'python3 -m venv /opt/pip-venv && /opt/pip-venv/bin/pip install -q /beltline' \
     >"$root.pip.log" 2>&1
@@ -169,6 +187,7 @@ timed "install-pi.sh --no-picamera2 in the root" install_pi
 timed "beltline check in the root" check_arm64
 timed "analyze, installed kiosk (Cortex-A72)" analyze_arm64 /opt/beltline/venv installed
 timed "analyze the lossless copy there" analyze_arm64 /opt/beltline/venv installed-lossless lossless.avi
+timed "one frame's input and model, both sides" probe_input
 if $pip_too; then
   timed "pip install in a second venv" install_pip
   timed "analyze, pip's wheels (Cortex-A72)" analyze_arm64 /opt/pip-venv pip
