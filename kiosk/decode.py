@@ -55,9 +55,9 @@ class VoteDecoder:
         rows_c = np.clip(rows, 0, grid - 1)
         cols_c = np.clip(cols, 0, grid - 1)
         k = np.arange(keypoints)[:, None]
-        heat = _real(heatmap[rows_c, cols_c, k], heatmap_scale)
-        vote_y = rows_c + self.offset_share * _real(offsets[rows_c, cols_c, 2 * k], offsets_scale)
-        vote_x = cols_c + self.offset_share * _real(offsets[rows_c, cols_c, 2 * k + 1], offsets_scale)
+        heat = dequantize(heatmap[rows_c, cols_c, k], heatmap_scale)
+        vote_y = rows_c + self.offset_share * dequantize(offsets[rows_c, cols_c, 2 * k], offsets_scale)
+        vote_x = cols_c + self.offset_share * dequantize(offsets[rows_c, cols_c, 2 * k + 1], offsets_scale)
         if self.weight is VoteWeight.HEATMAP:
             weights = heat
         elif self.weight is VoteWeight.HEATMAP_SQUARED:
@@ -74,6 +74,7 @@ class VoteDecoder:
         return out
 
 
-def _real(values: npt.NDArray[np.generic], quantization: tuple[float, int]) -> FloatArray:
+def dequantize(values: npt.NDArray[np.generic], quantization: tuple[float, int]) -> FloatArray:
+    """Real values of a quantized tensor (or a part of one) from its (scale, zero point)."""
     scale, zero_point = quantization
     return (values.astype(np.float64) - zero_point) * scale

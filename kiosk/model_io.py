@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.decode import VoteDecoder
+from kiosk.decode import VoteDecoder, dequantize
 from kiosk.errors import ModelError
 from kiosk.model_graph import DecoderTaps
 from kiosk.runtime import Interpreter
@@ -104,10 +104,9 @@ class ModelTensors:
             return None
         self._interpreter.set_tensor(self.input.index, tensor)
         self._interpreter.invoke()
-        heatmap_scale, offsets_scale = _scale(self._heatmap), _scale(self._offsets)
         return DecoderFields(
-            heatmap=(self._heatmap_view()[0].astype(np.float64) - heatmap_scale[1]) * heatmap_scale[0],
-            offsets=(self._offsets_view()[0].astype(np.float64) - offsets_scale[1]) * offsets_scale[0],
+            heatmap=dequantize(self._heatmap_view()[0], _scale(self._heatmap)),
+            offsets=dequantize(self._offsets_view()[0], _scale(self._offsets)),
             cells=self._cells_view()[0].astype(np.int64).copy(),
             plain_rows=self._interpreter.get_tensor(self._output_index)[0, 0].astype(np.float64))
 
