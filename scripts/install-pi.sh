@@ -165,7 +165,6 @@ cmp -s "$CHECKOUT/models/manifest.toml" "$MODEL_DIR/manifest.toml" \
 change python3 "$CHECKOUT/scripts/fetch-models" --manifest "$CHECKOUT/models/manifest.toml" --dest "$MODEL_DIR"
 model_file=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["model"][0]["file"])' "$CHECKOUT/models/manifest.toml")
 
-# --- configuration: written once, never overwritten ---------------------------------------------
 # --- the records folder: the unit's StateDirectory, made now so that `beltline check` (and an
 # image that has never booted) finds it before the service first starts ---------------------------
 if ! $desktop; then
@@ -173,6 +172,7 @@ if ! $desktop; then
   [ -d "$RECORDS_DIR" ] || change install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$RECORDS_DIR"
 fi
 
+# --- configuration: written once, never overwritten ---------------------------------------------
 begin "writing $CONFIG" "check that /etc/beltline is writable by root"
 if [ ! -f "$CONFIG" ]; then
   config_text="# Beltline configuration: every key and its default is in $PREFIX/README.md.
