@@ -173,12 +173,8 @@ def wandering_sequence(photo: TruthPhoto, seconds: float = 10.0) -> Iterator[Seq
 
 
 def make_cases(data: Path, work: Path, families: set[str] | None = None) -> list[Case]:
-    """Every case of the harness, or of the `families` named."""
-    cases = [case for case in _make_cases(data, work, families) if families is None or case.family in families]
-    return cases
+    """Every case of the harness, or of the `families` named (only those are written)."""
 
-
-def _make_cases(data: Path, work: Path, families: set[str] | None) -> list[Case]:
     def wanted(family: str) -> bool:
         return families is None or family in families
 
@@ -194,9 +190,10 @@ def _make_cases(data: Path, work: Path, families: set[str] | None) -> list[Case]
             write_png(work / f"{name}.png", image)
             cases.append(Case(name, "static", split, work / f"{name}.png", true_tilt_deg(truth),
                               group=f"{photo.name}_h{height}_c{center}", angle_deg=angle, mirrored=mirrored))
-        write_png(work / f"gt_{Path(photo.name).stem}.png", photo.image)
-        cases.append(Case(f"gt_{photo.name}", "gt", split, work / f"gt_{Path(photo.name).stem}.png",
-                          true_tilt_deg(photo.keypoints_px)))
+        if wanted("gt"):
+            write_png(work / f"gt_{Path(photo.name).stem}.png", photo.image)
+            cases.append(Case(f"gt_{photo.name}", "gt", split, work / f"gt_{Path(photo.name).stem}.png",
+                              true_tilt_deg(photo.keypoints_px)))
         for family, sequence in (("walk", walking_sequence(photo)), ("standing", standing_sequence(photo)),
                                  ("wander", wandering_sequence(photo))):
             if not wanted(family):
@@ -211,7 +208,7 @@ def _make_cases(data: Path, work: Path, families: set[str] | None) -> list[Case]
             sign = -base.facing * (-1 if mirrored else 1)
             cases.append(Case(name, "rotation", base.split, work / f"{name}.png", group=f"{base.name}_s{scale}",
                               angle_deg=angle, expected_sign=sign, mirrored=mirrored))
-    for clip, split in REAL_WALKS.items():
+    for clip, split in REAL_WALKS.items() if wanted("real") else ():
         cases.append(Case(f"real_{clip}", "real", split, data / clip))
     return cases
 
