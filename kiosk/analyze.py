@@ -98,6 +98,7 @@ def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[s
         tilt_filter=config.pelvis.tilt_filter.value,
         mirror_average=model.invokes_per_frame == 2,
         mirror_average_setting=config.model.mirror_average.value,
+        mirror_mode=model.mirror_mode.value,
         refine_keypoints=model.refines_keypoints,
         runtime=model.runtime_name,
         threads=model.threads,

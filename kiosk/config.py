@@ -26,10 +26,13 @@ class TiltFilter(enum.StrEnum):
 
 
 class MirrorAverage(enum.StrEnum):
-    """Whether the model also looks at the mirrored crop (twice the invokes); TOML takes true, false or "auto"."""
+    """Whether the model also looks at the mirrored crop; TOML takes true, false, "alternate" or "auto"."""
 
     AUTO = "auto"
     ON = "on"
+    """Each frame twice, as it is and mirrored (twice the invokes)."""
+    ALTERNATE = "alternate"
+    """Every other frame mirrored, each look averaged with the one before (one invoke a frame)."""
     OFF = "off"
 
 
@@ -70,8 +73,10 @@ class ModelConfig:
     crop_tracking: bool = True
     """Crop the next frame around the person found in this one, so a far person fills the model input."""
     mirror_average: MirrorAverage = MirrorAverage.AUTO
-    """Also run the model on the mirrored crop and average the two (twice the model time): true,
-    false, or "auto": only while two invokes fit the camera's frame time, measured at start."""
+    """Also run the model on the mirrored crop and average the two: true (twice the model time),
+    "alternate" (every other frame mirrored and averaged with the frame before: one invoke a frame),
+    false, or "auto": true while two invokes fit the camera's frame time, measured at start, else
+    "alternate"."""
     crop_smoothing: float = 0.0
     """How much of the last crop each frame keeps (0: the crop is cut around each frame's keypoints
     afresh; 0.5: it moves half way); a person who moved more than a quarter of the crop is followed at once."""

@@ -67,6 +67,8 @@ class PoseModel(Protocol):
     """Keypoints read from the model's heatmap and offsets (kiosk.decode), not its final output."""
     mirror_choice: str
     """Whether it mirror-averages, and why ("auto: on (two invokes of 4.5 ms fit ...)")."""
+    mirror_mode: MirrorAverage
+    """How it mirror-averages, "auto" decided: ON (each frame twice), ALTERNATE or OFF."""
     last_timing: PoseTiming
     """Where the last look spent its time."""
     looks: int
@@ -159,13 +161,14 @@ class MoveNet:
         if mirror is MirrorAverage.AUTO:
             assert self.runtime_choice.invoke_ms is not None
             fits = mirror_average_fits(self.runtime_choice.invoke_ms, 1000 * frame_time_s)
-            self.mirror_choice = (f"auto: {'on' if fits else 'off'} (two invokes of "
+            mirror = MirrorAverage.ON if fits else MirrorAverage.ALTERNATE
+            self.mirror_choice = (f"auto: {mirror.value} (two invokes of "
                                   f"{self.runtime_choice.invoke_ms:.1f} ms {'fit' if fits else 'do not fit'} "
                                   f"a frame of {1000 * frame_time_s:.1f} ms)")
             log.info("mirror averaging %s", self.mirror_choice)
         else:
-            fits = mirror is MirrorAverage.ON
-            self.mirror_choice = "on" if fits else "off"
+            self.mirror_choice = mirror.value
+        self.mirror_mode = mirror
         self.runtime_name = self.runtime_choice.runtime.value
         self.threads = self.runtime_choice.threads
         self._tensors = ModelTensors(interpreter, str(model_path), extended.taps if extended else None,
@@ -179,7 +182,11 @@ class MoveNet:
         self._upright_crop = upright_crop
         self._crop_smoothing = crop_smoothing
         self._crop_angle_deg: float | None = None
-        self._mirror_average = fits
+        self._mirror_average = mirror is MirrorAverage.ON
+        self._alternates = mirror is MirrorAverage.ALTERNATE
+        self._mirror_next = False
+        self._last_look: Pose | None = None
+        """With "alternate": the last look at the person followed, to average the next one with."""
         self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype)
         self._next_crop: CropSquare | None = None
         self._next_crop_frame_size: tuple[int, int] | None = None
@@ -199,9 +206,14 @@ class MoveNet:
     def forget_person(self) -> None:
         self._next_crop = None
         self._crop_angle_deg = None
+        self._last_look = None
 
     def follow(self, pose: Pose) -> None:
         """Crop the next frame around this person (found by a look of the caller's own)."""
+        self._last_look = None  # somebody else, perhaps: nothing to average with
+        self._follow(pose)
+
+    def _follow(self, pose: Pose) -> None:
         if self._crop_tracking:
             crop = self._steadied(crop_around(pose), pose)
             if self._upright_crop:
@@ -293,33 +305,60 @@ class MoveNet:
         started = time.perf_counter()
         self.looks += 1
         size = self.input_size_px
+        alternating = self._alternates and prepared.follows_person
         try:
-            rows, invoke_s = self._tensors.run(prepared.tensor)
-            input_xy = rows[:, 1::-1] * size
-            scores = rows[:, 2]
+            if alternating and self._mirror_next:
+                cv2.flip(prepared.tensor[0], 1, dst=self._mirror_tensor[0])
+                rows, invoke_s = self._tensors.run(self._mirror_tensor)
+                input_xy, scores = self._unmirrored(rows)
+            else:
+                rows, invoke_s = self._tensors.run(prepared.tensor)
+                input_xy, scores = rows[:, 1::-1] * size, rows[:, 2]
             if self._mirror_average:
                 # The same crop mirrored: its keypoints mirrored back, left and right swapped, then
                 # averaged with the first look.  Whatever the model gets wrong asymmetrically cancels.
                 cv2.flip(prepared.tensor[0], 1, dst=self._mirror_tensor[0])
                 mirrored, mirror_invoke_s = self._tensors.run(self._mirror_tensor)
-                mirrored = mirrored[MIRROR_ORDER]
                 invoke_s += mirror_invoke_s
-                mirrored_xy = mirrored[:, 1::-1] * size
-                mirrored_xy[:, 0] = size - mirrored_xy[:, 0]
+                mirrored_xy, mirrored_scores = self._unmirrored(mirrored)
                 input_xy = (input_xy + mirrored_xy) / 2
-                scores = (scores + mirrored[:, 2]) / 2
+                scores = (scores + mirrored_scores) / 2
             prepared.release()  # set_tensor copied it
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"the model failed on a frame: {error}") from error
         width, height = prepared.frame_width_px, prepared.frame_height_px
         xy = prepared.mapping.to_frame(input_xy).astype(np.float32)
-        scores = scores.astype(np.float32)
-        pose = Pose(xy, scores, width, height)
+        pose = Pose(xy, scores.astype(np.float32), width, height)
+        if alternating:
+            pose = self._alternated(pose, prepared.acquiring)
         if prepared.follows_person:
-            self.follow(pose)
+            self._follow(pose)
         # invoke: the model itself; postprocess: reading, refining and mapping its keypoints
         self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s)
         return pose
+
+    def _unmirrored(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Input-pixel keypoints and scores of a look at the mirrored crop, mirrored back (left and
+        right swapped)."""
+        rows = rows[MIRROR_ORDER]
+        xy = rows[:, 1::-1] * self.input_size_px
+        xy[:, 0] = self.input_size_px - xy[:, 0]
+        return xy, rows[:, 2]
+
+    def _alternated(self, look: Pose, acquiring: bool) -> Pose:
+        """`mirror_average = "alternate"`: this look (at the crop as it is, or mirrored, in turn)
+        averaged in frame pixels with the last one, which looked the other way, so that what the
+        model gets wrong asymmetrically cancels over two frames, at one invoke a frame."""
+        last = self._last_look
+        self._mirror_next = not self._mirror_next
+        if acquiring:  # a whole-frame look, followed by a closer one: nothing to pair it with
+            self._last_look = None
+            return look
+        self._last_look = look
+        if last is None or (last.frame_width_px, last.frame_height_px) != (look.frame_width_px, look.frame_height_px):
+            return look
+        return Pose((last.xy_px + look.xy_px) / 2, (last.scores + look.scores) / 2,
+                    look.frame_width_px, look.frame_height_px)
 
     def time_invokes(self, count: int) -> list[float]:
         """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""

@@ -29,6 +29,8 @@ MIN_STABLE_STEPS = 7
 MEANINGFUL_CHANGE_DEG = 2.7
 """A change smaller than this is within what 2D video can tell apart (Dingenen 2018)."""
 RECENT_WALKS = 40
+MIRROR_WORDS = {"on": "on (each frame as it is and mirrored)",
+                "alternate": "every other frame mirrored, averaged with the one before", "off": "off"}
 
 WALK_COLUMNS = ("started", "ended", "kiosk", "mode", "steps", "peak_left_drop_deg", "peak_right_drop_deg",
                 "mean_left_drop_deg", "mean_right_drop_deg", "asymmetry_deg", "level_step_fraction",
@@ -254,7 +256,8 @@ def walk_report(analysis: Analysis, title: str) -> str:
              else f'{summary["calibrated_standing_tilt_deg"]:+.2f}°'),
             *((f"gait: {key}", f"{value:g}") for key, value in thresholds.items() if isinstance(value, (int, float))),
             ("model", Path(str(summary["model"])).name),
-            ("mirror averaging", "on" if summary["mirror_average"] else "off"),
+            ("mirror averaging", MIRROR_WORDS.get(str(summary.get("mirror_mode")),
+                                                  "on" if summary["mirror_average"] else "off")),
             ("vote decoding", "on" if summary["refine_keypoints"] else "off")]
     body += ["<h2>Thresholds in force</h2>", "<table>" + "".join(
         f'<tr><td class="text">{html.escape(k)}</td><td>{html.escape(v)}</td></tr>' for k, v in rows) + "</table>"]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kiosk.config import MirrorAverage
 from kiosk.errors import SourceError
 from kiosk.geometry import CropSquare
 from kiosk.model_input import Box, InputMapping, PreparedInput
@@ -123,6 +124,7 @@ class GlitchingModel:
         self.input_size_px = model.input_size_px
         self.refines_keypoints = model.refines_keypoints
         self.mirror_choice = model.mirror_choice
+        self.mirror_mode = model.mirror_mode
         self._lock = threading.Lock()
         self._nan_frames = 0
 
@@ -187,6 +189,7 @@ class ScriptedModel:
     invokes_per_frame = 1
     refines_keypoints = False
     mirror_choice = "off"
+    mirror_mode = MirrorAverage.OFF
 
     def __init__(self) -> None:
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)

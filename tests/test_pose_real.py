@@ -177,15 +177,37 @@ def test_mirror_averaging_auto_follows_the_frame_budget(model_path):
     tight = MoveNet(model_path, threads=1, mirror_average=MirrorAverage.AUTO, frame_time_s=0.001)
     roomy = MoveNet(model_path, threads=1, mirror_average=MirrorAverage.AUTO, frame_time_s=10.0)
     assert (tight.invokes_per_frame, roomy.invokes_per_frame) == (1, 2)
-    assert tight.mirror_choice.startswith("auto: off") and roomy.mirror_choice.startswith("auto: on")
+    assert tight.mirror_choice.startswith("auto: alternate") and roomy.mirror_choice.startswith("auto: on")
+    assert tight.mirror_mode is MirrorAverage.ALTERNATE and roomy.mirror_mode is MirrorAverage.ON
+
+
+def test_alternate_mirroring_averages_each_look_with_the_last_one_which_looked_the_other_way(model_path):
+    """With "alternate" each frame costs one invoke: the first look at the crop as it is, the next at
+    it mirrored and averaged with the first.  On the same frame twice, that second pose is then what
+    two invokes on that frame give, and the first what one plain invoke gives."""
+    from kiosk.config import MirrorAverage
+    from kiosk.pose import MoveNet
+
+    frame = Frame(_photo("tfex_image2.jpeg"), 0, 0.0)
+    alternate = MoveNet(model_path, threads=1, crop_tracking=False, mirror_average=MirrorAverage.ALTERNATE,
+                        refine_keypoints=True)
+    plain = MoveNet(model_path, threads=1, crop_tracking=False, mirror_average=False, refine_keypoints=True)
+    paired = MoveNet(model_path, threads=1, crop_tracking=False, mirror_average=True, refine_keypoints=True)
+    assert alternate.invokes_per_frame == 1 and alternate.mirror_choice == "alternate"
+    first, second = alternate.estimate(frame), alternate.estimate(frame)
+    np.testing.assert_array_equal(first.xy_px, plain.estimate(frame).xy_px)
+    both = paired.estimate(frame)
+    np.testing.assert_allclose(second.xy_px, both.xy_px, atol=1e-3)
+    np.testing.assert_allclose(second.scores, both.scores, atol=1e-6)
+    assert not np.allclose(first.xy_px, second.xy_px, atol=0.5)  # the mirrored look did move them
+    # A new scene: the next look (as it is, in turn) stands alone, with nothing of the last scene in it.
+    alternate.forget_person()
+    np.testing.assert_array_equal(alternate.estimate(frame).xy_px, first.xy_px)
 
 
 def test_an_upright_crop_maps_its_keypoints_back_to_the_turned_picture(model_path):
     """A photo turned by 10°: with the crop turned upright along the trunk, the keypoints found in
     it still land on the photo's turned ground truth (within the official 21 px)."""
-    import sys
-
-    sys.path.insert(0, str(DATA.parent.parent / "main" / "scripts"))
     from kiosk.pose import MoveNet
 
     from harness import Placement, load_truth_photos, render
