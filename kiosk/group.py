@@ -8,7 +8,8 @@ SinglePose finds one person per look.  Each frame, within a budget of model runs
 2. every `search_every_s`, the frame is searched for somebody new — the whole frame, then in
    turn squares that cover it (kiosk.geometry.search_squares), where small people look bigger —
    with the people already followed painted black in the model input, so the model has to
-   find someone else.
+   find someone else.  Whoever it finds is on probation until the next frame's look at them
+   finds them again, and only then gets a number and a ruler.
 
 No other network is needed, and the cost is one model run per person per frame plus one search
 run now and then; with more people than the budget the rulers move in turn and the frame rate
@@ -87,8 +88,9 @@ class GroupPoseEstimator:
             # model may follow one of them instead (measured on group_three_people_standing.gif).
             pose = self._look(frame, crop_around(person.pose),
                               self._followed_boxes(but=person.person_id, margin=FOLLOW_BLANK_MARGIN))
-            if self.roster.confirm(person.person_id, pose, t_s):
-                refreshed.add(person.person_id)
+            number = self.roster.confirm(person.person_id, pose, t_s)
+            if number is not None:
+                refreshed.add(number)
         if searching and self._runs < runs:
             self._searched_s = t_s
             found = self._search(frame, t_s, runs - self._runs)
@@ -96,6 +98,7 @@ class GroupPoseEstimator:
             if found is not None:
                 refreshed.add(found.person_id)
         self.forgotten = self.roster.tidy(t_s)
+        refreshed = {number for number in refreshed if number > 0}  # nobody on probation is shown
         total = time.perf_counter() - started
         self.last_timing = PoseTiming(0.0, self._invoke_s, max(total - self._invoke_s, 0.0))
         self.counts.add(len(self.roster), self._runs)

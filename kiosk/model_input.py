@@ -84,9 +84,15 @@ class PreparedInput:
     """Whether the keypoints found choose the next frame's crop (False for a crop chosen by the caller)."""
     acquiring: bool = False
     """The whole frame, because nobody was being followed: people look small in it."""
+    mirror_tensor: npt.NDArray[np.generic] | None = None
+    """The same crop of the mirrored frame, scaled on its own (None: not asked for).  It is what the
+    mirrored frame's own input would be, where a flip of `tensor` differs from it by a grey level
+    here and there (the area resize's rounding is not mirror-symmetric)."""
 
     def release(self) -> None:
         self.give_back(self.tensor)
+        if self.mirror_tensor is not None:
+            self.give_back(self.mirror_tensor)
 
 
 class ModelInputs:
@@ -99,17 +105,20 @@ class ModelInputs:
         self._zero_point = zero_point
         # A plain 0..255 uint8 input (the int8 MoveNet releases) is filled straight into the tensor.
         self._feeds_bytes = np.dtype(dtype) == np.uint8 and quant_scale == 0.0
-        # Few buffers suffice: one being filled, one waiting, one being invoked.
-        self._free_inputs = [np.zeros((1, size, size, 3), dtype=dtype) for _ in range(4)]
+        # Few buffers suffice: one being filled, one waiting, one being invoked (each with its mirror).
+        self._free_inputs = [np.zeros((1, size, size, 3), dtype=dtype) for _ in range(8)]
         self._inputs_lock = threading.Lock()
         self._pixels = np.zeros((size, size, 3), dtype=np.uint8)
         side = math.ceil(size * math.sqrt(2)) + 2
         self._shrunk = np.zeros((side, side, 3), dtype=np.uint8)  # a turned crop's bounding square
         self._shrunk_lock = threading.Lock()
+        self._flipped = np.zeros((0, 0, 3), dtype=np.uint8)  # a crop mirrored; grown once per frame size
+        self._flipped_lock = threading.Lock()
 
     def make(self, frame: Frame, crop: CropSquare, started: float, follows_person: bool,
-             acquiring: bool) -> PreparedInput:
-        """`crop` of `frame` in the model's input (`started`: when preparing began, for the timing)."""
+             acquiring: bool, mirrored: bool = False) -> PreparedInput:
+        """`crop` of `frame` in the model's input (`started`: when preparing began, for the timing);
+        `mirrored` also scales the crop of the mirrored frame (`PreparedInput.mirror_tensor`)."""
         width, height = frame.width_px, frame.height_px
         # The camera's small copy, when there is one, saves scaling the full picture on the CPU.
         pixels = frame.image if frame.model_image is None else frame.model_image
@@ -117,12 +126,19 @@ class ModelInputs:
         scale_y = height / pixels.shape[0]
         tensor = self._take_input()
         on_pixels = CropSquare(crop.left_px / scale_x, crop.top_px / scale_y, crop.side_px / scale_x, crop.angle_deg)
+        mirror_tensor = None
         if crop.angle_deg:
             mapping = self._fill_turned(tensor, pixels, on_pixels).scaled(scale_x, scale_y)
+            if mirrored:  # a turned crop's mirror is its flip (the upright crop, off by default)
+                mirror_tensor = self._take_input()
+                cv2.flip(tensor[0], 1, dst=mirror_tensor[0])
         else:
             mapping = self._fill(tensor, pixels, on_pixels).scaled(scale_x, scale_y)
+            if mirrored:
+                mirror_tensor = self._take_input()
+                self._fill(mirror_tensor, pixels, on_pixels, mirrored=True)
         return PreparedInput(tensor, mapping, width, height, time.perf_counter() - started, self._give_input,
-                             follows_person, acquiring)
+                             follows_person, acquiring, mirror_tensor)
 
     def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
         """Paint (left, top, right, bottom) frame-pixel boxes black in a prepared input."""
@@ -136,6 +152,8 @@ class ModelInputs:
             right, bottom = min(size, int(np.ceil(u1))), min(size, int(np.ceil(v1)))
             if right > left and bottom > top:
                 prepared.tensor[0, top:bottom, left:right] = black
+                if prepared.mirror_tensor is not None:
+                    prepared.mirror_tensor[0, top:bottom, size - right:size - left] = black
 
     def _take_input(self) -> npt.NDArray[np.generic]:
         with self._inputs_lock:
@@ -145,7 +163,7 @@ class ModelInputs:
 
     def _give_input(self, tensor: npt.NDArray[np.generic]) -> None:
         with self._inputs_lock:
-            if len(self._free_inputs) < 4 and not any(t is tensor for t in self._free_inputs):
+            if len(self._free_inputs) < 8 and not any(t is tensor for t in self._free_inputs):
                 self._free_inputs.append(tensor)
 
     def _fill_turned(self, tensor: npt.NDArray[np.generic], image: Image, crop: CropSquare) -> InputMapping:
@@ -190,7 +208,8 @@ class ModelInputs:
             else:
                 tensor[0] = pixels
 
-    def _fill(self, tensor: npt.NDArray[np.generic], image: Image, crop: CropSquare) -> InputMapping:
+    def _fill(self, tensor: npt.NDArray[np.generic], image: Image, crop: CropSquare,
+              mirrored: bool = False) -> InputMapping:
         """Resize the part of `crop` inside the image into `tensor`, black elsewhere.
 
         INTER_AREA rather than bilinear: downscaling a 720p frame to 192 px with bilinear
@@ -200,14 +219,31 @@ class ModelInputs:
         """
         # A plain 0..255 uint8 input (the int8 MoveNet releases) is resized straight into the tensor.
         pixels = tensor[0] if self._feeds_bytes else self._pixels
-        mapping = self._fill_into(pixels, image, crop)
+        if mirrored:
+            with self._flipped_lock:
+                mapping = self._fill_into(pixels, image, crop, self._flip_scratch)
+        else:
+            mapping = self._fill_into(pixels, image, crop)
         self._to_tensor(tensor, pixels)
         return mapping
 
+    def _flip_scratch(self, region: Image) -> Image:
+        """`region` mirrored left to right, in a buffer kept for the next frame (cv2 would copy a
+        reversed view itself, at three times the cost)."""
+        height, width = region.shape[:2]
+        if self._flipped.shape[0] < height or self._flipped.shape[1] < width:
+            self._flipped = np.zeros((max(height, self._flipped.shape[0]), max(width, self._flipped.shape[1]), 3),
+                                     dtype=np.uint8)
+        flipped = self._flipped[:height, :width]
+        cv2.flip(region, 1, dst=flipped)
+        return flipped
+
     @staticmethod
-    def _fill_into(pixels: Image, image: Image, crop: CropSquare) -> InputMapping:
+    def _fill_into(pixels: Image, image: Image, crop: CropSquare,
+                   flip: Callable[[Image], Image] | None = None) -> InputMapping:
         """Area-resize the part of the square `crop` inside the image into the square `pixels`,
-        black elsewhere."""
+        black elsewhere; with `flip`, that part mirrored left to right, as the same crop of the
+        mirrored image would be (the mapping returned is the unmirrored one's)."""
         height, width = image.shape[:2]
         size = pixels.shape[0]
         scale = size / crop.side_px
@@ -218,9 +254,12 @@ class ModelInputs:
         v0 = min(size - 1, max(0, round((y0 - crop.top_px) * scale)))
         u1 = max(u0 + 1, min(size, round((x1 - crop.left_px) * scale)))
         v1 = max(v0 + 1, min(size, round((y1 - crop.top_px) * scale)))
+        region = image[y0:y1, x0:x1]
+        left, right = (size - u1, size - u0) if flip else (u0, u1)
         pixels[:v0] = 0
         pixels[v1:] = 0
-        pixels[v0:v1, :u0] = 0
-        pixels[v0:v1, u1:] = 0
-        cv2.resize(image[y0:y1, x0:x1], (u1 - u0, v1 - v0), dst=pixels[v0:v1, u0:u1], interpolation=cv2.INTER_AREA)
+        pixels[v0:v1, :left] = 0
+        pixels[v0:v1, right:] = 0
+        cv2.resize(flip(region) if flip else region, (u1 - u0, v1 - v0), dst=pixels[v0:v1, left:right],
+                   interpolation=cv2.INTER_AREA)
         return InputMapping(x0, y0, u0, v0, (x1 - x0) / (u1 - u0), (y1 - y0) / (v1 - v0))

@@ -6,8 +6,10 @@ model on that person's crop, and hands the pose back: the roster accepts it only
 same person (the torso moved less than `max_jump_hip_widths` body widths, and nobody else is
 closer), adds
 people found by the search, merges two entries that ended up on one person, and forgets people
-not seen for a while.  Numbers are never reused within a session, so a coach can tell "3 left,
-5 came in" from "3 came back".
+not seen for a while.  Somebody the search found is on probation until the next look at them finds
+them again: only then do they get a number (a faint pose the model sees for one look, as a
+person walks out, is never shown).  Numbers are never reused within a session, so a coach can
+tell "3 left, 5 came in" from "3 came back".
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ class Person:
     seen_s: float
     looked_s: float
     """When the model last looked for this person (found or not): who is due next."""
+    on_probation: bool = False
+    """Found by the search and not yet found again: no number yet (`person_id` is a negative key)."""
 
 
 class Roster:
@@ -133,12 +137,15 @@ class Roster:
         self._max_jump = max_jump_hip_widths
         self._people: dict[int, Person] = {}
         self._next_id = 1
+        self._next_probation_key = -1
 
     @property
     def people(self) -> list[Person]:
-        return sorted(self._people.values(), key=lambda person: person.person_id)
+        """The people with a number (not those on probation)."""
+        return sorted((p for p in self._people.values() if not p.on_probation), key=lambda person: person.person_id)
 
     def __len__(self) -> int:
+        """Entries followed, those on probation included (each costs a look)."""
         return len(self._people)
 
     def is_person(self, pose: Pose) -> bool:
@@ -151,34 +158,51 @@ class Roster:
                 and person_box(pose) is not None and len(self._people) < self._settings.max_people)
 
     def due(self, runs: int) -> list[Person]:
-        """Up to `runs` people to look at again, those looked at longest ago first."""
-        return sorted(self._people.values(), key=lambda person: (person.looked_s, person.person_id))[:runs]
+        """Up to `runs` people to look at again: those on probation first, then those looked at
+        longest ago."""
+        return sorted(self._people.values(),
+                      key=lambda person: (not person.on_probation, person.looked_s, person.person_id))[:runs]
 
-    def confirm(self, person_id: int, pose: Pose, t_s: float) -> bool:
-        """The model looked at this person's crop and found `pose`: keep it if it is still them."""
+    def confirm(self, person_id: int, pose: Pose, t_s: float) -> int | None:
+        """The model looked at this person's crop and found `pose`: keep it if it is still them.
+        Returns their number when kept (a person on probation gets theirs now), else None (one on
+        probation is then dropped)."""
         person = self._people[person_id]
         person.looked_s = t_s
+        if not self._still_them(person, pose):
+            if person.on_probation:
+                del self._people[person_id]
+            return None
         box = person_box(pose)
-        if box is None or not self.is_person(pose):
+        assert box is not None  # _still_them checked
+        person.pose, person.box, person.seen_s = pose, box, t_s
+        if person.on_probation:
+            del self._people[person_id]
+            person.person_id, person.on_probation = self._next_id, False
+            self._people[person.person_id] = person
+            self._next_id += 1
+        return person.person_id
+
+    def _still_them(self, person: Person, pose: Pose) -> bool:
+        if person_box(pose) is None or not self.is_person(pose):
             return False
         jump = float(np.hypot(*(anchor_px(pose) - anchor_px(person.pose))))
         if jump > self._max_jump * body_scale_px(person.pose):
             return False
-        if self._nearest(pose, exclude=person_id) is not None:
-            return False  # the crop slid onto a neighbour, who has an entry of their own
-        person.pose, person.box, person.seen_s = pose, box, t_s
-        return True
+        # the crop slid onto a neighbour, who has an entry of their own
+        return self._nearest(pose, exclude=person.person_id) is None
 
     def admit(self, pose: Pose, t_s: float) -> Person | None:
-        """The search found `pose`: a new person, unless it is somebody already followed or the roster is full."""
+        """The search found `pose`: somebody new, on probation, unless it is somebody already
+        followed or the roster is full."""
         box = person_box(pose)
         if box is None or not self.is_person(pose) or len(self._people) >= self._settings.max_people:
             return None
         if self._nearest(pose) is not None:
             return None
-        person = Person(self._next_id, pose, box, t_s, t_s, t_s)
+        person = Person(self._next_probation_key, pose, box, t_s, t_s, t_s, on_probation=True)
         self._people[person.person_id] = person
-        self._next_id += 1
+        self._next_probation_key -= 1
         return person
 
     def tidy(self, t_s: float) -> list[int]:
@@ -191,7 +215,7 @@ class Roster:
             if self._nearest(person.pose, exclude=person.person_id) is not None:
                 del self._people[person.person_id]
                 gone.append(person.person_id)
-        return gone
+        return [person_id for person_id in gone if person_id > 0]
 
     def _nearest(self, pose: Pose, exclude: int | None = None) -> Person | None:
         """Somebody else whose anchor is so close to `pose`'s that they must be the same person."""

@@ -288,7 +288,7 @@ class MoveNet:
             if crop is None or self._next_crop_frame_size != (width, height):
                 crop = full_frame_square(width, height)
                 acquiring = self._crop_tracking
-        return self._inputs.make(frame, crop, started, follows_person, acquiring)
+        return self._inputs.make(frame, crop, started, follows_person, acquiring, mirrored=self._mirror_average)
 
     def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
         """Paint (left, top, right, bottom) frame-pixel boxes black in a prepared input, so that the
@@ -315,10 +315,14 @@ class MoveNet:
                 rows, invoke_s = self._tensors.run(prepared.tensor)
                 input_xy, scores = rows[:, 1::-1] * size, rows[:, 2]
             if self._mirror_average:
-                # The same crop mirrored: its keypoints mirrored back, left and right swapped, then
-                # averaged with the first look.  Whatever the model gets wrong asymmetrically cancels.
-                cv2.flip(prepared.tensor[0], 1, dst=self._mirror_tensor[0])
-                mirrored, mirror_invoke_s = self._tensors.run(self._mirror_tensor)
+                # The same crop of the mirrored frame: its keypoints mirrored back, left and right
+                # swapped, then averaged with the first look.  Whatever the model gets wrong
+                # asymmetrically cancels, and the mirrored frame gets the same two looks.
+                mirror = prepared.mirror_tensor
+                if mirror is None:
+                    mirror = self._mirror_tensor
+                    cv2.flip(prepared.tensor[0], 1, dst=mirror[0])
+                mirrored, mirror_invoke_s = self._tensors.run(mirror)
                 invoke_s += mirror_invoke_s
                 mirrored_xy, mirrored_scores = self._unmirrored(mirrored)
                 input_xy = (input_xy + mirrored_xy) / 2

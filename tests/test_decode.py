@@ -115,6 +115,36 @@ def test_a_turned_mapping_goes_there_and_back():
     prepared.release()
 
 
+@pytest.mark.parametrize(("crop", "flip_differs"), [((401.3, 87.6, 517.9), True), ((-60.2, -30.5, 380.4), True),
+                                                    ((1000.7, 300.2, 450.0), False)])
+def test_the_mirror_tensor_is_the_mirrored_frames_own_input_to_the_grey_level(crop, flip_differs):
+    """The mirrored look is the same crop of the mirrored frame, scaled on its own: exactly what the
+    mirrored frame would be given, where a flip of the scaled crop is off by a grey level in places.
+    Boxes painted black land mirrored in it too."""
+    from kiosk.geometry import CropSquare
+    from kiosk.model_input import ModelInputs
+    from kiosk.types import Frame
+
+    inputs = ModelInputs(192, np.uint8, 0.0, 0)
+    image = np.random.default_rng(2).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
+    mirrored_image = np.ascontiguousarray(image[:, ::-1])
+    left, top, side = crop
+    box = (left + side * 0.2, top + side * 0.3, left + side * 0.45, top + side * 0.6)
+    mirrored_box = (1280 - box[2], box[1], 1280 - box[0], box[3])
+    both = inputs.make(Frame(image, 0, 0.0), CropSquare(left, top, side), 0.0, True, False, mirrored=True)
+    inputs.blank(both, [box])
+    own = inputs.make(Frame(mirrored_image, 0, 0.0), CropSquare(1280 - left - side, top, side), 0.0, True, False)
+    inputs.blank(own, [mirrored_box])
+    assert both.mirror_tensor is not None and own.mirror_tensor is None
+    np.testing.assert_array_equal(both.mirror_tensor, own.tensor)
+    flipped = both.tensor[:, :, ::-1]
+    # what a flip of the first would have given instead (here and there, by the resize's rounding)
+    assert (np.count_nonzero(flipped != own.tensor) > 0) == flip_differs
+    assert np.abs(flipped.astype(int) - own.tensor.astype(int)).max() <= 1
+    both.release()
+    own.release()
+
+
 def test_with_no_share_of_the_offsets_the_vote_is_the_heatmaps_centroid():
     heat, offsets, cells, _ = _field([(10.0, 20.0)] * K)
     heat[:, :, :] = 0.0

@@ -14,6 +14,12 @@ def person_at(x: float, y: float = 400.0, score: float = 0.9):
                           right_shoulder=(x - 30, y - 120), score=score, frame=(1280, 720))
 
 
+def numbered(roster, pose, t_s: float = 0.0):
+    """Somebody the search finds and the next look finds again: their number (None if refused)."""
+    person = roster.admit(pose, t_s)
+    return None if person is None else roster.confirm(person.person_id, pose, t_s)
+
+
 def test_box_overlap():
     a = PersonBox(0, 0, 10, 10)
     assert a.overlap(a) == 1.0
@@ -31,11 +37,27 @@ def test_a_pose_with_few_confident_keypoints_has_no_box():
 
 def test_people_found_get_increasing_numbers_and_one_person_is_not_admitted_twice():
     roster = Roster(SETTINGS)
-    first = roster.admit(person_at(300), 0.0)
-    second = roster.admit(person_at(700), 0.0)
-    assert (first.person_id, second.person_id) == (1, 2)
+    assert (numbered(roster, person_at(300)), numbered(roster, person_at(700))) == (1, 2)
     assert roster.admit(person_at(305), 0.0) is None  # the same hips as person 1
     assert len(roster) == 2
+
+
+def test_somebody_found_gets_a_number_only_once_the_next_look_finds_them_again():
+    roster = Roster(SETTINGS)
+    found = roster.admit(person_at(300), 0.0)
+    assert found is not None and found.on_probation
+    assert roster.people == [] and len(roster) == 1  # followed, looked at, not shown
+    assert [p.person_id for p in roster.due(1)] == [found.person_id]
+    assert roster.confirm(found.person_id, person_at(304), 0.033) == 1
+    assert [(p.person_id, p.on_probation) for p in roster.people] == [(1, False)]
+
+
+def test_a_faint_find_that_the_next_look_does_not_find_again_is_dropped_and_takes_no_number():
+    roster = Roster(SETTINGS)
+    ghost = roster.admit(person_at(300), 0.0)
+    assert roster.confirm(ghost.person_id, person_at(300, score=0.1), 0.033) is None
+    assert len(roster) == 0 and roster.tidy(0.033) == []
+    assert numbered(roster, person_at(700), 0.1) == 1
 
 
 def test_an_unsure_pose_is_not_a_person():
@@ -53,31 +75,32 @@ def test_a_pose_stitched_from_two_neighbours_is_refused():
 
 def test_a_person_is_followed_while_they_move_smoothly():
     roster = Roster(SETTINGS)
-    roster.admit(person_at(300), 0.0)
+    numbered(roster, person_at(300))
     for i in range(1, 30):
-        assert roster.confirm(1, person_at(300 + 5 * i), i / 30)
+        assert roster.confirm(1, person_at(300 + 5 * i), i / 30) == 1
     assert roster.people[0].box.left_px > 400
 
 
 def test_a_crop_that_jumps_to_someone_else_is_not_accepted():
     roster = Roster(SETTINGS)
-    roster.admit(person_at(300), 0.0)
-    assert not roster.confirm(1, person_at(600), 0.033)  # 300 px is 7 hip widths: somebody else
+    numbered(roster, person_at(300))
+    assert roster.confirm(1, person_at(600), 0.033) is None  # 300 px is 7 hip widths: somebody else
     assert roster.people[0].seen_s == 0.0
 
 
 def test_a_crop_that_slides_onto_a_followed_neighbour_is_not_accepted():
     roster = Roster(SETTINGS)
-    roster.admit(person_at(300), 0.0)
-    roster.admit(person_at(360), 0.0)
+    numbered(roster, person_at(300))
+    numbered(roster, person_at(360))
     # person 1's crop came back with hips right on person 2
-    assert not roster.confirm(1, person_at(358), 0.033)
+    assert roster.confirm(1, person_at(358), 0.033) is None
+    assert [p.person_id for p in roster.people] == [1, 2]
 
 
 def test_people_not_found_for_a_while_are_forgotten_and_their_number_not_reused():
     roster = Roster(SETTINGS)
-    roster.admit(person_at(300), 0.0)
-    roster.admit(person_at(700), 0.0)
+    numbered(roster, person_at(300))
+    numbered(roster, person_at(700))
     for i in range(1, 40):
         roster.confirm(2, person_at(700), i / 30)  # only person 2 is still there
         gone = roster.tidy(i / 30)
@@ -85,13 +108,13 @@ def test_people_not_found_for_a_while_are_forgotten_and_their_number_not_reused(
             assert gone == [1]
             assert i / 30 > SETTINGS.forget_after_s
     assert [p.person_id for p in roster.people] == [2]
-    assert roster.admit(person_at(300), 2.0).person_id == 3
+    assert numbered(roster, person_at(300), 2.0) == 3
 
 
 def test_two_entries_that_end_up_on_one_person_keep_the_older_number():
     roster = Roster(SETTINGS)
-    roster.admit(person_at(300), 0.0)
-    roster.admit(person_at(420), 0.5)
+    numbered(roster, person_at(300), 0.0)
+    numbered(roster, person_at(420), 0.5)
     roster._people[2].pose = person_at(302)  # person 2's entry drifted onto person 1
     assert roster.tidy(0.6) == [2]
     assert [p.person_id for p in roster.people] == [1]
@@ -107,7 +130,9 @@ def test_the_roster_is_full_at_max_people():
 def test_those_looked_at_longest_ago_are_due_first():
     roster = Roster(SETTINGS)
     for x in (200, 500, 800):
-        roster.admit(person_at(x), 0.0)
+        numbered(roster, person_at(x))
     roster.confirm(1, person_at(200), 0.1)
     roster.confirm(2, person_at(500), 0.2)
     assert [p.person_id for p in roster.due(2)] == [3, 1]
+    newcomer = roster.admit(person_at(1100), 0.3)
+    assert [p.person_id for p in roster.due(2)] == [newcomer.person_id, 3]  # on probation: looked at first
