@@ -89,9 +89,9 @@ class ModelConfig:
     refine_radius: int = 2
     """Cells on each side of the chosen one whose votes are averaged (2: a 5×5 window; measured
     against 1 in README, "Side by side with MediaPipe Pose")."""
-    refine_weight: VoteWeight = VoteWeight.HEATMAP_SQUARED
-    """How a cell's vote is weighted: heatmap, heatmap_squared or softmax of the heatmap (heatmap
-    measured more precise, but group mode then admits a faint ghost on one clip: README, Accuracy)."""
+    refine_weight: VoteWeight = VoteWeight.HEATMAP
+    """How a cell's vote is weighted: heatmap, heatmap_squared or softmax of the heatmap (measured
+    in README, Accuracy: the heatmap itself is the most precise)."""
     refine_offset_share: float = 1.0
     """How much of each cell's offset vector its vote adds to the cell's position: 1, the model's
     own way (cell + offset); 0, the heatmap's weighted centroid alone."""
@@ -174,7 +174,7 @@ class PelvisConfig:
     """ema (a moving average with smoothing_s) or one_euro (smooths hard at rest, little while moving)."""
     one_euro_min_cutoff_hz: float = 1.0
     """One Euro filter: cutoff at rest; lower is smoother and slower."""
-    one_euro_beta: float = 0.03
+    one_euro_beta: float = 0.05
     """One Euro filter: how fast the cutoff rises with the tilt's speed (per degree per second)."""
     hysteresis_deg: float = 1.0
     """Turn red above tolerance + this, green again below tolerance - this (0: one threshold)."""

@@ -23,7 +23,7 @@ class VoteDecoder:
 
     radius: int = 2
     """Cells on each side of the chosen one: 2 is a 5×5 window, 1 a 3×3 one."""
-    weight: VoteWeight = VoteWeight.HEATMAP_SQUARED
+    weight: VoteWeight = VoteWeight.HEATMAP
     softmax_temperature: float = 0.1
     """For `softmax`: the heatmap difference that weighs e times more."""
     offset_share: float = 1.0

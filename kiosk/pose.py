@@ -207,6 +207,7 @@ class MoveNet:
         self._next_crop = None
         self._crop_angle_deg = None
         self._last_look = None
+        self._mirror_next = False  # a new scene starts the same way whatever came before
 
     def follow(self, pose: Pose) -> None:
         """Crop the next frame around this person (found by a look of the caller's own)."""

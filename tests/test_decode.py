@@ -67,7 +67,7 @@ def test_the_decoders_defaults_are_the_configs():
 
 def test_cells_outside_the_grid_do_not_vote():
     heat, offsets, cells, truth = _field([(0.4, 47.6)] + [(20.0, 20.0)] * (K - 1))
-    refined = VoteDecoder(radius=1).decode(heat, offsets, cells)
+    refined = VoteDecoder(radius=1, weight=VoteWeight.HEATMAP_SQUARED).decode(heat, offsets, cells)
     assert np.isfinite(refined).all()
     # at the corner two neighbours are missing, so the errors no longer cancel exactly, but stay small
     assert np.abs(refined[0] - truth[0]).max() < 0.1
@@ -78,7 +78,8 @@ def test_quantized_fields_are_dequantized_in_the_window_only():
     heat, offsets, cells, truth = _field([(10.3, 11.7)] * K)
     heat_q = np.round(heat * 256 - 128).clip(-128, 127).astype(np.int8)  # the sigmoid's int8: 1/256, zero -128
     off_q = np.round(offsets / 0.05).astype(np.int8)
-    refined = VoteDecoder(radius=1).decode(heat_q, off_q, cells, (1 / 256, -128), (0.05, 0))
+    decoder = VoteDecoder(radius=1, weight=VoteWeight.HEATMAP_SQUARED)
+    refined = decoder.decode(heat_q, off_q, cells, (1 / 256, -128), (0.05, 0))
     np.testing.assert_allclose(refined, truth, atol=0.03)
 
 

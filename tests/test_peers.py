@@ -39,4 +39,11 @@ def test_colour_flips_count_changes_between_judged_frames(peers):
 def test_the_lag_is_found_where_the_shown_tilt_best_follows_the_truth(peers):
     truth = np.sin(np.arange(300) / 30 * 2 * np.pi)
     shown = np.concatenate([np.zeros(2), truth[:-2]])  # two frames behind
-    assert peers.lag_ms(truth, shown) == pytest.approx(2 * 1000 / 30)
+    assert peers.lag_ms(truth, shown) == pytest.approx(2 * 1000 / 30, abs=1.0)
+
+
+def test_the_lag_is_found_to_a_fraction_of_a_frame(peers):
+    t_s = np.arange(300) / 30
+    truth = np.sin(t_s * 2 * np.pi * 0.7)
+    shown = np.sin((t_s - 0.075) * 2 * np.pi * 0.7)  # 75 ms behind: between two and three frames
+    assert peers.lag_ms(truth, shown) == pytest.approx(75.0, abs=4.0)
