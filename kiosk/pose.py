@@ -370,9 +370,12 @@ class MoveNet:
         return self._tensors.time_invokes(count)
 
     def decoder_fields(self, prepared: PreparedInput) -> tuple[DecoderFields, DecoderFields] | None:
-        """The heatmap, offsets and chosen cells for a prepared input and for its mirror, as the
-        decoder reads them (a diagnostic; None when the model is read plainly)."""
-        mirror = np.empty_like(prepared.tensor)
-        cv2.flip(prepared.tensor[0], 1, dst=mirror[0])
+        """The heatmap, offsets and chosen cells for a prepared input and for its mirror (the
+        mirrored look mirror averaging takes), as the decoder reads them (a diagnostic; None when
+        the model is read plainly)."""
+        mirror = prepared.mirror_tensor
+        if mirror is None:
+            mirror = np.empty_like(prepared.tensor)
+            cv2.flip(prepared.tensor[0], 1, dst=mirror[0])
         own, mirrored = self._tensors.fields(prepared.tensor), self._tensors.fields(mirror)
         return None if own is None or mirrored is None else (own, mirrored)

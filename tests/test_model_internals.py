@@ -50,3 +50,21 @@ def test_the_fields_read_back_decode_to_the_keypoints_the_kiosk_shows(movenet, i
     assert np.abs(mean_xy - shown.xy_px).max() < 0.01
     assert own.heatmap.shape == (48, 48, 17) and own.offsets.shape == (48, 48, 34)
     assert own.heatmap.min() >= 0.0 and own.heatmap.max() <= 1.0
+
+
+def test_a_few_grey_levels_move_the_hip_line_and_nothing_else_does(movenet, internals, monkeypatch):
+    """The grey-level probe changes only the values it draws: with none drawn the hip line does not
+    move at all, and with 17 it moves in some draws (the model's sensitivity it measures)."""
+    import cv2
+
+    from kiosk.pose import crop_around
+
+    image = cv2.cvtColor(cv2.imread(str(shared_file("tfex_image1.png"))), cv2.COLOR_BGR2RGB)
+    frame = Frame(image, 0, 0.0)
+    movenet.forget_person()
+    crop = crop_around(movenet.infer(movenet.prepare(frame)))
+    moves = internals.grey_level_moves(movenet, VoteDecoder(), frame, crop)
+    assert moves.shape == (internals.GREY_LEVEL_DRAWS,) and np.isfinite(moves).all()
+    assert np.abs(moves).max() > 0.05
+    monkeypatch.setattr(internals, "GREY_LEVEL_VALUES", 0)
+    assert np.abs(internals.grey_level_moves(movenet, VoteDecoder(), frame, crop)).max() == 0.0
