@@ -127,3 +127,49 @@ def standing_sequence(photo: TruthPhoto, seconds: float = 10.0, fps: float = 30.
         noise = rng.normal(0.0, 2.0, image.shape)
         noisy = np.clip(image + noise, 0, 255).astype(np.uint8)
         yield SequenceFrame(Frame(noisy, index, index / fps), true_tilt_deg(truth))
+
+
+PELVIS_BAND_HALF = 0.07
+"""A pelvis-only tilt turns everything within this many body heights of the hip line fully..."""
+PELVIS_BAND_WAIST = 0.16
+PELVIS_BAND_KNEES = 0.25
+"""...easing to nothing this far above (the waist) and below (the knees), so shoulders and feet stay put."""
+
+
+def pelvis_band_weight(offset_px: np.ndarray, body_height_px: float) -> np.ndarray:
+    """How much of the turn a row `offset_px` below the hip line gets (negative: above): 1 in the
+    band, a cosine easing to 0 at the waist and at the knees, 0 beyond."""
+    d = np.asarray(offset_px, dtype=np.float64) / body_height_px
+    weight = np.zeros_like(d)
+    inside = np.abs(d) <= PELVIS_BAND_HALF
+    weight[inside] = 1.0
+    for sign, edge in ((-1.0, PELVIS_BAND_WAIST), (1.0, PELVIS_BAND_KNEES)):
+        easing = (sign * d > PELVIS_BAND_HALF) & (sign * d < edge)
+        fraction = (sign * d[easing] - PELVIS_BAND_HALF) / (edge - PELVIS_BAND_HALF)
+        weight[easing] = 0.5 * (1.0 + np.cos(math.pi * fraction))
+    return weight
+
+
+def turn_points(points_px: np.ndarray, centre_px: np.ndarray, angle_deg: float) -> np.ndarray:
+    """Points turned about `centre_px` as cv2.getRotationMatrix2D turns a picture (counter-clockwise
+    on screen for a positive angle)."""
+    matrix = cv2.getRotationMatrix2D((float(centre_px[0]), float(centre_px[1])), angle_deg, 1.0)
+    return np.hstack([points_px, np.ones((len(points_px), 1))]) @ matrix.T
+
+
+def pelvis_band_warp(image: np.ndarray, hip_mid_px: np.ndarray, body_height_px: float,
+                     angle_deg: float) -> np.ndarray:
+    """The region around the hips turned about their midpoint by `angle_deg` (the hip joints by
+    exactly that, with `turn_points`), while the trunk above the waist and the legs below the
+    knees stay where they are: a pelvis that tilts under a steady trunk with planted feet.  The
+    background is not turned apart from the person (use bases on a plain background)."""
+    height, width = image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    cx, cy = float(hip_mid_px[0]), float(hip_mid_px[1])
+    phi = np.radians(angle_deg) * pelvis_band_weight(ys - cy, body_height_px)
+    cos, sin = np.cos(phi), np.sin(phi)
+    # each output pixel reads its source through the inverse of its own row's turn
+    map_x = cx + cos * (xs - cx) - sin * (ys - cy)
+    map_y = cy + sin * (xs - cx) + cos * (ys - cy)
+    return cv2.remap(image, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)

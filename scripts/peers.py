@@ -22,13 +22,19 @@ with its mirror (the true tilts are exact opposites: the sum is the error); `gt`
 as they are; `walk`, a photo whose angle follows a gait while the person grows (RMSE, lag, state
 agreement); `standing`, still with sensor noise, and `wander`, still with sub-pixel shifts and 1 %
 scale changes (spread of the shown tilt, colour changes); `real`, real walks, where the noise of
-the shown tilt is estimated from its second difference (no truth needed).
+the shown tilt is estimated from its second difference (no truth needed); `pelvis`, people on
+plain backgrounds whose pelvis alone is turned by known angles (the region around the hips turned
+about their midpoint while the trunk and the feet stay put, harness.pelvis_band_warp), placed at
+two sizes: the share of the true change the ruler reads (the slope) and its error.  Its tuning
+part is the black bodysuit (frontal_walk_white_bg) and tfex_image1; held out, the belted shirt
+(rustmovenet_pose_standing) and tfex_image2.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import itertools
 import json
 import math
@@ -49,8 +55,9 @@ from kiosk.analyze import analyze
 from kiosk.assembly import Purpose, assemble
 from kiosk.config import Config
 from kiosk.config_file import load_config, with_overrides
+from kiosk.geometry import hip_tilt_deg
 from kiosk.model_files import resolve_model_path
-from kiosk.types import Frame
+from kiosk.types import Frame, Keypoint
 
 from harness import (
     FRAME_H,
@@ -59,9 +66,11 @@ from harness import (
     SequenceFrame,
     TruthPhoto,
     load_truth_photos,
+    pelvis_band_warp,
     render,
     standing_sequence,
     true_tilt_deg,
+    turn_points,
     walking_sequence,
 )
 
@@ -95,6 +104,16 @@ FRAME_BASES = (
     FrameBase("back_view_350", "back_view_people_one_by_one.mp4", 350, "held", facing=-1),
     FrameBase("warrior", "tfjs_pose_warrior_beach.jpg", 0, "held"),
 )
+PELVIS_BASES = (
+    FrameBase("bodysuit_150", "frontal_walk_white_bg.mp4", 150, "tune"),
+    FrameBase("image1", "tfex_image1.png", 0, "tune"),
+    FrameBase("belted_shirt", "rustmovenet_pose_standing.jpg", 0, "held"),
+    FrameBase("image2", "tfex_image2.jpeg", 0, "held"),
+)
+PELVIS_ANGLES = (-8.0, -4.0, -2.0, 0.0, 2.0, 4.0, 8.0)
+KEYPOINTS_FILE = "movenet_lightning_keypoints.json.gz"
+"""Every frame's keypoints as the model saw them (../shared/data/SOURCES.md): where the hips are,
+for placing the pelvis-only turn without running a model here."""
 PHOTO_SPLIT = {"tfex_image1.png": "tune", "tfex_image2.jpeg": "held"}
 REAL_WALKS = {"frontal_walk_white_bg.mp4": "tune", "frontal_walk_outdoor_cane.mp4": "held",
               "outdoor_sit_walk_stand.mp4": "held", "back_view_people_one_by_one.mp4": "held"}
@@ -141,6 +160,23 @@ def place_frame(image: np.ndarray, angle_deg: float, scale: float, mirrored: boo
     placed = cv2.warpAffine(image, matrix, (FRAME_W, FRAME_H), flags=cv2.INTER_AREA if fit < 1 else cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=(96, 96, 96))
     return np.ascontiguousarray(placed[:, ::-1]) if mirrored else placed
+
+
+def base_keypoints(data: Path, base: FrameBase) -> np.ndarray:
+    """(17, 2) the model's keypoints of a base frame, in its own pixels (from KEYPOINTS_FILE)."""
+    with gzip.open(data / KEYPOINTS_FILE, "rt") as handle:
+        frames = json.load(handle)["files"][base.file]["frames"]
+    points = dict((index, rows) for index, rows in frames)[base.frame]
+    return np.array(points, dtype=np.float64)[:, :2]
+
+
+def pelvis_only(image: np.ndarray, keypoints_px: np.ndarray, angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """The base with its pelvis alone turned by `angle_deg`, and the hips where that puts them."""
+    hips = keypoints_px[[Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP]]
+    centre = hips.mean(axis=0)
+    ankles = keypoints_px[[Keypoint.LEFT_ANKLE, Keypoint.RIGHT_ANKLE], 1].mean()
+    body_height_px = (ankles - keypoints_px[Keypoint.NOSE, 1]) / 0.9  # the head's top above the nose
+    return pelvis_band_warp(image, centre, body_height_px, angle_deg), turn_points(hips, centre, angle_deg)
 
 
 def write_png(path: Path, rgb: np.ndarray) -> None:
@@ -208,6 +244,14 @@ def make_cases(data: Path, work: Path, families: set[str] | None = None) -> list
             sign = -base.facing * (-1 if mirrored else 1)
             cases.append(Case(name, "rotation", base.split, work / f"{name}.png", group=f"{base.name}_s{scale}",
                               angle_deg=angle, expected_sign=sign, mirrored=mirrored))
+    for base in PELVIS_BASES if wanted("pelvis") else ():
+        image, keypoints = read_base(data, base), base_keypoints(data, base)
+        for scale, angle in itertools.product(SCALES, PELVIS_ANGLES):
+            turned, hips = pelvis_only(image, keypoints, angle)
+            name = f"pelvis_{base.name}_s{scale}_a{angle:+.0f}"
+            write_png(work / f"{name}.png", place_frame(turned, 0.0, scale, False))
+            cases.append(Case(name, "pelvis", base.split, work / f"{name}.png", hip_tilt_deg(hips[0], hips[1]),
+                              group=f"{base.name}_s{scale}", angle_deg=angle))
     for clip, split in REAL_WALKS.items() if wanted("real") else ():
         cases.append(Case(f"real_{clip}", "real", split, data / clip))
     return cases
@@ -275,6 +319,31 @@ def lag_ms(truth: np.ndarray, shown: np.ndarray) -> float:
     return 1000.0 * (best + shift) / FPS
 
 
+def pelvis_figures(cases: list[Case], tilts: dict[str, float | None]) -> dict[str, object]:
+    """How much of a pelvis-only turn is read: the slope of the read change of tilt against the
+    true change (through the origin; 1 reads all of it, 0 none), and the error of the change."""
+    true_changes, read_changes = [], []
+    groups: dict[str, dict[float, Case]] = defaultdict(dict)
+    for c in cases:
+        groups[c.group][c.angle_deg] = c
+    for members in groups.values():
+        reference = members.get(0.0)
+        read_reference = tilts.get(reference.name) if reference else None
+        if reference is None or read_reference is None or reference.truth_deg is None:
+            continue
+        for angle, c in members.items():
+            read = tilts.get(c.name)
+            if angle and read is not None and c.truth_deg is not None:
+                true_changes.append(c.truth_deg - reference.truth_deg)
+                read_changes.append(read - read_reference)
+    if not true_changes:
+        return {"n": 0, "slope": None, "mean": None, "max": None}
+    x, y = np.array(true_changes), np.array(read_changes)
+    errors = np.abs(y - x)
+    return {"n": len(x), "slope": round(float(x @ y / (x @ x)), 2), "mean": round(float(errors.mean()), 2),
+            "max": round(float(errors.max()), 2)}
+
+
 def flips(rows: list[dict[str, str]]) -> int:
     states = [r["state"] for r in rows if r["state"] != "none"]
     return sum(a != b for a, b in itertools.pairwise(states))
@@ -299,7 +368,8 @@ def score(cases: list[Case], out: Path) -> dict[str, dict[str, object]]:
     by_split: dict[str, dict[str, object]] = {}
     for split in ("tune", "held", "all"):
         chosen = [c for c in cases if split == "all" or c.split == split]
-        tilts = {c.name: tilt_of(read_rows(out, c)) for c in chosen if c.family in ("static", "rotation", "gt")}
+        tilts = {c.name: tilt_of(read_rows(out, c)) for c in chosen
+                 if c.family in ("static", "rotation", "gt", "pelvis")}
         static = [abs(t - c.truth_deg) for c in chosen if c.family == "static" and (t := tilts[c.name]) is not None
                   and c.truth_deg is not None]
         static_cases = sum(c.family == "static" for c in chosen)
@@ -322,6 +392,7 @@ def score(cases: list[Case], out: Path) -> dict[str, dict[str, object]]:
             if pair.get(False) is not None and pair.get(True) is not None:
                 mirror.append(abs(pair[False] + pair[True]))
         gt = [abs(tilts[c.name] - c.truth_deg) for c in chosen if c.family == "gt" and tilts[c.name] is not None]
+        pelvis = pelvis_figures([c for c in chosen if c.family == "pelvis"], tilts)
         walks, standing, wander, real = {}, {}, {}, {}
         for c in chosen:
             rows = read_rows(out, c)
@@ -347,7 +418,7 @@ def score(cases: list[Case], out: Path) -> dict[str, dict[str, object]]:
                                 "frames": n, "flips_per_min": round(flips(rows) / (len(rows) / FPS / 60), 1)}
         by_split[split] = {
             "static": {**_stats(static), "judged": f"{len(static)}/{static_cases}"},
-            "rotation": _stats(rotation), "mirror": _stats(mirror), "gt": _stats(gt),
+            "rotation": _stats(rotation), "mirror": _stats(mirror), "gt": _stats(gt), "pelvis": pelvis,
             "walk": walks, "standing": standing, "wander": wander, "real": real,
         }
     return by_split

@@ -76,3 +76,34 @@ def test_walking_the_real_model_follows_the_drops_with_little_lag(photos, kiosk)
     assert np.corrcoef(truth[: len(truth) - best_lag], shown[best_lag:])[0, 1] > 0.8
     assert best_lag <= 3  # at 30 fps: at most 100 ms behind
     assert np.sqrt(np.mean((shown - truth) ** 2)) < 3.0
+
+
+def test_a_pelvis_only_turn_turns_the_hips_exactly_and_leaves_the_shoulders_and_feet():
+    """A grid of dots: at the hip line they land where turn_points puts them (the hips turn by
+    exactly the angle), above the waist and below the knees not one pixel changes."""
+    from harness import PELVIS_BAND_KNEES, PELVIS_BAND_WAIST, pelvis_band_warp, turn_points
+
+    image = np.zeros((600, 400, 3), np.uint8)
+    image[::6, ::6] = 255
+    image[300, 240] = (0, 255, 0)  # a "hip" 40 px right of the centre, on the hip line
+    centre, body_px, angle = np.array([200.0, 300.0]), 400.0, 6.0
+    turned = pelvis_band_warp(image, centre, body_px, angle)
+    waist = int(300 - PELVIS_BAND_WAIST * body_px) - 1
+    knees = int(300 + PELVIS_BAND_KNEES * body_px) + 1
+    np.testing.assert_array_equal(turned[:waist], image[:waist])
+    np.testing.assert_array_equal(turned[knees:], image[knees:])
+    green = turned[..., 1].astype(float) - turned[..., 0]  # the white dots have as much of both
+    ys, xs = np.nonzero(green > 5)
+    weights = green[ys, xs]
+    found = np.array([np.average(xs, weights=weights), np.average(ys, weights=weights)])
+    np.testing.assert_allclose(found, turn_points(np.array([[240.0, 300.0]]), centre, angle)[0], atol=0.3)
+    assert abs(found[1] - 300.0) > 3.0  # it did move: 40 px at 6° is 4.2 px
+
+
+def test_the_pelvis_band_is_whole_at_the_hips_and_eases_out_by_the_waist_and_knees():
+    from harness import PELVIS_BAND_HALF, PELVIS_BAND_KNEES, PELVIS_BAND_WAIST, pelvis_band_weight
+
+    rows = np.array([0.0, PELVIS_BAND_HALF, -PELVIS_BAND_HALF, -PELVIS_BAND_WAIST, PELVIS_BAND_KNEES, -0.5, 0.5,
+                     -(PELVIS_BAND_HALF + PELVIS_BAND_WAIST) / 2, (PELVIS_BAND_HALF + PELVIS_BAND_KNEES) / 2]) * 100
+    weights = pelvis_band_weight(rows, 100.0)
+    np.testing.assert_allclose(weights, [1, 1, 1, 0, 0, 0, 0, 0.5, 0.5], atol=1e-9)

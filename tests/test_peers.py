@@ -47,3 +47,20 @@ def test_the_lag_is_found_to_a_fraction_of_a_frame(peers):
     truth = np.sin(t_s * 2 * np.pi * 0.7)
     shown = np.sin((t_s - 0.075) * 2 * np.pi * 0.7)  # 75 ms behind: between two and three frames
     assert peers.lag_ms(truth, shown) == pytest.approx(75.0, abs=4.0)
+
+
+def test_the_pelvis_slope_is_the_share_of_the_true_change_read(peers):
+    from pathlib import Path
+
+    cases, tilts = [], {}
+    for group, offset in (("a", 1.0), ("b", -3.0)):
+        for angle in (-4.0, 0.0, 2.0, 8.0):
+            name = f"{group}{angle}"
+            cases.append(peers.Case(name, "pelvis", "tune", Path(name), truth_deg=offset - angle, group=group,
+                                    angle_deg=angle))
+            tilts[name] = 10.0 + 0.25 * (offset - angle)  # reads a quarter of every change
+    figures = peers.pelvis_figures(cases, tilts)
+    assert figures["n"] == 6 and figures["slope"] == pytest.approx(0.25)
+    assert figures["max"] == pytest.approx(0.75 * 8.0)
+    tilts["b0.0"] = None  # no verdict on a group's untouched picture: that group cannot be scored
+    assert peers.pelvis_figures(cases, tilts)["n"] == 3
