@@ -1,0 +1,63 @@
+"""The belt line read from the picture (kiosk.belt), on synthetic pictures with a known belt line."""
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.belt import read_belt_line
+from kiosk.geometry import hip_tilt_deg
+
+
+def _picture(angle_deg: float, centre=(320.0, 240.0), size=(480, 640), blur=1.5):
+    """A shirt above a belt line through `centre` at `angle_deg` (image y down), trousers below."""
+    height, width = size
+    ys, xs = np.mgrid[0:height, 0:width]
+    below = ys > centre[1] + (xs - centre[0]) * math.tan(math.radians(angle_deg))
+    image = np.where(below[..., None], np.array([150, 150, 160], np.uint8), np.array([60, 80, 170], np.uint8))
+    image = cv2.GaussianBlur(image.astype(np.uint8), (0, 0), blur)
+    noise = np.random.default_rng(int(angle_deg * 10) + 100).normal(0, 3, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("angle", [-8.0, -4.0, -2.0, 0.0, 3.0, 8.0])
+@pytest.mark.parametrize("facing", [1, -1])
+def test_a_known_belt_line_is_read_in_the_rulers_sign(angle, facing):
+    centre = np.array([320.0, 240.0])
+    left = centre + np.array([facing * 50.0, 0.0])  # the hips, level: the keypoints see no tilt
+    right = centre - np.array([facing * 50.0, 0.0])
+    evidence = read_belt_line(_picture(angle), left, right)
+    assert evidence is not None
+    # the belt's own two points at the hips' x, through hip_tilt_deg, give the true tilt
+    slope = math.tan(math.radians(angle))
+    belt_left = np.array([left[0], centre[1] + (left[0] - centre[0]) * slope])
+    belt_right = np.array([right[0], centre[1] + (right[0] - centre[0]) * slope])
+    assert evidence.tilt_deg == pytest.approx(hip_tilt_deg(belt_left, belt_right), abs=0.6)
+    assert evidence.coherence > 0.8
+
+
+def test_a_plain_picture_has_nothing_to_say_and_a_window_off_the_frame_is_none():
+    flat = np.full((480, 640, 3), 90, np.uint8)
+    assert read_belt_line(flat, np.array([370.0, 240.0]), np.array([270.0, 240.0])) is None
+    assert read_belt_line(_picture(4.0), np.array([900.0, 240.0]), np.array([800.0, 240.0])) is None
+
+
+def test_edges_steeper_than_a_belt_do_not_count():
+    """A vertical edge (an arm's side, a leg) through the window leaves the belt line's reading alone."""
+    picture = _picture(5.0)
+    with_arm = picture.copy()
+    with_arm[:, 330:] = (with_arm[:, 330:] * 0.5).astype(np.uint8)  # a dark sleeve down the right
+    left, right = np.array([370.0, 240.0]), np.array([270.0, 240.0])
+    plain, armed = read_belt_line(picture, left, right), read_belt_line(with_arm, left, right)
+    assert plain is not None and armed is not None
+    assert armed.tilt_deg == pytest.approx(plain.tilt_deg, abs=1.5)
+
+
+def test_the_probe_scores_the_share_of_a_change_read():
+    from conftest import load_script
+
+    probe = load_script("belt-probe.py")
+    figures = probe.slope_and_error([2.0, -4.0, 8.0], [1.0, -2.0, 4.0])
+    assert figures == {"n": 3, "slope": 0.5, "mean": pytest.approx((1 + 2 + 4) / 3, abs=0.01)}
+    assert probe.slope_and_error([], [])["slope"] is None
