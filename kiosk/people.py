@@ -169,12 +169,11 @@ class Roster:
         probation is then dropped)."""
         person = self._people[person_id]
         person.looked_s = t_s
-        if not self._still_them(person, pose):
+        box = self._box_if_still_them(person, pose)
+        if box is None:
             if person.on_probation:
                 del self._people[person_id]
             return None
-        box = person_box(pose)
-        assert box is not None  # _still_them checked
         person.pose, person.box, person.seen_s = pose, box, t_s
         if person.on_probation:
             del self._people[person_id]
@@ -183,14 +182,17 @@ class Roster:
             self._next_id += 1
         return person.person_id
 
-    def _still_them(self, person: Person, pose: Pose) -> bool:
-        if person_box(pose) is None or not self.is_person(pose):
-            return False
+    def _box_if_still_them(self, person: Person, pose: Pose) -> PersonBox | None:
+        """The new pose's box when it is still this person, else None."""
+        box = person_box(pose)
+        if box is None or not self.is_person(pose):
+            return None
         jump = float(np.hypot(*(anchor_px(pose) - anchor_px(person.pose))))
         if jump > self._max_jump * body_scale_px(person.pose):
-            return False
-        # the crop slid onto a neighbour, who has an entry of their own
-        return self._nearest(pose, exclude=person.person_id) is None
+            return None
+        if self._nearest(pose, exclude=person.person_id) is not None:
+            return None  # the crop slid onto a neighbour, who has an entry of their own
+        return box
 
     def admit(self, pose: Pose, t_s: float) -> Person | None:
         """The search found `pose`: somebody new, on probation, unless it is somebody already

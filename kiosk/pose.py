@@ -182,8 +182,6 @@ class MoveNet:
         self._upright_crop = upright_crop
         self._crop_smoothing = crop_smoothing
         self._crop_angle_deg: float | None = None
-        self._mirror_average = mirror is MirrorAverage.ON
-        self._alternates = mirror is MirrorAverage.ALTERNATE
         self._mirror_next = False
         self._last_look: Pose | None = None
         """With "alternate": the last look at the person followed, to average the next one with."""
@@ -252,7 +250,7 @@ class MoveNet:
 
     @property
     def invokes_per_frame(self) -> int:
-        return 2 if self._mirror_average else 1
+        return 2 if self.mirror_mode is MirrorAverage.ON else 1
 
     def estimate(self, frame: Frame) -> Pose:
         return self.infer(self.prepare(frame), frame)
@@ -289,7 +287,8 @@ class MoveNet:
             if crop is None or self._next_crop_frame_size != (width, height):
                 crop = full_frame_square(width, height)
                 acquiring = self._crop_tracking
-        return self._inputs.make(frame, crop, started, follows_person, acquiring, mirrored=self._mirror_average)
+        mirrored = self.mirror_mode is MirrorAverage.ON
+        return self._inputs.make(frame, crop, started, follows_person, acquiring, mirrored=mirrored)
 
     def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
         """Paint (left, top, right, bottom) frame-pixel boxes black in a prepared input, so that the
@@ -306,24 +305,19 @@ class MoveNet:
         started = time.perf_counter()
         self.looks += 1
         size = self.input_size_px
-        alternating = self._alternates and prepared.follows_person
+        alternating = self.mirror_mode is MirrorAverage.ALTERNATE and prepared.follows_person
         try:
             if alternating and self._mirror_next:
-                cv2.flip(prepared.tensor[0], 1, dst=self._mirror_tensor[0])
-                rows, invoke_s = self._tensors.run(self._mirror_tensor)
+                rows, invoke_s = self._tensors.run(self._mirrored_input(prepared))
                 input_xy, scores = self._unmirrored(rows)
             else:
                 rows, invoke_s = self._tensors.run(prepared.tensor)
                 input_xy, scores = rows[:, 1::-1] * size, rows[:, 2]
-            if self._mirror_average:
+            if self.mirror_mode is MirrorAverage.ON:
                 # The same crop of the mirrored frame: its keypoints mirrored back, left and right
                 # swapped, then averaged with the first look.  Whatever the model gets wrong
                 # asymmetrically cancels, and the mirrored frame gets the same two looks.
-                mirror = prepared.mirror_tensor
-                if mirror is None:
-                    mirror = self._mirror_tensor
-                    cv2.flip(prepared.tensor[0], 1, dst=mirror[0])
-                mirrored, mirror_invoke_s = self._tensors.run(mirror)
+                mirrored, mirror_invoke_s = self._tensors.run(self._mirrored_input(prepared))
                 invoke_s += mirror_invoke_s
                 mirrored_xy, mirrored_scores = self._unmirrored(mirrored)
                 input_xy = (input_xy + mirrored_xy) / 2
@@ -341,6 +335,15 @@ class MoveNet:
         # invoke: the model itself; postprocess: reading, refining and mapping its keypoints
         self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s)
         return pose
+
+    def _mirrored_input(self, prepared: PreparedInput) -> np.ndarray:
+        """The mirrored look's input: the same crop of the mirrored frame when `prepare` scaled it
+        (mirror averaging on), else a flip of the prepared input ("alternate": its looks are of
+        different frames, so the grey levels the flip rounds differently do not pair up)."""
+        if prepared.mirror_tensor is not None:
+            return prepared.mirror_tensor
+        cv2.flip(prepared.tensor[0], 1, dst=self._mirror_tensor[0])
+        return self._mirror_tensor
 
     def _unmirrored(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Input-pixel keypoints and scores of a look at the mirrored crop, mirrored back (left and
@@ -373,9 +376,6 @@ class MoveNet:
         """The heatmap, offsets and chosen cells for a prepared input and for its mirror (the
         mirrored look mirror averaging takes), as the decoder reads them (a diagnostic; None when
         the model is read plainly)."""
-        mirror = prepared.mirror_tensor
-        if mirror is None:
-            mirror = np.empty_like(prepared.tensor)
-            cv2.flip(prepared.tensor[0], 1, dst=mirror[0])
-        own, mirrored = self._tensors.fields(prepared.tensor), self._tensors.fields(mirror)
+        own = self._tensors.fields(prepared.tensor)
+        mirrored = self._tensors.fields(self._mirrored_input(prepared))
         return None if own is None or mirrored is None else (own, mirrored)

@@ -256,8 +256,7 @@ def walk_report(analysis: Analysis, title: str) -> str:
              else f'{summary["calibrated_standing_tilt_deg"]:+.2f}°'),
             *((f"gait: {key}", f"{value:g}") for key, value in thresholds.items() if isinstance(value, (int, float))),
             ("model", Path(str(summary["model"])).name),
-            ("mirror averaging", MIRROR_WORDS.get(str(summary.get("mirror_mode")),
-                                                  "on" if summary["mirror_average"] else "off")),
+            ("mirror averaging", MIRROR_WORDS[str(summary["mirror_mode"])]),
             ("vote decoding", "on" if summary["refine_keypoints"] else "off")]
     body += ["<h2>Thresholds in force</h2>", "<table>" + "".join(
         f'<tr><td class="text">{html.escape(k)}</td><td>{html.escape(v)}</td></tr>' for k, v in rows) + "</table>"]
