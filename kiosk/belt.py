@@ -1,85 +1,81 @@
-"""The belt line read from the picture around the hips, not from the pose.
+"""The belt line read from the picture around the hips.
 
 Both pose models place the hips from the whole body's configuration, so a pelvis that tilts
 under a steady trunk with planted feet is mostly invisible to them (the `pelvis` family of
 scripts/peers.py: MoveNet reads a fifth of it).  The picture often shows the belt line itself:
-a waistband, a belt, the hem of a top.  This module reads the dominant orientation of the
-near-horizontal structure in a small window inside the person, between the hips and a little
-above them, with a structure tensor (OpenCV's Sobel, sums in numpy: no per-pixel Python).
+a waistband, a belt, the hem of a top.
 
-It is measured, not yet fused into the ruler: `scripts/belt-probe.py` reads it on the side-by-side
-harness's cases.  Geometry only: it takes the frame's pixels and the hips found in them and
-returns numbers.
+`read_belt_line` cuts a window along the hip joints' line (turned with it, scaled to a fixed hip
+width, so a near and a far person cost the same), and reads the dominant orientation of its
+near-horizontal edges with a structure tensor: OpenCV's warp and Scharr, sums in numpy, no
+per-pixel Python.  Because the window turns with the hips, the picture gives the belt's angle
+*against the hip line*; a whole-body turn moves both alike.
+
+kiosk.tracker.BeltFusion folds that into the tilt the tracker smooths (`pelvis.belt_picture`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from kiosk.geometry import facing_sign
-from kiosk.types import Image
+from kiosk.config import BeltPicture, PelvisConfig
+from kiosk.geometry import facing_sign, hip_tilt_deg
+from kiosk.types import BeltEvidence, Image, NoVerdict, PelvisReading
 
 WINDOW_HALF_WIDTH = 0.4
-"""The window reaches this many hip widths either side of the hips' midpoint: inside the person,
-so that the silhouette's sides and the background stay out of it."""
+"""The window reaches this many hip widths either side of the hips' midpoint, along the hip line:
+inside the person, so that the silhouette's sides and the background stay out of it."""
 WINDOW_ABOVE = 0.6
 WINDOW_BELOW = 0.3
 """...and this many hip widths above and below the hip line (the belt sits above the hip joints)."""
+WINDOW_HIP_PX = 64
+"""The window is scaled so that the hip width is this many pixels: the same cost and the same
+edge scale for every person (a small far person is enlarged, a near one reduced)."""
+MIN_HIP_WIDTH_PX = 6.0
 MAX_EDGE_SLOPE_DEG = 35.0
-"""Only edges within this angle of horizontal count: the belt line, not the legs or the arms."""
-MIN_WINDOW_PX = 6
+"""Only edges within this angle of the hip line count: the belt line, not the legs or the arms."""
 EDGE_OVER_NOISE = 4.0
 """An edge counts when its gradient is this many times the window's median gradient (the noise)."""
 
 
-@dataclass(frozen=True, slots=True)
-class BeltEvidence:
-    """The belt line the picture shows around the hips."""
+def _window_transform(left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    """The affine map from window pixels to frame pixels (2×3), and the window's width and height.
 
-    tilt_deg: float
-    """In the ruler's sign (kiosk.geometry.hip_tilt_deg): positive when the person's left side is lower."""
-    coherence: float
-    """0..1: how much the near-horizontal edges agree on one direction."""
-    edge_energy: float
-    """Mean squared gradient of those edges per window pixel, in grey levels² (the picture's say)."""
-    window_px: tuple[int, int, int, int]
-    """(left, top, right, bottom) of the window read, in frame pixels."""
-
-
-def belt_window(left_hip_px: np.ndarray, right_hip_px: np.ndarray, width_px: int,
-                height_px: int) -> tuple[int, int, int, int] | None:
-    """The window inside the person where the belt line is looked for (None when too small or
-    outside the frame)."""
-    centre = (left_hip_px + right_hip_px) / 2
-    hip_width = float(np.hypot(*(left_hip_px - right_hip_px)))
-    left = max(0, round(centre[0] - WINDOW_HALF_WIDTH * hip_width))
-    right = min(width_px, round(centre[0] + WINDOW_HALF_WIDTH * hip_width))
-    top = max(0, round(centre[1] - WINDOW_ABOVE * hip_width))
-    bottom = min(height_px, round(centre[1] + WINDOW_BELOW * hip_width))
-    if right - left < MIN_WINDOW_PX or bottom - top < MIN_WINDOW_PX:
+    The window's x runs along the hip line toward the image's right (whichever hip is there), its
+    y perpendicular to it, downward."""
+    along = facing_sign(left_hip_px, right_hip_px) * (left_hip_px - right_hip_px)
+    hip_width = float(np.hypot(*along))
+    if hip_width < MIN_HIP_WIDTH_PX:
         return None
-    return left, top, right, bottom
+    u = along / hip_width
+    n = np.array([-u[1], u[0]])
+    scale = hip_width / WINDOW_HIP_PX  # frame pixels per window pixel
+    width = round(2 * WINDOW_HALF_WIDTH * WINDOW_HIP_PX) + 2  # a pixel of margin each side for the gradients
+    height = round((WINDOW_ABOVE + WINDOW_BELOW) * WINDOW_HIP_PX) + 2
+    origin = (left_hip_px + right_hip_px) / 2 - scale * (width / 2 * u + (WINDOW_ABOVE * WINDOW_HIP_PX + 1) * n)
+    return np.column_stack([scale * u, scale * n, origin]), width, height
 
 
 def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> BeltEvidence | None:
-    """The belt line in an RGB (or grey) frame around these hips; None without a window or edges."""
-    height, width = image.shape[:2]
-    window = belt_window(left_hip_px, right_hip_px, width, height)
+    """The belt line in an RGB (or grey) frame around these hips; None when the hips are too close
+    together, the window leaves the frame, or it holds no clear near-horizontal edge."""
+    window = _window_transform(left_hip_px, right_hip_px)
     if window is None:
         return None
-    left, top, right, bottom = window
-    # one pixel more on each side, where the frame has it: Sobel's reflected border would bend an
-    # edge that leaves the window at a slant
-    x0, y0, x1, y1 = max(0, left - 1), max(0, top - 1), min(width, right + 1), min(height, bottom + 1)
-    patch = image[y0:y1, x0:x1]
+    transform, width, height = window
+    corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], np.float64) @ transform.T
+    frame_height, frame_width = image.shape[:2]
+    if corners[:, 0].min() < 0 or corners[:, 1].min() < 0 or corners[:, 0].max() > frame_width - 1 \
+            or corners[:, 1].max() > frame_height - 1:
+        return None
+    patch = cv2.warpAffine(image, transform, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     grey = (cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY) if patch.ndim == 3 else patch).astype(np.float32)
-    inner = (slice(top - y0, top - y0 + bottom - top), slice(left - x0, left - x0 + right - left))
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=-1)[inner]  # Scharr: truer directions
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=-1)[inner]
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=-1)[1:-1, 1:-1]  # Scharr: truer directions
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=-1)[1:-1, 1:-1]
     # a near-horizontal edge has a near-vertical gradient; the sensor's noise, everywhere in the
     # window, would pull the direction toward the mask's middle, so only edges well above it count
     magnitude2 = gx * gx + gy * gy
@@ -92,9 +88,17 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     if total <= 0.0:
         return None
     gradient_deg = 0.5 * math.degrees(math.atan2(2 * jxy, jxx - jyy))
-    edge_deg = gradient_deg - 90.0 if gradient_deg > 0 else gradient_deg + 90.0  # image y down
-    coherence = math.hypot(jxx - jyy, 2 * jxy) / total
-    # from the right hip toward the left one the line drops by tan(edge) per pixel of image x in
-    # the direction the left hip lies: the ruler's sign is the edge's, times the facing
-    tilt = facing_sign(left_hip_px, right_hip_px) * edge_deg
-    return BeltEvidence(tilt, coherence, total / gx.size, window)
+    edge_deg = gradient_deg - 90.0 if gradient_deg > 0 else gradient_deg + 90.0  # window y down
+    # the window's x runs toward the image's right along the hip line: an edge that drops toward
+    # the left hip is a positive tilt facing the camera (left hip on the right), negative from behind
+    relative = facing_sign(left_hip_px, right_hip_px) * edge_deg
+    keypoints = hip_tilt_deg(left_hip_px, right_hip_px)
+    return BeltEvidence(keypoints + relative, relative, math.hypot(jxx - jyy, 2 * jxy) / total, total / gx.size)
+
+
+
+def with_picture(reading: PelvisReading | NoVerdict, image: Image, settings: PelvisConfig) -> PelvisReading | NoVerdict:
+    """The reading with the picture's belt line around its hips, when `pelvis.belt_picture` asks for it."""
+    if settings.belt_picture is BeltPicture.OFF or isinstance(reading, NoVerdict):
+        return reading
+    return dataclasses.replace(reading, picture=read_belt_line(image, reading.left_hip_px, reading.right_hip_px))

@@ -42,6 +42,13 @@ class VoteWeight(enum.StrEnum):
     SOFTMAX = "softmax"
 
 
+class BeltPicture(enum.StrEnum):
+    """Whether the ruler takes the belt line the picture shows (kiosk.belt) with the hip joints' line."""
+
+    OFF = "off"
+    FUSE = "fuse"
+
+
 class Mode(enum.StrEnum):
     SINGLE = "single"
     GROUP = "group"
@@ -195,6 +202,18 @@ class PelvisConfig:
     """The belt sits this fraction of the hip-to-shoulder distance above the hip joints."""
     ruler_extension: float = 1.0
     """The ruler runs past each hip by this multiple of the hip width."""
+    belt_picture: BeltPicture = BeltPicture.OFF
+    """off: the tilt is the hip joints' line; fuse: the belt line read from the picture around the
+    hips moves it (kiosk.belt, kiosk.tracker.BeltFusion; README, "The belt line from the picture")."""
+    belt_picture_weight: float = 1.0
+    """With fuse: the share of the picture's difference from the hip joints' line that is taken."""
+    belt_picture_gate_deg: float = 8.0
+    """With fuse: a picture further than this from its baseline is left out (a hand, a seated thigh)."""
+    belt_picture_baseline_s: float = 10.0
+    """With fuse: the time constant of the picture's own baseline for this person (0: none, always 0)."""
+    belt_picture_min_energy: float = 100.0
+    """With fuse: a window whose near-horizontal edges are fainter than this (grey levels² per
+    pixel) says nothing (a plain bodysuit)."""
 
     def __post_init__(self) -> None:
         _coerce_enums(self)
@@ -231,6 +250,14 @@ class PelvisConfig:
             problems["belt_raise_frac"] = "must be between 0 and 1"
         if not 0 <= self.ruler_extension <= 5:
             problems["ruler_extension"] = "must be between 0 and 5"
+        if not 0 <= self.belt_picture_weight <= 1:
+            problems["belt_picture_weight"] = "must be between 0 and 1"
+        if not 0 < self.belt_picture_gate_deg <= 45:
+            problems["belt_picture_gate_deg"] = "must be above 0 and at most 45"
+        if not 0 <= self.belt_picture_baseline_s <= 3600:
+            problems["belt_picture_baseline_s"] = "must be between 0 and 3600"
+        if self.belt_picture_min_energy < 0:
+            problems["belt_picture_min_energy"] = "must be at least 0"
         return problems
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from kiosk.belt import with_picture
 from kiosk.config import Mode, PelvisConfig, PeopleConfig
 from kiosk.exercise import SetSummary
 from kiosk.faults import FaultLog
@@ -198,7 +199,8 @@ class GroupPipeline:
                                                                         arms_out_gesture(self._gesture_hold_s)))
                 for gesture in gestures:
                     self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
-                follow.verdict = follow.tracker.update(read_pelvis(person.pose, self._settings), frame.t_s)
+                reading = with_picture(read_pelvis(person.pose, self._settings), frame.image, self._settings)
+                follow.verdict = follow.tracker.update(reading, frame.t_s)
                 status = follow.walk.update(person.pose, follow.verdict, frame.t_s)
                 follow.steps = status.steps
                 if status.finished is not None and self._on_walk is not None:

@@ -24,6 +24,7 @@ CSV_COLUMNS = (
     "right_hip_y",
     "hip_score",
     "reason",
+    "picture_tilt_deg",
 )
 
 
@@ -45,6 +46,8 @@ def csv_row(frame: Frame, verdict: Verdict, person_id: int = 0) -> dict[str, str
         row["left_hip_x"], row["left_hip_y"] = (f"{v:.1f}" for v in reading.left_hip_px)
         row["right_hip_x"], row["right_hip_y"] = (f"{v:.1f}" for v in reading.right_hip_px)
         row["hip_score"] = f"{reading.hip_score:.3f}"
+        if reading.picture is not None:
+            row["picture_tilt_deg"] = f"{reading.picture.tilt_deg:.2f}"
     elif verdict.reason is not None and (verdict.reason is not NoVerdict.NO_PERSON or person_id):
         row["person"] = person
     return row

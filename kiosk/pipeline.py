@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kiosk.belt import with_picture
 from kiosk.calibration import Calibration, CalibrationCollector
 from kiosk.config import Mode, PelvisConfig
 from kiosk.exercise import ExerciseCoach, ExerciseStatus, SetSummary
@@ -242,7 +243,8 @@ class PelvisPipeline:
         else:
             if self.lock is not None:
                 pose = self.lock.nearer_person(frame, pose) or pose
-            verdict = self._tracker.update(read_pelvis(pose, self.settings), frame.t_s)
+            verdict = self._tracker.update(with_picture(read_pelvis(pose, self.settings), frame.image, self.settings),
+                                           frame.t_s)
         usable = pose if pose.finite else None
         self._last_t_s = frame.t_s
         ended = None

@@ -5,7 +5,8 @@ faster than real time, and tests.  Three pure pieces, each testable alone: a fil
 tilt (an exponential moving average with a time constant, or a One Euro filter that smooths
 hard when the pelvis is still and little when it moves), a hysteresis that keeps the colour
 from flickering at the threshold, and a continuity check that starts afresh when the reading
-jumps to someone else.
+jumps to someone else.  With `pelvis.belt_picture = "fuse"` a fourth piece puts the belt line the
+picture shows (kiosk.belt) into the tilt before it is smoothed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 
 import numpy as np
 
-from kiosk.config import PelvisConfig
+from kiosk.config import BeltPicture, PelvisConfig
 from kiosk.geometry import ruler_ends
 from kiosk.types import NoVerdict, PelvisReading, State, Verdict
 
@@ -122,6 +123,46 @@ class Hysteresis:
         return self.state
 
 
+class BeltFusion:
+    """One person's tilt from the hip joints and the picture's belt line together.
+
+    The result is the keypoints' tilt plus `belt_picture_weight` × (the picture's angle against
+    the hip line − its baseline).  The baseline is a slow average of that angle for this person
+    (`belt_picture_baseline_s`), starting at 0: a belt parallel to the hip joints, until this
+    person's clothing says otherwise.  The picture is left out when its edges are faint
+    (`belt_picture_min_energy`: a plain bodysuit) or when it is further than
+    `belt_picture_gate_deg` from its baseline (a hand over the belt, a thigh when seated); what it
+    leaves out does not move the baseline either."""
+
+    def __init__(self, settings: PelvisConfig) -> None:
+        self._settings = settings
+        self._baseline_deg = 0.0
+        self._last_t_s: float | None = None
+        self.used = 0
+        """Frames whose tilt the picture moved (since the start, for the figures)."""
+
+    def reset(self) -> None:
+        self._baseline_deg = 0.0
+        self._last_t_s = None
+
+    def update(self, reading: PelvisReading, t_s: float) -> float:
+        """The tilt to smooth for this frame, taken at `t_s` seconds."""
+        settings = self._settings
+        evidence = reading.picture
+        if (settings.belt_picture is BeltPicture.OFF or evidence is None
+                or evidence.edge_energy < settings.belt_picture_min_energy):
+            return reading.raw_tilt_deg
+        offset = evidence.relative_deg - self._baseline_deg
+        if abs(offset) > settings.belt_picture_gate_deg:
+            return reading.raw_tilt_deg
+        dt = 0.0 if self._last_t_s is None else t_s - self._last_t_s
+        self._last_t_s = t_s
+        if settings.belt_picture_baseline_s > 0:
+            self._baseline_deg += _smoothing_weight(dt, settings.belt_picture_baseline_s) * offset
+        self.used += 1
+        return reading.raw_tilt_deg + settings.belt_picture_weight * offset
+
+
 class PelvisTracker:
     """One person's smoothed tilt and ruler, and the colour it shows."""
 
@@ -135,6 +176,7 @@ class PelvisTracker:
         else:
             self._tilt = MovingAverage(settings.smoothing_s)
         self._hysteresis = Hysteresis(settings.tolerance_deg, settings.hysteresis_deg, settings.min_dwell_s)
+        self.belt = BeltFusion(settings)
         self._center_px: np.ndarray | None = None
         self._half_length_px = 0.0
         self._last_seen_s: float | None = None
@@ -145,6 +187,7 @@ class PelvisTracker:
     def reset(self) -> None:
         self._tilt.reset()
         self._hysteresis.reset()
+        self.belt.reset()
         self._center_px = None
         self._last_seen_s = None
         self._last_hip_mid = None
@@ -173,7 +216,7 @@ class PelvisTracker:
         else:
             self._center_px += weight * (reading.belt_center_px - self._center_px)
             self._half_length_px += weight * (reading.ruler_half_length_px - self._half_length_px)
-        tilt = self._tilt.update(reading.raw_tilt_deg, t_s)
+        tilt = self._tilt.update(self.belt.update(reading, t_s), t_s)
         self._last_seen_s = t_s
         self._last_hip_mid = reading.hip_mid_px
 

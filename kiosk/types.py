@@ -166,6 +166,21 @@ class NoVerdict(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class BeltEvidence:
+    """The belt line the picture shows around the hips (kiosk.belt), beside the hip joints' line."""
+
+    tilt_deg: float
+    """The picture's belt line in the ruler's sign (as `PelvisReading.raw_tilt_deg`)."""
+    relative_deg: float
+    """The same line against the hip joints' line: `tilt_deg` minus the keypoints' tilt."""
+    coherence: float
+    """0..1: how much the near-horizontal edges agree on one direction."""
+    edge_energy: float
+    """Mean squared gradient of those edges per window pixel, in grey levels², with the window
+    scaled to a fixed hip width (so a near and a far person compare)."""
+
+
+@dataclass(frozen=True, slots=True)
 class PelvisReading:
     """One frame's hip line, before any smoothing.  Made only for a pose that passed the gates."""
 
@@ -183,6 +198,8 @@ class PelvisReading:
     """Half the ruler's length: well past both hips."""
     facing_sign: int
     """+1 when the person's left hip is on the image's right (facing the camera), -1 from behind."""
+    picture: BeltEvidence | None = None
+    """The belt line read from the picture around these hips (`pelvis.belt_picture`), else None."""
 
     @property
     def hip_mid_px(self) -> FloatArray:

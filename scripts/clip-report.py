@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verdict coverage, tilt spread and time per frame for every clip and photo in a folder.
 
-    python scripts/clip-report.py ../shared/data [--model PATH] [--config PATH]
+    python scripts/clip-report.py ../shared/data [--model PATH] [--config PATH] [--set SECTION.KEY=VALUE ...]
 
 Builds the kiosk as `beltline analyze` does, analyses each file with it (restarted between files),
 and prints a Markdown table (for the README and closing notes) from the summaries and the
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kiosk.analyze import analyze
 from kiosk.assembly import Purpose, assemble
-from kiosk.config_file import load_config
+from kiosk.config_file import load_config, with_overrides
 from kiosk.model_files import resolve_model_path
 from kiosk.sources import IMAGE_SUFFIXES
 
@@ -31,9 +31,10 @@ def main() -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--model")
     parser.add_argument("--config", type=Path)
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--csv-dir", type=Path, help="also write each file's per-frame CSV here")
     args = parser.parse_args()
-    config = load_config(args.config)
+    config = with_overrides(load_config(args.config), args.set)
     model_path = resolve_model_path(args.model, config.model.path)
     kiosk = assemble(config, model_path, Purpose.ANALYZE)  # as `beltline analyze` builds it
     if args.csv_dir:
@@ -43,6 +44,7 @@ def main() -> int:
           f"mirror averaging {model.mirror_choice}, keypoints {'refined' if model.refines_keypoints else 'plain'}, "
           f"tilt filter {config.pelvis.tilt_filter.value}, "
           f"hysteresis ±{config.pelvis.hysteresis_deg}°, tolerance {config.pelvis.tolerance_deg}°, "
+          f"belt picture {config.pelvis.belt_picture.value}, "
           f"mode {kiosk.settings.mode.value}\n")
     print("| file | frames | verdict | level (of verdicts) | tilt mean | tilt sd | raw tilt sd | max abs tilt "
           "| no-verdict reasons | ms/frame |")

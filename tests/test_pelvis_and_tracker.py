@@ -5,8 +5,8 @@ import pytest
 
 from kiosk.config import PelvisConfig
 from kiosk.pelvis import read_pelvis
-from kiosk.tracker import Hysteresis, MovingAverage, OneEuroFilter, PelvisTracker
-from kiosk.types import Keypoint, NoVerdict, PelvisReading, State
+from kiosk.tracker import BeltFusion, Hysteresis, MovingAverage, OneEuroFilter, PelvisTracker
+from kiosk.types import BeltEvidence, Keypoint, NoVerdict, PelvisReading, State
 
 from conftest import synthetic_pose
 
@@ -236,3 +236,52 @@ def test_one_refused_frame_keeps_the_ruler_up_for_a_moment():
     no_hold = PelvisTracker(dataclasses.replace(SETTINGS, hold_s=0.0))
     no_hold.update(read_pelvis(pose, SETTINGS), 0.0)
     assert no_hold.update(NoVerdict.NOT_FACING, 1 / 30).state is State.NONE
+
+
+FUSING = dataclasses.replace(SETTINGS, belt_picture="fuse", belt_picture_weight=0.8, belt_picture_gate_deg=10.0,
+                             belt_picture_baseline_s=5.0, belt_picture_min_energy=100.0)
+
+
+def _with_picture(reading: PelvisReading, relative_deg: float, energy: float = 5000.0) -> PelvisReading:
+    evidence = BeltEvidence(reading.raw_tilt_deg + relative_deg, relative_deg, 0.9, energy)
+    return dataclasses.replace(reading, picture=evidence)
+
+
+def test_belt_fusion_takes_its_share_of_a_clear_picture_and_none_when_off():
+    reading = _with_picture(_reading(1.0), 6.0)
+    keypoints = reading.raw_tilt_deg
+    assert BeltFusion(FUSING).update(reading, 0.0) == pytest.approx(keypoints + 0.8 * 6.0)
+    assert BeltFusion(SETTINGS).update(reading, 0.0) == keypoints  # belt_picture = "off"
+    # the tracker smooths the fused tilt, and its ruler lies along it
+    verdict = PelvisTracker(FUSING).update(reading, 0.0)
+    assert verdict.tilt_deg == pytest.approx(keypoints + 4.8)
+    assert verdict.raw_tilt_deg == keypoints  # the record keeps the hip joints' own line
+    drop = verdict.ruler_left_end_px[1] - verdict.ruler_right_end_px[1]
+    span = abs(verdict.ruler_left_end_px[0] - verdict.ruler_right_end_px[0])
+    assert np.degrees(np.arctan2(drop, span)) == pytest.approx(verdict.tilt_deg, abs=1e-6)
+
+
+def test_belt_fusion_falls_back_to_the_keypoints_where_the_picture_says_nothing():
+    fusion = BeltFusion(FUSING)
+    reading = _reading(2.0)
+    keypoints = reading.raw_tilt_deg
+    assert fusion.update(reading, 0.0) == keypoints  # no window read
+    assert fusion.update(_with_picture(reading, 6.0, energy=50.0), 0.1) == keypoints  # a bodysuit
+    assert fusion.update(_with_picture(reading, 14.0), 0.2) == keypoints  # a seated thigh
+    assert fusion.used == 0
+    # what was left out did not move the baseline: a clear picture now counts in full
+    assert fusion.update(_with_picture(reading, 4.0), 0.3) == pytest.approx(keypoints + 0.8 * 4.0)
+
+
+def test_belt_fusion_learns_the_clothings_own_offset_and_starts_afresh_for_someone_else():
+    fusion = BeltFusion(FUSING)
+    reading = _reading(0.0)
+    fused = [fusion.update(_with_picture(reading, 5.0), i / 30) - reading.raw_tilt_deg for i in range(30 * 15)]
+    assert fused[0] == pytest.approx(4.0)
+    # a hem 5° off the hip joints' line stops counting as tilt within a few time constants (5 s)
+    assert 0.3 * 4.0 < fused[30 * 5] < 0.45 * 4.0
+    assert 0 < fused[-1] < 0.06 * 4.0
+    # a 6° change of the belt line on top of that offset is taken, as a change
+    assert fusion.update(_with_picture(reading, 11.0), 15.0) - reading.raw_tilt_deg == pytest.approx(0.8 * 6, abs=0.3)
+    fusion.reset()
+    assert fusion.update(_with_picture(reading, 5.0), 16.0) - reading.raw_tilt_deg == pytest.approx(4.0)
