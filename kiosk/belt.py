@@ -17,6 +17,7 @@ kiosk.tracker.BeltFusion folds that into the tilt the tracker smooths (`pelvis.b
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import cv2
@@ -29,17 +30,27 @@ from kiosk.types import BeltEvidence, Image, NoVerdict, PelvisReading
 WINDOW_HALF_WIDTH = 0.4
 """The window reaches this many hip widths either side of the hips' midpoint, along the hip line:
 inside the person, so that the silhouette's sides and the background stay out of it."""
-WINDOW_ABOVE = 0.6
-WINDOW_BELOW = 0.3
-"""...and this many hip widths above and below the hip line (the belt sits above the hip joints)."""
+WINDOW_ABOVE = 0.7
+WINDOW_BELOW = 0.6
+"""...and this many hip widths above and below the hip line: a belt sits above the hip joints, the
+hem of a top or a waistband often below them."""
 WINDOW_HIP_PX = 64
 """The window is scaled so that the hip width is this many pixels: the same cost and the same
 edge scale for every person (a small far person is enlarged, a near one reduced)."""
 MIN_HIP_WIDTH_PX = 6.0
-MAX_EDGE_SLOPE_DEG = 35.0
-"""Only edges within this angle of the hip line count: the belt line, not the legs or the arms."""
+FLAT_EDGE_DEG = 25.0
+STEEP_EDGE_DEG = 45.0
+"""Edges within FLAT_EDGE_DEG of the hip line count fully, easing to nothing at STEEP_EDGE_DEG:
+the belt line, not the legs or the arms."""
 EDGE_OVER_NOISE = 4.0
-"""An edge counts when its gradient is this many times the window's median gradient (the noise)."""
+"""An edge counts fully from this many times the window's median gradient (the noise), easing in
+from half of that."""
+
+@functools.cache
+def _taper(shape: tuple[int, int]) -> np.ndarray:
+    """A smooth window over the gradients (the square root of a Hann window each way)."""
+    rows, columns = shape
+    return np.sqrt(np.outer(np.hanning(rows + 2)[1:-1], np.hanning(columns + 2)[1:-1])).astype(np.float32)
 
 
 def _window_transform(left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[np.ndarray, int, int] | None:
@@ -76,14 +87,19 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     grey = (cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY) if patch.ndim == 3 else patch).astype(np.float32)
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=-1)[1:-1, 1:-1]  # Scharr: truer directions
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=-1)[1:-1, 1:-1]
-    # a near-horizontal edge has a near-vertical gradient; the sensor's noise, everywhere in the
-    # window, would pull the direction toward the mask's middle, so only edges well above it count
+    # Every weight eases in and out, so that an edge entering the window, crossing the noise
+    # level or turning past the cut-off moves the reading a little, not by a jump (a still person's
+    # reading would flicker with the hips' own jitter): a taper across the window, the strength
+    # over the sensor's noise (which would pull the direction toward the mask's middle), and the
+    # edge's slope against the hip line.
     magnitude2 = gx * gx + gy * gy
-    strong = magnitude2 > EDGE_OVER_NOISE**2 * float(np.median(magnitude2))
-    keep = strong & (np.abs(gx) < math.tan(math.radians(MAX_EDGE_SLOPE_DEG)) * np.abs(gy))
-    jxx = float(np.square(gx[keep]).sum())
-    jyy = float(np.square(gy[keep]).sum())
-    jxy = float((gx[keep] * gy[keep]).sum())
+    strength = np.clip(magnitude2 / (EDGE_OVER_NOISE**2 * max(float(np.median(magnitude2)), 1e-6)) - 0.5, 0.0, 1.0)
+    slope_deg = np.degrees(np.arctan2(np.abs(gx), np.abs(gy)))
+    flatness = np.clip((STEEP_EDGE_DEG - slope_deg) / (STEEP_EDGE_DEG - FLAT_EDGE_DEG), 0.0, 1.0)
+    weight = strength * flatness * _taper(gx.shape)
+    jxx = float((weight * gx * gx).sum())
+    jyy = float((weight * gy * gy).sum())
+    jxy = float((weight * gx * gy).sum())
     total = jxx + jyy
     if total <= 0.0:
         return None

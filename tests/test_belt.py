@@ -61,3 +61,28 @@ def test_the_probe_scores_the_share_of_a_change_read():
     figures = probe.slope_and_error([2.0, -4.0, 8.0], [1.0, -2.0, 4.0])
     assert figures == {"n": 3, "slope": 0.5, "mean": pytest.approx((1 + 2 + 4) / 3, abs=0.01)}
     assert probe.slope_and_error([], [])["slope"] is None
+
+
+@pytest.mark.parametrize("hip_error_deg", [-6.0, 0.0, 4.0])
+def test_the_window_turns_with_the_hip_line_so_the_picture_reads_the_belt_whatever_the_hips_say(hip_error_deg):
+    """The keypoints' line is off by `hip_error_deg`; the belt line the picture gives is not, and
+    its angle against the hip line makes up the difference."""
+    centre = np.array([320.0, 240.0])
+    along = 50.0 * np.array([math.cos(math.radians(hip_error_deg)), math.sin(math.radians(hip_error_deg))])
+    left, right = centre + along, centre - along  # facing the camera: the left hip on the image's right
+    evidence = read_belt_line(_picture(5.0), left, right)
+    assert evidence is not None
+    assert evidence.tilt_deg == pytest.approx(5.0, abs=0.6)
+    assert evidence.relative_deg == pytest.approx(evidence.tilt_deg - hip_tilt_deg(left, right), abs=1e-9)
+
+
+def test_a_far_person_and_a_near_one_are_read_alike():
+    """The window is scaled to a fixed hip width: the same belt at half the size reads the same
+    angle, and its edge energy is of the same order (so one threshold serves both)."""
+    near = _picture(-4.0, blur=2.0)
+    far = cv2.resize(near, (320, 240), interpolation=cv2.INTER_AREA)
+    near_read = read_belt_line(near, np.array([370.0, 240.0]), np.array([270.0, 240.0]))
+    far_read = read_belt_line(far, np.array([185.0, 120.0]), np.array([135.0, 120.0]))
+    assert near_read is not None and far_read is not None
+    assert far_read.tilt_deg == pytest.approx(near_read.tilt_deg, abs=0.6)
+    assert 0.5 < far_read.edge_energy / near_read.edge_energy < 2.0
