@@ -3,23 +3,28 @@
 
     python scripts/belt-probe.py ../shared/data [--config FILE] [--set KEY=VALUE ...] [--json OUT]
 
-It builds the side-by-side harness's `pelvis`, `rotation` and `real` cases (scripts/peers.py),
-runs Beltline on them exactly as `beltline analyze` does, and then reads the belt line in each
-picture around the hips the CSV gives (kiosk.belt.read_belt_line).  Per split it prints:
+It builds the side-by-side harness's `pelvis` and `rotation` cases (scripts/peers.py), runs
+Beltline on them exactly as `beltline analyze` does, with the picture fused into the ruler
+(`pelvis.belt_picture = "fuse"`), and reads the belt line in each picture around the hips the CSV
+gives (kiosk.belt.read_belt_line).  Per split it prints, for the keypoints alone (the CSV's
+raw_tilt_deg), the picture alone, and the ruler (the fused tilt_deg):
 
 - pelvis: the share of a pelvis-only tilt read (slope of the read change against the true one)
-  and the error of the change, for the keypoints and for the picture;
-- rotation: the error of the change of tilt under a whole-picture turn, for both;
-- per base: the picture's edge energy and coherence at 0° (what a fusion would weigh);
-- real walks: each reading's frame-to-frame noise (from its second difference) and how far the
-  picture's reading sits from the keypoints' (mean and sd of the difference).
+  and the error of the change;
+- rotation: the error of the change of tilt under a whole-picture turn;
+- per base: the picture's edge energy and coherence at 0°.
 
-Nothing here changes the ruler: it measures the evidence before it is fused.
+Then every clip in the folder, through `analyze` with the picture off and fused: how often the
+picture was read and clear (edge energy over `belt_picture_min_energy`) and within the gate, how
+far it sits from the hip joints' line (mean and sd), the median hip width, and verdict coverage
+and the level share, off → fused (the failure modes, clip by clip).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import math
 import sys
@@ -30,10 +35,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kiosk.analyze import analyze
+from kiosk.assembly import Purpose, assemble
 from kiosk.belt import read_belt_line
+from kiosk.config import Config
 from kiosk.config_file import load_config, with_overrides
+from kiosk.model_files import resolve_model_path
 
-from peers import Case, make_cases, read_rows, run_beltline, second_difference_noise
+from peers import Case, make_cases, read_rows, run_beltline
+
+CLIP_SUFFIXES = {".mp4", ".gif"}
 
 
 def _hips(row: dict[str, str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -43,18 +54,19 @@ def _hips(row: dict[str, str]) -> tuple[np.ndarray, np.ndarray] | None:
             np.array([float(row["right_hip_x"]), float(row["right_hip_y"])]))
 
 
-def photo_readings(case: Case, out: Path) -> tuple[float | None, float | None, float, float]:
-    """(keypoint tilt, picture tilt, edge energy, coherence) of a one-frame case."""
+def photo_readings(case: Case, out: Path) -> tuple[float | None, float | None, float, float, float | None]:
+    """(keypoint tilt, picture tilt, edge energy, coherence, the ruler's tilt) of a one-frame case."""
     rows = read_rows(out, case)
     row = rows[-1] if rows else None
     hips = _hips(row) if row else None
     if row is None or hips is None or not row["tilt_deg"]:
-        return None, None, math.nan, math.nan
+        return None, None, math.nan, math.nan, None
     image = cv2.cvtColor(cv2.imread(str(case.path)), cv2.COLOR_BGR2RGB)
     evidence = read_belt_line(image, *hips)
+    keypoints, shown = float(row["raw_tilt_deg"]), float(row["tilt_deg"])
     if evidence is None:
-        return float(row["tilt_deg"]), None, 0.0, 0.0
-    return float(row["raw_tilt_deg"]), evidence.tilt_deg, evidence.edge_energy, evidence.coherence
+        return keypoints, None, 0.0, 0.0, shown
+    return keypoints, evidence.tilt_deg, evidence.edge_energy, evidence.coherence, shown
 
 
 def slope_and_error(true: list[float], read: list[float]) -> dict[str, float | int | None]:
@@ -73,7 +85,7 @@ def score_photos(cases: list[Case], out: Path) -> dict[str, object]:
         for c in chosen:
             groups[(c.family, c.group, c.mirrored)][c.angle_deg] = c
         changes: dict[str, dict[str, tuple[list[float], list[float]]]] = defaultdict(
-            lambda: {"keypoints": ([], []), "picture": ([], [])})
+            lambda: {"keypoints": ([], []), "picture": ([], []), "ruler": ([], [])})
         for (family, _, _), members in groups.items():
             reference = members.get(0.0)
             if reference is None:
@@ -85,7 +97,7 @@ def score_photos(cases: list[Case], out: Path) -> dict[str, object]:
                 now = readings[c.name]
                 true = (c.truth_deg - reference.truth_deg if family == "pelvis" and c.truth_deg is not None
                         and reference.truth_deg is not None else c.expected_sign * angle)
-                for way, index in (("keypoints", 0), ("picture", 1)):
+                for way, index in (("keypoints", 0), ("picture", 1), ("ruler", 4)):
                     if now[index] is not None and ref[index] is not None:
                         changes[family][way][0].append(true)
                         changes[family][way][1].append(now[index] - ref[index])
@@ -94,18 +106,20 @@ def score_photos(cases: list[Case], out: Path) -> dict[str, object]:
     bases = {}
     for c in cases:
         if c.angle_deg == 0.0 and not c.mirrored:
-            _, picture, energy, coherence = readings[c.name]
+            _, picture, energy, coherence, _ = readings[c.name]
             bases[c.group] = {"family": c.family, "split": c.split, "edge_energy": round(energy, 1),
                               "coherence": round(coherence, 3), "picture_tilt_deg": picture}
     report["bases"] = bases
     return report
 
 
-def score_real(case: Case, out: Path) -> dict[str, object]:
-    """The two readings over a real clip, frame by frame, where the keypoints gave a verdict."""
-    rows = {int(r["frame"]): r for r in read_rows(out, case) if r["raw_tilt_deg"]}
-    capture = cv2.VideoCapture(str(case.path))
-    pairs: list[dict[str, str]] = []
+def clip_figures(path: Path, fused: list[dict[str, str]], plain: dict[str, object], fused_summary: dict[str, object],
+                 min_energy: float, gate_deg: float) -> dict[str, object]:
+    """One clip's failure-mode figures: how often the picture is read and clear, how far it sits
+    from the hip joints' line, and what fusing it does to the verdicts."""
+    rows = {int(r["frame"]): r for r in fused if r["raw_tilt_deg"]}
+    relative, energy, hip_width = [], [], []
+    capture = cv2.VideoCapture(str(path))
     index = 0
     while True:
         ok, bgr = capture.read()
@@ -113,20 +127,57 @@ def score_real(case: Case, out: Path) -> dict[str, object]:
             break
         row = rows.get(index)
         hips = _hips(row) if row else None
-        picture = ""
-        if row is not None and hips is not None:
+        if hips is not None:
+            hip_width.append(float(np.hypot(*(hips[0] - hips[1]))))
             evidence = read_belt_line(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), *hips)
-            picture = f"{evidence.tilt_deg:.4f}" if evidence else ""
-        pairs.append({"frame": str(index), "keypoints": row["raw_tilt_deg"] if row else "", "picture": picture})
+            if evidence is not None:
+                relative.append(evidence.relative_deg)
+                energy.append(evidence.edge_energy)
         index += 1
     capture.release()
-    both = [(float(p["keypoints"]), float(p["picture"])) for p in pairs if p["keypoints"] and p["picture"]]
-    difference = np.array([b - a for a, b in both]) if both else np.array([np.nan])
-    return {"frames": len(pairs), "read_by_picture": len(both),
-            "keypoint_noise": round(second_difference_noise(pairs, "keypoints")[0], 2),
-            "picture_noise": round(second_difference_noise(pairs, "picture")[0], 2),
-            "picture_minus_keypoints_mean": round(float(np.mean(difference)), 2),
-            "picture_minus_keypoints_sd": round(float(np.std(difference)), 2)}
+    rel, strong = np.array(relative), np.array(energy) >= min_energy
+    judged = len(hip_width)
+
+    def share(key: str, summary: dict[str, object]) -> float | None:
+        value = summary[key]
+        return None if value is None else round(100 * float(value), 1)  # type: ignore[arg-type]
+
+    return {
+        "frames_judged": judged,
+        "hip_width_px_median": round(float(np.median(hip_width)), 1) if hip_width else None,
+        "read_pct": round(100 * len(rel) / judged, 1) if judged else None,
+        "clear_pct": round(100 * float(strong.sum()) / judged, 1) if judged else None,
+        "within_gate_pct": (round(100 * float((strong & (np.abs(rel) <= gate_deg)).sum()) / judged, 1)
+                            if judged else None),
+        "picture_minus_hips_mean": round(float(rel[strong].mean()), 2) if strong.any() else None,
+        "picture_minus_hips_sd": round(float(rel[strong].std()), 2) if strong.any() else None,
+        "verdict_pct": [share("verdict_fraction", plain), share("verdict_fraction", fused_summary)],
+        "level_pct": [share("fraction_level", plain), share("fraction_level", fused_summary)],
+    }
+
+
+def run_clips(data: Path, config: Config, model: str | None) -> dict[str, dict[str, object]]:
+    """Every clip in `data` through `analyze` with the ruler as configured and with the picture fused."""
+    fused_config = with_overrides(config, ["pelvis.belt_picture=fuse"])
+    kiosks = {way: assemble(c, resolve_model_path(model, c.model.path), Purpose.ANALYZE)
+              for way, c in (("plain", with_overrides(config, ["pelvis.belt_picture=off"])), ("fused", fused_config))}
+    figures = {}
+    for path in sorted(p for p in data.iterdir() if p.suffix.lower() in CLIP_SUFFIXES):
+        summaries, fused_rows = {}, []
+        for way, kiosk in kiosks.items():
+            kiosk = kiosks[way] = kiosk.restarted()
+            handle = io.StringIO()
+            source = kiosk.open_source(str(path))
+            try:
+                summaries[way] = analyze(kiosk, source, str(path), handle).summary
+            finally:
+                source.close()
+            if way == "fused":
+                fused_rows = list(csv.DictReader(io.StringIO(handle.getvalue())))
+        figures[path.name] = clip_figures(path, fused_rows, summaries["plain"], summaries["fused"],
+                                          fused_config.pelvis.belt_picture_min_energy,
+                                          fused_config.pelvis.belt_picture_gate_deg)
+    return figures
 
 
 def main() -> int:
@@ -138,13 +189,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     config = with_overrides(load_config(args.config), args.set)
+    fused = with_overrides(config, ["pelvis.belt_picture=fuse"])
     with tempfile.TemporaryDirectory() as temporary:
         work = Path(temporary)
         (work / "beltline").mkdir()
-        cases = make_cases(args.data, work, {"pelvis", "rotation", "real"})
-        run_beltline(cases, work / "beltline", config, args.model)
-        report = score_photos([c for c in cases if c.family in ("pelvis", "rotation")], work / "beltline")
-        report["real"] = {c.name: score_real(c, work / "beltline") for c in cases if c.family == "real"}
+        cases = make_cases(args.data, work, {"pelvis", "rotation"})
+        run_beltline(cases, work / "beltline", fused, args.model)
+        report = score_photos(cases, work / "beltline")
+    report["clips"] = run_clips(args.data, config, args.model)
     print(json.dumps(report, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
