@@ -211,6 +211,11 @@ class PelvisConfig:
     """With fuse: a picture further than this from its baseline is left out (a hand, a seated thigh)."""
     belt_picture_baseline_s: float = 5.0
     """With fuse: the time constant of the picture's own baseline for this person (0: none, always 0)."""
+    belt_picture_steady_s: float = 0.3
+    belt_picture_steady_deg: float = 2.0
+    """With fuse: the picture counts only while its belt line's readings over the last
+    belt_picture_steady_s lie within belt_picture_steady_deg of each other (not folds or a hem
+    swinging with each step)."""
     belt_picture_min_energy: float = 100.0
     """With fuse: a window whose near-horizontal edges are fainter than this (grey levels² per
     pixel) says nothing (a plain bodysuit)."""
@@ -256,6 +261,10 @@ class PelvisConfig:
             problems["belt_picture_gate_deg"] = "must be above 0 and at most 45"
         if not 0 <= self.belt_picture_baseline_s <= 3600:
             problems["belt_picture_baseline_s"] = "must be between 0 and 3600"
+        if not 0 <= self.belt_picture_steady_s <= 1:
+            problems["belt_picture_steady_s"] = "must be between 0 and 1"
+        if not 0 < self.belt_picture_steady_deg <= 45:
+            problems["belt_picture_steady_deg"] = "must be above 0 and at most 45"
         if self.belt_picture_min_energy < 0:
             problems["belt_picture_min_energy"] = "must be at least 0"
         return problems

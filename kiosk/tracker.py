@@ -11,6 +11,7 @@ picture shows (kiosk.belt) into the tilt before it is smoothed.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 
@@ -19,6 +20,12 @@ import numpy as np
 from kiosk.config import BeltPicture, PelvisConfig
 from kiosk.geometry import ruler_ends
 from kiosk.types import NoVerdict, PelvisReading, State, Verdict
+
+STEADY_READINGS = 128
+"""The most picture readings the steadiness window holds (1 s at 120 fps)."""
+STEADY_MIN_READINGS = 3
+"""Fewer clear readings than this within the steadiness window cannot show that the belt line
+holds steady (except a person's very first, the only one a photo has)."""
 
 
 def _smoothing_weight(dt_s: float, time_constant_s: float) -> float:
@@ -129,28 +136,50 @@ class BeltFusion:
     The result is the keypoints' tilt plus `belt_picture_weight` × (the picture's angle against
     the hip line − its baseline).  The baseline is a slow average of that angle for this person
     (`belt_picture_baseline_s`), starting at 0: a belt parallel to the hip joints, until this
-    person's clothing says otherwise.  The picture is left out when its edges are faint
-    (`belt_picture_min_energy`: a plain bodysuit) or when it is further than
-    `belt_picture_gate_deg` from its baseline (a hand over the belt, a thigh when seated); what it
-    leaves out does not move the baseline either."""
+    person's clothing says otherwise.  The picture counts only while its belt line holds steady:
+    its readings over the last `belt_picture_steady_s` lie within `belt_picture_steady_deg` of
+    each other, with at least STEADY_MIN_READINGS of them (a belt on a person standing or
+    exercising slowly, not folds and a hem swinging with each step).  A person's very first clear
+    reading counts on its own: it is all a photo has.  It is
+    left out, too, when its edges are faint (`belt_picture_min_energy`: a plain bodysuit) or when
+    it is further than `belt_picture_gate_deg` from its baseline (a thigh when seated).  What is
+    left out does not move the baseline."""
 
     def __init__(self, settings: PelvisConfig) -> None:
         self._settings = settings
         self._baseline_deg = 0.0
         self._last_t_s: float | None = None
+        self._recent: collections.deque[tuple[float, float]] = collections.deque(maxlen=STEADY_READINGS)
+        """(t_s, the picture's tilt) of the clear readings within the steadiness window."""
+        self._seen = 0
+        """Clear readings since the start or the last reset."""
         self.used = 0
         """Frames whose tilt the picture moved (since the start, for the figures)."""
 
     def reset(self) -> None:
         self._baseline_deg = 0.0
         self._last_t_s = None
+        self._recent.clear()
+        self._seen = 0
 
     def update(self, reading: PelvisReading, t_s: float) -> float:
         """The tilt to smooth for this frame, taken at `t_s` seconds."""
         settings = self._settings
         evidence = reading.picture
-        if (settings.belt_picture is BeltPicture.OFF or evidence is None
-                or evidence.edge_energy < settings.belt_picture_min_energy):
+        if settings.belt_picture is BeltPicture.OFF:
+            return reading.raw_tilt_deg
+        clear = evidence is not None and evidence.edge_energy >= settings.belt_picture_min_energy
+        if evidence is not None and clear:
+            self._recent.append((t_s, evidence.tilt_deg))
+            self._seen += 1
+        while self._recent and self._recent[0][0] < t_s - settings.belt_picture_steady_s:
+            self._recent.popleft()
+        if evidence is None or not clear:
+            return reading.raw_tilt_deg
+        tilts = [tilt for _, tilt in self._recent]
+        first = self._last_t_s is None and self._seen == 1
+        if not first and (len(tilts) < STEADY_MIN_READINGS
+                          or max(tilts) - min(tilts) > settings.belt_picture_steady_deg):
             return reading.raw_tilt_deg
         offset = evidence.relative_deg - self._baseline_deg
         if abs(offset) > settings.belt_picture_gate_deg:

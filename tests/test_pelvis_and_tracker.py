@@ -269,8 +269,25 @@ def test_belt_fusion_falls_back_to_the_keypoints_where_the_picture_says_nothing(
     assert fusion.update(_with_picture(reading, 6.0, energy=50.0), 0.1) == keypoints  # a bodysuit
     assert fusion.update(_with_picture(reading, 14.0), 0.2) == keypoints  # a seated thigh
     assert fusion.used == 0
-    # what was left out did not move the baseline: a clear picture now counts in full
-    assert fusion.update(_with_picture(reading, 4.0), 0.3) == pytest.approx(keypoints + 0.8 * 4.0)
+    # what was left out did not move the baseline: a clear picture, steady over three frames, counts in full
+    fused = [fusion.update(_with_picture(reading, 4.0), 1.0 + i / 30) for i in range(3)]
+    assert fused[:2] == [keypoints, keypoints]  # one or two readings cannot show it holds steady
+    assert fused[2] == pytest.approx(keypoints + 0.8 * 4.0)
+
+
+def test_belt_fusion_takes_the_picture_only_while_its_belt_line_holds_steady():
+    """Folds and a hem swinging with each step (±4° at 1 Hz) are left out; the same belt held
+    still counts from its first reading on."""
+    reading = _reading(0.0)
+    swinging = BeltFusion(FUSING)
+    fused = [swinging.update(_with_picture(reading, 4.0 * np.sin(2 * np.pi * i / 30)), i / 30) for i in range(90)]
+    # only the first reading and a few frames at the swing's turns, where it is flat for a moment
+    assert swinging.used < 0.15 * 90
+    assert fused[15] == reading.raw_tilt_deg  # mid-swing
+    still = BeltFusion(FUSING)
+    for i in range(90):
+        still.update(_with_picture(reading, 3.0 + 0.3 * np.sin(i)), i / 30)
+    assert still.used == 90
 
 
 def test_belt_fusion_learns_the_clothings_own_offset_and_starts_afresh_for_someone_else():
@@ -281,7 +298,9 @@ def test_belt_fusion_learns_the_clothings_own_offset_and_starts_afresh_for_someo
     # a hem 5° off the hip joints' line stops counting as tilt within a few time constants (5 s)
     assert 0.3 * 4.0 < fused[30 * 5] < 0.45 * 4.0
     assert 0 < fused[-1] < 0.06 * 4.0
-    # a 6° change of the belt line on top of that offset is taken, as a change
-    assert fusion.update(_with_picture(reading, 11.0), 15.0) - reading.raw_tilt_deg == pytest.approx(0.8 * 6, abs=0.3)
+    # a 6° change of the belt line on top of that offset is taken, as a change, once it holds still
+    changed = [fusion.update(_with_picture(reading, 11.0), 15.0 + i / 30) - reading.raw_tilt_deg for i in range(12)]
+    assert changed[0] == 0.0  # a jump of 6° within the steadiness window is not steady yet
+    assert changed[-1] == pytest.approx(0.8 * 6, abs=0.3)
     fusion.reset()
     assert fusion.update(_with_picture(reading, 5.0), 16.0) - reading.raw_tilt_deg == pytest.approx(4.0)
