@@ -67,7 +67,11 @@ def _window_transform(left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tupl
     scale = hip_width / WINDOW_HIP_PX  # frame pixels per window pixel
     width = round(2 * WINDOW_HALF_WIDTH * WINDOW_HIP_PX) + 2  # a pixel of margin each side for the gradients
     height = round((WINDOW_ABOVE + WINDOW_BELOW) * WINDOW_HIP_PX) + 2
-    origin = (left_hip_px + right_hip_px) / 2 - scale * (width / 2 * u + (WINDOW_ABOVE * WINDOW_HIP_PX + 1) * n)
+    # the hips' midpoint lands between the window's middle columns, so that a mirrored frame gives
+    # exactly the mirrored window; keypoints are continuous (a pixel spans [i, i + 1]), OpenCV's
+    # pixel i sits at i
+    centre = (left_hip_px + right_hip_px) / 2 - 0.5
+    origin = centre - scale * ((width - 1) / 2 * u + (WINDOW_ABOVE * WINDOW_HIP_PX + 1) * n)
     return np.column_stack([scale * u, scale * n, origin]), width, height
 
 

@@ -202,7 +202,7 @@ class PelvisConfig:
     """The belt sits this fraction of the hip-to-shoulder distance above the hip joints."""
     ruler_extension: float = 1.0
     """The ruler runs past each hip by this multiple of the hip width."""
-    belt_picture: BeltPicture = BeltPicture.OFF
+    belt_picture: BeltPicture = BeltPicture.FUSE
     """off: the tilt is the hip joints' line; fuse: the belt line read from the picture around the
     hips moves it (kiosk.belt, kiosk.tracker.BeltFusion; README, "The belt line from the picture")."""
     belt_picture_weight: float = 1.0

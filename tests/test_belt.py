@@ -86,3 +86,19 @@ def test_a_far_person_and_a_near_one_are_read_alike():
     assert near_read is not None and far_read is not None
     assert far_read.tilt_deg == pytest.approx(near_read.tilt_deg, abs=0.6)
     assert 0.5 < far_read.edge_energy / near_read.edge_energy < 2.0
+
+
+def test_a_mirrored_frame_reads_the_opposite_tilt_exactly():
+    """Mirror averaging gives exactly opposite tilts for a frame and its mirror; the belt window
+    keeps that (the hips' midpoint between the window's middle columns, keypoints continuous)."""
+    picture = _picture(5.0)
+    picture[200:220, 300:330] = (200, 40, 40)  # something off the middle, so the window is not symmetric
+    left, right = np.array([371.3, 243.2]), np.array([268.9, 236.7])
+    width = picture.shape[1]
+    mirrored = np.ascontiguousarray(picture[:, ::-1])
+    # in the mirror the person's left hip is where the right one was, mirrored (the model's labels)
+    mirror_left, mirror_right = (np.array([width - p[0], p[1]]) for p in (right, left))
+    plain, flipped = read_belt_line(picture, left, right), read_belt_line(mirrored, mirror_left, mirror_right)
+    assert plain is not None and flipped is not None
+    assert flipped.tilt_deg == pytest.approx(-plain.tilt_deg, abs=1e-5)
+    assert flipped.edge_energy == pytest.approx(plain.edge_energy, rel=1e-5)
