@@ -125,9 +125,10 @@ class Kiosk:
         nothing carried over from what it saw.  `baseline_deg` puts a calibration in force
         (None: the kiosk's own, if any); for harnesses that run many cases on one model."""
         self.model.forget_person()
+        belt_offset_deg = None
         if baseline_deg is None and self.calibration is not None:
-            baseline_deg = self.calibration.standing_tilt_deg
-        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg, self.records)
+            baseline_deg, belt_offset_deg = self.calibration.standing_tilt_deg, self.calibration.belt_offset_deg
+        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg, self.records, belt_offset_deg)
         return dataclasses.replace(self, pipeline=pipeline)
 
     def open_source(self, spec: str, pools: SourcePools | None = None, loop: bool = False) -> FrameSource:
@@ -184,16 +185,19 @@ def assemble(config: Config, model_path: Path, purpose: Purpose, *,
     if settings.records:
         context = WalkContext(kiosk_name(config.records), settings.mode, config.pelvis.tolerance_deg, baseline)
         records = RecordWriter(record_to or records_path(config.records), context, config.records.keep_days)
-    pipeline = build_pipeline(config, settings, model, baseline, records)
+    pipeline = build_pipeline(config, settings, model, baseline, records,
+                              calibration.belt_offset_deg if calibration else None)
     return Kiosk(config, settings, model_path, model, pipeline, calibration, records)
 
 
 def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, baseline_deg: float | None,
-                   records: RecordWriter | None = None) -> Pipeline:
-    """The pipeline of the mode; with `records`, every finished walk and exercise set goes to them."""
+                   records: RecordWriter | None = None, belt_offset_deg: float | None = None) -> Pipeline:
+    """The pipeline of the mode; with `records`, every finished walk and exercise set goes to them.
+    `baseline_deg` and `belt_offset_deg` are a calibration's (kiosk.calibration.Calibration)."""
     on_walk: WalkSink | None = records.submit if records else None
     if settings.mode is Mode.GROUP:
         return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline_deg,
+                             belt_offset_deg=belt_offset_deg,
                              keep_steps=settings.keep_steps, on_walk=on_walk,
                              gesture_hold_s=config.exercise.gesture_hold_s)
     lock = NearestPersonLock(model, config.people) if settings.lock else None
@@ -209,7 +213,7 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
     return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock,
                           on_walk=on_walk, coach=coach, gesture=gesture, exercising=settings.mode is Mode.EXERCISE,
                           calibrate_gesture=calibrate_gesture, on_calibration=on_calibration,
-                          on_set=records.submit_set if records else None)
+                          on_set=records.submit_set if records else None, belt_offset_deg=belt_offset_deg)
 
 
 def _keep_calibration(path: Path, records: RecordWriter | None, calibration: Calibration) -> None:

@@ -118,7 +118,11 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
 
 
 def with_picture(reading: PelvisReading | NoVerdict, image: Image, settings: PelvisConfig) -> PelvisReading | NoVerdict:
-    """The reading with the picture's belt line around its hips, when `pelvis.belt_picture` asks for it."""
+    """The reading with the picture's belt line around its hips, when `pelvis.belt_picture` asks
+    for it and the window's edges are clear (`belt_picture_min_energy`: not a plain bodysuit)."""
     if settings.belt_picture is BeltPicture.OFF or isinstance(reading, NoVerdict):
         return reading
-    return dataclasses.replace(reading, picture=read_belt_line(image, reading.left_hip_px, reading.right_hip_px))
+    evidence = read_belt_line(image, reading.left_hip_px, reading.right_hip_px)
+    if evidence is None or evidence.edge_energy < settings.belt_picture_min_energy:
+        return reading
+    return dataclasses.replace(reading, picture=evidence)

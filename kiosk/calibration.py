@@ -44,6 +44,9 @@ class Calibration:
     spread_deg: float
     """Standard deviation of the tilt while standing: a large one means the calibration was restless."""
     created: str
+    belt_offset_deg: float | None = None
+    """The belt line the picture showed against the hip joints' line while standing (None: the
+    picture said nothing clear, or the calibration is older than the belt line)."""
 
 
 def save_calibration(calibration: Calibration, path: Path) -> None:
@@ -54,8 +57,9 @@ def save_calibration(calibration: Calibration, path: Path) -> None:
 def load_calibration(path: Path) -> Calibration:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        belt = data.get("belt_offset_deg")
         return Calibration(float(data["standing_tilt_deg"]), float(data["camera_roll_deg"]), int(data["samples"]),
-                           float(data["spread_deg"]), str(data["created"]))
+                           float(data["spread_deg"]), str(data["created"]), None if belt is None else float(belt))
     except FileNotFoundError as error:
         raise ConfigError(f"calibration file {path} does not exist (run beltline calibrate)") from error
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -110,6 +114,7 @@ class CalibrationCollector:
         self._anchor: FloatArray | None = None
         self._tilts: list[float] = []
         self._leans: list[float] = []
+        self._belts: list[float] = []
         self.restarts = 0
 
     def add(self, reading: PelvisReading | None, pose: Pose | None, t_s: float) -> float:
@@ -125,6 +130,8 @@ class CalibrationCollector:
         if self._start_s is None:
             self._start_s, self._anchor = t_s, hip_mid
         self._tilts.append(reading.raw_tilt_deg)
+        if reading.picture is not None:
+            self._belts.append(reading.picture.relative_deg)
         lean = body_axis_lean_deg(pose)
         if lean is not None:
             self._leans.append(lean)
@@ -144,6 +151,7 @@ class CalibrationCollector:
             samples=len(self._tilts),
             spread_deg=round(statistics.pstdev(self._tilts), 3),
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            belt_offset_deg=round(statistics.median(self._belts), 3) if len(self._belts) >= 3 else None,
         )
 
     def _restart(self) -> None:
@@ -151,6 +159,7 @@ class CalibrationCollector:
         self._anchor = None
         self._tilts.clear()
         self._leans.clear()
+        self._belts.clear()
 
 
 class CalibrationView(Protocol):

@@ -294,9 +294,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
         source.close()
         if view is not None:
             view.close()
+    belt = ("no clear belt line" if calibration.belt_offset_deg is None
+            else f"belt line {calibration.belt_offset_deg:+.2f} deg from the hips")
     print(f"calibrated: standing tilt {calibration.standing_tilt_deg:+.2f} deg, camera roll "
           f"{calibration.camera_roll_deg:+.2f} deg, spread {calibration.spread_deg:.2f} deg over "
-          f"{calibration.samples} frames; saved to {output}")
+          f"{calibration.samples} frames, {belt}; saved to {output}")
     return EXIT_OK
 
 

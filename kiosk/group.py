@@ -155,7 +155,7 @@ class GroupPipeline:
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
                  baseline_deg: float | None = None, keep_steps: bool = False, on_walk: WalkSink | None = None,
-                 gesture_hold_s: float = 2.0) -> None:
+                 gesture_hold_s: float = 2.0, belt_offset_deg: float | None = None) -> None:
         """`keep_steps`: remember every person's steps (for `analyze`; the kiosk, running for weeks
         with people coming and going, keeps only the walks in progress).  `on_walk`: gets every
         person's walk as it finishes (the records)."""
@@ -165,6 +165,7 @@ class GroupPipeline:
         self._keep_steps = keep_steps
         self._settings = settings
         self.baseline_deg = baseline_deg
+        self.belt_offset_deg = belt_offset_deg
         self.estimator = GroupPoseEstimator(model, people, settings.max_jump_hip_widths)
         self.counts = self.estimator.counts
         self._follows: dict[int, _Follow] = {}
@@ -189,7 +190,7 @@ class GroupPipeline:
         for person in look.people:
             follow = self._follows.get(person.person_id)
             if follow is None:
-                follow = _Follow(PelvisTracker(self._settings, self.baseline_deg or 0.0),
+                follow = _Follow(PelvisTracker(self._settings, self.baseline_deg or 0.0, self.belt_offset_deg or 0.0),
                                  WalkTracker(GaitThresholds(drop_deg=self._settings.tolerance_deg),
                                              keep_history=self._keep_steps),
                                  no_verdict(NoVerdict.NO_PERSON))

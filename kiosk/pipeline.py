@@ -161,8 +161,9 @@ class PelvisPipeline:
                  gesture: HeldPose | None = None, exercising: bool = False,
                  calibrate_gesture: HeldPose | None = None,
                  on_calibration: Callable[[Calibration], None] | None = None, calibrate_s: float = 4.0,
-                 on_set: Callable[[SetSummary], None] | None = None) -> None:
-        """`baseline_deg`: the calibrated standing tilt (None: not calibrated).
+                 on_set: Callable[[SetSummary], None] | None = None, belt_offset_deg: float | None = None) -> None:
+        """`baseline_deg`: the calibrated standing tilt (None: not calibrated); `belt_offset_deg`:
+        the calibrated belt line against the hip joints' line (None: not calibrated or not seen).
         `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
         `lock`: hands the ruler to somebody nearer the screen (kiosk.lock.NearestPersonLock).
         `on_walk`: gets every walk as it finishes (the records).
@@ -175,9 +176,10 @@ class PelvisPipeline:
         self.lock = lock
         self.settings = settings
         self.baseline_deg = baseline_deg
+        self.belt_offset_deg = belt_offset_deg
         self.keep_steps = keep_steps
         self._on_walk = on_walk
-        self._tracker = PelvisTracker(settings, baseline_deg or 0.0)
+        self._tracker = PelvisTracker(settings, baseline_deg or 0.0, belt_offset_deg or 0.0)
         self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg), keep_history=keep_steps)
         self.walk = WalkStatus(0, None)
         self.faults = faults or FaultLog()
@@ -281,7 +283,8 @@ class PelvisPipeline:
             calibration = collector.result()
             self._collector, self.calibration = None, None
             self.baseline_deg = calibration.standing_tilt_deg
-            self._tracker = PelvisTracker(self.settings, self.baseline_deg)
+            self.belt_offset_deg = calibration.belt_offset_deg
+            self._tracker = PelvisTracker(self.settings, self.baseline_deg, self.belt_offset_deg or 0.0)
             log.info("calibrated by the gesture: standing tilt %+.2f deg (spread %.2f deg over %d frames)",
                      calibration.standing_tilt_deg, calibration.spread_deg, calibration.samples)
             if self._on_calibration is not None:

@@ -135,19 +135,22 @@ class BeltFusion:
 
     The result is the keypoints' tilt plus `belt_picture_weight` × (the picture's angle against
     the hip line − its baseline).  The baseline is a slow average of that angle for this person
-    (`belt_picture_baseline_s`), starting at 0: a belt parallel to the hip joints, until this
-    person's clothing says otherwise.  The picture counts only while its belt line holds steady:
-    its readings over the last `belt_picture_steady_s` lie within `belt_picture_steady_deg` of
-    each other, with at least STEADY_MIN_READINGS of them (a belt on a person standing or
-    exercising slowly, not folds and a hem swinging with each step).  A person's very first clear
-    reading counts on its own: it is all a photo has.  It is
-    left out, too, when its edges are faint (`belt_picture_min_energy`: a plain bodysuit) or when
-    it is further than `belt_picture_gate_deg` from its baseline (a thigh when seated).  What is
-    left out does not move the baseline."""
+    (`belt_picture_baseline_s`), starting at 0 (a belt parallel to the hip joints) or at the
+    calibration's belt offset, until this person's clothing says otherwise.
 
-    def __init__(self, settings: PelvisConfig) -> None:
+    The picture counts only while its belt line holds steady: its readings over the last
+    `belt_picture_steady_s` lie within `belt_picture_steady_deg` of each other, with at least
+    STEADY_MIN_READINGS of them (a belt on a person standing or exercising slowly, not folds and a
+    hem swinging with each step).  A person's very first reading counts on its own: it is all a
+    photo has.  It is left out, too, when it is further than `belt_picture_gate_deg` from its
+    baseline (a thigh when seated); kiosk.belt.with_picture leaves out a window with faint edges
+    (a plain bodysuit).  What is left out does not move the baseline."""
+
+    def __init__(self, settings: PelvisConfig, start_deg: float = 0.0) -> None:
+        """`start_deg`: where the baseline starts for each person (a calibration's belt offset)."""
         self._settings = settings
-        self._baseline_deg = 0.0
+        self._start_deg = start_deg
+        self._baseline_deg = start_deg
         self._last_t_s: float | None = None
         self._recent: collections.deque[tuple[float, float]] = collections.deque(maxlen=STEADY_READINGS)
         """(t_s, the picture's tilt) of the clear readings within the steadiness window."""
@@ -157,7 +160,7 @@ class BeltFusion:
         """Frames whose tilt the picture moved (since the start, for the figures)."""
 
     def reset(self) -> None:
-        self._baseline_deg = 0.0
+        self._baseline_deg = self._start_deg
         self._last_t_s = None
         self._recent.clear()
         self._seen = 0
@@ -168,13 +171,12 @@ class BeltFusion:
         evidence = reading.picture
         if settings.belt_picture is BeltPicture.OFF:
             return reading.raw_tilt_deg
-        clear = evidence is not None and evidence.edge_energy >= settings.belt_picture_min_energy
-        if evidence is not None and clear:
+        if evidence is not None:
             self._recent.append((t_s, evidence.tilt_deg))
             self._seen += 1
         while self._recent and self._recent[0][0] < t_s - settings.belt_picture_steady_s:
             self._recent.popleft()
-        if evidence is None or not clear:
+        if evidence is None:
             return reading.raw_tilt_deg
         tilts = [tilt for _, tilt in self._recent]
         first = self._last_t_s is None and self._seen == 1
@@ -195,8 +197,9 @@ class BeltFusion:
 class PelvisTracker:
     """One person's smoothed tilt and ruler, and the colour it shows."""
 
-    def __init__(self, settings: PelvisConfig, baseline_deg: float = 0.0) -> None:
-        """`baseline_deg`: the calibrated standing tilt, subtracted before level or tilted is decided."""
+    def __init__(self, settings: PelvisConfig, baseline_deg: float = 0.0, belt_offset_deg: float = 0.0) -> None:
+        """`baseline_deg`: the calibrated standing tilt, subtracted before level or tilted is decided;
+        `belt_offset_deg`: the calibrated belt line's angle against the hip joints' line."""
         self._settings = settings
         self._baseline_deg = baseline_deg
         if settings.tilt_filter == "one_euro":
@@ -205,7 +208,7 @@ class PelvisTracker:
         else:
             self._tilt = MovingAverage(settings.smoothing_s)
         self._hysteresis = Hysteresis(settings.tolerance_deg, settings.hysteresis_deg, settings.min_dwell_s)
-        self.belt = BeltFusion(settings)
+        self.belt = BeltFusion(settings, belt_offset_deg)
         self._center_px: np.ndarray | None = None
         self._half_length_px = 0.0
         self._last_seen_s: float | None = None

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -48,11 +49,32 @@ def test_walking_off_or_leaving_starts_the_count_again():
     assert collector.add(None, None, 22 / 30) == 0.0
 
 
+def test_a_still_stand_with_a_clear_belt_line_keeps_its_offset_from_the_hips():
+    from kiosk.types import BeltEvidence
+
+    collector = CalibrationCollector(seconds=1.0)
+    for i in range(40):
+        pose, reading = _standing(2.0)
+        picture = BeltEvidence(reading.raw_tilt_deg - 4.0 + 0.1 * (i % 3), -4.0 + 0.1 * (i % 3), 0.9, 900.0)
+        collector.add(dataclasses.replace(reading, picture=picture if i % 2 else None), pose, i / 30)
+    result = collector.result()
+    assert result.belt_offset_deg == pytest.approx(-3.9, abs=0.11)
+    plain = CalibrationCollector(seconds=1.0)
+    for i in range(40):
+        plain.add(*reversed(_standing(2.0)), i / 30)
+    assert plain.result().belt_offset_deg is None  # nothing clear: the belt line starts at the hips'
+
+
 def test_calibration_file_round_trip_and_errors(tmp_path):
-    calibration = Calibration(-4.3, 2.5, 61, 0.4, "2026-11-27T17:00:00+0000")
+    calibration = Calibration(-4.3, 2.5, 61, 0.4, "2026-11-27T17:00:00+0000", 1.5)
     path = tmp_path / "calibration.json"
     save_calibration(calibration, path)
     assert load_calibration(path) == calibration
+    # a file from before the belt line reads as one without a belt offset
+    older = json.loads(path.read_text())
+    del older["belt_offset_deg"]
+    path.write_text(json.dumps(older))
+    assert load_calibration(path) == dataclasses.replace(calibration, belt_offset_deg=None)
     path.write_text("{not json")
     with pytest.raises(ConfigError, match=r"calibration\.json cannot be read"):
         load_calibration(path)
