@@ -66,14 +66,14 @@ class _MarkedInterpreter:
         self.invokes += 1
 
 
-def guest(frames: int, clip: str, model: str, invokes: int) -> None:
+def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str) -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     sys.path.insert(0, str(PROJECT))
     from kiosk.assembly import Purpose, assemble, open_view
     from kiosk.config_file import config_from_table
 
     config = config_from_table({"model": {"mirror_average": invokes == 2, "threads": 1},
-                                "records": {"enabled": False}})
+                                "pelvis": {"belt_picture": belt_picture}, "records": {"enabled": False}})
     kiosk = assemble(config, Path(model), Purpose.BENCH)
     tensors = kiosk.model._tensors  # type: ignore[attr-defined]  # the one seam: count each invoke
     marked = _MarkedInterpreter(tensors._interpreter)
@@ -150,13 +150,14 @@ def run(args: argparse.Namespace) -> int:
     command = ["qemu-aarch64", "-cpu", args.cpu, "-L", str(root), "-plugin", str(plugin), "-d", "plugin",
                str(root / "usr/bin/python3.11"), str(Path(__file__).resolve()), "guest", "--frames", str(args.frames),
                "--clip", str(Path(args.clip).resolve()), "--model", str(Path(args.model).resolve()),
-               "--invokes", str(args.invokes)]
+               "--invokes", str(args.invokes), "--belt-picture", args.belt_picture]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     log = result.stdout + result.stderr
     if result.returncode != 0 or "GUEST done" not in log:
         print(log[-3000:], file=sys.stderr)
         return 1
     figures = {"cpu": args.cpu, "clip": Path(args.clip).name, "invokes_per_frame": args.invokes,
+               "belt_picture": args.belt_picture,
                **summarize(log, args.frames)}
     print(json.dumps(figures, indent=2))
     if args.json:
@@ -175,15 +176,18 @@ def main() -> int:
     host.add_argument("--model", default=str(PROJECT.parent / "shared/models/"
                                                "lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"))
     host.add_argument("--piemu", default=os.environ.get("PIEMU_DIR", "/tmp/piemu"))
+    host.add_argument("--belt-picture", default="fuse", choices=["fuse", "off"],
+                      help="pelvis.belt_picture (the belt line read from the picture, in decode and tracker)")
     host.add_argument("--json", type=Path)
     inside = sub.add_parser("guest")
     inside.add_argument("--frames", type=int, required=True)
     inside.add_argument("--clip", required=True)
     inside.add_argument("--model", required=True)
     inside.add_argument("--invokes", type=int, default=2)
+    inside.add_argument("--belt-picture", default="fuse")
     args = parser.parse_args()
     if args.role == "guest":
-        guest(args.frames, args.clip, args.model, args.invokes)
+        guest(args.frames, args.clip, args.model, args.invokes, args.belt_picture)
         return 0
     return run(args)
 
