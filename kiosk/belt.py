@@ -46,6 +46,7 @@ EDGE_OVER_NOISE = 4.0
 """An edge counts fully from this many times the window's median gradient (the noise), easing in
 from half of that."""
 
+
 @functools.cache
 def _taper(shape: tuple[int, int]) -> np.ndarray:
     """A smooth window over the gradients (the square root of a Hann window each way)."""
@@ -114,7 +115,6 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     relative = facing_sign(left_hip_px, right_hip_px) * edge_deg
     keypoints = hip_tilt_deg(left_hip_px, right_hip_px)
     return BeltEvidence(keypoints + relative, relative, math.hypot(jxx - jyy, 2 * jxy) / total, total / gx.size)
-
 
 
 def with_picture(reading: PelvisReading | NoVerdict, image: Image, settings: PelvisConfig) -> PelvisReading | NoVerdict:

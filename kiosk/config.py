@@ -210,7 +210,8 @@ class PelvisConfig:
     belt_picture_gate_deg: float = 10.0
     """With fuse: a picture further than this from its baseline is left out (a hand, a seated thigh)."""
     belt_picture_baseline_s: float = 5.0
-    """With fuse: the time constant of the picture's own baseline for this person (0: none, always 0)."""
+    """With fuse: the time constant of the picture's own baseline for this person (0: it stays where
+    it starts, at 0 or at the calibration's belt offset)."""
     belt_picture_steady_s: float = 0.3
     belt_picture_steady_deg: float = 2.0
     """With fuse: the picture counts only while its belt line's readings over the last

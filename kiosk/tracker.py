@@ -179,7 +179,7 @@ class BeltFusion:
         if evidence is None:
             return reading.raw_tilt_deg
         tilts = [tilt for _, tilt in self._recent]
-        first = self._last_t_s is None and self._seen == 1
+        first = self._seen == 1  # nothing before it was used, so no earlier reading can disagree
         if not first and (len(tilts) < STEADY_MIN_READINGS
                           or max(tilts) - min(tilts) > settings.belt_picture_steady_deg):
             return reading.raw_tilt_deg
