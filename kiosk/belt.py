@@ -25,7 +25,7 @@ import numpy as np
 
 from kiosk.config import BeltPicture, PelvisConfig
 from kiosk.geometry import facing_sign, hip_tilt_deg
-from kiosk.types import BeltEvidence, Image, NoVerdict, PelvisReading
+from kiosk.types import BeltEvidence, FloatArray, Image, Keypoint, NoVerdict, PelvisReading, Pose
 
 WINDOW_HALF_WIDTH = 0.4
 """The window reaches this many hip widths either side of the hips' midpoint, along the hip line:
@@ -45,6 +45,15 @@ the belt line, not the legs or the arms."""
 EDGE_OVER_NOISE = 4.0
 """An edge counts fully from this many times the window's median gradient (the noise), easing in
 from half of that."""
+ARMS = ((Keypoint.LEFT_SHOULDER, Keypoint.LEFT_ELBOW, Keypoint.LEFT_WRIST),
+        (Keypoint.RIGHT_SHOULDER, Keypoint.RIGHT_ELBOW, Keypoint.RIGHT_WRIST))
+HAND_REACH = 0.35
+"""The hand reaches past the wrist by this share of the forearm's length."""
+ARM_CLEAR_TORSO = (0.1, 0.2)
+"""No edge counts within the first of these many torso lengths of an arm's bone line (elbow to
+hand, shoulder to elbow), easing in to full weight at the second: an arm and its sleeve are about
+a fifth of a torso length across, and the keypoints are off by some centimetres.  A forearm laid
+across the belly, or a hand swinging past the hips, is not the belt line."""
 
 
 @functools.cache
@@ -76,9 +85,51 @@ def _window_transform(left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tupl
     return np.column_stack([scale * u, scale * n, origin]), width, height
 
 
-def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> BeltEvidence | None:
+def arm_segments_px(pose: Pose) -> FloatArray:
+    """(4, 2, 2): each arm's bones as segments in frame pixels, shoulder to elbow and elbow to the
+    hand (past the wrist)."""
+    segments = []
+    for shoulder, elbow, wrist in ARMS:
+        elbow_px, wrist_px = pose.xy(elbow), pose.xy(wrist)
+        segments.append((pose.xy(shoulder), elbow_px))
+        segments.append((elbow_px, wrist_px + HAND_REACH * (wrist_px - elbow_px)))
+    return np.asarray(segments, np.float64)
+
+
+@functools.cache
+def _grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The window coordinates of the gradients' pixels (they start one pixel in)."""
+    rows, columns = shape
+    return np.meshgrid(np.arange(1, columns + 1, dtype=np.float64), np.arange(1, rows + 1, dtype=np.float64))
+
+
+def _clear_of(segments_px: np.ndarray, transform: np.ndarray, shape: tuple[int, int],
+              clear_px: tuple[float, float]) -> np.ndarray:
+    """0..1 per gradient pixel: 0 within clear_px[0] frame pixels of any segment, 1 beyond
+    clear_px[1], easing between."""
+    scale = float(np.hypot(*transform[:, 0]))
+    inverse = cv2.invertAffineTransform(transform)
+    ends = segments_px @ inverse[:, :2].T + inverse[:, 2]  # (k, 2, 2) in window pixels
+    x, y = _grid(shape)
+    nearest2 = np.full(shape, np.inf)
+    for (ax, ay), (bx, by) in ends:
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        along = np.clip(((x - ax) * dx + (y - ay) * dy) / length2, 0.0, 1.0) if length2 > 0 else 0.0
+        np.minimum(nearest2, (x - ax - along * dx) ** 2 + (y - ay - along * dy) ** 2, out=nearest2)
+    inner, outer = clear_px[0] / scale, clear_px[1] / scale
+    clear: np.ndarray = np.clip((np.sqrt(nearest2) - inner) / max(outer - inner, 1e-6), 0.0, 1.0)
+    return clear
+
+
+def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
+                   arms_px: np.ndarray | None = None, arm_clear_px: tuple[float, float] = (0.0, 0.0)
+                   ) -> BeltEvidence | None:
     """The belt line in an RGB (or grey) frame around these hips; None when the hips are too close
-    together, the window leaves the frame, or it holds no clear near-horizontal edge."""
+    together, the window leaves the frame, or it holds no clear near-horizontal edge.
+
+    `arms_px` (k, 2, 2): segments in frame pixels whose edges do not count, within `arm_clear_px`
+    (none within the first distance, fully from the second)."""
     window = _window_transform(left_hip_px, right_hip_px)
     if window is None:
         return None
@@ -102,9 +153,16 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     slope_deg = np.degrees(np.arctan2(np.abs(gx), np.abs(gy)))
     flatness = np.clip((STEEP_EDGE_DEG - slope_deg) / (STEEP_EDGE_DEG - FLAT_EDGE_DEG), 0.0, 1.0)
     weight = strength * flatness * _taper(gx.shape)
-    jxx = float((weight * gx * gx).sum())
-    jyy = float((weight * gy * gy).sum())
-    jxy = float((weight * gx * gy).sum())
+    if arms_px is not None and len(arms_px):
+        weight *= _clear_of(arms_px, transform, gx.shape, arm_clear_px)
+    energy = float((weight * magnitude2).sum()) / gx.size
+    # Each edge pixel votes for its direction by its gradient's magnitude, not its square (the
+    # textbook structure tensor): a belt or a hem of modest contrast across the whole window then
+    # outweighs a small bright patch (a hand, a buckle's glint) beside it.
+    vote = weight / np.sqrt(np.maximum(magnitude2, 1e-12))
+    jxx = float((vote * gx * gx).sum())
+    jyy = float((vote * gy * gy).sum())
+    jxy = float((vote * gx * gy).sum())
     total = jxx + jyy
     if total <= 0.0:
         return None
@@ -114,15 +172,19 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     # the left hip is a positive tilt facing the camera (left hip on the right), negative from behind
     relative = facing_sign(left_hip_px, right_hip_px) * edge_deg
     keypoints = hip_tilt_deg(left_hip_px, right_hip_px)
-    return BeltEvidence(keypoints + relative, relative, math.hypot(jxx - jyy, 2 * jxy) / total, total / gx.size)
+    return BeltEvidence(keypoints + relative, relative, math.hypot(jxx - jyy, 2 * jxy) / total, energy)
 
 
-def with_picture(reading: PelvisReading | NoVerdict, image: Image, settings: PelvisConfig) -> PelvisReading | NoVerdict:
-    """The reading with the picture's belt line around its hips, when `pelvis.belt_picture` asks
-    for it and the window's edges are clear (`belt_picture_min_energy`: not a plain bodysuit)."""
+def with_picture(reading: PelvisReading | NoVerdict, pose: Pose, image: Image,
+                 settings: PelvisConfig) -> PelvisReading | NoVerdict:
+    """The reading of `pose` with the picture's belt line around its hips, when
+    `pelvis.belt_picture` asks for it and the window's edges are clear (`belt_picture_min_energy`:
+    not a plain bodysuit), leaving out the edges along the arms."""
     if settings.belt_picture is BeltPicture.OFF or isinstance(reading, NoVerdict):
         return reading
-    evidence = read_belt_line(image, reading.left_hip_px, reading.right_hip_px)
+    torso_px = pose.torso_length_px
+    evidence = read_belt_line(image, reading.left_hip_px, reading.right_hip_px, arm_segments_px(pose),
+                              (ARM_CLEAR_TORSO[0] * torso_px, ARM_CLEAR_TORSO[1] * torso_px))
     if evidence is None or evidence.edge_energy < settings.belt_picture_min_energy:
         return reading
     return dataclasses.replace(reading, picture=evidence)

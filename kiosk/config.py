@@ -217,9 +217,12 @@ class PelvisConfig:
     """With fuse: the picture counts only while its belt line's readings over the last
     belt_picture_steady_s lie within belt_picture_steady_deg of each other (not folds or a hem
     swinging with each step)."""
-    belt_picture_min_energy: float = 100.0
+    belt_picture_min_energy: float = 530.0
     """With fuse: a window whose near-horizontal edges are fainter than this (grey levels² per
-    pixel) says nothing (a plain bodysuit)."""
+    pixel) says nothing (a plain bodysuit, a dark suit's folds).  530 is about one step of 13–14
+    grey levels right across the window, and the geometric middle of the harness's tuning photos:
+    at most 31 on the black bodysuit and the dancer on one leg, at least 9116 on the patterned top
+    and the belted shirt."""
 
     def __post_init__(self) -> None:
         _coerce_enums(self)

@@ -200,7 +200,8 @@ class GroupPipeline:
                                                                         arms_out_gesture(self._gesture_hold_s)))
                 for gesture in gestures:
                     self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
-                reading = with_picture(read_pelvis(person.pose, self._settings), frame.image, self._settings)
+                reading = with_picture(read_pelvis(person.pose, self._settings), person.pose, frame.image,
+                                       self._settings)
                 follow.verdict = follow.tracker.update(reading, frame.t_s)
                 status = follow.walk.update(person.pose, follow.verdict, frame.t_s)
                 follow.steps = status.steps

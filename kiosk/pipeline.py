@@ -245,8 +245,8 @@ class PelvisPipeline:
         else:
             if self.lock is not None:
                 pose = self.lock.nearer_person(frame, pose) or pose
-            verdict = self._tracker.update(with_picture(read_pelvis(pose, self.settings), frame.image, self.settings),
-                                           frame.t_s)
+            reading = with_picture(read_pelvis(pose, self.settings), pose, frame.image, self.settings)
+            verdict = self._tracker.update(reading, frame.t_s)
         usable = pose if pose.finite else None
         self._last_t_s = frame.t_s
         ended = None

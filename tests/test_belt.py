@@ -102,3 +102,68 @@ def test_a_mirrored_frame_reads_the_opposite_tilt_exactly():
     assert plain is not None and flipped is not None
     assert flipped.tilt_deg == pytest.approx(-plain.tilt_deg, abs=1e-5)
     assert flipped.edge_energy == pytest.approx(plain.edge_energy, rel=1e-5)
+
+
+def _forearm(picture: np.ndarray, start, end, thickness: int = 14, colour=(225, 180, 160)) -> np.ndarray:
+    """A bare forearm drawn over the picture from `start` to `end` (frame pixels)."""
+    armed = picture.copy()
+    cv2.line(armed, tuple(int(v) for v in start), tuple(int(v) for v in end), colour, thickness, cv2.LINE_AA)
+    return armed
+
+
+def test_a_forearm_across_the_window_is_left_out_when_the_arms_are_given():
+    """A forearm laid across the belly, 15° off the belt, pulls a reading of the whole window;
+    with the arm's bones given, the edges along it do not count and the belt is read."""
+    left, right = np.array([370.0, 240.0]), np.array([270.0, 240.0])
+    start, end = np.array([260.0, 225.0]), np.array([380.0, 193.0])  # about -15°, above the belt
+    armed = _forearm(_picture(5.0), start, end)
+    plain = read_belt_line(_picture(5.0), left, right)
+    pulled = read_belt_line(armed, left, right)
+    cleared = read_belt_line(armed, left, right, np.array([[start, end]]), (10.0, 20.0))
+    assert plain is not None and pulled is not None and cleared is not None
+    assert abs(pulled.tilt_deg - plain.tilt_deg) > 2.0
+    assert cleared.tilt_deg == pytest.approx(plain.tilt_deg, abs=0.6)
+
+
+def test_a_small_bright_patch_does_not_outweigh_a_long_faint_belt():
+    """A hand (skin on a dark shirt) in a corner of the window, beside a belt of modest contrast
+    across it: each edge pixel votes by its gradient's magnitude, so the belt's length wins."""
+    height, width = 480, 640
+    ys, xs = np.mgrid[0:height, 0:width]
+    below = ys > 240 + (xs - 320) * math.tan(math.radians(4.0))
+    picture = np.where(below[..., None], np.uint8(90), np.uint8(40)).repeat(3, axis=2).astype(np.uint8)
+    cv2.ellipse(picture, (352, 212), (5, 4), -30, 0, 360, (230, 190, 170), -1, cv2.LINE_AA)
+    picture = cv2.GaussianBlur(picture, (0, 0), 1.2)
+    evidence = read_belt_line(picture, np.array([370.0, 240.0]), np.array([270.0, 240.0]))
+    assert evidence is not None
+    # votes by the squared magnitude (the textbook tensor) read 1.5° here, 2.5° off the belt
+    assert evidence.tilt_deg == pytest.approx(4.0, abs=1.5)
+
+
+def test_the_kiosk_leaves_out_the_edges_along_the_persons_own_arms():
+    """with_picture hands the pose's arm bones to the reading: a forearm across the window moves
+    the fused evidence no more than a degree."""
+    from kiosk.belt import with_picture
+    from kiosk.config import PelvisConfig
+    from kiosk.pelvis import read_pelvis
+    from kiosk.types import Keypoint, Pose
+
+    xy = np.zeros((17, 2), np.float32)
+    xy[Keypoint.LEFT_HIP], xy[Keypoint.RIGHT_HIP] = (370, 240), (270, 240)
+    xy[Keypoint.LEFT_SHOULDER], xy[Keypoint.RIGHT_SHOULDER] = (380, 80), (260, 80)
+    xy[Keypoint.NOSE] = (320, 40)
+    xy[Keypoint.LEFT_KNEE], xy[Keypoint.RIGHT_KNEE] = (365, 360), (275, 360)
+    xy[Keypoint.LEFT_ANKLE], xy[Keypoint.RIGHT_ANKLE] = (365, 470), (275, 470)
+    xy[Keypoint.RIGHT_ELBOW], xy[Keypoint.RIGHT_WRIST] = (250, 170), (330, 210)  # across the belly
+    xy[Keypoint.LEFT_ELBOW], xy[Keypoint.LEFT_WRIST] = (395, 170), (400, 250)  # hanging, outside
+    pose = Pose(xy, np.full(17, 0.9, np.float32), 640, 480)
+    settings = PelvisConfig(min_hip_width_ratio=0.1, min_shoulder_width_ratio=0.1)
+    picture = _picture(5.0)
+    forearm_end = xy[Keypoint.RIGHT_WRIST] + 0.35 * (xy[Keypoint.RIGHT_WRIST] - xy[Keypoint.RIGHT_ELBOW])
+    armed = _forearm(picture, xy[Keypoint.RIGHT_ELBOW], forearm_end, thickness=16)
+    reading = read_pelvis(pose, settings)
+    plain, fused = with_picture(reading, pose, picture, settings), with_picture(reading, pose, armed, settings)
+    blind = read_belt_line(armed, reading.left_hip_px, reading.right_hip_px)
+    assert plain.picture is not None and fused.picture is not None and blind is not None
+    assert fused.picture.tilt_deg == pytest.approx(plain.picture.tilt_deg, abs=1.0)
+    assert abs(blind.tilt_deg - plain.picture.tilt_deg) > 2.0
