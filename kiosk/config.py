@@ -207,8 +207,9 @@ class PelvisConfig:
     hips moves it (kiosk.belt, kiosk.tracker.BeltFusion; README, "The belt line from the picture")."""
     belt_picture_weight: float = 1.0
     """With fuse: the share of the picture's difference from the hip joints' line that is taken."""
-    belt_picture_gate_deg: float = 10.0
-    """With fuse: a picture further than this from its baseline is left out (a hand, a seated thigh)."""
+    belt_picture_gate_deg: float = 15.0
+    """With fuse: a picture further than this from its baseline is left out (a hand, a seated
+    thigh); it counts fully within two thirds of it (10°), easing between (kiosk.tracker.gate_trust)."""
     belt_picture_baseline_s: float = 5.0
     """With fuse: the time constant of the picture's own baseline for this person (0: it stays where
     it starts, at 0 or at the calibration's belt offset)."""

@@ -35,6 +35,18 @@ def _smoothing_weight(dt_s: float, time_constant_s: float) -> float:
     return 1.0 - math.exp(-max(dt_s, 0.0) / time_constant_s)
 
 
+GATE_FULL_SHARE = 2 / 3
+"""The picture counts fully within this share of `belt_picture_gate_deg` from its baseline."""
+
+
+def gate_trust(offset_deg: float, gate_deg: float) -> float:
+    """How much a picture this far from its baseline counts: 1 within GATE_FULL_SHARE of the gate,
+    easing to 0 at the gate, so that a reading wandering across the gate moves the ruler a little,
+    not by the whole offset at once (a hard cut turned a steady 10° offset into 10° jumps)."""
+    full_deg = GATE_FULL_SHARE * gate_deg
+    return min(max((gate_deg - abs(offset_deg)) / (gate_deg - full_deg), 0.0), 1.0)
+
+
 class MovingAverage:
     """Exponential moving average with a time constant in seconds, whatever the frame rate."""
 
@@ -142,9 +154,9 @@ class BeltFusion:
     `belt_picture_steady_s` lie within `belt_picture_steady_deg` of each other, with at least
     STEADY_MIN_READINGS of them (a belt on a person standing or exercising slowly, not folds and a
     hem swinging with each step).  A person's very first reading counts on its own: it is all a
-    photo has.  It is left out, too, when it is further than `belt_picture_gate_deg` from its
-    baseline (a thigh when seated); kiosk.belt.with_picture leaves out a window with faint edges
-    (a plain bodysuit).  What is left out does not move the baseline."""
+    photo has.  It counts less the further it is from its baseline, and not at all beyond
+    `belt_picture_gate_deg` (a thigh when seated; gate_trust); kiosk.belt.with_picture leaves out a
+    window with faint edges (a plain bodysuit).  What is left out does not move the baseline."""
 
     def __init__(self, settings: PelvisConfig, start_deg: float = 0.0) -> None:
         """`start_deg`: where the baseline starts for each person (a calibration's belt offset)."""
@@ -184,14 +196,15 @@ class BeltFusion:
                           or max(tilts) - min(tilts) > settings.belt_picture_steady_deg):
             return reading.raw_tilt_deg
         offset = evidence.relative_deg - self._baseline_deg
-        if abs(offset) > settings.belt_picture_gate_deg:
+        trust = gate_trust(offset, settings.belt_picture_gate_deg)
+        if trust <= 0.0:
             return reading.raw_tilt_deg
         dt = 0.0 if self._last_t_s is None else t_s - self._last_t_s
         self._last_t_s = t_s
         if settings.belt_picture_baseline_s > 0:
-            self._baseline_deg += _smoothing_weight(dt, settings.belt_picture_baseline_s) * offset
+            self._baseline_deg += trust * _smoothing_weight(dt, settings.belt_picture_baseline_s) * offset
         self.used += 1
-        return reading.raw_tilt_deg + settings.belt_picture_weight * offset
+        return reading.raw_tilt_deg + trust * settings.belt_picture_weight * offset
 
 
 class PelvisTracker:

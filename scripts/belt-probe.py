@@ -42,7 +42,7 @@ from kiosk.config import Config
 from kiosk.config_file import load_config, with_overrides
 from kiosk.model_files import resolve_model_path
 
-from peers import Case, make_cases, read_rows, run_beltline
+from peers import SPLITS, Case, make_cases, read_rows, run_beltline
 
 CLIP_SUFFIXES = {".mp4", ".gif"}
 
@@ -79,7 +79,7 @@ def slope_and_error(true: list[float], read: list[float]) -> dict[str, float | i
 def score_photos(cases: list[Case], out: Path) -> dict[str, object]:
     readings = {c.name: photo_readings(c, out) for c in cases}
     report: dict[str, object] = {}
-    for split in ("tune", "held", "all"):
+    for split in SPLITS:
         chosen = [c for c in cases if split == "all" or c.split == split]
         groups: dict[tuple[str, str, bool], dict[float, Case]] = defaultdict(dict)
         for c in chosen:

@@ -308,3 +308,20 @@ def test_belt_fusion_learns_the_clothings_own_offset_and_starts_afresh_for_someo
     assert calibrated.update(_with_picture(reading, 5.0), 0.0) == reading.raw_tilt_deg
     calibrated.reset()
     assert calibrated.update(_with_picture(reading, 7.0), 1.0) - reading.raw_tilt_deg == pytest.approx(0.8 * 2.0)
+
+
+def test_belt_fusion_eases_a_picture_out_near_the_gate_instead_of_cutting_it():
+    """A picture 10–15° from its baseline counts less and less (gate 15°): one that wanders
+    across the old hard cut at 10° moves the ruler by a little, never by the whole offset."""
+    from kiosk.tracker import gate_trust
+
+    gated = dataclasses.replace(FUSING, belt_picture_gate_deg=15.0, belt_picture_baseline_s=0.0)
+    reading = _reading(0.0)
+    offsets = np.arange(0.0, 17.0, 0.1)
+    fused = np.array([BeltFusion(gated).update(_with_picture(reading, o), 0.0) - reading.raw_tilt_deg
+                      for o in offsets])
+    assert fused[offsets <= 10.0] == pytest.approx(0.8 * offsets[offsets <= 10.0])
+    assert (fused[offsets >= 15.0] == 0.0).all()
+    # steps of 0.1°: at most 0.24° at the steepest (0.8 × 15° × 0.1 / 5°), where a hard cut jumped 8°
+    assert np.abs(np.diff(fused)).max() < 0.3
+    assert gate_trust(12.5, 15.0) == pytest.approx(0.5) and gate_trust(-12.5, 15.0) == pytest.approx(0.5)
