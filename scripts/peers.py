@@ -33,7 +33,9 @@ A third part, `fresh`, is held out of tuning and of diagnosis alike: after the h
 been looked at case by case (to find why the belt picture made it worse), two bases no figure had
 used were added for `rotation` and `pelvis`, their frames chosen by rule, not by look: the first
 frames' best-scoring torso of frontal_squats (a woman in a pink top) and tfex_image3 (a woman in
-a tree pose).  Its figures say whether what was learnt from the held-out part carries over.
+a tree pose); and, for `rotation` only (the keypoints file has no frames of it), the first frame
+of frontal_single_leg_swing (a shirtless man in shorts), added after the soft gate was chosen.
+Its figures say whether what was learnt from the held-out part carries over.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ FRAME_BASES = (
     FrameBase("warrior", "tfjs_pose_warrior_beach.jpg", 0, "held"),
     FrameBase("squats_2", "frontal_squats.mp4", 2, "fresh"),
     FrameBase("tree", "tfex_image3.jpeg", 0, "fresh"),
+    FrameBase("leg_swing_0", "frontal_single_leg_swing.mp4", 0, "fresh"),
 )
 PELVIS_BASES = (
     FrameBase("bodysuit_150", "frontal_walk_white_bg.mp4", 150, "tune"),
