@@ -109,7 +109,9 @@ def _clear_of(segments_px: np.ndarray, transform: np.ndarray, shape: tuple[int, 
     clear_px[1], easing between."""
     scale = float(np.hypot(*transform[:, 0]))
     inverse = cv2.invertAffineTransform(transform)
-    ends = segments_px @ inverse[:, :2].T + inverse[:, 2]  # (k, 2, 2) in window pixels
+    # keypoints are continuous (a pixel spans [i, i + 1]), the window's map is OpenCV's (pixel i
+    # sits at i), as in _window_transform: so that a mirrored frame clears the mirrored window
+    ends = (segments_px - 0.5) @ inverse[:, :2].T + inverse[:, 2]  # (k, 2, 2) in window pixels
     x, y = _grid(shape)
     nearest2 = np.full(shape, np.inf)
     for (ax, ay), (bx, by) in ends:

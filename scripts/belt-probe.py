@@ -14,10 +14,13 @@ raw_tilt_deg), the picture alone, and the ruler (the fused tilt_deg):
 - rotation: the error of the change of tilt under a whole-picture turn;
 - per base: the picture's edge energy and coherence at 0°.
 
-Then every clip in the folder, through `analyze` with the picture off and fused: how often the
-picture was read and clear (edge energy over `belt_picture_min_energy`) and within the gate, how
-far it sits from the hip joints' line (mean and sd), the median hip width, and verdict coverage
-and the level share, off → fused (the failure modes, clip by clip).
+(The picture alone is read here from the CSV's hips, with no arms left out: a diagnostic of the
+window, not of the kiosk, whose own reading is the CSV's picture_tilt_deg.)
+
+Then every clip in the folder, through `analyze` with the picture off and fused, from the fused
+run's CSV: how often the picture was clear (attached to the reading as the kiosk attaches it) and
+within the gate of the hip joints' line, how far it sits from that line (mean and sd), the median
+hip width, and verdict coverage and the level share, off → fused (the failure modes, clip by clip).
 """
 
 from __future__ import annotations
@@ -113,30 +116,16 @@ def score_photos(cases: list[Case], out: Path) -> dict[str, object]:
     return report
 
 
-def clip_figures(path: Path, fused: list[dict[str, str]], plain: dict[str, object], fused_summary: dict[str, object],
-                 min_energy: float, gate_deg: float) -> dict[str, object]:
-    """One clip's failure-mode figures: how often the picture is read and clear, how far it sits
-    from the hip joints' line, and what fusing it does to the verdicts."""
-    rows = {int(r["frame"]): r for r in fused if r["raw_tilt_deg"]}
-    relative, energy, hip_width = [], [], []
-    capture = cv2.VideoCapture(str(path))
-    index = 0
-    while True:
-        ok, bgr = capture.read()
-        if not ok:
-            break
-        row = rows.get(index)
-        hips = _hips(row) if row else None
-        if hips is not None:
-            hip_width.append(float(np.hypot(*(hips[0] - hips[1]))))
-            evidence = read_belt_line(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), *hips)
-            if evidence is not None:
-                relative.append(evidence.relative_deg)
-                energy.append(evidence.edge_energy)
-        index += 1
-    capture.release()
-    rel, strong = np.array(relative), np.array(energy) >= min_energy
-    judged = len(hip_width)
+def clip_figures(fused: list[dict[str, str]], plain: dict[str, object], fused_summary: dict[str, object],
+                 gate_deg: float) -> dict[str, object]:
+    """One clip's failure-mode figures from the fused run's CSV: how often the picture was clear
+    (attached to the reading, as the kiosk attaches it: arms left out, over the energy threshold),
+    how far it sits from the hip joints' line, and what fusing it does to the verdicts."""
+    judged_rows = [r for r in fused if r["raw_tilt_deg"]]
+    hip_width = [float(np.hypot(*(hips[0] - hips[1]))) for r in judged_rows if (hips := _hips(r)) is not None]
+    rel = np.array([float(r["picture_tilt_deg"]) - float(r["raw_tilt_deg"]) for r in judged_rows
+                    if r["picture_tilt_deg"]])
+    judged = len(judged_rows)
 
     def share(key: str, summary: dict[str, object]) -> float | None:
         value = summary[key]
@@ -145,12 +134,10 @@ def clip_figures(path: Path, fused: list[dict[str, str]], plain: dict[str, objec
     return {
         "frames_judged": judged,
         "hip_width_px_median": round(float(np.median(hip_width)), 1) if hip_width else None,
-        "read_pct": round(100 * len(rel) / judged, 1) if judged else None,
-        "clear_pct": round(100 * float(strong.sum()) / judged, 1) if judged else None,
-        "within_gate_pct": (round(100 * float((strong & (np.abs(rel) <= gate_deg)).sum()) / judged, 1)
-                            if judged else None),
-        "picture_minus_hips_mean": round(float(rel[strong].mean()), 2) if strong.any() else None,
-        "picture_minus_hips_sd": round(float(rel[strong].std()), 2) if strong.any() else None,
+        "clear_pct": round(100 * len(rel) / judged, 1) if judged else None,
+        "within_gate_pct": round(100 * float((np.abs(rel) <= gate_deg).sum()) / judged, 1) if judged else None,
+        "picture_minus_hips_mean": round(float(rel.mean()), 2) if len(rel) else None,
+        "picture_minus_hips_sd": round(float(rel.std()), 2) if len(rel) else None,
         "verdict_pct": [share("verdict_fraction", plain), share("verdict_fraction", fused_summary)],
         "level_pct": [share("fraction_level", plain), share("fraction_level", fused_summary)],
     }
@@ -174,8 +161,7 @@ def run_clips(data: Path, config: Config, model: str | None) -> dict[str, dict[s
                 source.close()
             if way == "fused":
                 fused_rows = list(csv.DictReader(io.StringIO(handle.getvalue())))
-        figures[path.name] = clip_figures(path, fused_rows, summaries["plain"], summaries["fused"],
-                                          fused_config.pelvis.belt_picture_min_energy,
+        figures[path.name] = clip_figures(fused_rows, summaries["plain"], summaries["fused"],
                                           fused_config.pelvis.belt_picture_gate_deg)
     return figures
 

@@ -167,3 +167,21 @@ def test_the_kiosk_leaves_out_the_edges_along_the_persons_own_arms():
     assert plain.picture is not None and fused.picture is not None and blind is not None
     assert fused.picture.tilt_deg == pytest.approx(plain.picture.tilt_deg, abs=1.0)
     assert abs(blind.tilt_deg - plain.picture.tilt_deg) > 2.0
+
+
+def test_a_mirrored_frame_with_its_mirrored_arms_reads_the_opposite_tilt_exactly():
+    """The arms are cleared in the window's own pixels, so a mirrored frame with the mirrored arm
+    bones still gives exactly the opposite reading."""
+    left, right = np.array([371.3, 243.2]), np.array([268.9, 236.7])
+    start, end = np.array([262.4, 221.7]), np.array([351.2, 198.3])
+    picture = _forearm(_picture(5.0), start, end)
+    width = picture.shape[1]
+    mirrored = np.ascontiguousarray(picture[:, ::-1])
+    mirror_left, mirror_right = (np.array([width - p[0], p[1]]) for p in (right, left))
+    arms = np.array([[start, end]])
+    mirror_arms = arms.copy()
+    mirror_arms[..., 0] = width - mirror_arms[..., 0]
+    plain = read_belt_line(picture, left, right, arms, (9.0, 18.0))
+    flipped = read_belt_line(mirrored, mirror_left, mirror_right, mirror_arms, (9.0, 18.0))
+    assert plain is not None and flipped is not None
+    assert flipped.tilt_deg == pytest.approx(-plain.tilt_deg, abs=1e-5)
