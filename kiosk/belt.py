@@ -100,26 +100,34 @@ def arm_segments_px(pose: Pose) -> FloatArray:
 def _grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The window coordinates of the gradients' pixels (they start one pixel in)."""
     rows, columns = shape
-    return np.meshgrid(np.arange(1, columns + 1, dtype=np.float64), np.arange(1, rows + 1, dtype=np.float64))
+    return np.meshgrid(np.arange(1, columns + 1, dtype=np.float32), np.arange(1, rows + 1, dtype=np.float32))
 
 
 def _clear_of(segments_px: np.ndarray, transform: np.ndarray, shape: tuple[int, int],
-              clear_px: tuple[float, float]) -> np.ndarray:
+              clear_px: tuple[float, float]) -> np.ndarray | None:
     """0..1 per gradient pixel: 0 within clear_px[0] frame pixels of any segment, 1 beyond
-    clear_px[1], easing between."""
+    clear_px[1], easing between; None when no segment comes near the window."""
     scale = float(np.hypot(*transform[:, 0]))
     inverse = cv2.invertAffineTransform(transform)
     # keypoints are continuous (a pixel spans [i, i + 1]), the window's map is OpenCV's (pixel i
     # sits at i), as in _window_transform: so that a mirrored frame clears the mirrored window
     ends = (segments_px - 0.5) @ inverse[:, :2].T + inverse[:, 2]  # (k, 2, 2) in window pixels
+    inner, outer = clear_px[0] / scale, clear_px[1] / scale
+    rows, columns = shape
     x, y = _grid(shape)
-    nearest2 = np.full(shape, np.inf)
+    nearest2 = np.full(shape, np.inf, np.float32)
+    near = False
     for (ax, ay), (bx, by) in ends:
+        if (max(ax, bx) < 1 - outer or min(ax, bx) > columns + outer or max(ay, by) < 1 - outer
+                or min(ay, by) > rows + outer):
+            continue  # nowhere near the window (an arm hanging at the side): nothing to clear
+        near = True
         dx, dy = bx - ax, by - ay
         length2 = dx * dx + dy * dy
         along = np.clip(((x - ax) * dx + (y - ay) * dy) / length2, 0.0, 1.0) if length2 > 0 else 0.0
         np.minimum(nearest2, (x - ax - along * dx) ** 2 + (y - ay - along * dy) ** 2, out=nearest2)
-    inner, outer = clear_px[0] / scale, clear_px[1] / scale
+    if not near:
+        return None
     clear: np.ndarray = np.clip((np.sqrt(nearest2) - inner) / max(outer - inner, 1e-6), 0.0, 1.0)
     return clear
 
@@ -155,8 +163,9 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     slope_deg = np.degrees(np.arctan2(np.abs(gx), np.abs(gy)))
     flatness = np.clip((STEEP_EDGE_DEG - slope_deg) / (STEEP_EDGE_DEG - FLAT_EDGE_DEG), 0.0, 1.0)
     weight = strength * flatness * _taper(gx.shape)
-    if arms_px is not None and len(arms_px):
-        weight *= _clear_of(arms_px, transform, gx.shape, arm_clear_px)
+    if arms_px is not None and len(arms_px) and (clear := _clear_of(arms_px, transform, gx.shape,
+                                                                    arm_clear_px)) is not None:
+        weight *= clear
     energy = float((weight * magnitude2).sum()) / gx.size
     # Each edge pixel votes for its direction by its gradient's magnitude, not its square (the
     # textbook structure tensor): a belt or a hem of modest contrast across the whole window then
