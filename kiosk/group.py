@@ -202,7 +202,7 @@ class GroupPipeline:
                     self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
                 reading = with_picture(read_pelvis(person.pose, self._settings), person.pose, frame.image,
                                        self._settings)
-                follow.verdict = follow.tracker.update(reading, frame.t_s)
+                follow.verdict = follow.tracker.update(reading, frame.t_s, still=frame.still)
                 status = follow.walk.update(person.pose, follow.verdict, frame.t_s)
                 follow.steps = status.steps
                 if status.finished is not None and self._on_walk is not None:

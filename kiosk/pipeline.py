@@ -246,7 +246,7 @@ class PelvisPipeline:
             if self.lock is not None:
                 pose = self.lock.nearer_person(frame, pose) or pose
             reading = with_picture(read_pelvis(pose, self.settings), pose, frame.image, self.settings)
-            verdict = self._tracker.update(reading, frame.t_s)
+            verdict = self._tracker.update(reading, frame.t_s, still=frame.still)
         usable = pose if pose.finite else None
         self._last_t_s = frame.t_s
         ended = None

@@ -186,7 +186,7 @@ class StillImageSource:
         t_s = self._index / self.fps
         if self._pacer is not None:
             self._pacer.wait_until(t_s)
-        frame = Frame(self._rgb, self._index, t_s, time.monotonic())
+        frame = Frame(self._rgb, self._index, t_s, time.monotonic(), still=True)
         self._index += 1
         return frame
 

@@ -25,7 +25,7 @@ STEADY_READINGS = 128
 """The most picture readings the steadiness window holds (1 s at 120 fps)."""
 STEADY_MIN_READINGS = 3
 """Fewer clear readings than this within the steadiness window cannot show that the belt line
-holds steady (except a person's very first, the only one a photo has)."""
+holds steady (except in a photo, which has only the one)."""
 
 
 def _smoothing_weight(dt_s: float, time_constant_s: float) -> float:
@@ -153,10 +153,12 @@ class BeltFusion:
     The picture counts only while its belt line holds steady: its readings over the last
     `belt_picture_steady_s` lie within `belt_picture_steady_deg` of each other, with at least
     STEADY_MIN_READINGS of them (a belt on a person standing or exercising slowly, not folds and a
-    hem swinging with each step).  A person's very first reading counts on its own: it is all a
-    photo has.  It counts less the further it is from its baseline, and not at all beyond
-    `belt_picture_gate_deg` (a thigh when seated; gate_trust); kiosk.belt.with_picture leaves out a
-    window with faint edges (a plain bodysuit).  What is left out does not move the baseline."""
+    hem swinging with each step).  A photo's reading counts on its own: it is all a photo has (in
+    a clip or a camera's stream, a person's first frames wait for the next like any other, so that
+    a new person's ruler does not start on one unconfirmed reading).  It counts less the further it
+    is from its baseline, and not at all beyond `belt_picture_gate_deg` (a thigh when seated;
+    gate_trust); kiosk.belt.with_picture leaves out a window with faint edges (a plain bodysuit).
+    What is left out does not move the baseline."""
 
     def __init__(self, settings: PelvisConfig, start_deg: float = 0.0) -> None:
         """`start_deg`: where the baseline starts for each person (a calibration's belt offset)."""
@@ -166,8 +168,6 @@ class BeltFusion:
         self._last_t_s: float | None = None
         self._recent: collections.deque[tuple[float, float]] = collections.deque(maxlen=STEADY_READINGS)
         """(t_s, the picture's tilt) of the clear readings within the steadiness window."""
-        self._seen = 0
-        """Clear readings since the start or the last reset."""
         self.used = 0
         """Frames whose tilt the picture moved (since the start, for the figures)."""
 
@@ -175,24 +175,21 @@ class BeltFusion:
         self._baseline_deg = self._start_deg
         self._last_t_s = None
         self._recent.clear()
-        self._seen = 0
 
-    def update(self, reading: PelvisReading, t_s: float) -> float:
-        """The tilt to smooth for this frame, taken at `t_s` seconds."""
+    def update(self, reading: PelvisReading, t_s: float, still: bool = False) -> float:
+        """The tilt to smooth for this frame, taken at `t_s` seconds; `still`: a photo's."""
         settings = self._settings
         evidence = reading.picture
         if settings.belt_picture is BeltPicture.OFF:
             return reading.raw_tilt_deg
         if evidence is not None:
             self._recent.append((t_s, evidence.tilt_deg))
-            self._seen += 1
         while self._recent and self._recent[0][0] < t_s - settings.belt_picture_steady_s:
             self._recent.popleft()
         if evidence is None:
             return reading.raw_tilt_deg
         tilts = [tilt for _, tilt in self._recent]
-        first = self._seen == 1  # nothing before it was used, so no earlier reading can disagree
-        if not first and (len(tilts) < STEADY_MIN_READINGS
+        if not still and (len(tilts) < STEADY_MIN_READINGS
                           or max(tilts) - min(tilts) > settings.belt_picture_steady_deg):
             return reading.raw_tilt_deg
         offset = evidence.relative_deg - self._baseline_deg
@@ -238,8 +235,9 @@ class PelvisTracker:
         self._last_hip_mid = None
         self._last_verdict = None
 
-    def update(self, reading: PelvisReading | NoVerdict, t_s: float) -> Verdict:
-        """Fold in one frame taken at `t_s` seconds and say what the ruler shows."""
+    def update(self, reading: PelvisReading | NoVerdict, t_s: float, still: bool = False) -> Verdict:
+        """Fold in one frame taken at `t_s` seconds and say what the ruler shows; `still`: the
+        frame is a photo (Frame.still)."""
         if isinstance(reading, NoVerdict):
             if self._last_seen_s is not None and t_s - self._last_seen_s > self._settings.forget_after_s:
                 self.reset()
@@ -261,7 +259,7 @@ class PelvisTracker:
         else:
             self._center_px += weight * (reading.belt_center_px - self._center_px)
             self._half_length_px += weight * (reading.ruler_half_length_px - self._half_length_px)
-        tilt = self._tilt.update(self.belt.update(reading, t_s), t_s)
+        tilt = self._tilt.update(self.belt.update(reading, t_s, still), t_s)
         self._last_seen_s = t_s
         self._last_hip_mid = reading.hip_mid_px
 

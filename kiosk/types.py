@@ -84,6 +84,8 @@ class Frame:
     stream), for the model; None to use `image`."""
     return_buffer: Callable[[], None] | None = field(default=None, compare=False, repr=False)
     """Gives `image` back to its source's buffer pool; called through `release()`."""
+    still: bool = False
+    """A photo (kiosk.sources.StillImageSource): no later frame can confirm what this one shows."""
 
     def release(self) -> None:
         """Say that nobody will read `image` any more, so the source may reuse its buffer."""

@@ -54,7 +54,7 @@ def run_still(kiosk: Kiosk, image: Image) -> tuple[float | None, list[float]]:
     shown: float | None = None
     raw: list[float] = []
     for index in range(STILL_FRAMES):
-        verdict = verdict_of(kiosk, Frame(image, index, index / 30))
+        verdict = verdict_of(kiosk, Frame(image, index, index / 30, still=True))
         shown = verdict.tilt_deg
         if verdict.raw_tilt_deg is not None:
             raw.append(verdict.raw_tilt_deg)

@@ -36,7 +36,7 @@ def _pelvis_only_tilts(kiosks, base_name: str, scale: float = 1.0):
         rgb = np.ascontiguousarray(peers.place_frame(turned, 0.0, scale, False))
         truths.append(peers.hip_tilt_deg(hips[0], hips[1]))
         for way, kiosk in kiosks.items():
-            verdict = kiosk.restarted().pipeline.step(Frame(rgb, 0, 0.0))[0].verdict
+            verdict = kiosk.restarted().pipeline.step(Frame(rgb, 0, 0.0, still=True))[0].verdict  # a photo
             assert verdict.tilt_deg is not None, f"{base_name} at {angle:+.0f}°: no verdict"
             shown[way].append((verdict.tilt_deg, verdict.reading))
     zero = ANGLES.index(0.0)

@@ -26,6 +26,7 @@ def test_clip_frames_are_rgb_in_order_with_media_time():
     source.close()
     assert len(frames) == 35
     assert [f.index for f in frames] == list(range(35))
+    assert not any(f.still for f in frames)  # a clip's frames can confirm each other
     assert frames[0].image.shape == (270, 480, 3) and frames[0].image.dtype == np.uint8
     assert frames[1].t_s == pytest.approx(1 / source.fps)
 
@@ -60,6 +61,7 @@ def test_still_image_once_or_repeated():
     assert frames[2].t_s == pytest.approx(2 / 30)
     # RGB: the photo's black background stays black, the person is not blue-tinted BGR
     assert frames[0].image.shape == (640, 384, 3)
+    assert all(f.still for f in frames)  # a photo: the belt picture's reading counts on its own
 
 
 @pytest.mark.parametrize("name", ["nope.mp4", "nope.png"])
