@@ -163,8 +163,7 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     slope_deg = np.degrees(np.arctan2(np.abs(gx), np.abs(gy)))
     flatness = np.clip((STEEP_EDGE_DEG - slope_deg) / (STEEP_EDGE_DEG - FLAT_EDGE_DEG), 0.0, 1.0)
     weight = strength * flatness * _taper(gx.shape)
-    if arms_px is not None and len(arms_px) and (clear := _clear_of(arms_px, transform, gx.shape,
-                                                                    arm_clear_px)) is not None:
+    if arms_px is not None and (clear := _clear_of(arms_px, transform, gx.shape, arm_clear_px)) is not None:
         weight *= clear
     energy = float((weight * magnitude2).sum()) / gx.size
     # Each edge pixel votes for its direction by its gradient's magnitude, not its square (the
