@@ -56,6 +56,20 @@ a fifth of a torso length across, and the keypoints are off by some centimetres.
 across the belly, or a hand swinging past the hips, is not the belt line."""
 
 
+def _effective_share(profile: np.ndarray) -> float:
+    """The participation ratio of a non-negative profile: the share of its entries that carry it
+    (1 for a flat one, 1/n for a single entry)."""
+    total = float(profile.sum())
+    return total * total / (len(profile) * float((profile * profile).sum())) if total > 0 else 0.0
+
+
+@functools.cache
+def _full_line_share(shape: tuple[int, int]) -> float:
+    """_effective_share of a line of even contrast right across a window of this shape (its
+    columns weighted by the taper alone)."""
+    return _effective_share(_taper(shape).sum(axis=0))
+
+
 @functools.cache
 def _taper(shape: tuple[int, int]) -> np.ndarray:
     """A smooth window over the gradients (the square root of a Hann window each way)."""
@@ -163,9 +177,14 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     slope_deg = np.degrees(np.arctan2(np.abs(gx), np.abs(gy)))
     flatness = np.clip((STEEP_EDGE_DEG - slope_deg) / (STEEP_EDGE_DEG - FLAT_EDGE_DEG), 0.0, 1.0)
     weight = strength * flatness * _taper(gx.shape)
+    full_line = _full_line_share(gx.shape)
     if arms_px is not None and (clear := _clear_of(arms_px, transform, gx.shape, arm_clear_px)) is not None:
         weight *= clear
-    energy = float((weight * magnitude2).sum()) / gx.size
+        # a belt runs on behind an arm: against a line across what the arms leave of the window
+        full_line = _effective_share((clear * _taper(gx.shape)).sum(axis=0))
+    counted = weight * magnitude2
+    energy = float(counted.sum()) / gx.size
+    span = min(_effective_share(counted.sum(axis=0)) / max(full_line, 1e-6), 1.0)
     # Each edge pixel votes for its direction by its gradient's magnitude, not its square (the
     # textbook structure tensor): a belt or a hem of modest contrast across the whole window then
     # outweighs a small bright patch (a hand, a buckle's glint) beside it.
@@ -182,7 +201,7 @@ def read_belt_line(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarr
     # the left hip is a positive tilt facing the camera (left hip on the right), negative from behind
     relative = facing_sign(left_hip_px, right_hip_px) * edge_deg
     keypoints = hip_tilt_deg(left_hip_px, right_hip_px)
-    return BeltEvidence(keypoints + relative, relative, math.hypot(jxx - jyy, 2 * jxy) / total, energy)
+    return BeltEvidence(keypoints + relative, relative, math.hypot(jxx - jyy, 2 * jxy) / total, energy, span)
 
 
 def with_picture(reading: PelvisReading | NoVerdict, pose: Pose, image: Image,

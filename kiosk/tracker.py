@@ -47,6 +47,18 @@ def gate_trust(offset_deg: float, gate_deg: float) -> float:
     return min(max((gate_deg - abs(offset_deg)) / (gate_deg - full_deg), 0.0), 1.0)
 
 
+SPAN_TRUST = (0.5, 0.75)
+"""The picture counts not at all when its edges run across at most the first of these shares of
+the window (BeltEvidence.span), fully from the second, easing between: a belt or a hem runs right
+across, a hand or a glint on plain cloth is a spot."""
+
+
+def span_trust(span: float) -> float:
+    """How much a picture whose edges run this far across its window counts (SPAN_TRUST)."""
+    none, full = SPAN_TRUST
+    return min(max((span - none) / (full - none), 0.0), 1.0)
+
+
 class MovingAverage:
     """Exponential moving average with a time constant in seconds, whatever the frame rate."""
 
@@ -193,7 +205,7 @@ class BeltFusion:
                           or max(tilts) - min(tilts) > settings.belt_picture_steady_deg):
             return reading.raw_tilt_deg
         offset = evidence.relative_deg - self._baseline_deg
-        trust = gate_trust(offset, settings.belt_picture_gate_deg)
+        trust = gate_trust(offset, settings.belt_picture_gate_deg) * span_trust(evidence.span)
         if trust <= 0.0:
             return reading.raw_tilt_deg
         dt = 0.0 if self._last_t_s is None else t_s - self._last_t_s

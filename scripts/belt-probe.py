@@ -12,7 +12,7 @@ raw_tilt_deg), the picture alone, and the ruler (the fused tilt_deg):
 - pelvis: the share of a pelvis-only tilt read (slope of the read change against the true one)
   and the error of the change;
 - rotation: the error of the change of tilt under a whole-picture turn;
-- per base: the picture's edge energy and coherence at 0°.
+- per base: the picture's edge energy, coherence and span at 0°.
 
 (The picture alone is read here from the CSV's hips, with no arms left out: a diagnostic of the
 window, not of the kiosk, whose own reading is the CSV's picture_tilt_deg.)
@@ -57,19 +57,19 @@ def _hips(row: dict[str, str]) -> tuple[np.ndarray, np.ndarray] | None:
             np.array([float(row["right_hip_x"]), float(row["right_hip_y"])]))
 
 
-def photo_readings(case: Case, out: Path) -> tuple[float | None, float | None, float, float, float | None]:
-    """(keypoint tilt, picture tilt, edge energy, coherence, the ruler's tilt) of a one-frame case."""
+def photo_readings(case: Case, out: Path) -> tuple[float | None, float | None, float, float, float | None, float]:
+    """(keypoint tilt, picture tilt, edge energy, coherence, the ruler's tilt, span) of a one-frame case."""
     rows = read_rows(out, case)
     row = rows[-1] if rows else None
     hips = _hips(row) if row else None
     if row is None or hips is None or not row["tilt_deg"]:
-        return None, None, math.nan, math.nan, None
+        return None, None, math.nan, math.nan, None, math.nan
     image = cv2.cvtColor(cv2.imread(str(case.path)), cv2.COLOR_BGR2RGB)
     evidence = read_belt_line(image, *hips)
     keypoints, shown = float(row["raw_tilt_deg"]), float(row["tilt_deg"])
     if evidence is None:
-        return keypoints, None, 0.0, 0.0, shown
-    return keypoints, evidence.tilt_deg, evidence.edge_energy, evidence.coherence, shown
+        return keypoints, None, 0.0, 0.0, shown, 0.0
+    return keypoints, evidence.tilt_deg, evidence.edge_energy, evidence.coherence, shown, evidence.span
 
 
 def slope_and_error(true: list[float], read: list[float]) -> dict[str, float | int | None]:
@@ -109,9 +109,10 @@ def score_photos(cases: list[Case], out: Path) -> dict[str, object]:
     bases = {}
     for c in cases:
         if c.angle_deg == 0.0 and not c.mirrored:
-            _, picture, energy, coherence, _ = readings[c.name]
+            _, picture, energy, coherence, _, span = readings[c.name]
             bases[c.group] = {"family": c.family, "split": c.split, "edge_energy": round(energy, 1),
-                              "coherence": round(coherence, 3), "picture_tilt_deg": picture}
+                              "coherence": round(coherence, 3), "span": round(span, 3),
+                              "picture_tilt_deg": picture}
     report["bases"] = bases
     return report
 

@@ -35,6 +35,7 @@ def test_a_known_belt_line_is_read_in_the_rulers_sign(angle, facing):
     belt_right = np.array([right[0], centre[1] + (right[0] - centre[0]) * slope])
     assert evidence.tilt_deg == pytest.approx(hip_tilt_deg(belt_left, belt_right), abs=0.6)
     assert evidence.coherence > 0.8
+    assert evidence.span > 0.9  # a line right across the window
 
 
 def test_a_plain_picture_has_nothing_to_say_and_a_window_off_the_frame_is_none():
@@ -101,6 +102,7 @@ def test_a_mirrored_frame_reads_the_opposite_tilt_exactly():
     plain, flipped = read_belt_line(picture, left, right), read_belt_line(mirrored, mirror_left, mirror_right)
     assert plain is not None and flipped is not None
     assert flipped.tilt_deg == pytest.approx(-plain.tilt_deg, abs=1e-5)
+    assert flipped.span == pytest.approx(plain.span, abs=1e-6)
     assert flipped.edge_energy == pytest.approx(plain.edge_energy, rel=1e-5)
 
 
@@ -123,6 +125,9 @@ def test_a_forearm_across_the_window_is_left_out_when_the_arms_are_given():
     assert plain is not None and pulled is not None and cleared is not None
     assert abs(pulled.tilt_deg - plain.tilt_deg) > 2.0
     assert cleared.tilt_deg == pytest.approx(plain.tilt_deg, abs=0.6)
+    # the belt runs on behind the arm: measured against what the arm leaves of the window, it
+    # still spans it
+    assert cleared.span > 0.9
 
 
 def test_a_small_bright_patch_does_not_outweigh_a_long_faint_belt():
@@ -138,6 +143,28 @@ def test_a_small_bright_patch_does_not_outweigh_a_long_faint_belt():
     assert evidence is not None
     # votes by the squared magnitude (the textbook tensor) read 1.5° here, 2.5° off the belt
     assert evidence.tilt_deg == pytest.approx(4.0, abs=1.5)
+    # ...but the patch carries most of the window's edge energy in a few columns: the fusion takes
+    # such a reading with little or no weight (kiosk.tracker.span_trust), the cautious side
+    assert evidence.span < 0.75
+
+
+def test_a_hand_on_plain_cloth_is_a_spot_not_a_line_across_the_window():
+    """A hand (skin on a dark suit) at the window's top with no belt line: its edges are strong
+    enough to pass the energy threshold, but they run across under half of the window, where a belt
+    runs right across it (kiosk.tracker.span_trust gives it no weight)."""
+    from kiosk.tracker import SPAN_TRUST
+
+    picture = np.full((480, 640, 3), 30, np.uint8)
+    cv2.ellipse(picture, (340, 200), (9, 6), -20, 0, 360, (225, 185, 165), -1, cv2.LINE_AA)
+    picture = cv2.GaussianBlur(picture, (0, 0), 1.2)
+    noise = np.random.default_rng(5).normal(0, 1.5, picture.shape)
+    picture = np.clip(picture + noise, 0, 255).astype(np.uint8)
+    left, right = np.array([370.0, 240.0]), np.array([270.0, 240.0])
+    spot = read_belt_line(picture, left, right)
+    belt = read_belt_line(_picture(4.0), left, right)
+    assert spot is not None and belt is not None
+    assert spot.edge_energy > 530.0  # the shipped belt_picture_min_energy lets it through
+    assert spot.span < SPAN_TRUST[0] < SPAN_TRUST[1] < belt.span
 
 
 def test_the_kiosk_leaves_out_the_edges_along_the_persons_own_arms():
@@ -185,3 +212,4 @@ def test_a_mirrored_frame_with_its_mirrored_arms_reads_the_opposite_tilt_exactly
     flipped = read_belt_line(mirrored, mirror_left, mirror_right, mirror_arms, (9.0, 18.0))
     assert plain is not None and flipped is not None
     assert flipped.tilt_deg == pytest.approx(-plain.tilt_deg, abs=1e-5)
+    assert flipped.span == pytest.approx(plain.span, abs=1e-6)

@@ -55,7 +55,7 @@ def test_a_still_stand_with_a_clear_belt_line_keeps_its_offset_from_the_hips():
     collector = CalibrationCollector(seconds=1.0)
     for i in range(40):
         pose, reading = _standing(2.0)
-        picture = BeltEvidence(reading.raw_tilt_deg - 4.0 + 0.1 * (i % 3), -4.0 + 0.1 * (i % 3), 0.9, 900.0)
+        picture = BeltEvidence(reading.raw_tilt_deg - 4.0 + 0.1 * (i % 3), -4.0 + 0.1 * (i % 3), 0.9, 900.0, 1.0)
         collector.add(dataclasses.replace(reading, picture=picture if i % 2 else None), pose, i / 30)
     result = collector.result()
     assert result.belt_offset_deg == pytest.approx(-3.9, abs=0.11)

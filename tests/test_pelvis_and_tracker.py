@@ -242,8 +242,8 @@ FUSING = dataclasses.replace(SETTINGS, belt_picture="fuse", belt_picture_weight=
                              belt_picture_baseline_s=5.0, belt_picture_min_energy=100.0)
 
 
-def _with_picture(reading: PelvisReading, relative_deg: float) -> PelvisReading:
-    evidence = BeltEvidence(reading.raw_tilt_deg + relative_deg, relative_deg, 0.9, 5000.0)
+def _with_picture(reading: PelvisReading, relative_deg: float, span: float = 1.0) -> PelvisReading:
+    evidence = BeltEvidence(reading.raw_tilt_deg + relative_deg, relative_deg, 0.9, 5000.0, span)
     return dataclasses.replace(reading, picture=evidence)
 
 
@@ -326,6 +326,26 @@ def test_belt_fusion_eases_a_picture_out_near_the_gate_instead_of_cutting_it():
     # steps of 0.1°: at most 0.24° at the steepest (0.8 × 15° × 0.1 / 5°), where a hard cut jumped 8°
     assert np.abs(np.diff(fused)).max() < 0.3
     assert gate_trust(12.5, 15.0) == pytest.approx(0.5) and gate_trust(-12.5, 15.0) == pytest.approx(0.5)
+
+
+def test_belt_fusion_gives_a_spot_no_weight_and_eases_in_a_line_across_the_window():
+    """A picture whose edges run across half the window or less (a hand on plain cloth) is left
+    out; from three quarters on it counts fully, easing between with no jump."""
+    from kiosk.tracker import SPAN_TRUST, span_trust
+
+    reading = _reading(0.0)
+    spans = np.arange(0.0, 1.0001, 0.01)
+    fused = np.array([BeltFusion(FUSING).update(_with_picture(reading, 5.0, s), 0.0, still=True)
+                      - reading.raw_tilt_deg for s in spans])
+    assert (fused[spans <= SPAN_TRUST[0]] == 0.0).all()
+    assert fused[spans >= SPAN_TRUST[1]] == pytest.approx(0.8 * 5.0)
+    assert np.all(np.diff(fused) >= 0) and np.abs(np.diff(fused)).max() < 0.2
+    assert span_trust(0.625) == pytest.approx(0.5)
+    # a spot that was left out does not move the baseline
+    fusion = BeltFusion(FUSING)
+    fusion.update(_with_picture(reading, 9.0, 0.3), 0.0, still=True)
+    assert fusion.used == 0
+    assert fusion.update(_with_picture(reading, 4.0), 1.0, still=True) == pytest.approx(0.8 * 4.0)
 
 
 def test_a_photos_reading_counts_alone_and_a_streams_first_frames_wait_for_the_next():
