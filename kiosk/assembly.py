@@ -29,6 +29,7 @@ from kiosk.loop import Notifier, RunStats, Supervision, View, run_mirror
 from kiosk.memory import freeze_startup_objects, tame_heap
 from kiosk.pipeline import PelvisPipeline, Pipeline, WalkSink
 from kiosk.pose import MoveNet, PoseModel
+from kiosk.reading import PelvisReader, resolve_marker_color
 from kiosk.records import RecordWriter, WalkContext, kiosk_name, records_path
 from kiosk.sources import FrameSource, SourcePools, open_source
 from kiosk.threads import StageProbe
@@ -128,7 +129,9 @@ class Kiosk:
         belt_offset_deg = None
         if baseline_deg is None and self.calibration is not None:
             baseline_deg, belt_offset_deg = self.calibration.standing_tilt_deg, self.calibration.belt_offset_deg
-        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg, self.records, belt_offset_deg)
+        learned = self.calibration.marker_color if self.calibration is not None else None
+        pipeline = build_pipeline(self.config, self.settings, self.model, baseline_deg, self.records, belt_offset_deg,
+                                  learned)
         return dataclasses.replace(self, pipeline=pipeline)
 
     def open_source(self, spec: str, pools: SourcePools | None = None, loop: bool = False) -> FrameSource:
@@ -186,18 +189,22 @@ def assemble(config: Config, model_path: Path, purpose: Purpose, *,
         context = WalkContext(kiosk_name(config.records), settings.mode, config.pelvis.tolerance_deg, baseline)
         records = RecordWriter(record_to or records_path(config.records), context, config.records.keep_days)
     pipeline = build_pipeline(config, settings, model, baseline, records,
-                              calibration.belt_offset_deg if calibration else None)
+                              calibration.belt_offset_deg if calibration else None,
+                              calibration.marker_color if calibration else None)
     return Kiosk(config, settings, model_path, model, pipeline, calibration, records)
 
 
 def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, baseline_deg: float | None,
-                   records: RecordWriter | None = None, belt_offset_deg: float | None = None) -> Pipeline:
+                   records: RecordWriter | None = None, belt_offset_deg: float | None = None,
+                   marker_color: str | None = None) -> Pipeline:
     """The pipeline of the mode; with `records`, every finished walk and exercise set goes to them.
-    `baseline_deg` and `belt_offset_deg` are a calibration's (kiosk.calibration.Calibration)."""
+    `baseline_deg`, `belt_offset_deg` and `marker_color` (the marker it found) are a calibration's
+    (kiosk.calibration.Calibration)."""
     on_walk: WalkSink | None = records.submit if records else None
+    reader = PelvisReader(config.pelvis, config.marker, resolve_marker_color(config.marker, marker_color))
     if settings.mode is Mode.GROUP:
         return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline_deg,
-                             belt_offset_deg=belt_offset_deg,
+                             belt_offset_deg=belt_offset_deg, reader=reader,
                              keep_steps=settings.keep_steps, on_walk=on_walk,
                              gesture_hold_s=config.exercise.gesture_hold_s)
     lock = NearestPersonLock(model, config.people) if settings.lock else None
@@ -213,7 +220,8 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
     return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock,
                           on_walk=on_walk, coach=coach, gesture=gesture, exercising=settings.mode is Mode.EXERCISE,
                           calibrate_gesture=calibrate_gesture, on_calibration=on_calibration,
-                          on_set=records.submit_set if records else None, belt_offset_deg=belt_offset_deg)
+                          on_set=records.submit_set if records else None, belt_offset_deg=belt_offset_deg,
+                          reader=reader)
 
 
 def _keep_calibration(path: Path, records: RecordWriter | None, calibration: Calibration) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from kiosk.config import marker_hsv
 from kiosk.errors import BeltlineError, ConfigError
 from kiosk.types import FloatArray, Frame, Keypoint, NoVerdict, PelvisReading, Pose, Verdict
 from kiosk.words import NO_VERDICT_WORDS, stand_still_words
@@ -47,6 +48,9 @@ class Calibration:
     belt_offset_deg: float | None = None
     """The belt line the picture showed against the hip joints' line while standing (None: the
     picture said nothing clear, or the calibration is older than the belt line)."""
+    marker_color: str | None = None
+    """The colour (#RRGGBB) of the marker the person wore while standing, which `[marker] color =
+    "auto"` then looks for (None: none was found, or the calibration is older than the marker)."""
 
 
 def save_calibration(calibration: Calibration, path: Path) -> None:
@@ -58,8 +62,12 @@ def load_calibration(path: Path) -> Calibration:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         belt = data.get("belt_offset_deg")
+        marker = data.get("marker_color")
+        if marker is not None:
+            marker_hsv(str(marker))  # a strong colour #RRGGBB, else ValueError
         return Calibration(float(data["standing_tilt_deg"]), float(data["camera_roll_deg"]), int(data["samples"]),
-                           float(data["spread_deg"]), str(data["created"]), None if belt is None else float(belt))
+                           float(data["spread_deg"]), str(data["created"]), None if belt is None else float(belt),
+                           None if marker is None else str(marker))
     except FileNotFoundError as error:
         raise ConfigError(f"calibration file {path} does not exist (run beltline calibrate)") from error
     except (OSError, ValueError, KeyError, TypeError) as error:

@@ -6,7 +6,9 @@ Nothing here opens a camera, a model or a window.
 
 from __future__ import annotations
 
+import colorsys
 import enum
+import re
 import typing
 from dataclasses import dataclass, field
 
@@ -412,6 +414,45 @@ class RecordsConfig:
         return problems
 
 
+MARKER_AUTO = "auto"
+MARKER_OFF = "off"
+_HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def marker_hsv(text: str) -> tuple[float, float, float]:
+    """A marker colour "#RRGGBB" as hue (degrees), saturation and value (0..1); ValueError for
+    anything else, or for a colour too grey or too dark to tell from clothing and shade."""
+    if not _HEX_COLOR.match(text):
+        raise ValueError(f"{text!r} is not of the form #RRGGBB")
+    hue, saturation, value = colorsys.rgb_to_hsv(*(int(text[i:i + 2], 16) / 255 for i in (1, 3, 5)))
+    if saturation < 0.4 or value < 0.25:
+        raise ValueError(f"{text} is too grey or too dark (saturation {saturation:.0%}, brightness {value:.0%}; "
+                         "a marker needs a strong colour, such as hi-vis yellow or orange)")
+    return 360.0 * hue, saturation, value
+
+
+@dataclass(frozen=True)
+class MarkerConfig:
+    color: str = MARKER_AUTO
+    """The worn marker's colour: "#RRGGBB" (a strap or a stick of one strong colour at the belt
+    line, kiosk.marker), "off", or "auto": the colour a calibration found on the person standing
+    still (none without a calibration, so that nothing is read that nobody wears)."""
+    min_confidence: float = 0.3
+    """A marker reading this sure or less (0..1: a thin, straight band across the body) is not used;
+    above it the ruler takes the marker's line in proportion, fully from min_confidence + 0.3."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if self.color not in (MARKER_AUTO, MARKER_OFF):
+            try:
+                marker_hsv(self.color)
+            except ValueError as error:
+                problems["color"] = f"must be \"auto\", \"off\" or a strong colour #RRGGBB: {error}"
+        if not 0 <= self.min_confidence <= 0.7:
+            problems["min_confidence"] = "must be between 0 and 0.7"
+        return problems
+
+
 @dataclass(frozen=True)
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -421,3 +462,4 @@ class Config:
     people: PeopleConfig = field(default_factory=PeopleConfig)
     exercise: ExerciseConfig = field(default_factory=ExerciseConfig)
     records: RecordsConfig = field(default_factory=RecordsConfig)
+    marker: MarkerConfig = field(default_factory=MarkerConfig)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from kiosk.belt import with_picture
 from kiosk.config import Mode, PelvisConfig, PeopleConfig
 from kiosk.exercise import SetSummary
 from kiosk.faults import FaultLog
@@ -30,10 +29,10 @@ from kiosk.gait import GaitThresholds, WalkTracker
 from kiosk.geometry import CropSquare, search_squares
 from kiosk.gesture import HeldPose, arms_out_gesture, hands_up_gesture
 from kiosk.model_input import Box
-from kiosk.pelvis import read_pelvis
 from kiosk.people import FOLLOW_BLANK_MARGIN, SEARCH_BLANK_MARGIN, Person, Roster
 from kiosk.pipeline import Captured, LookCounts, Result, WalkSink
 from kiosk.pose import PoseModel, PoseTiming, crop_around
+from kiosk.reading import PelvisReader
 from kiosk.tracker import PelvisTracker
 from kiosk.types import Frame, NoVerdict, PersonVerdict, Pose, StepRecord, Verdict, no_verdict
 
@@ -155,7 +154,8 @@ class GroupPipeline:
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
                  baseline_deg: float | None = None, keep_steps: bool = False, on_walk: WalkSink | None = None,
-                 gesture_hold_s: float = 2.0, belt_offset_deg: float | None = None) -> None:
+                 gesture_hold_s: float = 2.0, belt_offset_deg: float | None = None,
+                 reader: PelvisReader | None = None) -> None:
         """`keep_steps`: remember every person's steps (for `analyze`; the kiosk, running for weeks
         with people coming and going, keeps only the walks in progress).  `on_walk`: gets every
         person's walk as it finishes (the records)."""
@@ -164,6 +164,7 @@ class GroupPipeline:
         self._gesture_hold_s = gesture_hold_s
         self._keep_steps = keep_steps
         self._settings = settings
+        self._reader = reader or PelvisReader(settings)
         self.baseline_deg = baseline_deg
         self.belt_offset_deg = belt_offset_deg
         self.estimator = GroupPoseEstimator(model, people, settings.max_jump_hip_widths)
@@ -190,7 +191,8 @@ class GroupPipeline:
         for person in look.people:
             follow = self._follows.get(person.person_id)
             if follow is None:
-                follow = _Follow(PelvisTracker(self._settings, self.baseline_deg or 0.0, self.belt_offset_deg or 0.0),
+                follow = _Follow(PelvisTracker(self._settings, self.baseline_deg or 0.0, self.belt_offset_deg or 0.0,
+                                               self._reader.marker),
                                  WalkTracker(GaitThresholds(drop_deg=self._settings.tolerance_deg),
                                              keep_history=self._keep_steps),
                                  no_verdict(NoVerdict.NO_PERSON))
@@ -200,8 +202,7 @@ class GroupPipeline:
                                                                         arms_out_gesture(self._gesture_hold_s)))
                 for gesture in gestures:
                     self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
-                reading = with_picture(read_pelvis(person.pose, self._settings), person.pose, frame.image,
-                                       self._settings)
+                reading = self._reader.read(person.pose, frame.image)
                 follow.verdict = follow.tracker.update(reading, frame.t_s, still=frame.still)
                 status = follow.walk.update(person.pose, follow.verdict, frame.t_s)
                 follow.steps = status.steps

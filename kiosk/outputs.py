@@ -25,6 +25,9 @@ CSV_COLUMNS = (
     "hip_score",
     "reason",
     "picture_tilt_deg",
+    "marker_tilt_deg",
+    "marker_confidence",
+    "tilt_source",
 )
 
 
@@ -48,6 +51,11 @@ def csv_row(frame: Frame, verdict: Verdict, person_id: int = 0) -> dict[str, str
         row["hip_score"] = f"{reading.hip_score:.3f}"
         if reading.picture is not None:
             row["picture_tilt_deg"] = f"{reading.picture.tilt_deg:.2f}"
+        if reading.marker is not None:
+            row["marker_tilt_deg"] = f"{reading.marker.tilt_deg:.2f}"
+            row["marker_confidence"] = f"{reading.marker.confidence:.2f}"
+        if verdict.source is not None:
+            row["tilt_source"] = verdict.source.value
     elif verdict.reason is not None and (verdict.reason is not NoVerdict.NO_PERSON or person_id):
         row["person"] = person
     return row

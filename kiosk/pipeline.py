@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from kiosk.belt import with_picture
 from kiosk.calibration import Calibration, CalibrationCollector
 from kiosk.config import Mode, PelvisConfig
 from kiosk.exercise import ExerciseCoach, ExerciseStatus, SetSummary
@@ -24,8 +23,8 @@ from kiosk.faults import FaultLog
 from kiosk.gait import GaitThresholds, WalkTracker
 from kiosk.gesture import HeldPose
 from kiosk.model_input import PreparedInput
-from kiosk.pelvis import read_pelvis
 from kiosk.pose import PoseModel
+from kiosk.reading import PelvisReader
 from kiosk.tracker import PelvisTracker
 from kiosk.types import (
     CalibrationProgress,
@@ -161,7 +160,8 @@ class PelvisPipeline:
                  gesture: HeldPose | None = None, exercising: bool = False,
                  calibrate_gesture: HeldPose | None = None,
                  on_calibration: Callable[[Calibration], None] | None = None, calibrate_s: float = 4.0,
-                 on_set: Callable[[SetSummary], None] | None = None, belt_offset_deg: float | None = None) -> None:
+                 on_set: Callable[[SetSummary], None] | None = None, belt_offset_deg: float | None = None,
+                 reader: PelvisReader | None = None) -> None:
         """`baseline_deg`: the calibrated standing tilt (None: not calibrated); `belt_offset_deg`:
         the calibrated belt line against the hip joints' line (None: not calibrated or not seen).
         `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
@@ -171,15 +171,17 @@ class PelvisPipeline:
         `exercising`, the exercise mode); `gesture`: both hands held up switches between
         walking and exercising; `calibrate_gesture`: arms held out starts a calibration of
         `calibrate_s` of standing still, put in force at once and handed to `on_calibration`;
-        `on_set`: gets every exercise set as it finishes (the records)."""
+        `on_set`: gets every exercise set as it finishes (the records).  `reader`: how a pose's
+        pelvis is read (default: from `settings`, with no marker)."""
         self.model = model
+        self.reader = reader or PelvisReader(settings)
         self.lock = lock
         self.settings = settings
         self.baseline_deg = baseline_deg
         self.belt_offset_deg = belt_offset_deg
         self.keep_steps = keep_steps
         self._on_walk = on_walk
-        self._tracker = PelvisTracker(settings, baseline_deg or 0.0, belt_offset_deg or 0.0)
+        self._tracker = PelvisTracker(settings, baseline_deg or 0.0, belt_offset_deg or 0.0, self.reader.marker)
         self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg), keep_history=keep_steps)
         self.walk = WalkStatus(0, None)
         self.faults = faults or FaultLog()
@@ -245,7 +247,7 @@ class PelvisPipeline:
         else:
             if self.lock is not None:
                 pose = self.lock.nearer_person(frame, pose) or pose
-            reading = with_picture(read_pelvis(pose, self.settings), pose, frame.image, self.settings)
+            reading = self.reader.read(pose, frame.image)
             verdict = self._tracker.update(reading, frame.t_s, still=frame.still)
         usable = pose if pose.finite else None
         self._last_t_s = frame.t_s
@@ -284,7 +286,8 @@ class PelvisPipeline:
             self._collector, self.calibration = None, None
             self.baseline_deg = calibration.standing_tilt_deg
             self.belt_offset_deg = calibration.belt_offset_deg
-            self._tracker = PelvisTracker(self.settings, self.baseline_deg, self.belt_offset_deg or 0.0)
+            self._tracker = PelvisTracker(self.settings, self.baseline_deg, self.belt_offset_deg or 0.0,
+                                          self.reader.marker)
             log.info("calibrated by the gesture: standing tilt %+.2f deg (spread %.2f deg over %d frames)",
                      calibration.standing_tilt_deg, calibration.spread_deg, calibration.samples)
             if self._on_calibration is not None:

@@ -17,9 +17,9 @@ import math
 
 import numpy as np
 
-from kiosk.config import BeltPicture, PelvisConfig
+from kiosk.config import BeltPicture, MarkerConfig, PelvisConfig
 from kiosk.geometry import ruler_ends
-from kiosk.types import NoVerdict, PelvisReading, State, Verdict
+from kiosk.types import NoVerdict, PelvisReading, State, TiltSource, Verdict
 
 STEADY_READINGS = 128
 """The most picture readings the steadiness window holds (1 s at 120 fps)."""
@@ -182,6 +182,8 @@ class BeltFusion:
         """(t_s, the picture's tilt) of the clear readings within the steadiness window."""
         self.used = 0
         """Frames whose tilt the picture moved (since the start, for the figures)."""
+        self.last_used = False
+        """Whether the picture moved the last frame's tilt."""
 
     def reset(self) -> None:
         self._baseline_deg = self._start_deg
@@ -190,6 +192,7 @@ class BeltFusion:
 
     def update(self, reading: PelvisReading, t_s: float, still: bool = False) -> float:
         """The tilt to smooth for this frame, taken at `t_s` seconds; `still`: a photo's."""
+        self.last_used = False
         settings = self._settings
         evidence = reading.picture
         if settings.belt_picture is BeltPicture.OFF:
@@ -213,16 +216,31 @@ class BeltFusion:
         if settings.belt_picture_baseline_s > 0:
             self._baseline_deg += trust * _smoothing_weight(dt, settings.belt_picture_baseline_s) * offset
         self.used += 1
+        self.last_used = True
         return reading.raw_tilt_deg + trust * settings.belt_picture_weight * offset
+
+
+def marker_trust(confidence: float, min_confidence: float) -> float:
+    """How much of the ruler a marker reading this sure takes: none at `min_confidence` or below,
+    all of it from MARKER_FULL_ABOVE more, easing between (a marker coming into view, or half hidden
+    by an arm, moves the ruler over a few frames, not by a jump)."""
+    return min(max((confidence - min_confidence) / MARKER_FULL_ABOVE, 0.0), 1.0)
+
+
+MARKER_FULL_ABOVE = 0.3
+"""A marker reading counts fully this far above `marker.min_confidence`."""
 
 
 class PelvisTracker:
     """One person's smoothed tilt and ruler, and the colour it shows."""
 
-    def __init__(self, settings: PelvisConfig, baseline_deg: float = 0.0, belt_offset_deg: float = 0.0) -> None:
+    def __init__(self, settings: PelvisConfig, baseline_deg: float = 0.0, belt_offset_deg: float = 0.0,
+                 marker: MarkerConfig | None = None) -> None:
         """`baseline_deg`: the calibrated standing tilt, subtracted before level or tilted is decided;
-        `belt_offset_deg`: the calibrated belt line's angle against the hip joints' line."""
+        `belt_offset_deg`: the calibrated belt line's angle against the hip joints' line; `marker`:
+        how a worn marker's reading (PelvisReading.marker) is taken."""
         self._settings = settings
+        self._min_marker_confidence = (marker or MarkerConfig()).min_confidence
         self._baseline_deg = baseline_deg
         if settings.tilt_filter == "one_euro":
             self._tilt: MovingAverage | OneEuroFilter = OneEuroFilter(
@@ -265,13 +283,24 @@ class PelvisTracker:
         weight = 1.0
         if self._center_px is not None and self._last_seen_s is not None:
             weight = _smoothing_weight(t_s - self._last_seen_s, self._settings.smoothing_s)
+        markerless = self.belt.update(reading, t_s, still)
+        source = TiltSource.PICTURE if self.belt.last_used else TiltSource.POSE
+        measured, centre = markerless, reading.belt_center_px
+        marker = reading.marker
+        trust = 0.0 if marker is None else marker_trust(marker.confidence, self._min_marker_confidence)
+        if marker is not None and trust > 0.0:
+            # the worn marker is the pelvis' own line: it takes the ruler (the line and where it lies)
+            measured = trust * marker.tilt_deg + (1.0 - trust) * markerless
+            centre = trust * marker.centre_px + (1.0 - trust) * reading.belt_center_px
+            if trust >= 0.5:
+                source = TiltSource.MARKER
         if self._center_px is None:
-            self._center_px = reading.belt_center_px.copy()
+            self._center_px = np.array(centre, np.float64)
             self._half_length_px = reading.ruler_half_length_px
         else:
-            self._center_px += weight * (reading.belt_center_px - self._center_px)
+            self._center_px += weight * (centre - self._center_px)
             self._half_length_px += weight * (reading.ruler_half_length_px - self._half_length_px)
-        tilt = self._tilt.update(self.belt.update(reading, t_s, still), t_s)
+        tilt = self._tilt.update(measured, t_s)
         self._last_seen_s = t_s
         self._last_hip_mid = reading.hip_mid_px
 
@@ -282,7 +311,8 @@ class PelvisTracker:
         left_end, right_end = ruler_ends(self._center_px, self._half_length_px, tilt, reading.facing_sign)
         level_left, level_right = ruler_ends(self._center_px, self._half_length_px * 1.25, self._baseline_deg,
                                              reading.facing_sign)
-        self._last_verdict = Verdict(state, None, shown, reading, left_end, right_end, level_left, level_right)
+        self._last_verdict = Verdict(state, None, shown, reading, left_end, right_end, level_left, level_right,
+                                     source)
         return self._last_verdict
 
     def _is_someone_else(self, reading: PelvisReading, t_s: float) -> bool:

@@ -187,6 +187,35 @@ class BeltEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkerEvidence:
+    """A worn marker's line (a strap or a stick at the belt line) read from the picture (kiosk.marker)."""
+
+    tilt_deg: float
+    """The marker's line in the ruler's sign (as `PelvisReading.raw_tilt_deg`)."""
+    confidence: float
+    """0..1: how surely the band is a marker (thin, straight, across the body); 0 is never attached."""
+    centre_px: FloatArray
+    """(2,) where the marker's line crosses the middle of the hips, in frame pixels."""
+    coverage: float
+    """The share of the columns across the hips where the band was seen (an arm hides some)."""
+    thickness_px: float
+    """The band's mean thickness in frame pixels."""
+    residual_px: float
+    """How far the band's column centres lie from its line (root mean square), in frame pixels."""
+
+
+class TiltSource(enum.Enum):
+    """Which reading the ruler shows (the view marks it; `analyze` writes it)."""
+
+    MARKER = "marker"
+    """A worn strap or stick (kiosk.marker)."""
+    PICTURE = "picture"
+    """The belt line the picture shows, fused with the hip joints (kiosk.belt)."""
+    POSE = "pose"
+    """The hip joints alone: an estimate (the pose models read a pelvis rolling under an upright trunk only in part)."""
+
+
+@dataclass(frozen=True, slots=True)
 class PelvisReading:
     """One frame's hip line, before any smoothing.  Made only for a pose that passed the gates."""
 
@@ -206,6 +235,8 @@ class PelvisReading:
     """+1 when the person's left hip is on the image's right (facing the camera), -1 from behind."""
     picture: BeltEvidence | None = None
     """The belt line read from the picture around these hips (`pelvis.belt_picture`), else None."""
+    marker: MarkerEvidence | None = None
+    """A worn marker's line around these hips (`[marker] color`), else None."""
 
     @property
     def hip_mid_px(self) -> FloatArray:
@@ -236,6 +267,8 @@ class Verdict:
     """(2,) the level guide's end on the person's left: the ruler's line at the calibrated level
     (the picture's horizontal without a calibration), a little longer than the ruler."""
     level_right_end_px: FloatArray | None = None
+    source: TiltSource | None = None
+    """Which reading the ruler shows (None without a verdict)."""
 
     @property
     def raw_tilt_deg(self) -> float | None:

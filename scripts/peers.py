@@ -67,6 +67,7 @@ from kiosk.geometry import hip_tilt_deg
 from kiosk.model_files import resolve_model_path
 from kiosk.types import Frame, Keypoint
 
+import articulated
 from harness import (
     FRAME_H,
     FRAME_W,
@@ -290,6 +291,41 @@ def run_beltline(cases: list[Case], out: Path, config: Config, model: str | None
     return timing
 
 
+def run_articulated(cases: list[articulated.ArtCase], out: Path, config: Config, model: str | None) -> None:
+    """The rendered people through `beltline analyze`'s own code, each marker case with its
+    `[marker] color`; each case's per-frame CSV and its steps (JSON)."""
+    by_overrides: dict[tuple[str, ...], list[articulated.ArtCase]] = defaultdict(list)
+    for case in cases:
+        by_overrides[case.overrides].append(case)
+    for overrides, members in by_overrides.items():
+        settings = with_overrides(config, list(overrides))
+        kiosk = assemble(settings, resolve_model_path(model, settings.model.path), Purpose.ANALYZE)
+        for case in members:
+            kiosk = kiosk.restarted()
+            source = kiosk.open_source(str(case.path))
+            try:
+                with open(out / f"{case.path.name}.csv", "w", newline="") as handle:
+                    steps = analyze(kiosk, source, str(case.path), handle).steps
+            finally:
+                source.close()
+            (out / f"{case.path.name}.steps.json").write_text(json.dumps(
+                [{"start_s": s.start_s, "end_s": s.end_s, "stance_side": s.stance_side.value,
+                  "drop_side": s.drop_side.value, "peak_drop_deg": s.peak_drop_deg} for s in steps]))
+
+
+def articulated_scores(cases: list[articulated.ArtCase], out: Path, steps: bool = True) -> dict[str, object]:
+    """The articulated family's figures per split."""
+    rows = {}
+    step_rows = {}
+    for case in cases:
+        with open(out / f"{case.path.name}.csv", newline="") as handle:
+            rows[case.name] = list(csv.DictReader(handle))
+        steps_file = out / f"{case.path.name}.steps.json"
+        step_rows[case.name] = json.loads(steps_file.read_text()) if steps and steps_file.exists() else []
+    return {split: articulated.figures([c for c in cases if split == "all" or c.split == split], rows, step_rows)
+            for split in ("tune", "held", "all") if any(split == "all" or c.split == split for c in cases)}
+
+
 def run_mediapipe(cases: list[Case], out: Path, python: str) -> dict[str, float]:
     script = Path(__file__).resolve().parent / "peer-mediapipe.py"
     result = subprocess.run([python, str(script), "--csv-dir", str(out), *(str(c.path) for c in cases)],
@@ -297,7 +333,8 @@ def run_mediapipe(cases: list[Case], out: Path, python: str) -> dict[str, float]
     if result.returncode != 0:
         raise SystemExit(f"peers: the MediaPipe peer failed: {result.stderr.strip().splitlines()[-1:]}")
     by_file = dict(line.split("\t") for line in result.stdout.splitlines() if "\t" in line)
-    return {c.name: float(by_file[c.path.name]) for c in cases if c.family == "real" and c.path.name in by_file}
+    return {c.name: float(by_file[c.path.name]) for c in cases
+            if getattr(c, "family", "") == "real" and c.path.name in by_file}
 
 
 def read_rows(out: Path, case: Case) -> list[dict[str, str]]:
@@ -449,6 +486,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", help="a comma-separated list of families to run (for a quick sweep; the "
                         "figures of a full run need every family)")
+    parser.add_argument("--renders", type=Path, help="the articulated family: the folder scripts/render-bodies.py "
+                        "wrote (its truth.json and pictures)")
     args = parser.parse_args()
     config = load_config(args.config)
     config = with_overrides(config, args.set)
@@ -456,14 +495,24 @@ def main() -> int:
         work = args.work or Path(temporary)
         (work / "beltline").mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        cases = make_cases(args.data, work, set(args.only.split(",")) if args.only else None)
-        report = {"settings": args.set, "cases": len(cases)}
+        families = set(args.only.split(",")) if args.only else None
+        cases = make_cases(args.data, work, families)
+        art = (articulated.make_cases(args.renders, work) if args.renders and (families is None
+               or "articulated" in families) else [])
+        report = {"settings": args.set, "cases": len(cases) + len(art)}
         timing = run_beltline(cases, work / "beltline", config, args.model)
         report["beltline"] = {"ms_per_frame": timing, **score(cases, work / "beltline")}
+        if art:
+            run_articulated(art, work / "beltline", config, args.model)
+            report["beltline"]["articulated"] = articulated_scores(art, work / "beltline")
         if args.mediapipe:
             (work / "mediapipe").mkdir(exist_ok=True)
             timing = run_mediapipe(cases, work / "mediapipe", args.mediapipe)
             report["mediapipe"] = {"ms_per_frame": timing, **score(cases, work / "mediapipe")}
+            plain = [c for c in art if c.marker == "none"]  # MediaPipe reads no marker
+            if plain:
+                run_mediapipe(plain, work / "mediapipe", args.mediapipe)  # type: ignore[arg-type]
+                report["mediapipe"]["articulated"] = articulated_scores(plain, work / "mediapipe", steps=False)
         report["seconds"] = round(time.perf_counter() - started, 1)
     text = json.dumps(report, indent=1)
     print(text)

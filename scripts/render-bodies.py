@@ -74,7 +74,7 @@ class BodySpec:
 
 
 BODIES = (
-    BodySpec("xbot", "Xbot.glb", MIXAMO, 1.78, "tune", "#FF6A00", "#1E64FF", 3.4, 1.25),
+    BodySpec("xbot", "Xbot.glb", MIXAMO, 1.78, "tune", "#00A8FF", "#8A2BE2", 3.4, 1.25),
     BodySpec("mannequin", "Mannequin.glb", MIXAMO, 1.72, "tune", "#E0129A", "#FF6A00", 3.2, 1.35,
              dress=("#6E7F8C", "#2B3550")),
     BodySpec("soldier", "Soldier.glb", MIXAMO, 1.80, "held", "#C8F000", "#E0129A", 3.0, 1.10),
@@ -173,7 +173,9 @@ class Body:
     def __init__(self, spec: BodySpec, bodies: Path) -> None:
         self.spec = spec
         before = set(bpy.data.objects)
-        bpy.ops.import_scene.gltf(filepath=str(bodies / spec.file))
+        # bones pointing at their children, so that a shin's tail is the ankle (the default heuristic
+        # leaves some tails far off, which the IK solver then takes for the shin's length)
+        bpy.ops.import_scene.gltf(filepath=str(bodies / spec.file), bone_heuristic="FORTUNE")
         new = [o for o in bpy.data.objects if o not in before]
         self.arm = next(o for o in new if o.type == "ARMATURE")
         for obj in new:
@@ -360,12 +362,8 @@ class Poser:
             bpy.context.scene.collection.objects.link(empty)
             empty.location = self.ankle0[side]
             self.targets[side] = empty
-            if b.rig("foot"):  # the foot's head (the ankle) reaches the target; the foot turns after
-                ik = b.bone("foot", side).constraints.new("IK")
-                ik.chain_count, ik.use_tail = 3, False
-            else:
-                ik = b.bone("shin", side).constraints.new("IK")
-                ik.chain_count, ik.use_tail = 2, True
+            ik = b.bone("shin", side).constraints.new("IK")  # the shin's tail, the ankle, reaches the target
+            ik.chain_count, ik.use_tail = 2, True
             ik.target = empty
             ik.iterations = 500
             if self.foot0:
@@ -617,6 +615,8 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
 
     def shoot(name: str, condition: str, marker: str, param: float) -> None:
         path = out / f"{name}.png"
+        if args.truth_only and not path.exists():
+            return
         if not path.exists() or args.again:
             render_to(path)
         left, right = poser.hips_world()
@@ -665,11 +665,15 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
                     stance.pivot = _stance_hip_after(poser, stance, side)
                     poser.pose(stance)
                     path = folder / f"{index:04d}.png"
+                    if args.truth_only and not path.exists():
+                        break
                     if not path.exists() or args.again:
                         render_to(path)
                     left, right = poser.hips_world()
                     frames.append({"t_s": round(t_s, 4), "stance": side, "drop_share": round(share, 4),
                                    "left_hip_px": camera.pixel(left), "right_hip_px": camera.pixel(right)})
+                if len(frames) < gait.frames:
+                    continue  # not rendered yet (--truth-only)
                 entries.append({"file": str(folder.relative_to(args.out)), "body": spec.name, "split": spec.split,
                                 "condition": "walk", "marker": marker, "marker_color": colors[marker],
                                 "param_deg": drop, "fps": gait.fps, "frames": frames})
@@ -691,20 +695,28 @@ def main() -> int:
     parser.add_argument("--fps", type=float, default=15.0)
     parser.add_argument("--walk-steps", type=int, default=5)
     parser.add_argument("--again", action="store_true", help="render pictures that exist again")
+    parser.add_argument("--truth-only", action="store_true", help="render nothing: write the truth of the "
+                        "pictures that exist (while another run renders the rest)")
     args = parser.parse_args(sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:])
     args.out.mkdir(parents=True, exist_ok=True)
-    truth_path = args.out / "truth.json"
-    entries: list[dict[str, object]] = []
     started = time.perf_counter()
     for spec in BODIES:
         if args.body and spec.name not in args.body:
             continue
+        entries: list[dict[str, object]] = []
         render_body(spec, args, entries)
+        write_truth(args.out / "truth.json", entries, args.size)
         print(f"render-bodies: {spec.name} done, {time.perf_counter() - started:.0f} s", flush=True)
-    old = json.loads(truth_path.read_text())["pictures"] if truth_path.exists() else []
-    keep = [e for e in old if e["file"] not in {n["file"] for n in entries}]
-    truth_path.write_text(json.dumps({"size": list(args.size), "pictures": keep + entries}, indent=1) + "\n")
     return 0
+
+
+def write_truth(path: Path, entries: list[dict[str, object]], size: tuple[int, int]) -> None:
+    """Merge these pictures' truth into `path` (replacing their earlier entries), atomically."""
+    old = json.loads(path.read_text())["pictures"] if path.exists() else []
+    keep = [e for e in old if e["file"] not in {n["file"] for n in entries}]
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"size": list(size), "pictures": keep + entries}, indent=1) + "\n")
+    temporary.replace(path)
 
 
 if __name__ == "__main__":

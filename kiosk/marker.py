@@ -1,0 +1,195 @@
+"""A real ruler the camera reads: a saturated strap or stick worn at the belt line.
+
+The clinical advice is a long ruler laced through the belt loops.  A band of one saturated colour
+at the belt line rolls with the pelvis, so its line in the picture is the pelvis' own tilt, where
+the pose models place the hips from the whole body and read a pelvis rolling under an upright
+trunk only in part.
+
+`read_marker` cuts a small window around the hips that the pose keypoints locate (upright, scaled
+to a fixed hip width, so a near and a far person cost the same), weighs each pixel by how close its
+colour is to the marker's (hue first: a strap curving round the body is darker at its sides, not
+another hue), takes each column's weighted centre, and fits a line through those centres robustly
+(columns an arm hides, or where something of the colour lies off the line, lose their weight).
+It says nothing unless the result is a band: thin, straight, and running across the body.  Pure
+numpy and OpenCV on a window of a few thousand pixels; no per-pixel Python.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import dataclasses
+import math
+
+import cv2
+import numpy as np
+
+from kiosk.config import marker_hsv
+from kiosk.geometry import facing_sign
+from kiosk.types import Image, MarkerEvidence, NoVerdict, PelvisReading
+
+WINDOW_HIP_PX = 40
+"""The window is scaled so that the hip joints are this many pixels apart."""
+WINDOW_HALF_WIDTH = 1.6
+"""The window reaches this many hip widths either side of the hips' midpoint: past the body, since
+a stick through the belt loops is longer than the hips are wide."""
+WINDOW_ABOVE = 1.4
+WINDOW_BELOW = 0.6
+"""...and this many hip widths above and below the hips' midpoint: a belt sits above the hip
+joints (and the pose's hips are often placed higher or lower than the joints)."""
+MIN_HIP_WIDTH_PX = 8.0
+HUE_FULL_DEG = 14.0
+HUE_NONE_DEG = 28.0
+"""A pixel whose hue is within HUE_FULL_DEG of the marker's counts fully, easing to nothing at
+HUE_NONE_DEG: light and shade change a paint's brightness and saturation far more than its hue."""
+MIN_SATURATION = 0.25
+"""Below this share of the marker's own saturation (or 60 of 255) a pixel is grey, whatever its hue."""
+MIN_VALUE = 40
+"""Darker pixels (of 255) have no trustworthy hue."""
+MIN_COLUMN_MASS = 0.05
+"""A column holds the band when its weight sums to at least this many hip widths' worth of pixels."""
+BAND_MAX_HIP_WIDTHS = 0.6
+"""A band thicker than this (in hip widths, its mean over the columns it crosses) is not a strap
+or a stick but a garment of the colour."""
+MIN_COVERAGE = 0.5
+"""The band must be seen in at least this share of the columns across the hips (±0.6 hip widths)."""
+MAX_RESIDUAL_HIP_WIDTHS = 0.06
+"""The columns' centres lie this close to the fitted line (in hip widths, root mean square), or
+the band is not straight."""
+MAX_FROM_HIPS_DEG = 25.0
+"""A band more than this far from the hip joints' line is not at the belt line."""
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MarkerColor:
+    """The marker's colour in OpenCV's full-range HSV: hue 0–255 for a full turn, saturation and value 0–255."""
+
+    hue: float
+    saturation: float
+    value: float
+
+    @classmethod
+    def from_hex(cls, text: str) -> MarkerColor:
+        """"#RRGGBB" (kiosk.config.marker_hsv says what is refused, with ValueError)."""
+        hue_deg, saturation, value = marker_hsv(text)
+        return cls(hue_deg * 256.0 / 360.0, 255.0 * saturation, 255.0 * value)
+
+    def to_hex(self) -> str:
+        r, g, b = colorsys.hsv_to_rgb((self.hue / 256.0) % 1.0, self.saturation / 255.0, self.value / 255.0)
+        return "#" + "".join(f"{round(255 * c):02X}" for c in (r, g, b))
+
+
+def _ramp(x: np.ndarray, none: float, full: float) -> np.ndarray:
+    """0 at `none`, 1 at `full`, linear between (either order)."""
+    return np.clip((x - none) / (full - none), 0.0, 1.0)
+
+
+def _window(left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    """The affine map from window pixels to frame pixels (2×3, a scale and a shift), and the
+    window's size; None when the hips are too close together."""
+    hip_width = float(np.hypot(*(left_hip_px - right_hip_px)))
+    if hip_width < MIN_HIP_WIDTH_PX:
+        return None
+    scale = hip_width / WINDOW_HIP_PX  # frame pixels per window pixel
+    width = round(2 * WINDOW_HALF_WIDTH * WINDOW_HIP_PX)
+    height = round((WINDOW_ABOVE + WINDOW_BELOW) * WINDOW_HIP_PX)
+    centre = (left_hip_px + right_hip_px) / 2 - 0.5  # keypoints are continuous, OpenCV's pixel i sits at i
+    origin = centre - scale * np.array([(width - 1) / 2, WINDOW_ABOVE * WINDOW_HIP_PX])
+    return np.array([[scale, 0.0, origin[0]], [0.0, scale, origin[1]]]), width, height
+
+
+def colour_weight(window_rgb: Image, color: MarkerColor) -> np.ndarray:
+    """0..1 per pixel: how much it looks like the marker (hue first, then enough colour and light)."""
+    hsv = cv2.cvtColor(window_rgb, cv2.COLOR_RGB2HSV_FULL).astype(np.float32)
+    hue_distance = np.abs(hsv[..., 0] - color.hue)
+    hue_distance = np.minimum(hue_distance, 256.0 - hue_distance) * (360.0 / 256.0)
+    weight = _ramp(hue_distance, HUE_NONE_DEG, HUE_FULL_DEG)
+    least = max(60.0, MIN_SATURATION * color.saturation)
+    weight *= _ramp(hsv[..., 1], least, least + 40.0)
+    weight *= _ramp(hsv[..., 2], MIN_VALUE, MIN_VALUE + 30.0)
+    return weight
+
+
+def fit_band(weight: np.ndarray, hip_px: float) -> tuple[float, float, float, float, float] | None:
+    """A straight band through a weight map: (slope, the row at the window's middle column,
+    the share of the columns across the hips that hold it, its mean thickness and its residual,
+    both in rows); None when no column holds it."""
+    height, width = weight.shape
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    mass = weight.sum(axis=0)
+    held = mass >= MIN_COLUMN_MASS * hip_px
+    if held.sum() < 3:
+        return None
+    centre = (weight * rows).sum(axis=0)[held] / mass[held]
+    x = np.flatnonzero(held).astype(np.float64) - (width - 1) / 2
+    y = centre.astype(np.float64)
+    # each column counts by its mass, up to a band's worth (a blob of the colour does not outvote a
+    # long thin band), tapering at the window's sides so that a column entering the window moves
+    # the line by little
+    taper = np.clip((width / 2 - np.abs(x)) / (0.15 * width), 0.0, 1.0)
+    w = np.minimum(mass[held], 0.3 * hip_px) * taper
+    slope = intercept = 0.0
+    for _ in range(4):  # iteratively reweighted least squares (Tukey's biweight on the residuals)
+        if w.sum() <= 0:
+            return None
+        xm, ym = np.average(x, weights=w), np.average(y, weights=w)
+        sxx = float((w * (x - xm) ** 2).sum())
+        if sxx <= 0:
+            return None
+        slope = float((w * (x - xm) * (y - ym)).sum()) / sxx
+        intercept = ym - slope * xm
+        residual = y - (intercept + slope * x)
+        cut = max(0.12 * hip_px, 1.0)
+        w = np.minimum(mass[held], 0.3 * hip_px) * taper * np.clip(1 - (residual / cut) ** 2, 0.0, 1.0) ** 2
+    kept = w > 0
+    across = np.abs(x) <= 0.6 * hip_px
+    columns_across = int(np.count_nonzero(np.abs(np.arange(width) - (width - 1) / 2) <= 0.6 * hip_px))
+    coverage = int(np.count_nonzero(kept & across)) / max(columns_across, 1)
+    thickness = float(mass[held][kept].mean()) if kept.any() else math.inf
+    rms = float(np.sqrt(np.average(residual[kept] ** 2, weights=w[kept]))) if kept.any() else math.inf
+    return slope, float(intercept), coverage, thickness, rms
+
+
+def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
+                color: MarkerColor) -> MarkerEvidence | None:
+    """The marker's line around these hips in an RGB frame, with how sure the reading is; None when
+    the window leaves the frame or holds no band of the marker's colour."""
+    window = _window(np.asarray(left_hip_px, np.float64), np.asarray(right_hip_px, np.float64))
+    if window is None:
+        return None
+    transform, width, height = window
+    frame_height, frame_width = image.shape[:2]
+    corners = np.array([[0, 0, 1], [width, height, 1]], np.float64) @ transform.T
+    if corners[:, 0].max() < 0 or corners[:, 1].max() < 0 or corners[:, 0].min() > frame_width \
+            or corners[:, 1].min() > frame_height:
+        return None
+    # outside the frame the window reads black, which has no hue
+    patch = cv2.warpAffine(image, transform, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    band = fit_band(colour_weight(patch.astype(np.uint8, copy=False), color), WINDOW_HIP_PX)
+    if band is None:
+        return None
+    slope, middle_row, coverage, thickness, rms = band
+    facing = facing_sign(left_hip_px, right_hip_px)
+    tilt = facing * math.degrees(math.atan(slope))
+    keypoints_dx = abs(float(left_hip_px[0] - right_hip_px[0]))
+    keypoints_tilt = math.degrees(math.atan2(float(left_hip_px[1] - right_hip_px[1]), max(keypoints_dx, 1e-9)))
+    confidence = float(
+        _ramp(np.array(coverage), MIN_COVERAGE, MIN_COVERAGE + 0.25)
+        * _ramp(np.array(thickness), BAND_MAX_HIP_WIDTHS * WINDOW_HIP_PX, 0.6 * BAND_MAX_HIP_WIDTHS * WINDOW_HIP_PX)
+        * _ramp(np.array(rms), MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX, 0.5 * MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX)
+        * _ramp(np.array(abs(tilt - keypoints_tilt)), MAX_FROM_HIPS_DEG, 0.6 * MAX_FROM_HIPS_DEG))
+    scale = transform[0, 0]
+    centre_px = transform @ np.array([(width - 1) / 2, middle_row, 1.0]) + 0.5
+    return MarkerEvidence(tilt_deg=tilt, confidence=confidence, centre_px=centre_px,
+                          coverage=coverage, thickness_px=thickness * scale, residual_px=rms * scale)
+
+
+def with_marker(reading: PelvisReading | NoVerdict, image: Image,
+                color: MarkerColor | None) -> PelvisReading | NoVerdict:
+    """The reading with the marker's line attached, when a marker colour is set and a band of it
+    is found at the belt line."""
+    if color is None or isinstance(reading, NoVerdict):
+        return reading
+    evidence = read_marker(image, reading.left_hip_px, reading.right_hip_px, color)
+    if evidence is None or evidence.confidence <= 0.0:
+        return reading
+    return dataclasses.replace(reading, marker=evidence)

@@ -1,0 +1,41 @@
+"""One person's pelvis reading from their pose and the picture: the hip joints' line and its gates
+(kiosk.pelvis), the belt line the picture shows (kiosk.belt), and a worn marker's line
+(kiosk.marker).  Single mode, group mode and calibration read people the same way through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kiosk.belt import with_picture
+from kiosk.config import MARKER_AUTO, MARKER_OFF, MarkerConfig, PelvisConfig
+from kiosk.marker import MarkerColor, with_marker
+from kiosk.pelvis import read_pelvis
+from kiosk.types import Image, NoVerdict, PelvisReading, Pose
+
+
+@dataclass(frozen=True)
+class PelvisReader:
+    """Reads one pose's pelvis in one picture."""
+
+    settings: PelvisConfig
+    marker: MarkerConfig = field(default_factory=MarkerConfig)
+    marker_color: MarkerColor | None = None
+    """The marker to look for (resolve_marker_color); None: none is worn, or markers are off."""
+
+    def read(self, pose: Pose | None, image: Image) -> PelvisReading | NoVerdict:
+        """The pose's hip line, with the picture's belt line and the marker's line when they are seen."""
+        if pose is None:
+            return NoVerdict.NO_PERSON
+        reading = with_picture(read_pelvis(pose, self.settings), pose, image, self.settings)
+        return with_marker(reading, image, self.marker_color)
+
+
+def resolve_marker_color(settings: MarkerConfig, learned: str | None) -> MarkerColor | None:
+    """The marker colour in force: the configured one; with "auto", the one a calibration found
+    (`learned`, #RRGGBB, None when it found none); with "off", none."""
+    if settings.color == MARKER_OFF:
+        return None
+    if settings.color == MARKER_AUTO:
+        return MarkerColor.from_hex(learned) if learned else None
+    return MarkerColor.from_hex(settings.color)

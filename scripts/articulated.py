@@ -1,0 +1,180 @@
+"""The articulated family of scripts/peers.py: rendered people whose pelvis rolls under an upright
+trunk with the feet planted, made by scripts/render-bodies.py, with the hip-joint centres' truth.
+
+Cases (each body's `split` comes from render-bodies.py: tuning or held out):
+
+- `standing`: the pelvis rolled −8…+8° standing on both feet, with no marker, a strap or a stick;
+- `hike`: on the left leg, the right side hiked 2–8° (the same roll the other way, on one leg);
+- `lean`: the pelvis level on one leg, the trunk leaning 5–15° over it (the quadratus lumborum's
+  compensation, which must not read as a drop);
+- `rigid`: the level stand with the camera rolled ±4, ±8° (the whole picture turns);
+- `walk`: a walk toward the camera with 0, 4 or 8° of drop added on the swing side.
+
+Pictures are read as photos (one frame each, as `beltline analyze` reads a photo); walks as clips
+at the renders' frame rate.  A marker's cases run with `[marker] color` set to its paint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kiosk.geometry import hip_tilt_deg
+
+CONDITIONS = ("standing", "hike", "lean", "rigid", "walk")
+
+
+@dataclass(frozen=True)
+class ArtCase:
+    """One rendered picture or walk."""
+
+    name: str
+    split: str
+    path: Path
+    body: str
+    condition: str
+    marker: str
+    param_deg: float
+    truths: tuple[float, ...]
+    """The true tilt of each frame (analyze's sign: positive when the left hip is lower)."""
+    overrides: tuple[str, ...] = ()
+    """--set assignments this case runs with (the marker's colour)."""
+    stance: tuple[str, ...] = field(default=(), repr=False)
+    """Walks: the stance side of each frame."""
+    times_s: tuple[float, ...] = field(default=(), repr=False)
+
+
+def _truth(frame: dict[str, list[float]]) -> float:
+    return hip_tilt_deg(np.array(frame["left_hip_px"]), np.array(frame["right_hip_px"]))
+
+
+def make_cases(renders: Path, work: Path) -> list[ArtCase]:
+    """The cases of `renders/truth.json`; walks are written into `work` as lossless FFV1 clips."""
+    pictures = json.loads((renders / "truth.json").read_text())["pictures"]
+    cases = []
+    for entry in pictures:
+        marker = entry["marker"]
+        overrides = (f'marker.color="{entry["marker_color"]}"',) if entry["marker_color"] else ()
+        truths = tuple(_truth(frame) for frame in entry["frames"])
+        name = f'art_{entry["body"]}_{Path(entry["file"]).name.removesuffix(".png")}'
+        if entry["condition"] != "walk":
+            cases.append(ArtCase(name, entry["split"], renders / entry["file"], entry["body"], entry["condition"],
+                                 marker, float(entry["param_deg"]), truths, overrides))
+            continue
+        folder = renders / entry["file"]
+        clip = work / f"{name}.avi"
+        if not clip.exists():
+            first = cv2.imread(str(folder / "0000.png"))
+            writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), float(entry["fps"]),
+                                     (first.shape[1], first.shape[0]))
+            for index in range(len(entry["frames"])):
+                writer.write(cv2.imread(str(folder / f"{index:04d}.png")))
+            writer.release()
+        cases.append(ArtCase(name, entry["split"], clip, entry["body"], "walk", marker, float(entry["param_deg"]),
+                             truths, overrides, tuple(f["stance"] for f in entry["frames"]),
+                             tuple(f["t_s"] for f in entry["frames"])))
+    return cases
+
+
+def _slope(true_changes: list[float], read_changes: list[float]) -> dict[str, float | int | None]:
+    """The share of the true change that is read (slope through the origin) and the change's error."""
+    if not true_changes:
+        return {"n": 0, "slope": None, "mean": None, "max": None}
+    x, y = np.array(true_changes), np.array(read_changes)
+    errors = np.abs(y - x)
+    return {"n": len(x), "slope": round(float(x @ y / (x @ x)), 3), "mean": round(float(errors.mean()), 2),
+            "max": round(float(errors.max()), 2)}
+
+
+def _tilts(rows: list[dict[str, str]], column: str = "tilt_deg") -> list[float | None]:
+    return [float(r[column]) if r[column] else None for r in rows]
+
+
+def figures(cases: list[ArtCase], rows_of: dict[str, list[dict[str, str]]],
+            steps_of: dict[str, list[dict[str, object]]] | None = None) -> dict[str, object]:
+    """Figures by condition and marker: slopes of the change against the level stand, errors
+    against the truth, the lean's false drops, the walks' added drop and their per-step sides."""
+    out: dict[str, object] = {}
+    by_key = {(c.body, c.condition, c.marker, c.param_deg): c for c in cases}
+    for marker in sorted({c.marker for c in cases}):
+        mine = [c for c in cases if c.marker == marker]
+        section: dict[str, object] = {}
+        for condition in ("standing", "hike", "rigid"):
+            true_changes, read_changes, absolute = [], [], []
+            for c in mine:
+                if c.condition != condition:
+                    continue
+                level = by_key.get((c.body, "standing", marker, 0.0))
+                read = _tilts(rows_of[c.name])[-1] if rows_of[c.name] else None
+                if read is not None:
+                    absolute.append(abs(read - c.truths[0]))
+                if level is None or level is c or read is None:
+                    continue
+                read_level = _tilts(rows_of[level.name])[-1] if rows_of[level.name] else None
+                if read_level is None:
+                    continue
+                true_changes.append(c.truths[0] - level.truths[0])
+                read_changes.append(read - read_level)
+            if true_changes or absolute:
+                section[condition] = {**_slope(true_changes, read_changes),
+                                      "abs_mae": round(float(np.mean(absolute)), 2) if absolute else None,
+                                      "judged": f"{len(absolute)}/{sum(c.condition == condition for c in mine)}"}
+        leans = [c for c in mine if c.condition == "lean"]
+        if leans:
+            errors, red = [], 0
+            for c in leans:
+                rows = rows_of[c.name]
+                if rows and rows[-1]["tilt_deg"]:
+                    errors.append(abs(float(rows[-1]["tilt_deg"]) - c.truths[0]))
+                    red += rows[-1]["state"] == "tilted"
+            section["lean"] = {"mean": round(float(np.mean(errors)), 2) if errors else None,
+                               "max": round(float(np.max(errors)), 2) if errors else None,
+                               "red": red, "judged": f"{len(errors)}/{len(leans)}"}
+        walks = [c for c in mine if c.condition == "walk"]
+        if walks:
+            section["walk"] = _walk_figures(walks, by_key, rows_of, steps_of or {})
+        out[marker] = section
+    return out
+
+
+def _walk_figures(walks: list[ArtCase], by_key: dict[tuple[str, str, str, float], ArtCase],
+                  rows_of: dict[str, list[dict[str, str]]],
+                  steps_of: dict[str, list[dict[str, object]]]) -> dict[str, object]:
+    true_changes, read_changes, squared, raw_changes = [], [], [], []
+    sides_right = sides_all = 0
+    step_errors = []
+    for c in walks:
+        shown = _tilts(rows_of[c.name])
+        squared.extend((s - t) ** 2 for s, t in zip(shown, c.truths, strict=False) if s is not None)
+        if c.param_deg:
+            base = by_key.get((c.body, "walk", c.marker, 0.0))
+            if base is not None:
+                base_shown = _tilts(rows_of[base.name])
+                for s, b, t, tb in zip(shown, base_shown, c.truths, base.truths, strict=False):
+                    if s is not None and b is not None:
+                        true_changes.append(t - tb)
+                        read_changes.append(s - b)
+                raw, raw_base = _tilts(rows_of[c.name], "raw_tilt_deg"), _tilts(rows_of[base.name], "raw_tilt_deg")
+                raw_changes.extend((r - rb) for r, rb in zip(raw, raw_base, strict=False)
+                                   if r is not None and rb is not None)
+            for step in steps_of.get(c.name, []):
+                # the swing side is the one not standing at the step's middle frame
+                middle = (float(step["start_s"]) + float(step["end_s"])) / 2  # type: ignore[arg-type]
+                index = int(np.argmin(np.abs(np.array(c.times_s) - middle)))
+                swing = "right" if c.stance[index] == "left" else "left"
+                sides_all += 1
+                sides_right += step["drop_side"] == swing
+                window = [abs(t) for t, time_s in zip(c.truths, c.times_s, strict=True)
+                          if float(step["start_s"]) <= time_s <= float(step["end_s"])]  # type: ignore[arg-type]
+                if window:
+                    step_errors.append(abs(float(step["peak_drop_deg"]) - max(window)))  # type: ignore[arg-type]
+    return {"added_drop": _slope(true_changes, read_changes),
+            "rmse": round(math.sqrt(float(np.mean(squared))), 2) if squared else None,
+            "steps_on_swing_side": f"{sides_right}/{sides_all}",
+            "step_peak_error": round(float(np.mean(step_errors)), 2) if step_errors else None}
