@@ -437,7 +437,7 @@ class MarkerConfig:
     """The worn marker's colour: "#RRGGBB" (a strap or a stick of one strong colour at the belt
     line, kiosk.marker), "off", or "auto": the colour a calibration found on the person standing
     still (none without a calibration, so that nothing is read that nobody wears)."""
-    min_confidence: float = 0.3
+    min_confidence: float = 0.4
     """A marker reading this sure or less (0..1: a thin, straight band across the body) is not used;
     above it the ruler takes the marker's line in proportion, fully from min_confidence + 0.3."""
 

@@ -41,17 +41,35 @@ HUE_FULL_DEG = 14.0
 HUE_NONE_DEG = 28.0
 """A pixel whose hue is within HUE_FULL_DEG of the marker's counts fully, easing to nothing at
 HUE_NONE_DEG: light and shade change a paint's brightness and saturation far more than its hue."""
-MIN_SATURATION = 0.25
-"""Below this share of the marker's own saturation (or 60 of 255) a pixel is grey, whatever its hue."""
+MIN_SATURATION = 0.4
+"""Below this share of the marker's own saturation (or 60 of 255) a pixel is grey or skin, whatever
+its hue."""
 MIN_VALUE = 40
-"""Darker pixels (of 255) have no trustworthy hue."""
+MIN_VALUE_SHARE = 0.35
+"""Pixels darker than this share of the marker's own brightness (or MIN_VALUE of 255) are shade or
+another, darker thing of the same hue (wood for orange, say), not the marker."""
 MIN_COLUMN_MASS = 0.05
 """A column holds the band when its weight sums to at least this many hip widths' worth of pixels."""
-BAND_MAX_HIP_WIDTHS = 0.6
-"""A band thicker than this (in hip widths, its mean over the columns it crosses) is not a strap
-or a stick but a garment of the colour."""
-MIN_COVERAGE = 0.5
-"""The band must be seen in at least this share of the columns across the hips (±0.6 hip widths)."""
+BAND_HIP_WIDTHS = (0.3, 0.45)
+"""A band up to the first of these thick (in hip widths, its mean over the columns it crosses)
+counts fully, none from the second: a 4–5 cm strap seen a little from above is about a quarter of
+the hip joints' distance, a stick half that; a garment of the colour is thicker."""
+COVERAGE = (0.5, 0.85)
+"""The band must be seen in more than the first of these shares of the columns across the hips
+(±0.6 hip widths), fully from the second (an arm may hide some)."""
+EVEN = (0.6, 0.35)
+"""The band's thickness varies from column to column by at most the second of these shares of its
+mean (coefficient of variation) to count fully, not at all from the first: a strap is even, a
+hand or a fold is not."""
+EDGE_ROWS = 3
+EDGE_WEIGHT = (0.3, 0.1)
+"""The band's columns weigh at most the second of these per pixel (0..1) in the window's top and
+bottom EDGE_ROWS rows to count fully, none from the first: a band that runs out of the window is a
+garment or hair, not a strap."""
+BELT_ROWS = ((-1.3, -1.1), (0.4, 0.2))
+"""Where the band may cross the hips' middle, in hip widths below the hip joints' line (negative:
+above): fully between -1.1 and 0.2, none above -1.3 or below 0.4.  A belt sits above the hip
+joints; a table's edge behind the thighs does not."""
 MAX_RESIDUAL_HIP_WIDTHS = 0.06
 """The columns' centres lie this close to the fitted line (in hip widths, root mean square), or
 the band is not straight."""
@@ -82,6 +100,11 @@ def _ramp(x: np.ndarray, none: float, full: float) -> np.ndarray:
     return np.clip((x - none) / (full - none), 0.0, 1.0)
 
 
+def _share(x: float, none: float, full: float) -> float:
+    """_ramp for one number."""
+    return min(max((x - none) / (full - none), 0.0), 1.0)
+
+
 def _window(left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[np.ndarray, int, int] | None:
     """The affine map from window pixels to frame pixels (2×3, a scale and a shift), and the
     window's size; None when the hips are too close together."""
@@ -104,14 +127,32 @@ def colour_weight(window_rgb: Image, color: MarkerColor) -> np.ndarray:
     weight = _ramp(hue_distance, HUE_NONE_DEG, HUE_FULL_DEG)
     least = max(60.0, MIN_SATURATION * color.saturation)
     weight *= _ramp(hsv[..., 1], least, least + 40.0)
-    weight *= _ramp(hsv[..., 2], MIN_VALUE, MIN_VALUE + 30.0)
+    darkest = max(float(MIN_VALUE), MIN_VALUE_SHARE * color.value)
+    weight *= _ramp(hsv[..., 2], darkest, darkest + 30.0)
     return weight
 
 
-def fit_band(weight: np.ndarray, hip_px: float) -> tuple[float, float, float, float, float] | None:
-    """A straight band through a weight map: (slope, the row at the window's middle column,
-    the share of the columns across the hips that hold it, its mean thickness and its residual,
-    both in rows); None when no column holds it."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class Band:
+    """A straight band fitted through a weight map (window pixels)."""
+
+    slope: float
+    middle_row: float
+    """Where the line crosses the window's middle column."""
+    coverage: float
+    """The share of the columns across the hips that hold it."""
+    thickness: float
+    """Its mean thickness (the columns' weight), in rows."""
+    unevenness: float
+    """The columns' thickness' coefficient of variation."""
+    residual: float
+    """The columns' centres' distance from the line (root mean square), in rows."""
+    edge_weight: float
+    """Its columns' mean weight per pixel in the window's top or bottom EDGE_ROWS rows, the larger."""
+
+
+def fit_band(weight: np.ndarray, hip_px: float) -> Band | None:
+    """The straight band through a weight map; None when no column holds one."""
     height, width = weight.shape
     rows = np.arange(height, dtype=np.float32)[:, None]
     mass = weight.sum(axis=0)
@@ -143,9 +184,21 @@ def fit_band(weight: np.ndarray, hip_px: float) -> tuple[float, float, float, fl
     across = np.abs(x) <= 0.6 * hip_px
     columns_across = int(np.count_nonzero(np.abs(np.arange(width) - (width - 1) / 2) <= 0.6 * hip_px))
     coverage = int(np.count_nonzero(kept & across)) / max(columns_across, 1)
-    thickness = float(mass[held][kept].mean()) if kept.any() else math.inf
-    rms = float(np.sqrt(np.average(residual[kept] ** 2, weights=w[kept]))) if kept.any() else math.inf
-    return slope, float(intercept), coverage, thickness, rms
+    if not kept.any():
+        return None
+    kept_mass = mass[held][kept]
+    thickness = float(kept_mass.mean())
+    rms = float(np.sqrt(np.average(residual[kept] ** 2, weights=w[kept])))
+    columns = np.flatnonzero(held)[kept]
+    edge_weight = max(float(weight[:EDGE_ROWS, columns].mean()), float(weight[-EDGE_ROWS:, columns].mean()))
+    return Band(slope, float(intercept), coverage, thickness, float(kept_mass.std()) / max(thickness, 1e-9), rms,
+                edge_weight)
+
+
+def _belt_row_share(below_hips: float) -> float:
+    """How much a band crossing the hips' middle this many hip widths below their line counts (BELT_ROWS)."""
+    (top_none, top_full), (bottom_none, bottom_full) = BELT_ROWS
+    return min(_share(below_hips, top_none, top_full), _share(below_hips, bottom_none, bottom_full))
 
 
 def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
@@ -167,20 +220,21 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
     band = fit_band(colour_weight(patch.astype(np.uint8, copy=False), color), WINDOW_HIP_PX)
     if band is None:
         return None
-    slope, middle_row, coverage, thickness, rms = band
     facing = facing_sign(left_hip_px, right_hip_px)
-    tilt = facing * math.degrees(math.atan(slope))
+    tilt = facing * math.degrees(math.atan(band.slope))
     keypoints_dx = abs(float(left_hip_px[0] - right_hip_px[0]))
     keypoints_tilt = math.degrees(math.atan2(float(left_hip_px[1] - right_hip_px[1]), max(keypoints_dx, 1e-9)))
-    confidence = float(
-        _ramp(np.array(coverage), MIN_COVERAGE, MIN_COVERAGE + 0.25)
-        * _ramp(np.array(thickness), BAND_MAX_HIP_WIDTHS * WINDOW_HIP_PX, 0.6 * BAND_MAX_HIP_WIDTHS * WINDOW_HIP_PX)
-        * _ramp(np.array(rms), MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX, 0.5 * MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX)
-        * _ramp(np.array(abs(tilt - keypoints_tilt)), MAX_FROM_HIPS_DEG, 0.6 * MAX_FROM_HIPS_DEG))
-    scale = transform[0, 0]
-    centre_px = transform @ np.array([(width - 1) / 2, middle_row, 1.0]) + 0.5
-    return MarkerEvidence(tilt_deg=tilt, confidence=confidence, centre_px=centre_px,
-                          coverage=coverage, thickness_px=thickness * scale, residual_px=rms * scale)
+    thick_full, thick_none = (share * WINDOW_HIP_PX for share in BAND_HIP_WIDTHS)
+    confidence = (_share(band.coverage, *COVERAGE) * _share(band.thickness, thick_none, thick_full)
+                  * _share(band.unevenness, *EVEN) * _share(band.edge_weight, *EDGE_WEIGHT)
+                  * _belt_row_share(band.middle_row / WINDOW_HIP_PX - WINDOW_ABOVE)
+                  * _share(band.residual, MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX,
+                           0.5 * MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX)
+                  * _share(abs(tilt - keypoints_tilt), MAX_FROM_HIPS_DEG, 0.6 * MAX_FROM_HIPS_DEG))
+    scale = float(transform[0, 0])
+    centre_px = transform @ np.array([(width - 1) / 2, band.middle_row, 1.0]) + 0.5
+    return MarkerEvidence(tilt_deg=tilt, confidence=confidence, centre_px=centre_px, coverage=band.coverage,
+                          thickness_px=band.thickness * scale, residual_px=band.residual * scale)
 
 
 def with_marker(reading: PelvisReading | NoVerdict, image: Image,

@@ -54,6 +54,7 @@ from kiosk.words import (
     HIKE_CUE,
     LEAN_CUE,
     NO_VERDICT_WORDS,
+    SOURCE_WORDS,
     last_step_words,
     lifting_words,
     rep_counter_words,
@@ -153,8 +154,10 @@ class MirrorView:
             self._draw_message(NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON])
         elif exercise is not None:
             self._draw_exercise(verdict, layout, exercise)
+            self._draw_source_mark(verdict, layout)
         else:
             self._draw_ruler(verdict, layout)
+            self._draw_source_mark(verdict, layout)
             self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
         if walk is not None and walk.steps and verdict.state is not State.NONE:
             self._draw_walk_corner(walk)
@@ -351,6 +354,24 @@ class MirrorView:
         thick_line(self._canvas, a, b, width + 4, OUTLINE)
         thick_line(self._canvas, a, b, width, colour or state_colour(verdict.state))
         draw_ticks(self._canvas, a, b, width)
+
+    def _draw_source_mark(self, verdict: Verdict, layout: _Layout) -> None:
+        """Small, under the ruler's middle: which reading the ruler shows (kiosk.words.SOURCE_WORDS)."""
+        if verdict.source is None or verdict.ruler_left_end_px is None or verdict.ruler_right_end_px is None:
+            return
+        a = self._to_screen(verdict.ruler_left_end_px, layout)
+        b = self._to_screen(verdict.ruler_right_end_px, layout)
+        text = self._mark(SOURCE_WORDS[verdict.source])
+        pad = text.get_height() // 4
+        box = text.get_rect().inflate(2 * pad, pad)
+        box.midtop = (round((a[0] + b[0]) / 2), round(max(a[1], b[1]) + 1.5 * self._ruler_width_px))
+        box.clamp_ip(self._canvas.get_rect())
+        pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
+        self._canvas.blit(text, text.get_rect(center=box.center))
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - one view per process; three words
+    def _mark(self, words: str) -> pygame.Surface:
+        return self._small_font.render(words, True, TEXT_WHITE)
 
     def _draw_badge(self, person: PersonVerdict, layout: _Layout) -> None:
         """The person's number in a coloured disc above their belt (grey while they get no verdict)."""

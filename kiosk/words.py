@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from kiosk.types import NoVerdict, Pattern, Side, State, StepRecord, Verdict, WalkSummary
+from kiosk.types import NoVerdict, Pattern, Side, State, StepRecord, TiltSource, Verdict, WalkSummary
 
 NO_VERDICT_WORDS = {
     NoVerdict.NO_PERSON: "Step in front of the mirror",
     NoVerdict.HIPS_OUT_OF_FRAME: "Step back so your hips are in view",
     NoVerdict.NOT_FACING: "Turn to face the mirror",
 }
+
+
+SOURCE_WORDS = {
+    TiltSource.MARKER: "marker",
+    TiltSource.PICTURE: "belt line",
+    TiltSource.POSE: "estimate",
+}
+"""The small mark under the ruler: which reading it shows (a worn marker, the belt line the
+picture shows, or the pose's hips alone, which see a hip drop only in part)."""
 
 
 PATTERN_WORDS = {

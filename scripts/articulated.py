@@ -10,15 +10,16 @@ Cases (each body's `split` comes from render-bodies.py: tuning or held out):
 - `rigid`: the level stand with the camera rolled ±4, ±8° (the whole picture turns);
 - `walk`: a walk toward the camera with 0, 4 or 8° of drop added on the swing side.
 
-Pictures are read as photos (one frame each, as `beltline analyze` reads a photo); walks as clips
-at the renders' frame rate.  A marker's cases run with `[marker] color` set to its paint.
+A still pose is read as a person standing still in front of the kiosk: a clip of STILL_S seconds
+at STILL_FPS of the same picture with a camera's sensor noise (so that the ruler's smoothing,
+dwell and colour act as they do live); its figure is the shown tilt on its last frame.  Walks are
+clips at the renders' frame rate.  A marker's cases run with `[marker] color` set to its paint.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,10 @@ import numpy as np
 from kiosk.geometry import hip_tilt_deg
 
 CONDITIONS = ("standing", "hike", "lean", "rigid", "walk")
+STILL_S = 1.5
+STILL_FPS = 15.0
+NOISE_GREY = 2.0
+"""The sensor noise added to a still pose's frames (standard deviation, grey levels)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,10 @@ def make_cases(renders: Path, work: Path) -> list[ArtCase]:
         truths = tuple(_truth(frame) for frame in entry["frames"])
         name = f'art_{entry["body"]}_{Path(entry["file"]).name.removesuffix(".png")}'
         if entry["condition"] != "walk":
-            cases.append(ArtCase(name, entry["split"], renders / entry["file"], entry["body"], entry["condition"],
+            clip = work / f"{name}.avi"
+            if not clip.exists():
+                _still_clip(renders / entry["file"], clip)
+            cases.append(ArtCase(name, entry["split"], clip, entry["body"], entry["condition"],
                                  marker, float(entry["param_deg"]), truths, overrides))
             continue
         folder = renders / entry["file"]
@@ -80,6 +88,16 @@ def make_cases(renders: Path, work: Path) -> list[ArtCase]:
                              truths, overrides, tuple(f["stance"] for f in entry["frames"]),
                              tuple(f["t_s"] for f in entry["frames"])))
     return cases
+
+
+def _still_clip(picture: Path, clip: Path) -> None:
+    """A person standing still: the picture over and over with a little sensor noise, as a camera has."""
+    image = cv2.imread(str(picture))
+    rng = np.random.default_rng(7)
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), STILL_FPS, (image.shape[1], image.shape[0]))
+    for _ in range(round(STILL_S * STILL_FPS)):
+        writer.write(np.clip(image + rng.normal(0.0, NOISE_GREY, image.shape), 0, 255).astype(np.uint8))
+    writer.release()
 
 
 def _slope(true_changes: list[float], read_changes: list[float]) -> dict[str, float | int | None]:

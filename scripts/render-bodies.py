@@ -692,7 +692,7 @@ def main() -> int:
     parser.add_argument("--body", action="append", help="only these bodies (by name)")
     parser.add_argument("--size", type=lambda s: tuple(int(v) for v in s.split("x")), default=(960, 540))
     parser.add_argument("--samples", type=int, default=1)
-    parser.add_argument("--fps", type=float, default=15.0)
+    parser.add_argument("--fps", type=float, default=10.0)
     parser.add_argument("--walk-steps", type=int, default=5)
     parser.add_argument("--again", action="store_true", help="render pictures that exist again")
     parser.add_argument("--truth-only", action="store_true", help="render nothing: write the truth of the "
