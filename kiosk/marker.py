@@ -37,6 +37,8 @@ WINDOW_BELOW = 0.6
 """...and this many hip widths above and below the hips' midpoint: a belt sits above the hip
 joints (and the pose's hips are often placed higher or lower than the joints)."""
 MIN_HIP_WIDTH_PX = 8.0
+EDGE_BLUR_PX = 1.2
+"""The window is blurred by this (Gaussian sigma, window pixels) before its colours are weighed."""
 HUE_FULL_DEG = 14.0
 HUE_NONE_DEG = 28.0
 """A pixel whose hue is within HUE_FULL_DEG of the marker's counts fully, easing to nothing at
@@ -48,13 +50,16 @@ MIN_VALUE = 40
 MIN_VALUE_SHARE = 0.35
 """Pixels darker than this share of the marker's own brightness (or MIN_VALUE of 255) are shade or
 another, darker thing of the same hue (wood for orange, say), not the marker."""
+PARTIAL_COLUMN = 0.6
+"""Columns with less than this share of the median column's weight are the band's ends or its
+edges behind an arm: left out of the fit."""
 MIN_COLUMN_MASS = 0.05
 """A column holds the band when its weight sums to at least this many hip widths' worth of pixels."""
 BAND_HIP_WIDTHS = (0.3, 0.45)
 """A band up to the first of these thick (in hip widths, its mean over the columns it crosses)
 counts fully, none from the second: a 4–5 cm strap seen a little from above is about a quarter of
 the hip joints' distance, a stick half that; a garment of the colour is thicker."""
-COVERAGE = (0.5, 0.85)
+COVERAGE = (0.4, 0.7)
 """The band must be seen in more than the first of these shares of the columns across the hips
 (±0.6 hip widths), fully from the second (an arm may hide some)."""
 EVEN = (0.6, 0.35)
@@ -66,6 +71,9 @@ EDGE_WEIGHT = (0.3, 0.1)
 """The band's columns weigh at most the second of these per pixel (0..1) in the window's top and
 bottom EDGE_ROWS rows to count fully, none from the first: a band that runs out of the window is a
 garment or hair, not a strap."""
+PEAK = (0.5, 0.85)
+"""A band whose columns' strongest weights average less than the first of these is a garment that
+merely leans toward the colour, fully a marker from the second."""
 BELT_ROWS = ((-1.3, -1.1), (0.4, 0.2))
 """Where the band may cross the hips' middle, in hip widths below the hip joints' line (negative:
 above): fully between -1.1 and 0.2, none above -1.3 or below 0.4.  A belt sits above the hip
@@ -105,18 +113,28 @@ def _share(x: float, none: float, full: float) -> float:
     return min(max((x - none) / (full - none), 0.0), 1.0)
 
 
-def _window(left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[np.ndarray, int, int] | None:
-    """The affine map from window pixels to frame pixels (2×3, a scale and a shift), and the
-    window's size; None when the hips are too close together."""
+def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[Image, np.ndarray] | None:
+    """The window around the hips, upright and scaled to WINDOW_HIP_PX (by area: no aliasing when
+    it shrinks a near person), and the map from its pixels to the frame's (2×3, OpenCV's convention:
+    pixel i sits at i); None when the hips are too close together or the window is outside the frame."""
     hip_width = float(np.hypot(*(left_hip_px - right_hip_px)))
     if hip_width < MIN_HIP_WIDTH_PX:
         return None
+    mid = (left_hip_px + right_hip_px) / 2  # keypoints are continuous: a pixel spans [i, i + 1]
+    frame_height, frame_width = image.shape[:2]
+    x0 = max(math.floor(mid[0] - WINDOW_HALF_WIDTH * hip_width), 0)
+    x1 = min(math.ceil(mid[0] + WINDOW_HALF_WIDTH * hip_width), frame_width)
+    y0 = max(math.floor(mid[1] - WINDOW_ABOVE * hip_width), 0)
+    y1 = min(math.ceil(mid[1] + WINDOW_BELOW * hip_width), frame_height)
     scale = hip_width / WINDOW_HIP_PX  # frame pixels per window pixel
-    width = round(2 * WINDOW_HALF_WIDTH * WINDOW_HIP_PX)
-    height = round((WINDOW_ABOVE + WINDOW_BELOW) * WINDOW_HIP_PX)
-    centre = (left_hip_px + right_hip_px) / 2 - 0.5  # keypoints are continuous, OpenCV's pixel i sits at i
-    origin = centre - scale * np.array([(width - 1) / 2, WINDOW_ABOVE * WINDOW_HIP_PX])
-    return np.array([[scale, 0.0, origin[0]], [0.0, scale, origin[1]]]), width, height
+    width, height = round((x1 - x0) / scale), round((y1 - y0) / scale)
+    if width < 8 or height < 8:
+        return None
+    crop = image[y0:y1, x0:x1]
+    shrink = width < x1 - x0
+    patch = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    sx, sy = (x1 - x0) / width, (y1 - y0) / height
+    return patch, np.array([[sx, 0.0, x0 + 0.5 * sx - 0.5], [0.0, sy, y0 + 0.5 * sy - 0.5]])
 
 
 def colour_weight(window_rgb: Image, color: MarkerColor) -> np.ndarray:
@@ -126,7 +144,7 @@ def colour_weight(window_rgb: Image, color: MarkerColor) -> np.ndarray:
     hue_distance = np.minimum(hue_distance, 256.0 - hue_distance) * (360.0 / 256.0)
     weight = _ramp(hue_distance, HUE_NONE_DEG, HUE_FULL_DEG)
     least = max(60.0, MIN_SATURATION * color.saturation)
-    weight *= _ramp(hsv[..., 1], least, least + 40.0)
+    weight *= _ramp(hsv[..., 1], least, least + 80.0)
     darkest = max(float(MIN_VALUE), MIN_VALUE_SHARE * color.value)
     weight *= _ramp(hsv[..., 2], darkest, darkest + 30.0)
     return weight
@@ -149,6 +167,8 @@ class Band:
     """The columns' centres' distance from the line (root mean square), in rows."""
     edge_weight: float
     """Its columns' mean weight per pixel in the window's top or bottom EDGE_ROWS rows, the larger."""
+    peak: float
+    """Its columns' strongest weight (0..1), their mean: a marker's core is its colour outright."""
 
 
 def fit_band(weight: np.ndarray, hip_px: float) -> Band | None:
@@ -157,6 +177,11 @@ def fit_band(weight: np.ndarray, hip_px: float) -> Band | None:
     rows = np.arange(height, dtype=np.float32)[:, None]
     mass = weight.sum(axis=0)
     held = mass >= MIN_COLUMN_MASS * hip_px
+    if held.sum() < 3:
+        return None
+    # a column the band only partly crosses (its end, the edge of an arm in front) has a centre
+    # pulled off the line: only the columns holding most of a full band's weight are fitted
+    held &= mass >= PARTIAL_COLUMN * float(np.median(mass[held]))
     if held.sum() < 3:
         return None
     centre = (weight * rows).sum(axis=0)[held] / mass[held]
@@ -191,8 +216,9 @@ def fit_band(weight: np.ndarray, hip_px: float) -> Band | None:
     rms = float(np.sqrt(np.average(residual[kept] ** 2, weights=w[kept])))
     columns = np.flatnonzero(held)[kept]
     edge_weight = max(float(weight[:EDGE_ROWS, columns].mean()), float(weight[-EDGE_ROWS:, columns].mean()))
+    peak = float(weight[:, columns].max(axis=0).mean())
     return Band(slope, float(intercept), coverage, thickness, float(kept_mass.std()) / max(thickness, 1e-9), rms,
-                edge_weight)
+                edge_weight, peak)
 
 
 def _belt_row_share(below_hips: float) -> float:
@@ -205,34 +231,35 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
                 color: MarkerColor) -> MarkerEvidence | None:
     """The marker's line around these hips in an RGB frame, with how sure the reading is; None when
     the window leaves the frame or holds no band of the marker's colour."""
-    window = _window(np.asarray(left_hip_px, np.float64), np.asarray(right_hip_px, np.float64))
+    left = np.asarray(left_hip_px, np.float64)
+    right = np.asarray(right_hip_px, np.float64)
+    window = cut_window(image, left, right)
     if window is None:
         return None
-    transform, width, height = window
-    frame_height, frame_width = image.shape[:2]
-    corners = np.array([[0, 0, 1], [width, height, 1]], np.float64) @ transform.T
-    if corners[:, 0].max() < 0 or corners[:, 1].max() < 0 or corners[:, 0].min() > frame_width \
-            or corners[:, 1].min() > frame_height:
-        return None
-    # outside the frame the window reads black, which has no hue
-    patch = cv2.warpAffine(image, transform, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-    band = fit_band(colour_weight(patch.astype(np.uint8, copy=False), color), WINDOW_HIP_PX)
+    patch, transform = window
+    # a little blur spreads each edge over a few window pixels, so that the column centres move with
+    # the edge continuously rather than by whole pixels (at shallow slopes, whole-pixel steps bias
+    # the fitted line toward level)
+    patch = cv2.GaussianBlur(patch, (0, 0), EDGE_BLUR_PX)
+    band = fit_band(colour_weight(patch, color), WINDOW_HIP_PX)
     if band is None:
         return None
+    width = patch.shape[1]
+    centre_px = transform @ np.array([(width - 1) / 2, band.middle_row, 1.0]) + 0.5
+    hip_width = float(np.hypot(*(left - right)))
+    below_hips = float(centre_px[1] - (left[1] + right[1]) / 2) / hip_width
     facing = facing_sign(left_hip_px, right_hip_px)
-    tilt = facing * math.degrees(math.atan(band.slope))
+    tilt = facing * math.degrees(math.atan(band.slope * transform[1, 1] / transform[0, 0]))
     keypoints_dx = abs(float(left_hip_px[0] - right_hip_px[0]))
     keypoints_tilt = math.degrees(math.atan2(float(left_hip_px[1] - right_hip_px[1]), max(keypoints_dx, 1e-9)))
     thick_full, thick_none = (share * WINDOW_HIP_PX for share in BAND_HIP_WIDTHS)
     confidence = (_share(band.coverage, *COVERAGE) * _share(band.thickness, thick_none, thick_full)
                   * _share(band.unevenness, *EVEN) * _share(band.edge_weight, *EDGE_WEIGHT)
-                  * _belt_row_share(band.middle_row / WINDOW_HIP_PX - WINDOW_ABOVE)
+                  * _belt_row_share(below_hips) * _share(band.peak, *PEAK)
                   * _share(band.residual, MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX,
                            0.5 * MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX)
                   * _share(abs(tilt - keypoints_tilt), MAX_FROM_HIPS_DEG, 0.6 * MAX_FROM_HIPS_DEG))
-    scale = float(transform[0, 0])
-    centre_px = transform @ np.array([(width - 1) / 2, band.middle_row, 1.0]) + 0.5
+    scale = float(transform[1, 1])
     return MarkerEvidence(tilt_deg=tilt, confidence=confidence, centre_px=centre_px, coverage=band.coverage,
                           thickness_px=band.thickness * scale, residual_px=band.residual * scale)
 
