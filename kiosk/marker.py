@@ -132,7 +132,8 @@ def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) 
         return None
     crop = image[y0:y1, x0:x1]
     shrink = width < x1 - x0
-    patch = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    patch: Image = np.asarray(cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA if shrink
+                                         else cv2.INTER_LINEAR), np.uint8)
     sx, sy = (x1 - x0) / width, (y1 - y0) / height
     return patch, np.array([[sx, 0.0, x0 + 0.5 * sx - 0.5], [0.0, sy, y0 + 0.5 * sy - 0.5]])
 
@@ -240,8 +241,8 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
     # a little blur spreads each edge over a few window pixels, so that the column centres move with
     # the edge continuously rather than by whole pixels (at shallow slopes, whole-pixel steps bias
     # the fitted line toward level)
-    patch = cv2.GaussianBlur(patch, (0, 0), EDGE_BLUR_PX)
-    band = fit_band(colour_weight(patch, color), WINDOW_HIP_PX)
+    blurred: Image = np.asarray(cv2.GaussianBlur(patch, (0, 0), EDGE_BLUR_PX), np.uint8)
+    band = fit_band(colour_weight(blurred, color), WINDOW_HIP_PX)
     if band is None:
         return None
     width = patch.shape[1]
