@@ -53,7 +53,7 @@ another, darker thing of the same hue (wood for orange, say), not the marker."""
 PARTIAL_COLUMN = 0.6
 """Columns with less than this share of the median column's weight are the band's ends or its
 edges behind an arm: left out of the fit."""
-MIN_COLUMN_MASS = 0.05
+MIN_COLUMN_MASS = 0.025
 """A column holds the band when its weight sums to at least this many hip widths' worth of pixels."""
 BAND_HIP_WIDTHS = (0.3, 0.45)
 """A band up to the first of these thick (in hip widths, its mean over the columns it crosses)
@@ -172,8 +172,9 @@ class Band:
     """Its columns' strongest weight (0..1), their mean: a marker's core is its colour outright."""
 
 
-def fit_band(weight: np.ndarray, hip_px: float) -> Band | None:
-    """The straight band through a weight map; None when no column holds one."""
+def fit_band(weight: np.ndarray, hip_px: float, sharp: np.ndarray | None = None) -> Band | None:
+    """The straight band through a weight map; None when no column holds one.  `sharp`: the same
+    map before any blur, for the band's peak weight (a thin stick's is lowered by the blur)."""
     height, width = weight.shape
     rows = np.arange(height, dtype=np.float32)[:, None]
     mass = weight.sum(axis=0)
@@ -217,7 +218,7 @@ def fit_band(weight: np.ndarray, hip_px: float) -> Band | None:
     rms = float(np.sqrt(np.average(residual[kept] ** 2, weights=w[kept])))
     columns = np.flatnonzero(held)[kept]
     edge_weight = max(float(weight[:EDGE_ROWS, columns].mean()), float(weight[-EDGE_ROWS:, columns].mean()))
-    peak = float(weight[:, columns].max(axis=0).mean())
+    peak = float((weight if sharp is None else sharp)[:, columns].max(axis=0).mean())
     return Band(slope, float(intercept), coverage, thickness, float(kept_mass.std()) / max(thickness, 1e-9), rms,
                 edge_weight, peak)
 
@@ -242,7 +243,7 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
     # the edge continuously rather than by whole pixels (at shallow slopes, whole-pixel steps bias
     # the fitted line toward level)
     blurred: Image = np.asarray(cv2.GaussianBlur(patch, (0, 0), EDGE_BLUR_PX), np.uint8)
-    band = fit_band(colour_weight(blurred, color), WINDOW_HIP_PX)
+    band = fit_band(colour_weight(blurred, color), WINDOW_HIP_PX, colour_weight(patch, color))
     if band is None:
         return None
     width = patch.shape[1]
