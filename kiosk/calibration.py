@@ -23,7 +23,8 @@ import numpy as np
 
 from kiosk.config import marker_hsv
 from kiosk.errors import BeltlineError, ConfigError
-from kiosk.types import FloatArray, Frame, Keypoint, NoVerdict, PelvisReading, Pose, Verdict
+from kiosk.marker import find_marker
+from kiosk.types import FloatArray, Frame, Image, Keypoint, MarkerEvidence, NoVerdict, PelvisReading, Pose, Verdict
 from kiosk.words import NO_VERDICT_WORDS, stand_still_words
 
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CALIBRATION_PATHS = (Path("/etc/beltline/calibration.json"), Path("~/.config/beltline/calibration.json"))
 CALIBRATION_FILE = "calibration.json"
+MARKER_FRAMES_SHARE = 0.6
+"""A marker's colour is learned when it was found in at least this share of the still stand's frames..."""
+MARKER_HUE_AGREE_DEG = 12.0
+"""...with hues this close to their median."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +128,12 @@ class CalibrationCollector:
         self._tilts: list[float] = []
         self._leans: list[float] = []
         self._belts: list[float] = []
+        self._markers: list[MarkerEvidence] = []
         self.restarts = 0
 
-    def add(self, reading: PelvisReading | None, pose: Pose | None, t_s: float) -> float:
-        """Fold in one frame; returns progress from 0 to 1."""
+    def add(self, reading: PelvisReading | None, pose: Pose | None, t_s: float, image: Image | None = None) -> float:
+        """Fold in one frame; returns progress from 0 to 1.  With `image`, a worn marker of any strong
+        colour at the belt line is looked for (kiosk.marker.find_marker), to learn its colour."""
         if reading is None or pose is None:
             self._restart()
             return 0.0
@@ -138,6 +145,8 @@ class CalibrationCollector:
         if self._start_s is None:
             self._start_s, self._anchor = t_s, hip_mid
         self._tilts.append(reading.raw_tilt_deg)
+        if image is not None and (marker := find_marker(image, reading.left_hip_px, reading.right_hip_px)):
+            self._markers.append(marker)
         if reading.picture is not None:
             self._belts.append(reading.picture.relative_deg)
         lean = body_axis_lean_deg(pose)
@@ -153,14 +162,32 @@ class CalibrationCollector:
     def result(self) -> Calibration:
         if len(self._tilts) < 3:
             raise ValueError("not enough frames of a person standing still")
+        marker = self._learned_marker()
+        # with a marker, the ruler's level is the marker's own standing line
+        tilts = [m.tilt_deg for m in self._markers if m.color == marker] if marker else self._tilts
         return Calibration(
-            standing_tilt_deg=round(statistics.median(self._tilts), 3),
+            standing_tilt_deg=round(statistics.median(tilts), 3),
             camera_roll_deg=round(statistics.median(self._leans), 3) if self._leans else 0.0,
             samples=len(self._tilts),
             spread_deg=round(statistics.pstdev(self._tilts), 3),
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             belt_offset_deg=round(statistics.median(self._belts), 3) if len(self._belts) >= 3 else None,
+            marker_color=marker,
         )
+
+    def _learned_marker(self) -> str | None:
+        """The marker's colour (#RRGGBB) when one was found in most frames of the stand, in one
+        colour (its hue within MARKER_HUE_AGREE_DEG of the frames' median), else None."""
+        if len(self._markers) < MARKER_FRAMES_SHARE * len(self._tilts) or len(self._markers) < 3:
+            return None
+        hues = [marker_hsv(m.color)[0] for m in self._markers]
+        middle = statistics.median(hues)
+        agreeing = [m for m, hue in zip(self._markers, hues, strict=True)
+                    if abs((hue - middle + 180) % 360 - 180) <= MARKER_HUE_AGREE_DEG]
+        if len(agreeing) < MARKER_FRAMES_SHARE * len(self._tilts):
+            return None
+        # the frame whose hue is the median's: one real colour, not a blend of several
+        return min(agreeing, key=lambda m: abs((marker_hsv(m.color)[0] - middle + 180) % 360 - 180)).color
 
     def _restart(self) -> None:
         self._start_s = None
@@ -168,6 +195,7 @@ class CalibrationCollector:
         self._tilts.clear()
         self._leans.clear()
         self._belts.clear()
+        self._markers.clear()
 
 
 class CalibrationView(Protocol):
@@ -191,7 +219,7 @@ def collect_calibration(source: FrameSource, pipeline: Pipeline, view: Calibrati
             break
         person = pipeline.step(frame)[0]
         reading = person.verdict.reading
-        progress = collector.add(reading, person.pose if reading is not None else None, frame.t_s)
+        progress = collector.add(reading, person.pose if reading is not None else None, frame.t_s, frame.image)
         if reading is None:
             words = NO_VERDICT_WORDS[person.verdict.reason or NoVerdict.NO_PERSON]
         else:

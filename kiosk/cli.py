@@ -296,6 +296,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
             view.close()
     belt = ("no clear belt line" if calibration.belt_offset_deg is None
             else f"belt line {calibration.belt_offset_deg:+.2f} deg from the hips")
+    belt += f", marker {calibration.marker_color}" if calibration.marker_color else ", no marker"
     print(f"calibrated: standing tilt {calibration.standing_tilt_deg:+.2f} deg, camera roll "
           f"{calibration.camera_roll_deg:+.2f} deg, spread {calibration.spread_deg:.2f} deg over "
           f"{calibration.samples} frames, {belt}; saved to {output}")

@@ -276,3 +276,42 @@ def with_marker(reading: PelvisReading | NoVerdict, image: Image,
     if evidence is None or evidence.confidence <= 0.0:
         return reading
     return dataclasses.replace(reading, marker=evidence)
+
+
+LEARN_MIN_SATURATION = 120
+LEARN_MIN_VALUE = 80
+"""Pixels that may be a marker while its colour is learned (of 255): strongly coloured and lit."""
+LEARN_CONFIDENCE = 0.8
+"""A colour is learned only where the band it makes is this sure a marker."""
+
+
+def find_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> MarkerEvidence | None:
+    """A marker of any strong colour at the belt line (for learning its colour while a person
+    stands still to calibrate): the strongest hues of the window around the hips, each tried as a
+    marker colour, the surest band that passes LEARN_CONFIDENCE; None when there is none.  Its
+    colour is `MarkerEvidence.color`."""
+    left = np.asarray(left_hip_px, np.float64)
+    right = np.asarray(right_hip_px, np.float64)
+    window = cut_window(image, left, right)
+    if window is None:
+        return None
+    hsv = cv2.cvtColor(window[0], cv2.COLOR_RGB2HSV_FULL)
+    strong = (hsv[..., 1] >= LEARN_MIN_SATURATION) & (hsv[..., 2] >= LEARN_MIN_VALUE)
+    if np.count_nonzero(strong) < 0.05 * WINDOW_HIP_PX * WINDOW_HIP_PX:
+        return None
+    hues = hsv[..., 0][strong].astype(np.int64)
+    counts = np.bincount(hues // 8, minlength=32)
+    best: MarkerEvidence | None = None
+    for peak in np.argsort(counts)[::-1][:3]:
+        if counts[peak] == 0:
+            break
+        near = strong & (np.abs(((hsv[..., 0].astype(np.int64) - (8 * peak + 4) + 128) % 256) - 128) <= 12)
+        if not near.any():
+            continue
+        color = MarkerColor(float(np.median(hsv[..., 0][near])), float(np.median(hsv[..., 1][near])),
+                            float(np.median(hsv[..., 2][near])))
+        evidence = read_marker(image, left, right, color)
+        if evidence is not None and evidence.confidence >= LEARN_CONFIDENCE and (
+                best is None or evidence.confidence > best.confidence):
+            best = dataclasses.replace(evidence, color=color.to_hex())
+    return best

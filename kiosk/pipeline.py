@@ -258,7 +258,7 @@ class PelvisPipeline:
                 and self._collector is None):
             self._collector, self._collecting_since_s = CalibrationCollector(self._calibrate_s), frame.t_s
         if self._collector is not None:
-            self._calibrate(verdict, usable, frame.t_s)
+            self._calibrate(verdict, usable, frame)
             return PersonVerdict(0, pose, verdict, self.walk.steps)
         if self.exercising:
             self.exercise = self.coach.update(usable, verdict.tilt_deg, frame.t_s)
@@ -274,22 +274,26 @@ class PelvisPipeline:
                                                                       ended.reps[-1], ended)
         return PersonVerdict(0, pose, verdict, self.walk.steps)
 
-    def _calibrate(self, verdict: Verdict, pose: Pose | None, t_s: float) -> None:
-        """A still stand after the gesture: its level becomes the ruler's level, now and at the next start."""
+    def _calibrate(self, verdict: Verdict, pose: Pose | None, frame: Frame) -> None:
+        """A still stand after the gesture: its level (and a worn marker's colour) becomes the
+        ruler's, now and at the next start."""
         collector = self._collector
         assert collector is not None
         reading = verdict.reading
-        progress = collector.add(reading, pose if reading is not None else None, t_s)
+        t_s = frame.t_s
+        progress = collector.add(reading, pose if reading is not None else None, t_s, frame.image)
         self.calibration = CalibrationProgress(progress, max(0.0, self._calibrate_s * (1 - progress)))
         if progress >= 1.0:
             calibration = collector.result()
             self._collector, self.calibration = None, None
             self.baseline_deg = calibration.standing_tilt_deg
             self.belt_offset_deg = calibration.belt_offset_deg
+            self.reader = self.reader.with_learned_marker(calibration.marker_color)
             self._tracker = PelvisTracker(self.settings, self.baseline_deg, self.belt_offset_deg or 0.0,
                                           self.reader.marker)
-            log.info("calibrated by the gesture: standing tilt %+.2f deg (spread %.2f deg over %d frames)",
-                     calibration.standing_tilt_deg, calibration.spread_deg, calibration.samples)
+            log.info("calibrated by the gesture: standing tilt %+.2f deg (spread %.2f deg over %d frames), marker %s",
+                     calibration.standing_tilt_deg, calibration.spread_deg, calibration.samples,
+                     calibration.marker_color or "none")
             if self._on_calibration is not None:
                 self._on_calibration(calibration)
         elif t_s - self._collecting_since_s > CALIBRATION_TIMEOUT_S:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from kiosk.belt import with_picture
@@ -29,6 +30,13 @@ class PelvisReader:
             return NoVerdict.NO_PERSON
         reading = with_picture(read_pelvis(pose, self.settings), pose, image, self.settings)
         return with_marker(reading, image, self.marker_color)
+
+    def with_learned_marker(self, learned: str | None) -> PelvisReader:
+        """This reader after a calibration that found the marker `learned` (None: none): with
+        `[marker] color = "auto"` it now looks for that one; a named colour or "off" stays."""
+        if self.marker.color != MARKER_AUTO:
+            return self
+        return dataclasses.replace(self, marker_color=resolve_marker_color(self.marker, learned))
 
 
 def resolve_marker_color(settings: MarkerConfig, learned: str | None) -> MarkerColor | None:

@@ -202,6 +202,8 @@ class MarkerEvidence:
     """The band's mean thickness in frame pixels."""
     residual_px: float
     """How far the band's column centres lie from its line (root mean square), in frame pixels."""
+    color: str = ""
+    """The colour looked for (#RRGGBB) when it was found by kiosk.marker.find_marker, else empty."""
 
 
 class TiltSource(enum.Enum):

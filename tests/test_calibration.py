@@ -123,3 +123,48 @@ def test_calibrate_with_nobody_there_fails_in_one_line(tmp_path, model_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("beltline: calibration did not finish")
     assert not (tmp_path / "c.json").exists()
+
+
+def test_a_still_stand_wearing_a_strap_learns_its_colour_and_its_level():
+    from kiosk.marker import MarkerColor
+    from kiosk.types import PelvisReading
+
+    from test_marker import person
+
+    collector = CalibrationCollector(seconds=1.0)
+    for i in range(20):
+        image, left, right = person(3.0, strap="#FF6A00")
+        reading = PelvisReading(left, right, 0.9, 0.0, (left + right) / 2, 80.0, 1)  # the hips read level
+        pose, _ = _standing(0.0)
+        collector.add(reading, pose, i / 15, image)
+    result = collector.result()
+    assert result.marker_color is not None
+    learned = MarkerColor.from_hex(result.marker_color)
+    assert abs(learned.hue - MarkerColor.from_hex("#FF6A00").hue) < 6  # of 256
+    # the ruler's level is the strap's own standing line, not the hips'
+    assert result.standing_tilt_deg == pytest.approx(3.0, abs=0.15)
+
+
+def test_a_still_stand_without_a_strap_learns_none(tmp_path):
+    from kiosk.types import PelvisReading
+
+    from test_marker import person
+
+    collector = CalibrationCollector(seconds=1.0)
+    for i in range(20):
+        image, left, right = person(strap=None, shirt=(230, 60, 40))  # a strongly coloured shirt is no strap
+        collector.add(PelvisReading(left, right, 0.9, 0.0, (left + right) / 2, 80.0, 1), _standing(0.0)[0],
+                      i / 15, image)
+    result = collector.result()
+    assert result.marker_color is None
+    save_calibration(result, tmp_path / "c.json")
+    assert load_calibration(tmp_path / "c.json").marker_color is None
+
+
+def test_a_learned_marker_is_saved_and_a_bad_one_refused(tmp_path):
+    calibration = Calibration(1.0, 0.0, 30, 0.2, "now", None, "#FF6A00")
+    save_calibration(calibration, tmp_path / "c.json")
+    assert load_calibration(tmp_path / "c.json").marker_color == "#FF6A00"
+    (tmp_path / "bad.json").write_text(json.dumps({**dataclasses.asdict(calibration), "marker_color": "#808080"}))
+    with pytest.raises(ConfigError, match="too grey"):
+        load_calibration(tmp_path / "bad.json")
