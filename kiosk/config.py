@@ -216,6 +216,7 @@ class PelvisConfig:
     """With fuse: the time constant of the picture's own baseline for this person (0: it stays where
     it starts, at 0 or at the calibration's belt offset)."""
     belt_picture_steady_s: float = 0.3
+    """With fuse: how long the picture's belt line must hold steady (with belt_picture_steady_deg)."""
     belt_picture_steady_deg: float = 2.0
     """With fuse: the picture counts only while its belt line's readings over the last
     belt_picture_steady_s lie within belt_picture_steady_deg of each other (not folds or a hem
@@ -282,7 +283,9 @@ class DisplayConfig:
     fullscreen: bool = True
     """Fill the screen; --windowed overrides it."""
     window_width: int = 1280
+    """The window's width in pixels (with --windowed, or fullscreen = false)."""
     window_height: int = 720
+    """The window's height in pixels."""
     rotation: int = 0
     """Clockwise screen rotation in degrees (0, 90, 180, 270) for portrait-mounted monitors."""
     mirror: bool = True
