@@ -66,14 +66,15 @@ class _MarkedInterpreter:
         self.invokes += 1
 
 
-def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str) -> None:
+def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str, marker: str = "off") -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     sys.path.insert(0, str(PROJECT))
     from kiosk.assembly import Purpose, assemble, open_view
     from kiosk.config_file import config_from_table
 
     config = config_from_table({"model": {"mirror_average": invokes == 2, "threads": 1},
-                                "pelvis": {"belt_picture": belt_picture}, "records": {"enabled": False}})
+                                "pelvis": {"belt_picture": belt_picture}, "records": {"enabled": False},
+                                "marker": {"color": marker}})
     kiosk = assemble(config, Path(model), Purpose.BENCH)
     tensors = kiosk.model._tensors  # type: ignore[attr-defined]  # the one seam: count each invoke
     marked = _MarkedInterpreter(tensors._interpreter)
@@ -150,14 +151,14 @@ def run(args: argparse.Namespace) -> int:
     command = ["qemu-aarch64", "-cpu", args.cpu, "-L", str(root), "-plugin", str(plugin), "-d", "plugin",
                str(root / "usr/bin/python3.11"), str(Path(__file__).resolve()), "guest", "--frames", str(args.frames),
                "--clip", str(Path(args.clip).resolve()), "--model", str(Path(args.model).resolve()),
-               "--invokes", str(args.invokes), "--belt-picture", args.belt_picture]
+               "--invokes", str(args.invokes), "--belt-picture", args.belt_picture, "--marker", args.marker]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     log = result.stdout + result.stderr
     if result.returncode != 0 or "GUEST done" not in log:
         print(log[-3000:], file=sys.stderr)
         return 1
     figures = {"cpu": args.cpu, "clip": Path(args.clip).name, "invokes_per_frame": args.invokes,
-               "belt_picture": args.belt_picture,
+               "belt_picture": args.belt_picture, "marker": args.marker,
                **summarize(log, args.frames)}
     print(json.dumps(figures, indent=2))
     if args.json:
@@ -178,6 +179,8 @@ def main() -> int:
     host.add_argument("--piemu", default=os.environ.get("PIEMU_DIR", "/tmp/piemu"))
     host.add_argument("--belt-picture", default="fuse", choices=["fuse", "off"],
                       help="pelvis.belt_picture (the belt line read from the picture, in decode and tracker)")
+    host.add_argument("--marker", default="off", help='[marker] color: "off", or the #RRGGBB looked for (a '
+                      "marker read on every frame, in decode and tracker)")
     host.add_argument("--json", type=Path)
     inside = sub.add_parser("guest")
     inside.add_argument("--frames", type=int, required=True)
@@ -185,9 +188,10 @@ def main() -> int:
     inside.add_argument("--model", required=True)
     inside.add_argument("--invokes", type=int, default=2)
     inside.add_argument("--belt-picture", default="fuse")
+    inside.add_argument("--marker", default="off")
     args = parser.parse_args()
     if args.role == "guest":
-        guest(args.frames, args.clip, args.model, args.invokes, args.belt_picture)
+        guest(args.frames, args.clip, args.model, args.invokes, args.belt_picture, args.marker)
         return 0
     return run(args)
 
