@@ -30,6 +30,7 @@ to `truth.json` beside the pictures: per picture or per frame, each hip's pixel 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -47,8 +48,6 @@ M = mathutils.Matrix
 MIXAMO = {"hips": "mixamorig:Hips", "spine": "mixamorig:Spine", "thigh": "mixamorig:{s}UpLeg",
           "shin": "mixamorig:{s}Leg", "foot": "mixamorig:{s}Foot", "arm": "mixamorig:{s}Arm",
           "forearm": "mixamorig:{s}ForeArm", "left": "Left", "right": "Right"}
-QUATERNIUS = {"hips": "Body", "spine": "Abdomen", "thigh": "UpperLeg.{s}", "shin": "LowerLeg.{s}", "foot": None,
-              "arm": "UpperArm.{s}", "forearm": "LowerArm.{s}", "left": "L", "right": "R"}
 
 
 @dataclass(frozen=True)
@@ -66,21 +65,20 @@ class BodySpec:
     stick: str
     camera_distance_m: float
     camera_height_m: float
-    paint: tuple[tuple[str, str], ...] = ()
-    """Colours (#RRGGBB) for the file's materials by name, where the file has none of its own."""
+    sha256: str = ""
+    """The file's sha256, checked before it is used (docs/accuracy.md says where each came from)."""
     dress: tuple[str, str] | None = None
     """A top and trousers (#RRGGBB each) for a bare body: the trousers' waistband at the belt line
     of the body's rest pose, moving with the skin around it."""
 
 
 BODIES = (
-    BodySpec("xbot", "Xbot.glb", MIXAMO, 1.78, "tune", "#00A8FF", "#8A2BE2", 3.4, 1.25),
+    BodySpec("xbot", "Xbot.glb", MIXAMO, 1.78, "tune", "#00A8FF", "#8A2BE2", 3.4, 1.25,
+             sha256="acc1566ba53cca1a2a527a3d36faa5d17be6689a2ebbd94eed4841c7bf46476a"),
     BodySpec("mannequin", "Mannequin.glb", MIXAMO, 1.72, "tune", "#E0129A", "#FF6A00", 3.2, 1.35,
-             dress=("#6E7F8C", "#2B3550")),
-    BodySpec("soldier", "Soldier.glb", MIXAMO, 1.80, "held", "#C8F000", "#E0129A", 3.0, 1.10),
-    BodySpec("casual", "Casual_Male.glb", QUATERNIUS, 1.75, "held", "#00C8A0", "#FF2030", 3.3, 1.20,
-             paint=(("Skin", "#E0AC8A"), ("Face", "#E0AC8A"), ("Hair", "#3A2A1E"), ("Shirt", "#B8C8D8"),
-                    ("Pants", "#3C4A6A"), ("Belt", "#4A3020"))),
+             dress=("#6E7F8C", "#2B3550"), sha256="267a0443e5be565be4c340cb6cf02a4820227c3f368d091731b123d1e0a3cff1"),
+    BodySpec("soldier", "Soldier.glb", MIXAMO, 1.80, "held", "#C8F000", "#E0129A", 3.0, 1.10,
+             sha256="f70fcb038fd0b5f3bd24218032905eeae855ddd8616b620751a2305101bd6338"),
 )
 STAND_ROLLS = (-8.0, -6.0, -4.0, -2.0, 0.0, 2.0, 4.0, 6.0, 8.0)
 HIKES = (2.0, 4.0, 6.0, 8.0)
@@ -172,6 +170,11 @@ class Body:
 
     def __init__(self, spec: BodySpec, bodies: Path) -> None:
         self.spec = spec
+        path = bodies / spec.file
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+        if spec.sha256 and digest != spec.sha256:
+            raise SystemExit(f"render-bodies: {path} is {digest}, not the body this script was made for "
+                             f"({spec.sha256}; docs/accuracy.md says where it comes from)")
         before = set(bpy.data.objects)
         # bones pointing at their children, so that a shin's tail is the ankle (the default heuristic
         # leaves some tails far off, which the IK solver then takes for the shin's length)
@@ -208,12 +211,8 @@ class Body:
         self.paint()
 
     def paint(self) -> None:
-        """The colours a file lacks: by material name, or a top and trousers on a bare body."""
+        """A top and trousers on a bare body (BodySpec.dress)."""
         spec = self.spec
-        for name, color in spec.paint:
-            mat = bpy.data.materials.get(name)
-            if mat is not None and mat.use_nodes:
-                mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (*hex_rgb(color), 1.0)
         if spec.dress is None:
             return
         # the waistband's height in the mesh's own (rest) coordinates: the belt line of the base stand
