@@ -78,9 +78,10 @@ BELT_ROWS = ((-1.3, -1.1), (0.4, 0.2))
 """Where the band may cross the hips' middle, in hip widths below the hip joints' line (negative:
 above): fully between -1.1 and 0.2, none above -1.3 or below 0.4.  A belt sits above the hip
 joints; a table's edge behind the thighs does not."""
-MAX_RESIDUAL_HIP_WIDTHS = 0.06
-"""The columns' centres lie this close to the fitted line (in hip widths, root mean square), or
-the band is not straight."""
+RESIDUAL_HIP_WIDTHS = (0.12, 0.06)
+"""The columns' centres lie within the second of these (in hip widths, root mean square) of the
+fitted line to count fully, none from the first: a strap is nearly straight (seen from above its
+sides, further back, bow up a little), a fold or an arm's edge is not."""
 MAX_FROM_HIPS_DEG = 25.0
 """A band more than this far from the hip joints' line is not at the belt line."""
 
@@ -258,8 +259,7 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
     confidence = (_share(band.coverage, *COVERAGE) * _share(band.thickness, thick_none, thick_full)
                   * _share(band.unevenness, *EVEN) * _share(band.edge_weight, *EDGE_WEIGHT)
                   * _belt_row_share(below_hips) * _share(band.peak, *PEAK)
-                  * _share(band.residual, MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX,
-                           0.5 * MAX_RESIDUAL_HIP_WIDTHS * WINDOW_HIP_PX)
+                  * _share(band.residual, *(share * WINDOW_HIP_PX for share in RESIDUAL_HIP_WIDTHS))
                   * _share(abs(tilt - keypoints_tilt), MAX_FROM_HIPS_DEG, 0.6 * MAX_FROM_HIPS_DEG))
     scale = float(transform[1, 1])
     return MarkerEvidence(tilt_deg=tilt, confidence=confidence, centre_px=centre_px, coverage=band.coverage,

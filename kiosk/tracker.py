@@ -229,6 +229,11 @@ def marker_trust(confidence: float, min_confidence: float) -> float:
 
 MARKER_FULL_ABOVE = 0.3
 """A marker reading counts fully this far above `marker.min_confidence`."""
+MARKER_MIN_CUTOFF_HZ = 3.0
+MARKER_BETA = 0.3
+"""The marker's own One Euro filter: a marker's line is read to a tenth of a degree, so it needs
+far less smoothing than the pose's hips (which take `pelvis.one_euro_*`), and a drop within a
+step (a few tenths of a second) is followed rather than flattened."""
 
 
 class PelvisTracker:
@@ -241,6 +246,11 @@ class PelvisTracker:
         how a worn marker's reading (PelvisReading.marker) is taken."""
         self._settings = settings
         self._min_marker_confidence = (marker or MarkerConfig()).min_confidence
+        self._marker_filter = OneEuroFilter(MARKER_MIN_CUTOFF_HZ, MARKER_BETA)
+        self._marker_share = 0.0
+        self._marker_tilt_deg = 0.0
+        self._marker_centre_px: np.ndarray | None = None
+        self._marker_seen_s: float | None = None
         self._baseline_deg = baseline_deg
         if settings.tilt_filter == "one_euro":
             self._tilt: MovingAverage | OneEuroFilter = OneEuroFilter(
@@ -258,6 +268,8 @@ class PelvisTracker:
 
     def reset(self) -> None:
         self._tilt.reset()
+        self._marker_filter.reset()
+        self._marker_share, self._marker_centre_px, self._marker_seen_s = 0.0, None, None
         self._hysteresis.reset()
         self.belt.reset()
         self._center_px = None
@@ -285,13 +297,13 @@ class PelvisTracker:
             weight = _smoothing_weight(t_s - self._last_seen_s, self._settings.smoothing_s)
         markerless = self.belt.update(reading, t_s, still)
         source = TiltSource.PICTURE if self.belt.last_used else TiltSource.POSE
-        measured, centre = markerless, reading.belt_center_px
-        marker = reading.marker
-        trust = 0.0 if marker is None else marker_trust(marker.confidence, self._min_marker_confidence)
-        if marker is not None and trust > 0.0:
-            # the worn marker is the pelvis' own line: it takes the ruler (the line and where it lies)
-            measured = trust * marker.tilt_deg + (1.0 - trust) * markerless
-            centre = trust * marker.centre_px + (1.0 - trust) * reading.belt_center_px
+        tilt = self._tilt.update(markerless, t_s)
+        trust, marker_tilt, marker_centre = self._marker_update(reading, t_s, weight)
+        centre = reading.belt_center_px
+        if trust > 0.0 and marker_centre is not None:
+            # the worn marker is the pelvis' own line: it takes the ruler (its line and where it lies)
+            tilt = trust * marker_tilt + (1.0 - trust) * tilt
+            centre = trust * marker_centre + (1.0 - trust) * centre
             if trust >= 0.5:
                 source = TiltSource.MARKER
         if self._center_px is None:
@@ -300,7 +312,6 @@ class PelvisTracker:
         else:
             self._center_px += weight * (centre - self._center_px)
             self._half_length_px += weight * (reading.ruler_half_length_px - self._half_length_px)
-        tilt = self._tilt.update(measured, t_s)
         self._last_seen_s = t_s
         self._last_hip_mid = reading.hip_mid_px
 
@@ -314,6 +325,23 @@ class PelvisTracker:
         self._last_verdict = Verdict(state, None, shown, reading, left_end, right_end, level_left, level_right,
                                      source)
         return self._last_verdict
+
+    def _marker_update(self, reading: PelvisReading, t_s: float,
+                       weight: float) -> tuple[float, float, np.ndarray | None]:
+        """The marker's share of the ruler (eased over `pelvis.smoothing_s`, so that a marker an
+        arm hides for a moment hands over without a jump), its filtered tilt and its centre."""
+        marker = reading.marker
+        now = 0.0 if marker is None else marker_trust(marker.confidence, self._min_marker_confidence)
+        if marker is not None and now > 0.0:
+            self._marker_tilt_deg = self._marker_filter.update(marker.tilt_deg, t_s)
+            self._marker_centre_px = marker.centre_px
+            self._marker_seen_s = t_s
+        elif self._marker_seen_s is not None and t_s - self._marker_seen_s > self._settings.forget_after_s:
+            self._marker_filter.reset()
+            self._marker_seen_s, self._marker_centre_px = None, None
+        self._marker_share = 0.0 if self._marker_centre_px is None else (
+            self._marker_share + weight * (now - self._marker_share))
+        return self._marker_share, self._marker_tilt_deg, self._marker_centre_px
 
     def _is_someone_else(self, reading: PelvisReading, t_s: float) -> bool:
         """A reading far from the last one, or after a long gap, is not the same person moving."""
