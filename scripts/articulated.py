@@ -124,25 +124,14 @@ def figures(cases: list[ArtCase], rows_of: dict[str, list[dict[str, str]]],
         mine = [c for c in cases if c.marker == marker]
         section: dict[str, object] = {}
         for condition in ("standing", "hike", "rigid"):
-            true_changes, read_changes, absolute = [], [], []
-            for c in mine:
-                if c.condition != condition:
-                    continue
-                level = by_key.get((c.body, "standing", marker, 0.0))
-                read = _tilts(rows_of[c.name])[-1] if rows_of[c.name] else None
-                if read is not None:
-                    absolute.append(abs(read - c.truths[0]))
-                if level is None or level is c or read is None:
-                    continue
-                read_level = _tilts(rows_of[level.name])[-1] if rows_of[level.name] else None
-                if read_level is None:
-                    continue
-                true_changes.append(c.truths[0] - level.truths[0])
-                read_changes.append(read - read_level)
-            if true_changes or absolute:
-                section[condition] = {**_slope(true_changes, read_changes),
-                                      "abs_mae": round(float(np.mean(absolute)), 2) if absolute else None,
-                                      "judged": f"{len(absolute)}/{sum(c.condition == condition for c in mine)}"}
+            members = [c for c in mine if c.condition == condition]
+            if not members:
+                continue
+            section[condition] = {**_change_figures(members, by_key, rows_of, marker, "tilt_deg"),
+                                  "raw_slope": _change_figures(members, by_key, rows_of, marker,
+                                                               "raw_tilt_deg")["slope"],
+                                  "picture_slope": _change_figures(members, by_key, rows_of, marker,
+                                                                   "picture_tilt_deg")["slope"]}
         leans = [c for c in mine if c.condition == "lean"]
         if leans:
             errors, red = [], 0
@@ -159,6 +148,27 @@ def figures(cases: list[ArtCase], rows_of: dict[str, list[dict[str, str]]],
             section["walk"] = _walk_figures(walks, by_key, rows_of, steps_of or {})
         out[marker] = section
     return out
+
+
+def _change_figures(members: list[ArtCase], by_key: dict[tuple[str, str, str, float], ArtCase],
+                    rows_of: dict[str, list[dict[str, str]]], marker: str, column: str) -> dict[str, object]:
+    """One column's read change against the true change from the same body's level stand, and its
+    error against the truth itself (each pose's last frame: a person standing still)."""
+    true_changes, read_changes, absolute = [], [], []
+    for c in members:
+        level = by_key.get((c.body, "standing", marker, 0.0))
+        read = _tilts(rows_of[c.name], column)[-1] if rows_of[c.name] else None
+        if read is not None:
+            absolute.append(abs(read - c.truths[0]))
+        if level is None or level is c or read is None:
+            continue
+        read_level = _tilts(rows_of[level.name], column)[-1] if rows_of[level.name] else None
+        if read_level is None:
+            continue
+        true_changes.append(c.truths[0] - level.truths[0])
+        read_changes.append(read - read_level)
+    return {**_slope(true_changes, read_changes), "abs_mae": round(float(np.mean(absolute)), 2) if absolute else None,
+            "judged": f"{len(absolute)}/{len(members)}"}
 
 
 def _walk_figures(walks: list[ArtCase], by_key: dict[tuple[str, str, str, float], ArtCase],

@@ -20,8 +20,9 @@ own bones:
   lumborum's compensation, which is not a drop), `rigid` (the level stand with the camera rolled,
   so the whole picture turns), and `walk` (a procedural gait toward the camera, feet planted in
   stance, with 0, 4 or 8° of drop added on the swing side, pivoting about the stance hip);
-- each with no marker, a saturated strap around the waist at the belt line, or a coloured stick
-  laced through the front belt loops; both are children of the pelvis bone, so they roll with it.
+- each with no marker, a saturated strap around the waist at the belt line, a coloured stick
+  laced through the front belt loops, or an ordinary dark leather belt (no marker: an edge the
+  picture may read); all are children of the pelvis bone, so they roll with it.
 
 The truth is the hip-joint centres (the thigh bones' heads) projected through the camera, written
 to `truth.json` beside the pictures: per picture or per frame, each hip's pixel position.
@@ -85,10 +86,12 @@ HIKES = (2.0, 4.0, 6.0, 8.0)
 LEANS = (5.0, 10.0, 15.0)
 CAMERA_ROLLS = (-8.0, -4.0, 4.0, 8.0)
 WALK_DROPS = (0.0, 4.0, 8.0)
-MARKERS = ("none", "strap", "stick")
+MARKERS = ("none", "strap", "stick", "belt")
+"""Nothing at the belt line, a strap or a stick of a strong colour (markers), an ordinary belt (none)."""
 BELT_ABOVE_HIPS = 0.055
 """The belt line above the hip-joint centres, in body heights (about 9–10 cm)."""
-STRAP_HEIGHT_M = 0.045
+ORDINARY_BELT = ("#3B2A1E", 0.035)
+"""An ordinary leather belt (dark brown, 3.5 cm): no marker, but an edge the picture may read."""
 STICK = (1.0, 0.022)
 """The stick's length and diameter in metres (a painted dowel)."""
 
@@ -414,9 +417,10 @@ class Poser:
         return self.body.hip("left"), self.body.hip("right")
 
 
-def add_strap(body: Body, poser: Poser, color: str) -> bpy.types.Object:
-    """A band 4.5 cm tall around the waist at the belt line, a little off the body, following the
-    body's own section there (its convex hull), a child of the pelvis bone."""
+def add_strap(body: Body, poser: Poser, color: str, height_m: float = 0.045, roughness: float = 0.55,
+              name: str = "strap") -> bpy.types.Object:
+    """A band `height_m` tall around the waist at the belt line, a little off the body, following
+    the body's own section there (its convex hull), a child of the pelvis bone."""
     z = poser.hip_mid0.z + BELT_ABOVE_HIPS * body.spec.height_m
     section = body.section(z)
     centre = sum(section, V((0, 0, 0))) / len(section)
@@ -434,16 +438,16 @@ def add_strap(body: Body, poser: Poser, color: str) -> bpy.types.Object:
             if hit is not None:
                 best = max(best, hit)
         points.append(centre.xy + d * (best + 0.008))
-    mesh = bpy.data.meshes.new("strap")
-    verts = [(p.x, p.y, z + dz) for dz in (-STRAP_HEIGHT_M / 2, STRAP_HEIGHT_M / 2) for p in points]
+    mesh = bpy.data.meshes.new(name)
+    verts = [(p.x, p.y, z + dz) for dz in (-height_m / 2, height_m / 2) for p in points]
     n = len(points)
     faces = [(k, (k + 1) % n, n + (k + 1) % n, n + k) for k in range(n)]
     mesh.from_pydata(verts, [], faces)
-    obj = bpy.data.objects.new("strap", mesh)
+    obj = bpy.data.objects.new(name, mesh)
     bpy.context.scene.collection.objects.link(obj)
     solidify = obj.modifiers.new("thickness", "SOLIDIFY")
     solidify.thickness = 0.003
-    obj.data.materials.append(material("strap", hex_rgb(color), 0.55))
+    obj.data.materials.append(material(name, hex_rgb(color), roughness))
     _parent_to_pelvis(body, obj)
     return obj
 
@@ -603,10 +607,11 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
     body = Body(spec, args.bodies)
     poser = Poser(body)
     camera = Camera(spec, *args.size)
-    markers = {"strap": add_strap(body, poser, spec.strap), "stick": add_stick(body, poser, spec.stick)}
+    markers = {"strap": add_strap(body, poser, spec.strap), "stick": add_stick(body, poser, spec.stick),
+               "belt": add_strap(body, poser, ORDINARY_BELT[0], ORDINARY_BELT[1], 0.35, "belt")}
     out = args.out / spec.name
     only = set(args.only.split(",")) if args.only else None
-    colors = {"none": None, "strap": spec.strap, "stick": spec.stick}
+    colors = {"none": None, "strap": spec.strap, "stick": spec.stick, "belt": None}
 
     def show(marker: str) -> None:
         for name, obj in markers.items():
@@ -630,8 +635,8 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
             for roll in STAND_ROLLS:
                 poser.pose(Stance(roll_deg=roll))
                 shoot(f"standing_{marker}_{roll:+.0f}", "standing", marker, roll)
-        if marker == "stick":
-            continue  # the stick is for the roll and the walks; the other conditions are the strap's and none's
+        if marker in ("stick", "belt"):
+            continue  # the stick and the ordinary belt: the roll and the walks; the other conditions are the strap's
         if only is None or "hike" in only:
             for hike in HIKES:
                 # on the left leg, the right foot lifted, the right (swing) side of the pelvis raised
@@ -653,7 +658,7 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
             camera.place(0.0)
     if only is None or "walk" in only:
         gait = Gait(spec.height_m, start_y=2.6, steps=args.walk_steps, fps=args.fps)
-        for marker in ("none", "strap", "stick"):
+        for marker in MARKERS:
             show(marker)
             for drop in WALK_DROPS:
                 frames = []
