@@ -252,7 +252,8 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
     hip_width = float(np.hypot(*(left - right)))
     below_hips = float(centre_px[1] - (left[1] + right[1]) / 2) / hip_width
     facing = facing_sign(left_hip_px, right_hip_px)
-    tilt = facing * math.degrees(math.atan(band.slope * transform[1, 1] / transform[0, 0]))
+    image_deg = math.degrees(math.atan(band.slope * transform[1, 1] / transform[0, 0]))
+    tilt = facing * image_deg
     keypoints_dx = abs(float(left_hip_px[0] - right_hip_px[0]))
     keypoints_tilt = math.degrees(math.atan2(float(left_hip_px[1] - right_hip_px[1]), max(keypoints_dx, 1e-9)))
     thick_full, thick_none = (share * WINDOW_HIP_PX for share in BAND_HIP_WIDTHS)
@@ -262,8 +263,9 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
                   * _share(band.residual, *(share * WINDOW_HIP_PX for share in RESIDUAL_HIP_WIDTHS))
                   * _share(abs(tilt - keypoints_tilt), MAX_FROM_HIPS_DEG, 0.6 * MAX_FROM_HIPS_DEG))
     scale = float(transform[1, 1])
-    return MarkerEvidence(tilt_deg=tilt, confidence=confidence, centre_px=centre_px, coverage=band.coverage,
-                          thickness_px=band.thickness * scale, residual_px=band.residual * scale)
+    return MarkerEvidence(tilt_deg=tilt, image_deg=image_deg, confidence=confidence, centre_px=centre_px,
+                          coverage=band.coverage, thickness_px=band.thickness * scale,
+                          residual_px=band.residual * scale)
 
 
 def with_marker(reading: PelvisReading | NoVerdict, image: Image,

@@ -251,6 +251,8 @@ class PelvisTracker:
         self._marker_tilt_deg = 0.0
         self._marker_centre_px: np.ndarray | None = None
         self._marker_seen_s: float | None = None
+        self._facing_vote = 0.0
+        self._facing_s: float | None = None
         self._baseline_deg = baseline_deg
         if settings.tilt_filter == "one_euro":
             self._tilt: MovingAverage | OneEuroFilter = OneEuroFilter(
@@ -270,6 +272,7 @@ class PelvisTracker:
         self._tilt.reset()
         self._marker_filter.reset()
         self._marker_share, self._marker_centre_px, self._marker_seen_s = 0.0, None, None
+        self._facing_vote, self._facing_s = 0.0, None
         self._hysteresis.reset()
         self.belt.reset()
         self._center_px = None
@@ -332,8 +335,14 @@ class PelvisTracker:
         arm hides for a moment hands over without a jump), its filtered tilt and its centre."""
         marker = reading.marker
         now = 0.0 if marker is None else marker_trust(marker.confidence, self._min_marker_confidence)
+        # Which way the person faces, by a vote over the last second: far away the pose model now
+        # and then swaps a walker's left and right, which would turn the marker's reading over.
+        self._facing_vote += min(max(t_s - self._facing_s, 0.0), 1.0) * (reading.facing_sign - self._facing_vote) \
+            if self._facing_s is not None else reading.facing_sign - self._facing_vote
+        self._facing_s = t_s
+        facing = 1 if self._facing_vote >= 0 else -1
         if marker is not None and now > 0.0:
-            self._marker_tilt_deg = self._marker_filter.update(marker.tilt_deg, t_s)
+            self._marker_tilt_deg = self._marker_filter.update(facing * marker.image_deg, t_s)
             self._marker_centre_px = marker.centre_px
             self._marker_seen_s = t_s
         elif self._marker_seen_s is not None and t_s - self._marker_seen_s > self._settings.forget_after_s:

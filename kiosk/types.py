@@ -191,7 +191,11 @@ class MarkerEvidence:
     """A worn marker's line (a strap or a stick at the belt line) read from the picture (kiosk.marker)."""
 
     tilt_deg: float
-    """The marker's line in the ruler's sign (as `PelvisReading.raw_tilt_deg`)."""
+    """The marker's line in the ruler's sign (as `PelvisReading.raw_tilt_deg`), as this frame's
+    keypoints say which way the person faces."""
+    image_deg: float
+    """The same line in the picture's own terms: positive when it descends toward the picture's
+    right (which way the person faces does not enter)."""
     confidence: float
     """0..1: how surely the band is a marker (thin, straight, across the body); 0 is never attached."""
     centre_px: FloatArray

@@ -206,3 +206,33 @@ def _walk_figures(walks: list[ArtCase], by_key: dict[tuple[str, str, str, float]
             "rmse": round(math.sqrt(float(np.mean(squared))), 2) if squared else None,
             "steps_on_swing_side": f"{sides_right}/{sides_all}",
             "step_peak_error": round(float(np.mean(step_errors)), 2) if step_errors else None}
+
+
+def table(report: dict[str, dict[str, object]], split: str) -> str:
+    """A markdown table of one split's figures, one row per reading: the markers, the ruler without
+    one (and the keypoints and the picture alone, from the same run's CSV columns), and any peer."""
+    rows = ["| reading | standing roll: slope / MAE | hike: slope | rigid turn: slope | lean: error / red "
+            "| walks: added-drop slope / RMSE | steps on the swing side |",
+            "|---|---|---|---|---|---|---|"]
+
+    def num(value: object, digits: int = 2) -> str:
+        return "—" if value is None else f"{value:.{digits}f}" if isinstance(value, float | int) else str(value)
+
+    for analyzer, sections in report.items():
+        figures = sections.get(split)
+        if not isinstance(figures, dict):
+            continue
+        for marker, section in figures.items():
+            name = f"{analyzer}, {'no marker' if marker == 'none' else marker}"
+            s, h, r = (section.get(k, {}) for k in ("standing", "hike", "rigid"))
+            lean, walk = section.get("lean", {}), section.get("walk", {})
+            drop = walk.get("added_drop", {}) if walk else {}
+            rows.append(f"| {name} | {num(s.get('slope'))} / {num(s.get('abs_mae'))}° | {num(h.get('slope'))} "
+                        f"| {num(r.get('slope'))} | {num(lean.get('mean'))}° / {num(lean.get('red'))} "
+                        f"| {num(drop.get('slope'))} / {num(walk.get('rmse'))}° "
+                        f"| {num(walk.get('steps_on_swing_side'))} |")
+            if marker == "none" and analyzer == "Beltline":
+                for column, label in (("raw_slope", "the hip keypoints alone"), ("picture_slope", "the picture alone")):
+                    rows.append(f"| {analyzer}, {label} | {num(s.get(column))} | {num(h.get(column))} "
+                                f"| {num(r.get(column))} | | | |")
+    return "\n".join(rows)

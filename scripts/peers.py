@@ -507,7 +507,7 @@ def main() -> int:
             report["beltline"]["articulated"] = articulated_scores(art, work / "beltline")
         if args.mediapipe:
             (work / "mediapipe").mkdir(exist_ok=True)
-            timing = run_mediapipe(cases, work / "mediapipe", args.mediapipe)
+            timing = run_mediapipe(cases, work / "mediapipe", args.mediapipe) if cases else {}
             report["mediapipe"] = {"ms_per_frame": timing, **score(cases, work / "mediapipe")}
             plain = [c for c in art if c.marker == "none"]  # MediaPipe reads no marker
             if plain:

@@ -122,7 +122,7 @@ def reading(tilt_deg: float, marker: MarkerEvidence | None) -> PelvisReading:
 
 
 def evidence(tilt_deg: float, confidence: float) -> MarkerEvidence:
-    return MarkerEvidence(tilt_deg, confidence, np.array([W / 2, HIP_Y - 45.0]), 1.0, 10.0, 0.3)
+    return MarkerEvidence(tilt_deg, tilt_deg, confidence, np.array([W / 2, HIP_Y - 45.0]), 1.0, 10.0, 0.3)
 
 
 def test_the_tracker_shows_the_marker_and_says_so() -> None:
@@ -176,3 +176,22 @@ def test_the_csv_carries_the_marker_and_the_source() -> None:
     assert CSV_COLUMNS[-3:] == ("marker_tilt_deg", "marker_confidence", "tilt_source")
     assert row["marker_tilt_deg"] == "8.00" and row["marker_confidence"] == "1.00"
     assert row["tilt_source"] == "marker"
+
+
+def test_a_walker_whose_left_and_right_the_model_swaps_now_and_then_keeps_the_marker_s_side() -> None:
+    # Far away the pose model swaps a walker's hips on some frames: the frame's own facing says
+    # "from behind" and would turn the strap's reading over; the person's facing, voted over a
+    # second, does not.
+    tracker = PelvisTracker(PelvisConfig(belt_picture="off"))
+    verdict = None
+    for i in range(30):
+        swapped = i % 3 == 2
+        plain = reading(1.0, MarkerEvidence(-8.0 if swapped else 8.0, 8.0, 1.0, np.array([W / 2, HIP_Y - 45.0]),
+                                            1.0, 10.0, 0.3))
+        if swapped:
+            plain = PelvisReading(plain.right_hip_px, plain.left_hip_px, 0.9, -1.0, plain.belt_center_px,
+                                  plain.ruler_half_length_px, -1, marker=plain.marker)
+        verdict = tracker.update(plain, i / 10)
+        if i >= 5:
+            assert verdict.tilt_deg is not None and verdict.tilt_deg > 6.0
+    assert verdict is not None and verdict.tilt_deg == pytest.approx(8.0, abs=0.3)
