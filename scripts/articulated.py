@@ -231,8 +231,8 @@ def table(report: dict[str, dict[str, object]], split: str) -> str:
                         f"| {num(r.get('slope'))} | {num(lean.get('mean'))}° / {num(lean.get('red'))} "
                         f"| {num(drop.get('slope'))} / {num(walk.get('rmse'))}° "
                         f"| {num(walk.get('steps_on_swing_side'))} |")
-            if marker == "none" and analyzer == "Beltline":
+            if marker in ("none", "belt") and analyzer == "Beltline":
                 for column, label in (("raw_slope", "the hip keypoints alone"), ("picture_slope", "the picture alone")):
-                    rows.append(f"| {analyzer}, {label} | {num(s.get(column))} | {num(h.get(column))} "
+                    rows.append(f"| {analyzer}, {marker}: {label} | {num(s.get(column))} | {num(h.get(column))} "
                                 f"| {num(r.get(column))} | | | |")
     return "\n".join(rows)
