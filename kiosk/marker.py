@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import colorsys
 import dataclasses
+import functools
 import math
 
 import cv2
@@ -38,7 +39,7 @@ WINDOW_BELOW = 0.6
 joints (and the pose's hips are often placed higher or lower than the joints)."""
 MIN_HIP_WIDTH_PX = 8.0
 EDGE_BLUR_PX = 1.2
-"""The window is blurred by this (Gaussian sigma, window pixels) before its colours are weighed."""
+"""The colour weights are blurred by this (Gaussian sigma, window pixels) before the band is fitted."""
 HUE_FULL_DEG = 14.0
 HUE_NONE_DEG = 28.0
 """A pixel whose hue is within HUE_FULL_DEG of the marker's counts fully, easing to nothing at
@@ -115,8 +116,7 @@ def _share(x: float, none: float, full: float) -> float:
 
 
 def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[Image, np.ndarray] | None:
-    """The window around the hips, upright and scaled to WINDOW_HIP_PX (by area: no aliasing when
-    it shrinks a near person), and the map from its pixels to the frame's (2×3, OpenCV's convention:
+    """The window around the hips, upright and scaled to WINDOW_HIP_PX, and the map from its pixels to the frame's (2×3, OpenCV's convention:
     pixel i sits at i); None when the hips are too close together or the window is outside the frame."""
     hip_width = float(np.hypot(*(left_hip_px - right_hip_px)))
     if hip_width < MIN_HIP_WIDTH_PX:
@@ -128,28 +128,43 @@ def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) 
     y0 = max(math.floor(mid[1] - WINDOW_ABOVE * hip_width), 0)
     y1 = min(math.ceil(mid[1] + WINDOW_BELOW * hip_width), frame_height)
     scale = hip_width / WINDOW_HIP_PX  # frame pixels per window pixel
+    # a near person's window shrinks by a whole factor first (by area: every pixel counts, and no
+    # aliasing; OpenCV's fast path), then by what is left (less than 2) linearly
+    factor = max(math.floor(scale), 1)
+    x1, y1 = x0 + factor * ((x1 - x0) // factor), y0 + factor * ((y1 - y0) // factor)
     width, height = round((x1 - x0) / scale), round((y1 - y0) / scale)
     if width < 8 or height < 8:
         return None
     crop = image[y0:y1, x0:x1]
-    shrink = width < x1 - x0
-    patch: Image = np.asarray(cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA if shrink
-                                         else cv2.INTER_LINEAR), np.uint8)
+    if factor > 1:
+        crop = cv2.resize(crop, ((x1 - x0) // factor, (y1 - y0) // factor), interpolation=cv2.INTER_AREA)
+    patch: Image = np.asarray(cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR), np.uint8)
+    # both steps map pixel centres linearly, so a window pixel i sits at sx (i + 1/2) - 1/2 in the crop
     sx, sy = (x1 - x0) / width, (y1 - y0) / height
     return patch, np.array([[sx, 0.0, x0 + 0.5 * sx - 0.5], [0.0, sy, y0 + 0.5 * sy - 0.5]])
 
 
 def colour_weight(window_rgb: Image, color: MarkerColor) -> np.ndarray:
     """0..1 per pixel: how much it looks like the marker (hue first, then enough colour and light)."""
-    hsv = cv2.cvtColor(window_rgb, cv2.COLOR_RGB2HSV_FULL).astype(np.float32)
-    hue_distance = np.abs(hsv[..., 0] - color.hue)
-    hue_distance = np.minimum(hue_distance, 256.0 - hue_distance) * (360.0 / 256.0)
-    weight = _ramp(hue_distance, HUE_NONE_DEG, HUE_FULL_DEG)
-    least = max(60.0, MIN_SATURATION * color.saturation)
-    weight *= _ramp(hsv[..., 1], least, least + 80.0)
-    darkest = max(float(MIN_VALUE), MIN_VALUE_SHARE * color.value)
-    weight *= _ramp(hsv[..., 2], darkest, darkest + 30.0)
+    factors = cv2.LUT(cv2.cvtColor(window_rgb, cv2.COLOR_RGB2HSV_FULL), _colour_table(color))
+    weight: np.ndarray = factors[..., 0] * factors[..., 1]
+    weight *= factors[..., 2]
     return weight
+
+
+@functools.lru_cache(maxsize=16)
+def _colour_table(color: MarkerColor) -> np.ndarray:
+    """colour_weight's three factors for each of the 256 levels of hue, saturation and value, as a
+    three-channel lookup table (one lookup per pixel: arithmetic per pixel cost the Pi far more)."""
+    levels = np.arange(256, dtype=np.float32)
+    hue_distance = np.abs(levels - np.float32(color.hue))
+    hue_distance = np.minimum(hue_distance, 256.0 - hue_distance) * np.float32(360.0 / 256.0)
+    least = max(60.0, MIN_SATURATION * color.saturation)
+    darkest = max(float(MIN_VALUE), MIN_VALUE_SHARE * color.value)
+    table = np.stack([_ramp(hue_distance, HUE_NONE_DEG, HUE_FULL_DEG), _ramp(levels, least, least + 80.0),
+                      _ramp(levels, darkest, darkest + 30.0)], axis=-1).astype(np.float32).reshape(256, 1, 3)
+    table.flags.writeable = False
+    return table
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -177,51 +192,64 @@ def fit_band(weight: np.ndarray, hip_px: float, sharp: np.ndarray | None = None)
     """The straight band through a weight map; None when no column holds one.  `sharp`: the same
     map before any blur, for the band's peak weight (a thin stick's is lowered by the blur)."""
     height, width = weight.shape
-    rows = np.arange(height, dtype=np.float32)[:, None]
     mass = weight.sum(axis=0)
     held = mass >= MIN_COLUMN_MASS * hip_px
-    if held.sum() < 3:
+    if np.count_nonzero(held) < 3:
         return None
     # a column the band only partly crosses (its end, the edge of an arm in front) has a centre
     # pulled off the line: only the columns holding most of a full band's weight are fitted
-    held &= mass >= PARTIAL_COLUMN * float(np.median(mass[held]))
-    if held.sum() < 3:
+    ordered = np.sort(mass[held])  # its median, without np.median's overhead (a few dozen columns)
+    median = 0.5 * float(ordered[(ordered.size - 1) // 2] + ordered[ordered.size // 2])
+    held &= mass >= PARTIAL_COLUMN * median
+    if np.count_nonzero(held) < 3:
         return None
-    centre = (weight * rows).sum(axis=0)[held] / mass[held]
-    x = np.flatnonzero(held).astype(np.float64) - (width - 1) / 2
-    y = centre.astype(np.float64)
+    columns = np.flatnonzero(held)
+    held_mass = mass[columns].astype(np.float64)
+    centre = (np.arange(height, dtype=np.float32) @ weight[:, columns]).astype(np.float64) / held_mass
+    x = columns.astype(np.float64) - (width - 1) / 2
     # each column counts by its mass, up to a band's worth (a blob of the colour does not outvote a
     # long thin band), tapering at the window's sides so that a column entering the window moves
     # the line by little
-    taper = np.clip((width / 2 - np.abs(x)) / (0.15 * width), 0.0, 1.0)
-    w = np.minimum(mass[held], 0.3 * hip_px) * taper
+    capped = np.minimum(held_mass, 0.3 * hip_px) * np.minimum(
+        np.maximum((width / 2 - np.abs(x)) / (0.15 * width), 0.0), 1.0)
+    w = capped
+    cut = max(0.12 * hip_px, 1.0)
     slope = intercept = 0.0
+    residual = centre
     for _ in range(4):  # iteratively reweighted least squares (Tukey's biweight on the residuals)
-        if w.sum() <= 0:
+        total = float(w.sum())
+        if total <= 0:
             return None
-        xm, ym = np.average(x, weights=w), np.average(y, weights=w)
-        sxx = float((w * (x - xm) ** 2).sum())
+        xm, ym = float(w @ x) / total, float(w @ centre) / total
+        dx = x - xm
+        sxx = float(w @ (dx * dx))
         if sxx <= 0:
             return None
-        slope = float((w * (x - xm) * (y - ym)).sum()) / sxx
+        slope = float(w @ (dx * (centre - ym))) / sxx
         intercept = ym - slope * xm
-        residual = y - (intercept + slope * x)
-        cut = max(0.12 * hip_px, 1.0)
-        w = np.minimum(mass[held], 0.3 * hip_px) * taper * np.clip(1 - (residual / cut) ** 2, 0.0, 1.0) ** 2
+        residual = centre - (intercept + slope * x)
+        w = capped * np.square(np.maximum(1 - np.square(residual / cut), 0.0))
     kept = w > 0
-    across = np.abs(x) <= 0.6 * hip_px
-    columns_across = int(np.count_nonzero(np.abs(np.arange(width) - (width - 1) / 2) <= 0.6 * hip_px))
-    coverage = int(np.count_nonzero(kept & across)) / max(columns_across, 1)
     if not kept.any():
         return None
-    kept_mass = mass[held][kept]
-    thickness = float(kept_mass.mean())
-    rms = float(np.sqrt(np.average(residual[kept] ** 2, weights=w[kept])))
-    columns = np.flatnonzero(held)[kept]
-    edge_weight = max(float(weight[:EDGE_ROWS, columns].mean()), float(weight[-EDGE_ROWS:, columns].mean()))
-    peak = float((weight if sharp is None else sharp)[:, columns].max(axis=0).mean())
-    return Band(slope, float(intercept), coverage, thickness, float(kept_mass.std()) / max(thickness, 1e-9), rms,
-                edge_weight, peak)
+    columns_across = _columns_across(width, hip_px)
+    coverage = int(np.count_nonzero(kept & (np.abs(x) <= 0.6 * hip_px))) / max(columns_across, 1)
+    kept_mass = held_mass[kept]
+    count = kept_mass.size
+    thickness = float(kept_mass.sum()) / count
+    spread = math.sqrt(float(np.square(kept_mass - thickness).sum()) / count)
+    rms = math.sqrt(float(w[kept] @ np.square(residual[kept])) / float(w[kept].sum()))
+    columns = columns[kept]
+    edge_pixels = EDGE_ROWS * count
+    edge_weight = max(float(weight[:EDGE_ROWS, columns].sum()), float(weight[-EDGE_ROWS:, columns].sum())) / edge_pixels
+    peak = float((weight if sharp is None else sharp)[:, columns].max(axis=0).sum()) / count
+    return Band(slope, float(intercept), coverage, thickness, spread / max(thickness, 1e-9), rms, edge_weight, peak)
+
+
+@functools.lru_cache(maxsize=8)
+def _columns_across(width: int, hip_px: float) -> int:
+    """How many of a window's columns lie within ±0.6 hip widths of its middle."""
+    return int(np.count_nonzero(np.abs(np.arange(width) - (width - 1) / 2) <= 0.6 * hip_px))
 
 
 def _belt_row_share(below_hips: float) -> float:
@@ -243,7 +271,7 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
     # a little blur spreads each edge over a few window pixels, so that the column centres move with
     # the edge continuously rather than by whole pixels (at shallow slopes, whole-pixel steps bias
     # the fitted line toward level)
-    blurred: Image = np.asarray(cv2.GaussianBlur(patch, (0, 0), EDGE_BLUR_PX), np.uint8)
+    blurred: Image = np.asarray(cv2.GaussianBlur(patch, (1, 0), 1e-3, sigmaY=EDGE_BLUR_PX), np.uint8)
     band = fit_band(colour_weight(blurred, color), WINDOW_HIP_PX, colour_weight(patch, color))
     if band is None:
         return None

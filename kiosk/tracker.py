@@ -227,6 +227,8 @@ def marker_trust(confidence: float, min_confidence: float) -> float:
     return min(max((confidence - min_confidence) / MARKER_FULL_ABOVE, 0.0), 1.0)
 
 
+FACING_PRIOR = 1.0
+"""Where the facing vote starts for a new person: facing the camera (+1), as a person at a mirror does."""
 MARKER_FULL_ABOVE = 0.3
 """A marker reading counts fully this far above `marker.min_confidence`."""
 MARKER_MIN_CUTOFF_HZ = 3.0
@@ -251,7 +253,7 @@ class PelvisTracker:
         self._marker_tilt_deg = 0.0
         self._marker_centre_px: np.ndarray | None = None
         self._marker_seen_s: float | None = None
-        self._facing_vote = 0.0
+        self._facing_vote = FACING_PRIOR
         self._facing_s: float | None = None
         self._baseline_deg = baseline_deg
         if settings.tilt_filter == "one_euro":
@@ -272,7 +274,7 @@ class PelvisTracker:
         self._tilt.reset()
         self._marker_filter.reset()
         self._marker_share, self._marker_centre_px, self._marker_seen_s = 0.0, None, None
-        self._facing_vote, self._facing_s = 0.0, None
+        self._facing_vote, self._facing_s = FACING_PRIOR, None
         self._hysteresis.reset()
         self.belt.reset()
         self._center_px = None
@@ -335,10 +337,12 @@ class PelvisTracker:
         arm hides for a moment hands over without a jump), its filtered tilt and its centre."""
         marker = reading.marker
         now = 0.0 if marker is None else marker_trust(marker.confidence, self._min_marker_confidence)
-        # Which way the person faces, by a vote over the last second: far away the pose model now
-        # and then swaps a walker's left and right, which would turn the marker's reading over.
-        self._facing_vote += min(max(t_s - self._facing_s, 0.0), 1.0) * (reading.facing_sign - self._facing_vote) \
-            if self._facing_s is not None else reading.facing_sign - self._facing_vote
+        # Which way the person faces, by a vote over the last second that starts from facing the
+        # mirror: far away the pose model now and then swaps a walker's left and right for a few
+        # frames (at the start of a walk too), which would turn the marker's reading over; a person
+        # who turns their back outvotes the start within a second.
+        if self._facing_s is not None:
+            self._facing_vote += min(max(t_s - self._facing_s, 0.0), 1.0) * (reading.facing_sign - self._facing_vote)
         self._facing_s = t_s
         facing = 1 if self._facing_vote >= 0 else -1
         if marker is not None and now > 0.0:

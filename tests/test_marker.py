@@ -195,3 +195,31 @@ def test_a_walker_whose_left_and_right_the_model_swaps_now_and_then_keeps_the_ma
         if i >= 5:
             assert verdict.tilt_deg is not None and verdict.tilt_deg > 6.0
     assert verdict is not None and verdict.tilt_deg == pytest.approx(8.0, abs=0.3)
+
+
+def _seen(image_deg: float, facing: int) -> PelvisReading:
+    """A reading whose strap lies at `image_deg` in the picture, with the frame's own facing."""
+    plain = reading(1.0, MarkerEvidence(facing * image_deg, image_deg, 1.0, np.array([W / 2, HIP_Y - 45.0]),
+                                        1.0, 10.0, 0.3))
+    if facing < 0:
+        plain = PelvisReading(plain.right_hip_px, plain.left_hip_px, 0.9, -1.0, plain.belt_center_px,
+                              plain.ruler_half_length_px, -1, marker=plain.marker)
+    return plain
+
+
+def test_a_walk_whose_first_frames_the_model_swaps_starts_on_the_marker_s_side() -> None:
+    # the first frames of a far walker are the ones the model swaps most: the vote starts from
+    # facing the mirror, so they do not turn the ruler over
+    tracker = PelvisTracker(PelvisConfig(belt_picture="off"))
+    for i in range(12):
+        verdict = tracker.update(_seen(8.0, -1 if i in (0, 1, 3, 4) else 1), i / 10)
+        assert verdict.tilt_deg is not None and verdict.tilt_deg > 4.0, i
+
+
+def test_a_person_who_turns_their_back_is_read_from_behind_within_a_second_or_so() -> None:
+    tracker = PelvisTracker(PelvisConfig(belt_picture="off"))
+    for i in range(10):
+        tracker.update(_seen(8.0, 1), i / 10)
+    shown = [tracker.update(_seen(8.0, -1), 1.0 + i / 10).tilt_deg for i in range(25)]
+    assert shown[0] is not None and shown[0] > 4.0  # one frame from behind is not a turn
+    assert shown[-1] == pytest.approx(-8.0, abs=0.3)
