@@ -146,23 +146,26 @@ def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) 
 
 def colour_weight(window_rgb: Image, color: MarkerColor) -> np.ndarray:
     """0..1 per pixel: how much it looks like the marker (hue first, then enough colour and light)."""
-    factors = cv2.LUT(cv2.cvtColor(window_rgb, cv2.COLOR_RGB2HSV_FULL), _colour_table(color))
-    weight: np.ndarray = factors[..., 0] * factors[..., 1]
-    weight *= factors[..., 2]
+    hue, saturation, value = cv2.split(cv2.LUT(cv2.cvtColor(window_rgb, cv2.COLOR_RGB2HSV_FULL), _colour_table(color)))
+    # the three factors in 1/255ths, multiplied by OpenCV in whole bytes (a lookup and two products
+    # per pixel: floating-point arithmetic per pixel cost the Pi several times more)
+    weight: np.ndarray = cv2.multiply(cv2.multiply(hue, saturation, scale=1 / 255), value, scale=1 / 255 ** 2,
+                                      dtype=cv2.CV_32F)
     return weight
 
 
 @functools.lru_cache(maxsize=16)
 def _colour_table(color: MarkerColor) -> np.ndarray:
-    """colour_weight's three factors for each of the 256 levels of hue, saturation and value, as a
-    three-channel lookup table (one lookup per pixel: arithmetic per pixel cost the Pi far more)."""
+    """colour_weight's three factors (0..255) for each of the 256 levels of hue, saturation and
+    value, as a three-channel lookup table."""
     levels = np.arange(256, dtype=np.float32)
     hue_distance = np.abs(levels - np.float32(color.hue))
     hue_distance = np.minimum(hue_distance, 256.0 - hue_distance) * np.float32(360.0 / 256.0)
     least = max(60.0, MIN_SATURATION * color.saturation)
     darkest = max(float(MIN_VALUE), MIN_VALUE_SHARE * color.value)
-    table = np.stack([_ramp(hue_distance, HUE_NONE_DEG, HUE_FULL_DEG), _ramp(levels, least, least + 80.0),
-                      _ramp(levels, darkest, darkest + 30.0)], axis=-1).astype(np.float32).reshape(256, 1, 3)
+    factors = np.stack([_ramp(hue_distance, HUE_NONE_DEG, HUE_FULL_DEG), _ramp(levels, least, least + 80.0),
+                        _ramp(levels, darkest, darkest + 30.0)], axis=-1)
+    table = np.round(255 * factors).astype(np.uint8).reshape(256, 1, 3)
     table.flags.writeable = False
     return table
 
@@ -216,7 +219,7 @@ def fit_band(weight: np.ndarray, hip_px: float, sharp: np.ndarray | None = None)
     cut = max(0.12 * hip_px, 1.0)
     slope = intercept = 0.0
     residual = centre
-    for _ in range(4):  # iteratively reweighted least squares (Tukey's biweight on the residuals)
+    for _ in range(3):  # iteratively reweighted least squares (Tukey's biweight on the residuals)
         total = float(w.sum())
         if total <= 0:
             return None
