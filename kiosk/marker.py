@@ -116,8 +116,9 @@ def _share(x: float, none: float, full: float) -> float:
 
 
 def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[Image, np.ndarray] | None:
-    """The window around the hips, upright and scaled to WINDOW_HIP_PX, and the map from its pixels to the frame's (2×3, OpenCV's convention:
-    pixel i sits at i); None when the hips are too close together or the window is outside the frame."""
+    """The window around the hips, upright and scaled to WINDOW_HIP_PX, and the map from its pixels
+    to the frame's (2×3, OpenCV's convention: pixel i sits at i); None when the hips are too close
+    together or the window is outside the frame."""
     hip_width = float(np.hypot(*(left_hip_px - right_hip_px)))
     if hip_width < MIN_HIP_WIDTH_PX:
         return None
@@ -135,9 +136,10 @@ def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) 
     width, height = round((x1 - x0) / scale), round((y1 - y0) / scale)
     if width < 8 or height < 8:
         return None
-    crop = image[y0:y1, x0:x1]
+    crop: np.ndarray = image[y0:y1, x0:x1]
     if factor > 1:
-        crop = cv2.resize(crop, ((x1 - x0) // factor, (y1 - y0) // factor), interpolation=cv2.INTER_AREA)
+        crop = np.asarray(cv2.resize(crop, ((x1 - x0) // factor, (y1 - y0) // factor),
+                                     interpolation=cv2.INTER_AREA))
     patch: Image = np.asarray(cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR), np.uint8)
     # both steps map pixel centres linearly, so a window pixel i sits at sx (i + 1/2) - 1/2 in the crop
     sx, sy = (x1 - x0) / width, (y1 - y0) / height
