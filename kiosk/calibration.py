@@ -145,7 +145,8 @@ class CalibrationCollector:
         if self._start_s is None:
             self._start_s, self._anchor = t_s, hip_mid
         self._tilts.append(reading.raw_tilt_deg)
-        if image is not None and (marker := find_marker(image, reading.left_hip_px, reading.right_hip_px)):
+        if image is not None and (
+                marker := find_marker(image, reading.left_hip_px, reading.right_hip_px, reading.torso_px)):
             self._markers.append(marker)
         if reading.picture is not None:
             self._belts.append(reading.picture.relative_deg)

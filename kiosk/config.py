@@ -434,6 +434,10 @@ def marker_hsv(text: str) -> tuple[float, float, float]:
     return 360.0 * hue, saturation, value
 
 
+MARKER_FULL_ABOVE = 0.3
+"""A marker reading counts fully this far above `marker.min_confidence`."""
+
+
 @dataclass(frozen=True)
 class MarkerConfig:
     color: str = MARKER_AUTO

@@ -38,6 +38,15 @@ WINDOW_BELOW = 0.6
 """...and this many hip widths above and below the hips' midpoint: a belt sits above the hip
 joints (and the pose's hips are often placed higher or lower than the joints)."""
 MIN_HIP_WIDTH_PX = 8.0
+"""No window smaller than this (frame pixels per hip width, see window_scale_px)."""
+COLLAPSED_HIPS = 0.5
+"""Hips closer than this share of the window's scale have no line of their own to check the band by."""
+TORSO_SCALE = 0.35
+"""The window's scale (its "hip width") is at least this share of the torso's length (the hips'
+midpoint to the shoulders'): a far walker's hips, which the model now and then places narrow and
+low on the thighs, then still leave the belt inside the window and at the belt's height.  People's
+hips measure 0.33–0.45 of the torso in the model's keypoints (1st to 75th percentile on the real
+walks), so this floor only acts when the hips come out narrow."""
 EDGE_BLUR_PX = 1.2
 """The colour weights are blurred by this (Gaussian sigma, window pixels) before the band is fitted."""
 HUE_FULL_DEG = 14.0
@@ -115,11 +124,17 @@ def _share(x: float, none: float, full: float) -> float:
     return min(max((x - none) / (full - none), 0.0), 1.0)
 
 
-def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> tuple[Image, np.ndarray] | None:
+def window_scale_px(left_hip_px: np.ndarray, right_hip_px: np.ndarray, torso_px: float = 0.0) -> float:
+    """The length the window is scaled by: the hips' distance, at least TORSO_SCALE of the torso."""
+    return max(float(np.hypot(*(left_hip_px - right_hip_px))), TORSO_SCALE * torso_px)
+
+
+def cut_window(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
+               torso_px: float = 0.0) -> tuple[Image, np.ndarray] | None:
     """The window around the hips, upright and scaled to WINDOW_HIP_PX, and the map from its pixels
     to the frame's (2×3, OpenCV's convention: pixel i sits at i); None when the hips are too close
     together or the window is outside the frame."""
-    hip_width = float(np.hypot(*(left_hip_px - right_hip_px)))
+    hip_width = window_scale_px(left_hip_px, right_hip_px, torso_px)
     if hip_width < MIN_HIP_WIDTH_PX:
         return None
     mid = (left_hip_px + right_hip_px) / 2  # keypoints are continuous: a pixel spans [i, i + 1]
@@ -264,12 +279,12 @@ def _belt_row_share(below_hips: float) -> float:
 
 
 def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
-                color: MarkerColor) -> MarkerEvidence | None:
+                color: MarkerColor, torso_px: float = 0.0) -> MarkerEvidence | None:
     """The marker's line around these hips in an RGB frame, with how sure the reading is; None when
     the window leaves the frame or holds no band of the marker's colour."""
     left = np.asarray(left_hip_px, np.float64)
     right = np.asarray(right_hip_px, np.float64)
-    window = cut_window(image, left, right)
+    window = cut_window(image, left, right, torso_px)
     if window is None:
         return None
     patch, transform = window
@@ -282,13 +297,15 @@ def read_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
         return None
     width = patch.shape[1]
     centre_px = transform @ np.array([(width - 1) / 2, band.middle_row, 1.0]) + 0.5
-    hip_width = float(np.hypot(*(left - right)))
-    below_hips = float(centre_px[1] - (left[1] + right[1]) / 2) / hip_width
+    below_hips = float(centre_px[1] - (left[1] + right[1]) / 2) / window_scale_px(left, right, torso_px)
     facing = facing_sign(left_hip_px, right_hip_px)
     image_deg = math.degrees(math.atan(band.slope * transform[1, 1] / transform[0, 0]))
     tilt = facing * image_deg
     keypoints_dx = abs(float(left_hip_px[0] - right_hip_px[0]))
-    keypoints_tilt = math.degrees(math.atan2(float(left_hip_px[1] - right_hip_px[1]), max(keypoints_dx, 1e-9)))
+    # the band runs near the hips' line; hips the model collapsed together (a far walker's left and
+    # right swapped and averaged) have no line, and the band need only be near level
+    keypoints_tilt = 0.0 if keypoints_dx < COLLAPSED_HIPS * window_scale_px(left, right, torso_px) else \
+        math.degrees(math.atan2(float(left_hip_px[1] - right_hip_px[1]), keypoints_dx))
     thick_full, thick_none = (share * WINDOW_HIP_PX for share in BAND_HIP_WIDTHS)
     confidence = (_share(band.coverage, *COVERAGE) * _share(band.thickness, thick_none, thick_full)
                   * _share(band.unevenness, *EVEN) * _share(band.edge_weight, *EDGE_WEIGHT)
@@ -307,7 +324,7 @@ def with_marker(reading: PelvisReading | NoVerdict, image: Image,
     is found at the belt line."""
     if color is None or isinstance(reading, NoVerdict):
         return reading
-    evidence = read_marker(image, reading.left_hip_px, reading.right_hip_px, color)
+    evidence = read_marker(image, reading.left_hip_px, reading.right_hip_px, color, reading.torso_px)
     if evidence is None or evidence.confidence <= 0.0:
         return reading
     return dataclasses.replace(reading, marker=evidence)
@@ -320,14 +337,15 @@ LEARN_CONFIDENCE = 0.8
 """A colour is learned only where the band it makes is this sure a marker."""
 
 
-def find_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray) -> MarkerEvidence | None:
+def find_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray,
+                torso_px: float = 0.0) -> MarkerEvidence | None:
     """A marker of any strong colour at the belt line (for learning its colour while a person
     stands still to calibrate): the strongest hues of the window around the hips, each tried as a
     marker colour, the surest band that passes LEARN_CONFIDENCE; None when there is none.  Its
     colour is `MarkerEvidence.color`."""
     left = np.asarray(left_hip_px, np.float64)
     right = np.asarray(right_hip_px, np.float64)
-    window = cut_window(image, left, right)
+    window = cut_window(image, left, right, torso_px)
     if window is None:
         return None
     hsv = cv2.cvtColor(window[0], cv2.COLOR_RGB2HSV_FULL)
@@ -345,7 +363,7 @@ def find_marker(image: Image, left_hip_px: np.ndarray, right_hip_px: np.ndarray)
             continue
         color = MarkerColor(float(np.median(hsv[..., 0][near])), float(np.median(hsv[..., 1][near])),
                             float(np.median(hsv[..., 2][near])))
-        evidence = read_marker(image, left, right, color)
+        evidence = read_marker(image, left, right, color, torso_px)
         if evidence is not None and evidence.confidence >= LEARN_CONFIDENCE and (
                 best is None or evidence.confidence > best.confidence):
             best = dataclasses.replace(evidence, color=color.to_hex())

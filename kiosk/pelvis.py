@@ -31,7 +31,6 @@ def read_pelvis(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | No
         if not inside_frame(hip, pose.frame_width_px, pose.frame_height_px, settings.edge_margin_frac):
             return NoVerdict.HIPS_OUT_OF_FRAME
 
-    hip_mid = pose.hip_mid_px
     shoulder_mid = pose.shoulder_mid_px
     torso_px = pose.torso_length_px
     shoulder_width_px = pose.shoulder_width_px
@@ -48,12 +47,23 @@ def read_pelvis(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | No
         # behind): the head in profile gives it away.
         return NoVerdict.NOT_FACING
 
+    return hip_line(pose, settings)
+
+
+def hip_line(pose: Pose, settings: PelvisConfig) -> PelvisReading:
+    """The hip line of a pose, without the gates (read_pelvis applies them first; a worn marker
+    seen across the body may overrule the facing gates: kiosk.reading)."""
+    left_hip = pose.xy(Keypoint.LEFT_HIP)
+    right_hip = pose.xy(Keypoint.RIGHT_HIP)
+    hip_mid = pose.hip_mid_px
+    shoulder_mid = pose.shoulder_mid_px
     return PelvisReading(
         left_hip_px=left_hip.astype(np.float64),
         right_hip_px=right_hip.astype(np.float64),
-        hip_score=hip_score,
+        hip_score=min(pose.score(Keypoint.LEFT_HIP), pose.score(Keypoint.RIGHT_HIP)),
         raw_tilt_deg=hip_tilt_deg(left_hip, right_hip),
         belt_center_px=hip_mid + settings.belt_raise_frac * (shoulder_mid - hip_mid),
-        ruler_half_length_px=hip_width_px * (0.5 + settings.ruler_extension),
+        ruler_half_length_px=pose.hip_width_px * (0.5 + settings.ruler_extension),
         facing_sign=facing_sign(left_hip, right_hip),
+        torso_px=pose.torso_length_px,
     )

@@ -9,9 +9,9 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from kiosk.belt import with_picture
-from kiosk.config import MARKER_AUTO, MARKER_OFF, MarkerConfig, PelvisConfig
+from kiosk.config import MARKER_AUTO, MARKER_FULL_ABOVE, MARKER_OFF, MarkerConfig, PelvisConfig
 from kiosk.marker import MarkerColor, with_marker
-from kiosk.pelvis import read_pelvis
+from kiosk.pelvis import hip_line, read_pelvis
 from kiosk.types import Image, NoVerdict, PelvisReading, Pose
 
 
@@ -28,8 +28,16 @@ class PelvisReader:
         """The pose's hip line, with the picture's belt line and the marker's line when they are seen."""
         if pose is None:
             return NoVerdict.NO_PERSON
-        reading = with_picture(read_pelvis(pose, self.settings), pose, image, self.settings)
-        return with_marker(reading, image, self.marker_color)
+        pelvis = read_pelvis(pose, self.settings)
+        if pelvis is NoVerdict.NOT_FACING and self.marker_color is not None:
+            # the facing gates judge the shoulders and the head, which the model collapses now and
+            # then on a far walker; a marker read across the body says the pelvis faces the camera
+            seen = with_marker(hip_line(pose, self.settings), image, self.marker_color)
+            if isinstance(seen, PelvisReading) and seen.marker is not None \
+                    and seen.marker.confidence >= self.marker.min_confidence + MARKER_FULL_ABOVE:
+                return seen
+            return pelvis
+        return with_marker(with_picture(pelvis, pose, image, self.settings), image, self.marker_color)
 
     def with_learned_marker(self, learned: str | None) -> PelvisReader:
         """This reader after a calibration that found the marker `learned` (None: none): with

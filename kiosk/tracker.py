@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from kiosk.config import BeltPicture, MarkerConfig, PelvisConfig
+from kiosk.config import MARKER_FULL_ABOVE, BeltPicture, MarkerConfig, PelvisConfig
 from kiosk.geometry import ruler_ends
 from kiosk.types import NoVerdict, PelvisReading, State, TiltSource, Verdict
 
@@ -229,8 +229,6 @@ def marker_trust(confidence: float, min_confidence: float) -> float:
 
 FACING_PRIOR = 1.0
 """Where the facing vote starts for a new person: facing the camera (+1), as a person at a mirror does."""
-MARKER_FULL_ABOVE = 0.3
-"""A marker reading counts fully this far above `marker.min_confidence`."""
 MARKER_MIN_CUTOFF_HZ = 3.0
 MARKER_BETA = 0.3
 """The marker's own One Euro filter: a marker's line is read to a tenth of a degree, so it needs

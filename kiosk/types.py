@@ -243,6 +243,8 @@ class PelvisReading:
     """The belt line read from the picture around these hips (`pelvis.belt_picture`), else None."""
     marker: MarkerEvidence | None = None
     """A worn marker's line around these hips (`[marker] color`), else None."""
+    torso_px: float = 0.0
+    """The hips' midpoint to the shoulders' midpoint (0: not known)."""
 
     @property
     def hip_mid_px(self) -> FloatArray:

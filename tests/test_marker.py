@@ -223,3 +223,25 @@ def test_a_person_who_turns_their_back_is_read_from_behind_within_a_second_or_so
     shown = [tracker.update(_seen(8.0, -1), 1.0 + i / 10).tilt_deg for i in range(25)]
     assert shown[0] is not None and shown[0] > 4.0  # one frame from behind is not a turn
     assert shown[-1] == pytest.approx(-8.0, abs=0.3)
+
+
+def test_a_strap_seen_across_the_body_overrules_collapsed_shoulders() -> None:
+    # Far away the model now and then collapses a walker's shoulders (mirror-averaged across a
+    # left/right swap), and the facing gates refuse the frame; a strap read across the body shows
+    # the pelvis faces the camera, so the frame is read by its strap.
+    from kiosk.reading import PelvisReader
+    from kiosk.types import NoVerdict
+
+    from conftest import synthetic_pose
+
+    image, left, right = person(5.0)
+    collapsed = synthetic_pose(left_hip=tuple(left), right_hip=tuple(right), left_shoulder=(W / 2 + 2, 150.0),
+                               right_shoulder=(W / 2 - 2, 150.0), frame=(W, H))
+    plain = PelvisReader(PelvisConfig())
+    assert plain.read(collapsed, image) is NoVerdict.NOT_FACING
+    reader = PelvisReader(PelvisConfig(), MarkerConfig(), MarkerColor.from_hex(ORANGE))
+    seen = reader.read(collapsed, image)
+    assert isinstance(seen, PelvisReading) and seen.marker is not None
+    assert seen.marker.tilt_deg == pytest.approx(5.0, abs=0.3)
+    # without a strap the gates stand
+    assert reader.read(collapsed, person(strap=None)[0]) is NoVerdict.NOT_FACING
