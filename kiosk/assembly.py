@@ -148,13 +148,16 @@ class Kiosk:
     def reopener(self, spec: str, pools: SourcePools, loop: bool = False) -> Callable[[], FrameSource]:
         return functools.partial(self.open_source, spec, pools, loop)
 
-    def run(self, source: FrameSource, view: View, *, max_frames: int | None = None,
+    def run(self, source: FrameSource | None, view: View, *, max_frames: int | None = None,
             stop: threading.Event | None = None, supervision: Supervision | None = None,
             probe: StageProbe | None = None, sequential: bool = False, close_walks: bool = True) -> RunStats:
         """The kiosk loop until the source ends, a quit key, `stop` or `max_frames`; then the walk
-        in progress is closed (and recorded), unless `close_walks` is False (bench's blocks)."""
+        in progress is closed (and recorded), unless `close_walks` is False (bench's blocks).
+        `source` None: a camera that is not there yet, which `supervision` opens when it comes."""
         if self.settings.supervised and supervision is None:
             raise ValueError("the kiosk runs supervised: pass kiosk.supervision(...)")
+        if source is None and (supervision is None or sequential):
+            raise ValueError("without a source, the loop needs supervision to open one")
         freeze_startup_objects()  # start-up is done: later collections walk only what comes after
         stats = run_mirror(source, self.pipeline, view, max_frames, stop, sequential=sequential,
                            on_demand=self.settings.on_demand, probe=probe, supervision=supervision)

@@ -27,7 +27,7 @@ from kiosk import __version__
 from kiosk.assembly import Kiosk, Purpose, assemble, open_view, with_mode
 from kiosk.config import MODES, Config
 from kiosk.config_file import load_config, resolve_config_path
-from kiosk.errors import BeltlineError, ModelError
+from kiosk.errors import BeltlineError, CameraUnavailable, ModelError
 from kiosk.model_files import resolve_model_path
 from kiosk.notify import SystemdNotifier
 from kiosk.sources import SourcePools
@@ -201,7 +201,13 @@ def command_run(args: argparse.Namespace) -> int:
                 stop.wait(0.1)
             raise
         pools = SourcePools()  # shared by every reopening of the camera
-        source = kiosk.open_source(spec, pools, loop=args.loop)
+        try:
+            source = kiosk.open_source(spec, pools, loop=args.loop)
+        except CameraUnavailable as error:
+            # A camera that comes late (USB enumeration, a loose ribbon) is a normal morning: the
+            # loop shows the camera screen and opens it with back-off for as long as the service runs.
+            log.warning("%s; waiting for the camera", error)
+            source = None
         supervision = kiosk.supervision(kiosk.reopener(spec, pools, loop=args.loop), notifier)
         kiosk.run(source, view, max_frames=args.max_frames, stop=stop, supervision=supervision)
         faults = dict(kiosk.pipeline.faults.totals)

@@ -4,6 +4,7 @@
     ├── ConfigError          a bad config file, key or value (the message names the key)
     ├── ModelError           a missing, unreadable or unsupported model, or no TFLite runtime
     ├── SourceError          a clip, image, webcam or Pi camera that cannot be opened or read
+    │   └── CameraUnavailable    a camera that is not there (yet): `run` waits for it
     └── DisplayError         no screen to draw on
 
 Third-party exceptions are caught where they enter (the seam) and re-raised as one of
@@ -25,6 +26,11 @@ class ModelError(BeltlineError):
 
 class SourceError(BeltlineError):
     """A frame source cannot be opened or stopped delivering."""
+
+
+class CameraUnavailable(SourceError):
+    """A camera that cannot be opened now but may come (USB enumeration, a loose ribbon):
+    `run` shows the camera screen and keeps retrying; the other commands fail at once."""
 
 
 class DisplayError(BeltlineError):

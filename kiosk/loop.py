@@ -130,7 +130,7 @@ def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: Stage
 
 
 def run_mirror(
-    source: FrameSource,
+    source: FrameSource | None,
     pipeline: Pipeline,
     view: View,
     max_frames: int | None = None,
@@ -150,6 +150,7 @@ def run_mirror(
     stop = stop or threading.Event()
     started = time.monotonic()
     if sequential:
+        assert source is not None, "the sequential loop reads the source it is given"
         shown = _run_sequential(source, pipeline, view, max_frames, stop, probe)
         dropped = 0
     else:
@@ -163,7 +164,7 @@ def run_mirror(
 class _Loop:
     """The pipelined loop: this (main) thread draws; capture and inference run in their own threads."""
 
-    def __init__(self, source: FrameSource, pipeline: Pipeline, view: View, stop: threading.Event,
+    def __init__(self, source: FrameSource | None, pipeline: Pipeline, view: View, stop: threading.Event,
                  on_demand: bool, probe: StageProbe | None, supervision: Supervision | None) -> None:
         self._pipeline = pipeline
         self._view = view

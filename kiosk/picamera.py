@@ -12,7 +12,7 @@ from typing import Any, cast
 import cv2
 
 from kiosk.config import SourceConfig
-from kiosk.errors import SourceError
+from kiosk.errors import CameraUnavailable, SourceError
 from kiosk.sources import BufferPool
 from kiosk.types import Frame, Image
 
@@ -58,7 +58,7 @@ class PiCameraSource:
         try:
             camera = camera_class()
         except (RuntimeError, IndexError, OSError) as error:
-            raise SourceError(f"the Pi camera cannot be opened: {error} (is the ribbon cable seated?)") from error
+            raise CameraUnavailable(f"the Pi camera cannot be opened: {error} (is the ribbon cable seated?)") from error
         frame_us = round(1_000_000 / settings.fps)
         streams: dict[str, Any] = {"main": {"size": self._main_size, "format": "RGB888"}}
         if self._lores_size:

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from kiosk.config import SourceConfig
-from kiosk.errors import SourceError
+from kiosk.errors import CameraUnavailable, SourceError
 from kiosk.types import Frame, Image
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class WebcamSource:
         capture = cv2.VideoCapture(device, cv2.CAP_V4L2)
         if not capture.isOpened():
             capture.release()
-            raise SourceError(f"camera webcam:{device} (/dev/video{device}) cannot be opened: is it plugged in?")
+            raise CameraUnavailable(f"camera webcam:{device} (/dev/video{device}) cannot be opened: is it plugged in?")
         capture.set(cv2.CAP_PROP_FRAME_WIDTH, settings.width)
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, settings.height)
         capture.set(cv2.CAP_PROP_FPS, settings.fps)

@@ -124,6 +124,10 @@ class _Worker(threading.Thread, Generic[Item]):
         raise NotImplementedError
 
 
+STILL_WAITING_EVERY_S = 60.0
+"""While the camera stays away, the journal says what the kiosk waits for this often."""
+
+
 class CameraStatus:
     """What the capture side last said about the camera, for the screen and the stall check."""
 
@@ -133,16 +137,23 @@ class CameraStatus:
         self.last_frame_s = time.monotonic()
         self.losses = 0
         self.recoveries = 0
+        self._lost_since_s = 0.0
+        self._said_s = 0.0
 
     def frame_arrived(self) -> None:
         with self._lock:
             self.last_frame_s = time.monotonic()
 
     def lost(self, problem: str) -> None:
+        now = time.monotonic()
         with self._lock:
             if self.problem is None:
                 self.losses += 1
+                self._lost_since_s = self._said_s = now
                 log.warning("camera lost: %s; retrying", problem)
+            elif now - self._said_s >= STILL_WAITING_EVERY_S:
+                self._said_s = now
+                log.warning("camera still unavailable after %.0f s: %s; retrying", now - self._lost_since_s, problem)
             self.problem = problem
 
     def back(self) -> None:

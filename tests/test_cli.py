@@ -3,6 +3,7 @@
 import csv
 import itertools
 import json
+import os
 
 import pytest
 
@@ -124,8 +125,32 @@ def test_unknown_config_key_is_one_line(tmp_path, model_path):
     assert "pelvis.tolerance" in line
 
 
-def test_missing_camera_is_one_line(model_path):
-    line = _one_line_error(run_beltline("run", "--source", "webcam:57", "--model", str(model_path), "--windowed"))
+def test_a_missing_camera_is_waited_for_not_given_up_on(tmp_path, model_path):
+    # A camera that is not there at start may come (USB enumeration, a loose ribbon): `run` shows the
+    # camera screen and keeps retrying until it is stopped, and a stop is a clean exit.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    snapshot = tmp_path / "waiting.png"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--source", "webcam:57", "--model", str(model_path), "--windowed",
+         "--snapshot", str(snapshot)],
+        env={**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(12)
+    assert child.poll() is None, f"run gave up on the camera: {child.communicate()[1]}"
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode == 0, stderr
+    assert "webcam:57" in stderr and "waiting for the camera" in stderr
+    assert "Traceback" not in stderr
+    assert snapshot.exists()
+
+
+def test_analyze_on_a_missing_camera_fails_at_once(model_path):
+    line = _one_line_error(run_beltline("analyze", "webcam:57", "--model", str(model_path)))
     assert "webcam:57" in line
 
 

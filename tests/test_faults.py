@@ -8,6 +8,7 @@ import functools
 import gc
 import threading
 import time
+import typing
 import weakref
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 
 from kiosk.assembly import Purpose, assemble
 from kiosk.config import SourceConfig
+from kiosk.errors import CameraUnavailable
 from kiosk.faults import FaultLog, frame_problem
 from kiosk.memory import return_free_memory
 from kiosk.sources import ClipSource
@@ -234,3 +236,70 @@ def test_a_dark_but_real_frame_is_fine():
     image = np.zeros((64, 64, 3), np.uint8)
     image[::8, ::8] = 3
     assert frame_problem(image) is None
+
+
+class LateWebcam:
+    """A webcam that is not there for the first `appears_after_s` (USB enumeration on a slow
+    morning, a ribbon cable pushed back in), then delivers the real clip."""
+
+    appears_at = 0.0
+    attempts: typing.ClassVar[list[float]] = []
+
+    def __init__(self, device, settings, pool=None):
+        LateWebcam.attempts.append(time.monotonic())
+        if time.monotonic() < LateWebcam.appears_at:
+            raise CameraUnavailable(f"camera webcam:{device} (/dev/video{device}) cannot be opened: is it plugged in?")
+        self._clip = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=True, loop=True)
+        self.description = f"webcam:{device}"
+        self.fps = self._clip.fps
+
+    def read(self):
+        return self._clip.read()
+
+    def close(self):
+        self._clip.close()
+
+
+@pytest.mark.shared
+def test_a_camera_that_comes_40_s_late_is_shown_without_a_restart(monkeypatch, capsys, tmp_path, model_path):
+    # systemd would give up on a unit that exits at once after about 36 s; the kiosk itself waits.
+    import kiosk.sources
+    from kiosk.cli import main
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setattr(kiosk.sources, "WebcamSource", LateWebcam)
+    started = time.monotonic()
+    LateWebcam.appears_at, LateWebcam.attempts = started + 40.0, []
+    config = tmp_path / "config.toml"
+    config.write_text("[records]\nenabled = false\n")
+    code = main(["run", "--source", "webcam:3", "--model", str(model_path), "--windowed", "--max-frames", "30",
+                 "--config", str(config)])
+    stderr = capsys.readouterr().err
+    assert code == 0, stderr
+    opened = [t for t in LateWebcam.attempts if t >= LateWebcam.appears_at]
+    assert len(opened) == 1, "the camera was opened once it came, and kept"
+    waited = [t for t in LateWebcam.attempts if t < LateWebcam.appears_at]
+    assert len(waited) >= 15, f"retried {len(waited)} times in 40 s (back-off at most 2 s)"
+    assert opened[0] - LateWebcam.appears_at < 2.5, "the camera was picked up within the back-off's cap"
+    assert "waiting for the camera" in stderr and "camera back" in stderr
+    assert "showed 30 frames" in stderr
+
+
+def test_a_camera_that_stays_away_is_named_in_the_journal_once_a_minute(monkeypatch, caplog):
+    import kiosk.threads
+    from kiosk.threads import CameraStatus
+
+    clock = [1000.0]
+    monkeypatch.setattr(kiosk.threads.time, "monotonic", lambda: clock[0])
+    status = CameraStatus()
+    with caplog.at_level("WARNING", logger="kiosk.threads"):
+        for _ in range(300):  # 150 s of retries every half second
+            status.lost("camera webcam:0 (/dev/video0) cannot be opened: is it plugged in?")
+            clock[0] += 0.5
+        status.back()
+    said = [r.getMessage() for r in caplog.records]
+    assert said[0].startswith("camera lost: camera webcam:0")
+    assert [m.split(" s:")[0] for m in said[1:3]] == ["camera still unavailable after 60",
+                                                    "camera still unavailable after 120"]
+    assert said[3].startswith("camera back after") and len(said) == 4
+    assert status.losses == 1 and status.recoveries == 1
