@@ -18,9 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.calibration import Calibration, find_calibration, gesture_calibration_path, save_calibration
+from kiosk.calibration import (
+    Calibration,
+    CalibrationDamaged,
+    find_calibration,
+    gesture_calibration_path,
+    save_calibration,
+    set_aside,
+)
 from kiosk.config import Config, Mode
 from kiosk.decode import VoteDecoder
+from kiosk.errors import ConfigError
 from kiosk.exercise import ExerciseCoach, ExerciseThresholds
 from kiosk.gesture import arms_out_gesture, hands_up_gesture
 from kiosk.group import GroupPipeline
@@ -33,6 +41,7 @@ from kiosk.reading import PelvisReader, resolve_marker_color
 from kiosk.records import RecordWriter, WalkContext, kiosk_name, records_path
 from kiosk.sources import FrameSource, SourcePools, open_source
 from kiosk.threads import StageProbe
+from kiosk.words import CALIBRATION_LOST, CALIBRATION_LOST_GROUP
 
 if TYPE_CHECKING:
     from kiosk.view import MirrorView
@@ -180,7 +189,7 @@ def assemble(config: Config, model_path: Path, purpose: Purpose, *,
         settings = dataclasses.replace(settings, records=True)
     if purpose in (Purpose.RUN, Purpose.BENCH):
         tame_heap()  # before any thread starts: the kiosk runs for weeks, and bench measures it
-    calibration = find_calibration(config.pelvis.calibration_file) if settings.calibrated else None
+    calibration, notice = _calibration(config, settings) if settings.calibrated else (None, None)
     if calibration is not None:
         log.info("calibrated standing tilt %.2f deg (camera roll %.2f deg) from %s", calibration.standing_tilt_deg,
                  calibration.camera_roll_deg, calibration.created)
@@ -194,7 +203,30 @@ def assemble(config: Config, model_path: Path, purpose: Purpose, *,
     pipeline = build_pipeline(config, settings, model, baseline, records,
                               calibration.belt_offset_deg if calibration else None,
                               calibration.marker_color if calibration else None)
+    pipeline.notice = notice
     return Kiosk(config, settings, model_path, model, pipeline, calibration, records)
+
+
+def _calibration(config: Config, settings: KioskSettings) -> tuple[Calibration | None, str | None]:
+    """The calibration in force, and a line for the screen.  The kiosk does not stop on a damaged
+    calibration (a power cut mid-write, a hand-edited file): it sets the file aside, says so once in
+    the journal and on the screen until the next calibration, and runs uncalibrated; the other
+    commands refuse it in one line.  A configured file the kiosk finds missing is one it has set
+    aside, or one the gesture will write."""
+    try:
+        return find_calibration(config.pelvis.calibration_file), None
+    except CalibrationDamaged as error:
+        if settings.purpose is not Purpose.RUN:
+            raise
+        aside = set_aside(error.path)
+        where = f"set aside as {aside.name}" if aside else "it cannot be moved aside (a read-only folder)"
+        log.error("%s; %s; running uncalibrated until the next calibration", error, where)
+        return None, CALIBRATION_LOST_GROUP if settings.mode is Mode.GROUP else CALIBRATION_LOST
+    except ConfigError as error:
+        if settings.purpose is not Purpose.RUN:
+            raise
+        log.warning("%s; running uncalibrated", error)
+        return None, None
 
 
 def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, baseline_deg: float | None,
@@ -235,8 +267,9 @@ def _keep_calibration(path: Path, records: RecordWriter | None, calibration: Cal
     try:
         save_calibration(calibration, path)
         log.info("calibration saved to %s", path)
-    except OSError as error:
-        log.warning("calibration not saved to %s: %s (in force until the kiosk restarts)", path, error.strerror)
+    except (OSError, ValueError) as error:  # ValueError: a value that is not a finite number
+        log.warning("calibration not saved to %s: %s (in force until the kiosk restarts)", path,
+                    getattr(error, "strerror", None) or error)
 
 
 def open_view(config: Config, windowed: bool) -> MirrorView:

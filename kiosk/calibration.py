@@ -23,6 +23,7 @@ import numpy as np
 
 from kiosk.config import marker_hsv
 from kiosk.errors import BeltlineError, ConfigError
+from kiosk.files import SHARED, write_atomically
 from kiosk.marker import find_marker
 from kiosk.types import FloatArray, Frame, Image, Keypoint, MarkerEvidence, NoVerdict, PelvisReading, Pose, Verdict
 from kiosk.words import NO_VERDICT_WORDS, stand_still_words
@@ -58,25 +59,68 @@ class Calibration:
     "auto"` then looks for (None: none was found, or the calibration is older than the marker)."""
 
 
+CALIBRATION_LIMIT_DEG = 45.0
+"""No standing tilt, camera roll, belt offset or spread is this large: a file that says so is damaged."""
+
+
 def save_calibration(calibration: Calibration, path: Path) -> None:
+    """Written whole or not at all (a power cut during a gesture's calibration leaves the old file),
+    readable by the service's user when `beltline calibrate` writes it as root."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(calibration), indent=2) + "\n", encoding="utf-8")
+    write_atomically(path, json.dumps(asdict(calibration), indent=2, allow_nan=False) + "\n", SHARED)
+
+
+def _angle(data: Mapping[str, object], key: str, low: float = -CALIBRATION_LIMIT_DEG) -> float:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{key} is {value!r}, not a number")
+    if not low <= float(value) <= CALIBRATION_LIMIT_DEG:  # NaN fails this too
+        raise ValueError(f"{key} = {value!r} is outside {low:g}…{CALIBRATION_LIMIT_DEG:g}°")
+    return float(value)
 
 
 def load_calibration(path: Path) -> Calibration:
+    """A calibration file, validated by value (finite angles within ±45°, a positive frame count, a
+    strong marker colour); CalibrationDamaged names the file and what is wrong with it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        belt = data.get("belt_offset_deg")
-        marker = data.get("marker_color")
+        if not isinstance(data, dict):
+            raise ValueError(f"it holds {type(data).__name__}, not the calibration's fields")
+        samples, created, marker = data.get("samples"), data.get("created"), data.get("marker_color")
+        if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 10_000_000:
+            raise ValueError(f"samples is {samples!r}, not a count of frames")
+        if not isinstance(created, str) or len(created) > 64:
+            raise ValueError(f"created is {str(created)[:40]!r}, not a time")
         if marker is not None:
             marker_hsv(str(marker))  # a strong colour #RRGGBB, else ValueError
-        return Calibration(float(data["standing_tilt_deg"]), float(data["camera_roll_deg"]), int(data["samples"]),
-                           float(data["spread_deg"]), str(data["created"]), None if belt is None else float(belt),
+        return Calibration(_angle(data, "standing_tilt_deg"), _angle(data, "camera_roll_deg"), samples,
+                           _angle(data, "spread_deg", low=0.0), created,
+                           None if data.get("belt_offset_deg") is None else _angle(data, "belt_offset_deg"),
                            None if marker is None else str(marker))
     except FileNotFoundError as error:
         raise ConfigError(f"calibration file {path} does not exist (run beltline calibrate)") from error
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ConfigError(f"calibration file {path} cannot be read: {error} (run beltline calibrate again)") from error
+    except (OSError, ValueError, TypeError, RecursionError) as error:
+        raise CalibrationDamaged(path, f"calibration file {path} cannot be used: {error} "
+                                       "(run beltline calibrate again)") from error
+
+
+class CalibrationDamaged(ConfigError):
+    """A calibration file that is truncated, not JSON, or holds impossible values."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def set_aside(path: Path) -> Path | None:
+    """Rename a damaged calibration out of the way (kept for a look, never deleted), so the next
+    start does not trip on it; None when the folder cannot be written (then it is skipped each start)."""
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    try:
+        path.rename(aside)
+    except OSError:
+        return None
+    return aside
 
 
 def find_calibration(configured: str, environ: Mapping[str, str] = os.environ) -> Calibration | None:

@@ -9,12 +9,13 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +29,7 @@ from kiosk.assembly import Kiosk, Purpose, assemble, open_view, with_mode
 from kiosk.config import MODES, Config
 from kiosk.config_file import load_config, resolve_config_path
 from kiosk.errors import BeltlineError, CameraUnavailable, ModelError
+from kiosk.files import atomic_writer, write_atomically
 from kiosk.model_files import resolve_model_path
 from kiosk.notify import SystemdNotifier
 from kiosk.sources import SourcePools
@@ -262,7 +264,7 @@ def command_analyze(args: argparse.Namespace) -> int:
         with _open_output(args.steps) as handle:
             assert handle is not None
             write_steps_csv(handle, analysis.steps, analysis.steps_by_person)
-    text = json.dumps(analysis.summary, indent=2)
+    text = json_text(analysis.summary)
     if args.summary:
         _write_text(args.summary, text + "\n")
     else:
@@ -290,8 +292,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
         calibration = collect_calibration(source, kiosk.pipeline, view, args.seconds, args.timeout, stop)
         try:
             save_calibration(calibration, output)
-        except OSError as error:
-            raise BeltlineError(f"cannot write calibration {output}: {error.strerror}") from error
+        except (OSError, ValueError) as error:
+            raise BeltlineError(f"cannot write calibration {output}: {getattr(error, 'strerror', None) or error}") \
+                from error
         view.show_message(calibrated_words(calibration.standing_tilt_deg))
         stop.wait(min(2.0, config.display.error_screen_s))
         if args.snapshot:
@@ -363,7 +366,7 @@ def command_bench(args: argparse.Namespace) -> int:
             scratch.cleanup()
     print(text)
     if args.json:
-        _write_text(args.json, json.dumps(figures, indent=2) + "\n")
+        _write_text(args.json, json_text(figures) + "\n")
     return EXIT_OK
 
 
@@ -381,20 +384,37 @@ def _records_bench_text(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _open_output(path: Path | None) -> contextlib.AbstractContextManager[IO[str] | None]:
+def json_text(value: object) -> str:
+    """JSON as the standard has it: a number that is not finite (NaN is not JSON) is written null."""
+    def finite(item: object) -> object:
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if isinstance(item, dict):
+            return {key: finite(inner) for key, inner in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [finite(inner) for inner in item]
+        return item
+    return json.dumps(finite(value), indent=2, allow_nan=False)
+
+
+@contextlib.contextmanager
+def _open_output(path: Path | None) -> Iterator[IO[str] | None]:
+    """A CSV the command writes: whole or not at all, readable by its owner only (kiosk.files)."""
     if path is None:
-        return contextlib.nullcontext()
+        yield None
+        return
     try:
-        return open(path, "w", newline="", encoding="utf-8")
+        with atomic_writer(path) as handle:
+            yield handle
     except OSError as error:
-        raise BeltlineError(f"cannot write {path}: {error.strerror}") from error
+        raise BeltlineError(f"cannot write {path}: {error.strerror or error}") from error
 
 
 def _write_text(path: Path, text: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        write_atomically(path, text)
     except OSError as error:
-        raise BeltlineError(f"cannot write {path}: {error.strerror}") from error
+        raise BeltlineError(f"cannot write {path}: {error.strerror or error}") from error
 
 
 if __name__ == "__main__":

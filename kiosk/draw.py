@@ -21,6 +21,8 @@ TEXT_WHITE = (250, 250, 250)
 GUIDE_WHITE = (255, 255, 255)
 CALIBRATION_BLUE = (40, 110, 220)
 WAITING_GREY = (120, 120, 120)
+NOTICE_EDGE = (245, 160, 20)
+"""Amber: a notice for staff, neither the ruler's green nor its red."""
 # Group mode's person badges: none of them green or red, which belong to the ruler.
 BADGE_COLOURS = ((40, 110, 220), (245, 160, 20), (150, 80, 200), (20, 180, 200), (230, 90, 170), (200, 200, 40))
 

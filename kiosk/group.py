@@ -171,6 +171,7 @@ class GroupPipeline:
         self.counts = self.estimator.counts
         self._follows: dict[int, _Follow] = {}
         self.faults = faults or FaultLog()
+        self.notice: str | None = None
         self.people: list[PersonVerdict] = []
         self.steps_by_person: dict[int, list[StepRecord]] = {}
         self.sets: list[SetSummary] = []  # group sessions walk; the exercise coach is for one person
@@ -224,7 +225,8 @@ class GroupPipeline:
         people = self.step(captured.frame)
         total = time.perf_counter() - started
         timing = self.estimator.last_timing
-        return Result(captured.frame, people, 0.0, timing.invoke_s, max(total - timing.invoke_s, 0.0))
+        return Result(captured.frame, people, 0.0, timing.invoke_s, max(total - timing.invoke_s, 0.0),
+                      notice=self.notice)
 
     def end_walks(self) -> dict[int, list[StepRecord]]:
         """Close every walk in progress; each person's steps (for `analyze`)."""

@@ -30,9 +30,11 @@ log = logging.getLogger(__name__)
 
 class View(Protocol):
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
-             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None) -> ShowTiming | None: ...
+             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None,
+             notice: str | None = None) -> ShowTiming | None: ...
 
-    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming | None: ...
+    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None,
+                   notice: str | None = None) -> ShowTiming | None: ...
 
     def show_message(self, words: str) -> None: ...
 
@@ -105,7 +107,7 @@ class _FrameRate:
 
 def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: StageProbe | None) -> None:
     if mode is Mode.GROUP:
-        timing = view.show_group(result.frame, result.people, rate.value)
+        timing = view.show_group(result.frame, result.people, rate.value, notice=result.notice)
     elif result.calibration is not None:
         primary = result.primary
         words = (stand_still_words(result.calibration.seconds_left_s) if primary.state is not State.NONE
@@ -113,7 +115,8 @@ def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: Stage
         view.show_calibration(result.frame, primary, words, result.calibration.progress)
         timing = None
     else:
-        timing = view.show(result.frame, result.primary, rate.value, walk=result.walk, exercise=result.exercise)
+        timing = view.show(result.frame, result.primary, rate.value, walk=result.walk, exercise=result.exercise,
+                           notice=result.notice)
     now = time.monotonic()
     if probe is not None and rate.last_s is not None:
         probe.record("interval", now - rate.last_s)

@@ -95,6 +95,8 @@ class Result:
     """While the person exercises (exercise mode, or switched to by the gesture): the reps so far."""
     calibration: CalibrationProgress | None = None
     """While a calibration started by the gesture collects a still stand."""
+    notice: str | None = None
+    """A line the screen keeps showing (Pipeline.notice)."""
     primary: Verdict = field(init=False)
     """The verdict single-person code reads (kiosk.pipeline.primary_verdict)."""
 
@@ -123,6 +125,9 @@ class Pipeline(Protocol):
     baseline_deg: float | None
     """The calibrated standing tilt subtracted from every tilt (None: not calibrated)."""
     counts: LookCounts
+    notice: str | None
+    """A line the screen shows until it no longer holds (a damaged calibration was set aside: until
+    the next calibration)."""
     sets: list[SetSummary]
     """The exercise sets finished so far (kept only with `keep_steps`)."""
 
@@ -198,6 +203,7 @@ class PelvisPipeline:
         self._collector: CalibrationCollector | None = None
         self._collecting_since_s = 0.0
         self.calibration: CalibrationProgress | None = None
+        self.notice: str | None = None
         self._last_t_s = 0.0
         """The stream time of the last frame judged: a set the run's end closes ends then."""
 
@@ -234,7 +240,7 @@ class PelvisPipeline:
         # postprocess: keypoints out of the model, the pelvis gates and the tracker
         postprocess = total - timing.invoke_s - (timing.preprocess_s if captured.prepared is None else 0.0)
         return Result(captured.frame, [person], timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0),
-                      self.walk, self.exercise, self.calibration)
+                      self.walk, self.exercise, self.calibration, self.notice)
 
     def _judge(self, frame: Frame, pose: Pose) -> PersonVerdict:
         """The lock, the gates, the tracker and the walk for the model's pose."""
@@ -285,7 +291,7 @@ class PelvisPipeline:
         self.calibration = CalibrationProgress(progress, max(0.0, self._calibrate_s * (1 - progress)))
         if progress >= 1.0:
             calibration = collector.result()
-            self._collector, self.calibration = None, None
+            self._collector, self.calibration, self.notice = None, None, None
             self.baseline_deg = calibration.standing_tilt_deg
             self.belt_offset_deg = calibration.belt_offset_deg
             self.reader = self.reader.with_learned_marker(calibration.marker_color)

@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from kiosk import __version__, plots
 from kiosk.errors import BeltlineError
+from kiosk.files import write_atomically
 from kiosk.records import RecordStore, WalkRecord
 from kiosk.types import Side, StepRecord
 
@@ -279,6 +280,6 @@ def _steps_table(steps: Sequence[StepRecord], tolerance_deg: float) -> str:
 
 def write_html(path: Path, text: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        write_atomically(path, text)
     except OSError as error:
-        raise BeltlineError(f"cannot write {path}: {error.strerror}") from error
+        raise BeltlineError(f"cannot write {path}: {error.strerror or error}") from error

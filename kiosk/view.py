@@ -25,6 +25,7 @@ from kiosk.config import DisplayConfig
 from kiosk.draw import (
     CALIBRATION_BLUE,
     GUIDE_WHITE,
+    NOTICE_EDGE,
     OUTLINE,
     TEXT_WHITE,
     WAITING_GREY,
@@ -145,7 +146,8 @@ class MirrorView:
         return pygame.display.get_driver()
 
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
-             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None) -> ShowTiming:
+             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None,
+             notice: str | None = None) -> ShowTiming:
         """Draw one frame with its verdict and put it on the screen (`exercise`: the coach's screen)."""
         started = time.perf_counter()
         layout = self._draw_camera(frame)
@@ -161,9 +163,12 @@ class MirrorView:
             self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
         if walk is not None and walk.steps and verdict.state is not State.NONE:
             self._draw_walk_corner(walk)
+        if notice is not None:
+            self._draw_notice(notice)
         return self._present_timed(started, fps)
 
-    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming:
+    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None,
+                   notice: str | None = None) -> ShowTiming:
         """Group mode: a ruler and a numbered badge per person, and a panel for the coach."""
         started = time.perf_counter()
         layout = self._draw_camera(frame)
@@ -176,6 +181,8 @@ class MirrorView:
             self._draw_badge(person, layout)
         if people:
             self._draw_group_panel(people)
+        if notice is not None:
+            self._draw_notice(notice)
         return self._present_timed(started, fps)
 
     def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None:
@@ -369,7 +376,7 @@ class MirrorView:
         pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
         self._canvas.blit(text, text.get_rect(center=box.center))
 
-    @functools.lru_cache(maxsize=4)  # noqa: B019 - one view per process; three words
+    @functools.lru_cache(maxsize=6)  # noqa: B019 - one view per process; three marks and a notice or two
     def _mark(self, words: str) -> pygame.Surface:
         return self._small_font.render(words, True, TEXT_WHITE)
 
@@ -430,6 +437,15 @@ class MirrorView:
         pad = text.get_height() // 3
         box = text.get_rect(topright=(self._canvas.get_width() - 2 * pad, 2 * pad)).inflate(2 * pad, pad)
         pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
+        self._canvas.blit(text, text.get_rect(center=box.center))
+
+    def _draw_notice(self, words: str) -> None:
+        """Small, top left, until it no longer holds: something staff should fix (a lost calibration)."""
+        text = self._mark(words)
+        pad = text.get_height() // 3
+        box = text.get_rect(topleft=(2 * pad, 2 * pad)).inflate(2 * pad, pad)
+        pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
+        pygame.draw.rect(self._canvas, NOTICE_EDGE, box, width=max(2, pad // 2), border_radius=pad)
         self._canvas.blit(text, text.get_rect(center=box.center))
 
     def _draw_banner(self, words: str, colour: tuple[int, int, int]) -> None:

@@ -76,6 +76,8 @@ def steps_words(steps: int) -> str:
 STARTING = "Starting\u2026"
 CAMERA_UNAVAILABLE = "Camera unavailable \u2014 retrying"
 MODEL_MISSING = "Beltline cannot start: the pose model is missing or damaged"
+CALIBRATION_LOST = "Calibration lost \u2014 hold both arms out for 2 s to calibrate"
+CALIBRATION_LOST_GROUP = "Calibration lost \u2014 run beltline calibrate"
 
 
 def stand_still_words(seconds_left: float) -> str:

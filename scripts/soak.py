@@ -52,13 +52,15 @@ class CountingView:
         self.messages = 0
 
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
-             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None) -> ShowTiming | None:
-        timing = self._view.show(frame, verdict, fps, walk, exercise)
+             walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None,
+             notice: str | None = None) -> ShowTiming | None:
+        timing = self._view.show(frame, verdict, fps, walk, exercise, notice)
         self._shown()
         return timing
 
-    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None) -> ShowTiming | None:
-        timing = self._view.show_group(frame, people, fps)
+    def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None,
+                   notice: str | None = None) -> ShowTiming | None:
+        timing = self._view.show_group(frame, people, fps, notice)
         self._shown()
         return timing
 
@@ -73,10 +75,13 @@ class CountingView:
             self.messages += words == CAMERA_UNAVAILABLE
 
     def show_walk_summary(self, frame: Frame, summary: WalkSummary) -> None:
+        # the summary screens show the live picture: a camera that came back shows here first
         self._view.show_walk_summary(frame, summary)
+        self._shown()
 
     def show_set_summary(self, frame: Frame, summary: SetSummary) -> None:
         self._view.show_set_summary(frame, summary)
+        self._shown()
 
     def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None:
         self._view.show_calibration(frame, verdict, words, progress)

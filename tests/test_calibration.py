@@ -11,7 +11,7 @@ from kiosk.pelvis import read_pelvis
 from kiosk.tracker import PelvisTracker
 from kiosk.types import State
 
-from conftest import run_beltline, shared_file, synthetic_pose
+from conftest import pinned_config, run_beltline, shared_file, synthetic_pose
 
 
 def _standing(tilt_deg, shift_px=0.0):
@@ -76,7 +76,7 @@ def test_calibration_file_round_trip_and_errors(tmp_path):
     path.write_text(json.dumps(older))
     assert load_calibration(path) == dataclasses.replace(calibration, belt_offset_deg=None)
     path.write_text("{not json")
-    with pytest.raises(ConfigError, match=r"calibration\.json cannot be read"):
+    with pytest.raises(ConfigError, match=r"calibration\.json cannot be used"):
         load_calibration(path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_calibration(tmp_path / "none.json")
@@ -168,3 +168,136 @@ def test_a_learned_marker_is_saved_and_a_bad_one_refused(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({**dataclasses.asdict(calibration), "marker_color": "#808080"}))
     with pytest.raises(ConfigError, match="too grey"):
         load_calibration(tmp_path / "bad.json")
+
+
+GOOD = {"standing_tilt_deg": -4.3, "camera_roll_deg": 2.5, "samples": 61, "spread_deg": 0.4,
+        "created": "2026-11-27T17:00:00+0000", "belt_offset_deg": 1.5, "marker_color": None}
+DAMAGED = {
+    "truncated": '{"standing_tilt_deg": -4.3, "camera_ro',
+    "empty": "",
+    "a list": "[]",
+    "NaN": json.dumps({**GOOD, "standing_tilt_deg": float("nan")}),
+    "inf": json.dumps({**GOOD, "camera_roll_deg": float("inf")}),
+    "1e308": json.dumps({**GOOD, "spread_deg": 1e308}),
+    "a huge belt offset": json.dumps({**GOOD, "belt_offset_deg": -1e308}),
+    "a text tilt": json.dumps({**GOOD, "standing_tilt_deg": "4"}),
+    "a boolean count": json.dumps({**GOOD, "samples": True}),
+    "no frames": json.dumps({**GOOD, "samples": 0}),
+    "a missing field": json.dumps({k: v for k, v in GOOD.items() if k != "created"}),
+    "a weak colour": json.dumps({**GOOD, "marker_color": "#808080"}),
+    "deep nesting": "[" * 100_000,
+}
+
+
+@pytest.mark.parametrize("kind", DAMAGED)
+def test_a_damaged_or_absurd_calibration_is_refused_by_value_in_one_line(tmp_path, kind):
+    from kiosk.calibration import CalibrationDamaged
+
+    path = tmp_path / "calibration.json"
+    path.write_text(DAMAGED[kind])
+    with pytest.raises(CalibrationDamaged, match=r"calibration\.json cannot be used: ") as caught:
+        load_calibration(path)
+    assert "\n" not in str(caught.value) and caught.value.path == path
+
+
+def test_invalid_utf8_is_a_damaged_calibration(tmp_path):
+    from kiosk.calibration import CalibrationDamaged
+
+    path = tmp_path / "calibration.json"
+    path.write_bytes(b'{"standing_tilt_deg": \xff\xfe}')
+    with pytest.raises(CalibrationDamaged):
+        load_calibration(path)
+
+
+def _kiosk_with_calibration(tmp_path, model_path, text, purpose, mode="single"):
+    from kiosk.assembly import assemble
+    from kiosk.config import Mode, PeopleConfig
+
+    path = tmp_path / "calibration.json"
+    if text is not None:
+        path.write_text(text)
+    config = pinned_config()
+    config = dataclasses.replace(config, pelvis=dataclasses.replace(config.pelvis, calibration_file=str(path)),
+                                 records=dataclasses.replace(config.records, enabled=False),
+                                 people=PeopleConfig(mode=Mode(mode)))
+    return assemble(config, model_path, purpose), path
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("mode", ["single", "group"])
+def test_the_kiosk_sets_a_damaged_calibration_aside_and_runs_uncalibrated_with_a_notice(
+        tmp_path, model_path, caplog, mode):
+    from kiosk.assembly import Purpose
+    from kiosk.words import CALIBRATION_LOST, CALIBRATION_LOST_GROUP
+
+    text = DAMAGED["NaN"]
+    with caplog.at_level("ERROR", logger="kiosk.assembly"):
+        kiosk, path = _kiosk_with_calibration(tmp_path, model_path, text, Purpose.RUN, mode)
+    assert kiosk.pipeline.baseline_deg is None and kiosk.calibration is None
+    assert kiosk.pipeline.notice == (CALIBRATION_LOST if mode == "single" else CALIBRATION_LOST_GROUP)
+    aside = list(tmp_path.glob("calibration.json.damaged-*"))
+    assert not path.exists() and len(aside) == 1 and aside[0].read_text() == text  # kept, not deleted
+    assert [r.getMessage().count("calibration.json cannot be used") for r in caplog.records] == [1]
+    # the next start finds no calibration, and starts without complaint and without a notice
+    again, _ = _kiosk_with_calibration(tmp_path, model_path, None, Purpose.RUN, mode)
+    assert again.calibration is None and again.pipeline.notice is None
+
+
+@pytest.mark.shared
+def test_a_missing_configured_calibration_does_not_stop_the_kiosk(tmp_path, model_path):
+    from kiosk.assembly import Purpose, assemble
+
+    config = pinned_config()
+    config = dataclasses.replace(
+        config, pelvis=dataclasses.replace(config.pelvis, calibration_file=str(tmp_path / "none.json")),
+        records=dataclasses.replace(config.records, enabled=False))
+    kiosk = assemble(config, model_path, Purpose.RUN)
+    assert kiosk.calibration is None and kiosk.pipeline.notice is None
+    with pytest.raises(ConfigError, match="does not exist"):
+        assemble(config, model_path, Purpose.ANALYZE)
+
+
+@pytest.mark.shared
+def test_analyze_refuses_a_damaged_calibration_in_one_line_and_leaves_it(tmp_path, model_path):
+    path = tmp_path / "calibration.json"
+    path.write_text(DAMAGED["NaN"])
+    config = tmp_path / "config.toml"
+    config.write_text(f'[pelvis]\ncalibration_file = "{path}"\n')
+    result = run_beltline("analyze", str(shared_file("tfex_image1.png")), "--model", str(model_path),
+                          "--config", str(config))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("beltline: calibration file")
+    assert path.exists()
+
+
+def test_a_calibration_writer_killed_at_random_moments_leaves_a_whole_file_every_time(tmp_path):
+    # save_calibration in a loop in a child process, killed with SIGKILL at random moments: the file
+    # is always one whole calibration (the old or the new), never a truncated one.
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "calibration.json"
+    writer = (
+        "import sys, itertools\n"
+        "from pathlib import Path\n"
+        "from kiosk.calibration import Calibration, save_calibration\n"
+        "path = Path(sys.argv[1])\n"
+        "print('ready', flush=True)\n"
+        "for i in itertools.count():\n"
+        "    save_calibration(Calibration((i % 80) / 10 - 4, 0.5, 60 + i % 1000, 0.3, 'x' * (i % 50), None), path)\n"
+    )
+    rng = random.Random(28)
+    kinds = set()
+    for _ in range(20):
+        child = subprocess.Popen([sys.executable, "-c", writer, str(path)], stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 0.4))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        loaded = load_calibration(path)  # raises on a truncated or damaged file
+        kinds.add(loaded.samples)
+    assert len(kinds) > 10, "the kills landed while different calibrations were being written"
+    assert oct(path.stat().st_mode & 0o777) == "0o644"

@@ -18,6 +18,7 @@ def _analyze(tmp_path, model_path, clip):
     result = run_beltline("analyze", str(shared_file(clip)), "--model", str(model_path), "--csv", str(out_csv),
                           "--summary", str(out_json))
     assert result.returncode == 0, result.stderr
+    assert {oct(path.stat().st_mode & 0o777) for path in (out_csv, out_json)} == {"0o600"}  # about a person's walk
     with open(out_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
     return rows, json.loads(out_json.read_text()), out_csv.read_text().splitlines()[0]
@@ -222,3 +223,11 @@ def test_a_bug_in_a_worker_thread_exits_1_with_one_line_and_the_traceback_only_i
     assert cli.main(["--log-level", "debug", "bench", clip, "--frames", "5", "--model", str(model_path)]) == 1
     debug = capsys.readouterr().err
     assert "Traceback" in debug and "in broken" in debug
+
+
+def test_json_has_no_nan():
+    from kiosk.cli import json_text
+
+    text = json_text({"tilt_deg": float("nan"), "peaks": [1.5, float("inf")], "nested": {"x": -float("inf")}})
+    assert json.loads(text) == {"tilt_deg": None, "peaks": [1.5, None], "nested": {"x": None}}
+    assert "NaN" not in text and "Infinity" not in text

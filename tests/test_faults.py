@@ -6,6 +6,7 @@ The frames are real (a clip from ../shared/data) and so is the model; only the f
 import dataclasses
 import functools
 import gc
+import logging
 import threading
 import time
 import typing
@@ -33,7 +34,7 @@ class WatchingView:
         self.shown = []  # (monotonic time, frame index, state)
         self.messages = []  # (monotonic time, words)
 
-    def show(self, frame, verdict, fps=None, walk=None, exercise=None):
+    def show(self, frame, verdict, fps=None, walk=None, exercise=None, notice=None):
         assert frame_problem(frame.image) is None, "a garbage frame reached the screen"
         with self.lock:
             self.shown.append((time.monotonic(), frame.index, verdict.state))
@@ -272,8 +273,14 @@ def test_a_camera_that_comes_40_s_late_is_shown_without_a_restart(monkeypatch, c
     LateWebcam.appears_at, LateWebcam.attempts = started + 40.0, []
     config = tmp_path / "config.toml"
     config.write_text("[records]\nenabled = false\n")
-    code = main(["run", "--source", "webcam:3", "--model", str(model_path), "--windowed", "--max-frames", "30",
-                 "--config", str(config)])
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        code = main(["run", "--source", "webcam:3", "--model", str(model_path), "--windowed", "--max-frames", "30",
+                     "--config", str(config)])
+    finally:  # main() points the root logger at this test's captured stderr: give the logger back
+        root.handlers[:] = handlers
+        root.setLevel(level)
     stderr = capsys.readouterr().err
     assert code == 0, stderr
     opened = [t for t in LateWebcam.attempts if t >= LateWebcam.appears_at]

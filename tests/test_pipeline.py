@@ -18,7 +18,7 @@ class RecordingView:
         self.shown = []
         self.quit_after = quit_after
 
-    def show(self, frame, verdict, fps=None, walk=None, exercise=None):
+    def show(self, frame, verdict, fps=None, walk=None, exercise=None, notice=None):
         self.shown.append((frame.index, verdict.state))
 
     def show_walk_summary(self, frame, summary):
@@ -96,7 +96,7 @@ class IndexEncodingModel(ScriptedModel):
 
 
 class CheckingView(RecordingView):
-    def show(self, frame, verdict, fps=None, walk=None, exercise=None):
+    def show(self, frame, verdict, fps=None, walk=None, exercise=None, notice=None):
         assert verdict.reading is not None
         assert verdict.reading.left_hip_px[1] == 100.0 + frame.index % 300, "a verdict was shown on another frame"
         super().show(frame, verdict, fps)

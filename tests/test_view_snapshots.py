@@ -104,3 +104,20 @@ def test_no_display_is_one_line(tmp_path, model_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("beltline: no display")
+
+
+def test_a_damaged_calibration_is_set_aside_and_the_screen_says_so(tmp_path, model_path):
+    from kiosk.draw import NOTICE_EDGE
+
+    calibration = tmp_path / "calibration.json"
+    calibration.write_text('{"standing_tilt_deg": NaN, "camera_roll_deg": 0.0, "samples": 60, "spread_deg": 0.2, '
+                           '"created": "2026-12-05T03:00:00+0000"}')
+    config = tmp_path / "config.toml"
+    config.write_text(f'[pelvis]\ncalibration_file = "{calibration}"\n[records]\nenabled = false\n')
+    source, _ = _composite(tmp_path, "tfex_image1.png")
+    screen = _snapshot(tmp_path, model_path, source, "--config", str(config))
+    # the amber-edged notice, top left; the ruler still shows, uncalibrated
+    assert _count(screen, NOTICE_EDGE, 0, SCREEN_W // 2, 0, SCREEN_H // 6) > 200
+    assert _count(screen, LEVEL_GREEN, 0, SCREEN_W, 0, SCREEN_H) > 300
+    assert not calibration.exists() and len(list(tmp_path.glob("calibration.json.damaged-*"))) == 1
+    cv2.imwrite(str(tmp_path / "notice.png"), cv2.cvtColor(screen, cv2.COLOR_RGB2BGR))
