@@ -324,7 +324,9 @@ def command_report(args: argparse.Namespace) -> int:
         with _open_output(args.csv) as handle:
             assert handle is not None
             write_walks_csv(handle, records.walks)
-    print(f"{len(records.walks)} walks from {len(paths)} database{'s' if len(paths) != 1 else ''}: {args.out}")
+    read = len(records.sources)
+    left_out = f" ({len(records.unreadable)} left out: cannot be read)" if records.unreadable else ""
+    print(f"{len(records.walks)} walks from {read} database{'s' if read != 1 else ''}{left_out}: {args.out}")
     return EXIT_OK
 
 

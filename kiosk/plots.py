@@ -36,6 +36,8 @@ def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
+    # Text from the records (a kiosk's name) is text: "$$" or "$\\foo{$" must not be parsed as maths.
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     return plt
@@ -195,7 +197,8 @@ def pattern_shares(steps: Sequence[StepRecord]) -> bytes:
     axes.set_yticks([])
     axes.set_xlabel("share of steps (%)")
     axes.grid(False)
-    figure.legend(frameon=False, ncols=4, fontsize=9, loc="outside upper center")
+    if counts:
+        figure.legend(frameon=False, ncols=4, fontsize=9, loc="outside upper center")
     return _png(figure)
 
 

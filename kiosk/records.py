@@ -119,6 +119,53 @@ class RecordsError(BeltlineError):
     """The records database cannot be used; the message names the file and the cause."""
 
 
+EARLIEST_UNIX_S = 1577836800.0
+"""2020-01-01: a walk dated before Beltline existed comes from a kiosk whose clock was never set."""
+LATEST_UNIX_S = 4102444800.0
+"""2100-01-01."""
+ANGLE_LIMIT_DEG = 90.0
+"""No drop, lean, tolerance or calibration is larger: a row that says so is damaged."""
+MIN_TOLERANCE_DEG = 0.1
+"""No kiosk judges level more finely (config: pelvis.tolerance_deg)."""
+TEXT_LIMIT = 60
+"""A kiosk's name, a version or a uid is cut to this many characters (with an ellipsis)."""
+
+
+def clean_text(value: object, limit: int = TEXT_LIMIT) -> str:
+    """Text from a database for a page or a chart: control characters (NUL included) dropped, and
+    cut to `limit` characters with an ellipsis."""
+    text = "".join(c for c in str(value) if c.isprintable())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def _finite(value: object, what: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} is {type(value).__name__}, not a number")
+    if not low <= value <= high:  # NaN fails this too
+        raise ValueError(f"{what} = {value!r} is outside {low:g}…{high:g}")
+    return float(value)
+
+
+def _optional(value: object, what: str, low: float, high: float) -> float | None:
+    return None if value is None else _finite(value, what, low, high)
+
+
+def _when_s(row: Mapping[str, object] | sqlite3.Row) -> tuple[float, float]:
+    started = _finite(row["started_unix_s"], "started_unix_s", EARLIEST_UNIX_S, LATEST_UNIX_S)
+    ended = _finite(row["ended_unix_s"], "ended_unix_s", started, LATEST_UNIX_S)
+    return started, ended
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What a database held in a period: the rows that make sense, and how many did not."""
+
+    walks: list[WalkRecord]
+    sets: list[dict[str, object]]
+    skipped: int
+    """Walks and sets left out for impossible values (not a number, out of range, a clock never set)."""
+
+
 class WalkRefused(RecordsError):
     """The database took none of this one walk (a value it refuses, such as a NaN); it still works."""
 
@@ -213,6 +260,25 @@ def _reason(error: BaseException) -> str:
     return str(error)
 
 
+def _open_read_only(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+    """A database opened for reading.  In WAL mode even a reader needs the `-shm` file, which it
+    cannot create on read-only media (a kiosk's file copied to a read-only share or a locked USB
+    stick): there SQLite's `immutable=1` reads the file as it stands (its documentation's answer
+    for read-only media; walks still in a `-wal` file beside it, not yet checkpointed, are not
+    seen, and a kiosk closing cleanly leaves none)."""
+    uri = "file:" + urllib.parse.quote(str(path.resolve()))
+    connection = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=busy_timeout_s, isolation_level=None)
+    try:
+        connection.execute("PRAGMA user_version").fetchone()
+        return connection
+    except sqlite3.OperationalError as error:
+        connection.close()
+        if "readonly" not in str(error) and "unable to open" not in str(error):
+            raise
+    log.info("records database %s is on read-only media: read as it stands (immutable)", path)
+    return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=busy_timeout_s, isolation_level=None)
+
+
 class RecordStore:
     """The records database, opened for writing (migrated to the current schema) or for reading."""
 
@@ -228,8 +294,7 @@ class RecordStore:
             if read_only:
                 if not path.is_file():
                     raise RecordsError(f"records database {path} does not exist")
-                uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
-                connection = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None)
+                connection = _open_read_only(path, busy_timeout_s)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 if not path.exists():  # readable by its owner only (SQLite gives -wal and -shm the same mode)
@@ -350,37 +415,52 @@ class RecordStore:
         return int(gone)
 
     def walks(self, since_unix_s: float | None = None) -> list[WalkRecord]:
-        """Every walk that ended at or after `since_unix_s`, oldest first, with its steps."""
+        """Every walk that ended at or after `since_unix_s`, oldest first, with its steps (the
+        walks whose values make no sense are left out: `read` counts them)."""
+        return self.read(since_unix_s, sets=False).walks
+
+    def read(self, since_unix_s: float | None = None, *, sets: bool = True) -> Read:
+        """The walks (and exercise sets) that ended at or after `since_unix_s`, oldest first, each
+        validated by value: a row with an impossible value, or a step or rep that has one, is
+        skipped and counted, never passed on to a page or a chart."""
+        since = since_unix_s if since_unix_s is not None else float("-inf")
         try:
             rows = self._db.execute(
-                "SELECT * FROM walks WHERE ended_unix_s >= ? ORDER BY started_unix_s, uid",
-                (since_unix_s if since_unix_s is not None else float("-inf"),),
-            ).fetchall()
-            steps: dict[int, list[StepRecord]] = {}
+                "SELECT * FROM walks WHERE ended_unix_s >= ? ORDER BY started_unix_s, uid", (since,)).fetchall()
+            step_rows: dict[int, list[sqlite3.Row]] = {}
             for step in self._db.execute(
                 "SELECT steps.* FROM steps JOIN walks ON walks.id = steps.walk_id WHERE walks.ended_unix_s >= ?"
-                " ORDER BY steps.walk_id, steps.idx",
-                (since_unix_s if since_unix_s is not None else float("-inf"),),
+                " ORDER BY steps.walk_id, steps.idx", (since,),
             ):
-                steps.setdefault(int(step["walk_id"]), []).append(_step_of(step))
-            return [_walk_of(row, tuple(steps.get(int(row["id"]), ()))) for row in rows]
-        except (sqlite3.Error, ValueError, KeyError) as error:
+                step_rows.setdefault(int(step["walk_id"]), []).append(step)
+            walks, skipped = [], 0
+            for row in rows:
+                try:
+                    walks.append(_walk_of(row, tuple(_step_of(step) for step in step_rows.get(int(row["id"]), ()))))
+                except (ValueError, KeyError, TypeError, OverflowError):
+                    skipped += 1
+            found_sets, bad_sets = self._sets(since) if sets else ([], 0)
+        except sqlite3.Error as error:
             raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+        return Read(walks, found_sets, skipped + bad_sets)
 
     def sets(self, since_unix_s: float | None = None) -> list[dict[str, object]]:
         """The exercise sets that ended at or after `since_unix_s`, each with its reps (plain rows)."""
-        try:
-            since = since_unix_s if since_unix_s is not None else float("-inf")
-            rows = [dict(row) for row in self._db.execute(
-                "SELECT * FROM sets WHERE ended_unix_s >= ? ORDER BY started_unix_s, uid", (since,))]
-            reps: dict[int, list[dict[str, object]]] = {}
-            for rep in self._db.execute("SELECT * FROM reps ORDER BY set_id, idx"):
-                reps.setdefault(int(rep["set_id"]), []).append(dict(rep))
-            for row in rows:
-                row["reps"] = reps.get(int(str(row["id"])), [])
-            return rows
-        except sqlite3.Error as error:
-            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
+        return self.read(since_unix_s).sets
+
+    def _sets(self, since: float) -> tuple[list[dict[str, object]], int]:
+        rows = [dict(row) for row in self._db.execute(
+            "SELECT * FROM sets WHERE ended_unix_s >= ? ORDER BY started_unix_s, uid", (since,))]
+        reps: dict[object, list[dict[str, object]]] = {}
+        for rep in self._db.execute("SELECT * FROM reps ORDER BY set_id, idx"):
+            reps.setdefault(rep["set_id"], []).append(dict(rep))
+        good, skipped = [], 0
+        for row in rows:
+            try:
+                good.append(_set_of(row, reps.get(row["id"], [])))
+            except (ValueError, KeyError, TypeError, OverflowError):
+                skipped += 1
+        return good, skipped
 
     def integrity(self) -> str:
         """`PRAGMA integrity_check`: "ok", or what is wrong."""
@@ -391,28 +471,56 @@ class RecordStore:
 
 
 def _step_of(row: sqlite3.Row) -> StepRecord:
-    return StepRecord(int(row["idx"]), float(row["start_offset_s"]), float(row["end_offset_s"]),
-                      Side(row["stance_side"]), float(row["peak_drop_deg"]), Side(row["drop_side"]),
-                      float(row["trunk_lean_deg"]), float(row["lateral_shift_hip_widths"]), Pattern(row["pattern"]))
+    a = ANGLE_LIMIT_DEG
+    return StepRecord(int(_finite(row["idx"], "idx", 0, 1e6)), _finite(row["start_offset_s"], "start", 0, 1e6),
+                      _finite(row["end_offset_s"], "end", 0, 1e6), Side(row["stance_side"]),
+                      _finite(row["peak_drop_deg"], "peak_drop_deg", -a, a), Side(row["drop_side"]),
+                      _finite(row["trunk_lean_deg"], "trunk_lean_deg", -a, a),
+                      _finite(row["lateral_shift_hip_widths"], "lateral_shift_hip_widths", -100, 100),
+                      Pattern(row["pattern"]))
 
 
 def _walk_of(row: sqlite3.Row, steps: tuple[StepRecord, ...]) -> WalkRecord:
+    a = ANGLE_LIMIT_DEG
+    started, ended = _when_s(row)
     patterns = Counter(step.pattern for step in steps)
+    tolerance = _finite(row["tolerance_deg"], "tolerance_deg", MIN_TOLERANCE_DEG, a)
     summary = WalkSummary(
-        steps=int(row["steps"]),
-        peak_left_drop_deg=row["peak_left_drop_deg"],
-        peak_right_drop_deg=row["peak_right_drop_deg"],
-        mean_left_drop_deg=float(row["mean_left_drop_deg"]),
-        mean_right_drop_deg=float(row["mean_right_drop_deg"]),
-        asymmetry_deg=float(row["asymmetry_deg"]),
-        level_step_fraction=float(row["level_step_fraction"]),
+        steps=int(_finite(row["steps"], "steps", 0, 1e6)),
+        peak_left_drop_deg=_optional(row["peak_left_drop_deg"], "peak_left_drop_deg", -a, a),
+        peak_right_drop_deg=_optional(row["peak_right_drop_deg"], "peak_right_drop_deg", -a, a),
+        mean_left_drop_deg=_finite(row["mean_left_drop_deg"], "mean_left_drop_deg", -a, a),
+        mean_right_drop_deg=_finite(row["mean_right_drop_deg"], "mean_right_drop_deg", -a, a),
+        asymmetry_deg=_finite(row["asymmetry_deg"], "asymmetry_deg", -2 * a, 2 * a),
+        level_step_fraction=_finite(row["level_step_fraction"], "level_step_fraction", 0, 1),
         patterns=tuple(patterns.items()),
         dominant_pattern=Pattern(row["dominant_pattern"]),
-        drop_deg=float(row["tolerance_deg"]),
+        drop_deg=tolerance,
     )
-    return WalkRecord(str(row["uid"]), str(row["kiosk"]), Mode(row["mode"]), float(row["started_unix_s"]),
-                      float(row["ended_unix_s"]), summary, steps, float(row["tolerance_deg"]), row["calibration_deg"],
-                      str(row["version"]))
+    return WalkRecord(clean_text(row["uid"], 64), clean_text(row["kiosk"]), Mode(row["mode"]), started, ended,
+                      summary, steps, tolerance, _optional(row["calibration_deg"], "calibration_deg", -a, a),
+                      clean_text(row["version"]))
+
+
+def _set_of(row: dict[str, object], reps: list[dict[str, object]]) -> dict[str, object]:
+    """A set's row with its reps, every number checked (the report reads them)."""
+    a = ANGLE_LIMIT_DEG
+    row["started_unix_s"], row["ended_unix_s"] = _when_s(row)
+    for key in ("reps_left", "reps_right"):
+        row[key] = int(_finite(row[key], key, 0, 1e6))
+    row["clean_fraction"] = _finite(row["clean_fraction"], "clean_fraction", 0, 1)
+    row["tolerance_deg"] = _finite(row["tolerance_deg"], "tolerance_deg", MIN_TOLERANCE_DEG, a)
+    row["calibration_deg"] = _optional(row["calibration_deg"], "calibration_deg", -a, a)
+    row["kiosk"], row["exercise"] = clean_text(row["kiosk"]), clean_text(row["exercise"])
+    row["uid"], row["version"] = clean_text(row["uid"], 64), clean_text(row["version"])
+    for rep in reps:
+        Side(rep["side"])
+        for key, low, high in (("start_offset_s", 0, 1e6), ("end_offset_s", 0, 1e6), ("peak_angle_deg", -180, 180),
+                               ("hold_s", 0, 1e6), ("pelvis_hike_deg", -a, a), ("trunk_lean_deg", -a, a)):
+            rep[key] = _finite(rep[key], key, low, high)
+        rep["verdict"] = clean_text(rep["verdict"])
+    row["reps"] = reps
+    return row
 
 
 class RecordWriter:

@@ -11,6 +11,8 @@ import base64
 import csv
 import datetime as dt
 import html
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,10 @@ from typing import IO, TYPE_CHECKING, Any
 from kiosk import __version__, plots
 from kiosk.errors import BeltlineError
 from kiosk.files import write_atomically
-from kiosk.records import RecordStore, WalkRecord
+from kiosk.records import RecordsError, RecordStore, WalkRecord, clean_text
 from kiosk.types import Side, StepRecord
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from kiosk.analyze import Analysis
@@ -45,6 +49,10 @@ class RecordSet:
     walks: tuple[WalkRecord, ...]
     sets: tuple[dict[str, Any], ...]
     sources: tuple[Path, ...]
+    skipped: int = 0
+    """Walks and sets left out for impossible values (kiosk.records.Read), or dated in the future."""
+    unreadable: tuple[str, ...] = ()
+    """The databases that could not be read, each with why (the others are reported)."""
 
 
 def parse_since(text: str | None) -> float | None:
@@ -58,22 +66,49 @@ def parse_since(text: str | None) -> float | None:
     return dt.datetime.combine(day, dt.time()).timestamp()
 
 
-def load_records(paths: Sequence[Path], since_unix_s: float | None = None) -> RecordSet:
-    """Read every database (read-only) and merge them; RecordsError names a file that cannot be read."""
+FUTURE_SLACK_S = 86400.0
+"""A walk dated more than a day after the report is made comes from a kiosk whose clock ran ahead."""
+
+
+def load_records(paths: Sequence[Path], since_unix_s: float | None = None, now_unix_s: float | None = None
+                 ) -> RecordSet:
+    """Read every database (read-only) and merge them.  A database that cannot be read is named in
+    `unreadable` and the others are reported; RecordsError only when none can be read."""
     walks: dict[str, WalkRecord] = {}
     sets: dict[str, dict[str, Any]] = {}
-    for path in paths:
-        store = RecordStore.open(path, read_only=True)
+    skipped = 0
+    unreadable: list[str] = []
+    latest = (time.time() if now_unix_s is None else now_unix_s) + FUTURE_SLACK_S
+    read = []
+    for path in dict.fromkeys(paths):
         try:
-            for walk in store.walks(since_unix_s):
+            store = RecordStore.open(path, read_only=True)
+            try:
+                found = store.read(since_unix_s)
+            finally:
+                store.close()
+        except RecordsError as error:
+            unreadable.append(str(error))
+            continue
+        read.append(path)
+        skipped += found.skipped
+        for walk in found.walks:
+            if walk.ended_unix_s > latest:
+                skipped += 1
+            else:
                 walks.setdefault(walk.uid, walk)
-            for row in store.sets(since_unix_s):
+        for row in found.sets:
+            if float(row["ended_unix_s"]) > latest:  # type: ignore[arg-type]
+                skipped += 1
+            else:
                 sets.setdefault(str(row["uid"]), row)
-        finally:
-            store.close()
+    if not read:
+        raise RecordsError("; ".join(unreadable))
+    for problem in unreadable:
+        log.warning("%s (left out of the report)", problem)
     ordered = sorted(walks.values(), key=lambda w: (w.started_unix_s, w.uid))
     return RecordSet(tuple(ordered), tuple(sorted(sets.values(), key=lambda s: float(s["started_unix_s"]))),
-                     tuple(dict.fromkeys(paths)))
+                     tuple(read), skipped, tuple(unreadable))
 
 
 def _when(unix_s: float) -> str:
@@ -89,10 +124,21 @@ def write_walks_csv(handle: IO[str], walks: Iterable[WalkRecord]) -> None:
         writer.writerow([
             dt.datetime.fromtimestamp(w.started_unix_s).isoformat(timespec="seconds"),
             dt.datetime.fromtimestamp(w.ended_unix_s).isoformat(timespec="seconds"),
-            w.kiosk, w.mode.value, s.steps, _blank(s.peak_left_drop_deg), _blank(s.peak_right_drop_deg),
+            spreadsheet_text(w.kiosk), w.mode.value, s.steps, _blank(s.peak_left_drop_deg),
+            _blank(s.peak_right_drop_deg),
             s.mean_left_drop_deg, s.mean_right_drop_deg, s.asymmetry_deg, s.level_step_fraction,
             s.dominant_pattern.value, w.tolerance_deg, _blank(w.calibration_deg), w.uid,
         ])
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP's rule for CSV injection: a cell
+    that begins with = + - @, a tab or a carriage return gets a leading apostrophe).  Numbers are
+    written as numbers, never through here."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _blank(value: float | None) -> str | float:
@@ -114,6 +160,7 @@ img { max-width: 100%; height: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
 th, td { padding: 0.25rem 0.45rem; border-bottom: 1px solid #e4e4e4; text-align: right; }
 th:first-child, td:first-child, td.text, th.text { text-align: left; }
+td.text, .sub, .note { overflow-wrap: anywhere; }
 th { background: #f4f6f8; font-weight: 600; }
 td.over { color: #b0152a; font-weight: 600; }
 .note { color: #555; font-size: 0.85rem; }
@@ -156,7 +203,13 @@ def records_report(records: RecordSet, since_unix_s: float | None = None) -> str
     body = ["<h1>Beltline: walks and pelvic drop</h1>",
             f'<p class="sub">{len(walks)} walks{since} from {len(kiosks)} kiosk{"s" if len(kiosks) != 1 else ""}'
             f'{": " + html.escape(", ".join(kiosks)) if kiosks else ""}; read from '
-            f'{html.escape(", ".join(str(p) for p in records.sources))}</p>']
+            f'{html.escape(", ".join(clean_text(p, 200) for p in records.sources))}</p>']
+    if records.skipped:
+        body.append(f'<p class="note">{records.skipped} walk{"s" if records.skipped != 1 else ""} or set'
+                    f'{"s" if records.skipped != 1 else ""} skipped: impossible values (a number out of range, or a '
+                    "kiosk clock that was wrong).</p>")
+    for problem in records.unreadable:
+        body.append(f'<p class="note">Left out: {html.escape(clean_text(problem, 300))}</p>')
     if not walks:
         body.append("<p>No walks recorded in this period.</p>")
         return _page("Beltline report", body)
