@@ -248,8 +248,9 @@ def command_analyze(args: argparse.Namespace) -> int:
             source.close()
     finally:
         kiosk.close()
-    if kiosk.records is not None and kiosk.records.problem is not None:
-        raise BeltlineError(f"the walks were not recorded: {kiosk.records.problem}")
+    if kiosk.records is not None and (kiosk.records.problem is not None or kiosk.records.lost):
+        raise BeltlineError(f"{kiosk.records.lost} walks were not recorded: "
+                            f"{kiosk.records.problem or 'the database refused them'}")
     if args.report:
         from kiosk.report import walk_report, write_html
 

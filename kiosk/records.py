@@ -529,7 +529,8 @@ class RecordWriter:
     `submit` is what the pipeline calls (kiosk.pipeline.WalkSink): it stamps the walk with the wall
     clock and queues it, never waiting on the disk.  The thread opens the file (creating and
     migrating it), prunes walks older than `keep_days` at start and once a day, and writes.  The
-    first failure is logged in one line and ends the recording for this run; nothing else stops.
+    first failure is logged in one line and turns recording off; each later walk tries the database
+    again, and the first that goes in turns it back on (one line each way); nothing else stops.
     """
 
     def __init__(self, path: Path, context: WalkContext, keep_days: int = 365, *,
@@ -554,7 +555,7 @@ class RecordWriter:
 
     def submit(self, walk: FinishedWalk) -> None:
         """Queue `walk` for writing (called from the pipeline's thread; returns at once)."""
-        if self.problem is not None or self._closed:
+        if self._closed:
             self.lost += 1
             return
         self._queue.put(WalkRecord.of(walk, self.context, self._clock()))
@@ -565,7 +566,7 @@ class RecordWriter:
 
     def submit_set(self, summary: SetSummary) -> None:
         """Queue an exercise set for writing (called from the pipeline's thread; returns at once)."""
-        if self.problem is not None or self._closed:
+        if self._closed:
             self.lost += 1
             return
         self._queue.put(SetRecord.of(summary, self.context, self._clock()))
@@ -581,12 +582,12 @@ class RecordWriter:
             log.warning("records: the database did not take the last walks within %.0f s", timeout_s)
 
     def _run(self) -> None:
-        store = None
+        store = self._open()
         try:
-            store = RecordStore.open(self.path, busy_timeout_s=self._busy_timeout_s)
-            self._prune(store)
-            log.info("records: %s (schema %d)", self.path, store.schema_version)
             while (walk := self._queue.get()) is not None:
+                if store is None and (store := self._open()) is None:
+                    self.lost += 1  # still failing: this walk is lost, the next one tries again
+                    continue
                 try:
                     started = time.perf_counter()
                     if isinstance(walk, SetRecord):
@@ -595,18 +596,37 @@ class RecordWriter:
                         store.add_walk(walk)
                     self.write_s_max = max(self.write_s_max, time.perf_counter() - started)
                     self.written += 1
+                    self._prune(store)
                 except WalkRefused as refused:  # this walk only: the next one may go in
                     self.lost += 1
                     log.warning("records: a walk was not recorded (%s)", refused)
-                self._prune(store)
-            return
-        except RecordsError as error:
-            self._fail(str(error))
+                except RecordsError as error:
+                    self.lost += 1
+                    store.close()
+                    store = None
+                    self._fail(str(error))
         finally:
             if store is not None:
                 store.close()
-        while self._queue.get() is not None:  # after a failure: count what is lost, until close()
-            self.lost += 1
+
+    def _open(self) -> RecordStore | None:
+        """The database, opened (created, migrated) and pruned; None while it cannot be: recording
+        is off until a later walk finds it usable again (a disk with room again, a lock released)."""
+        store = None
+        try:
+            store = RecordStore.open(self.path, busy_timeout_s=self._busy_timeout_s)
+            self._prune(store)
+        except RecordsError as error:
+            if store is not None:
+                store.close()
+            self._fail(str(error))
+            return None
+        if self.problem is not None:
+            log.warning("records back on: %s (%d walks were not recorded while off)", self.path, self.lost)
+            self.problem = None
+        else:
+            log.info("records: %s (schema %d)", self.path, store.schema_version)
+        return store
 
     def _prune(self, store: RecordStore) -> None:
         now = self._clock()
@@ -618,5 +638,6 @@ class RecordWriter:
             log.info("records: deleted %d walks older than %d days", gone, self.keep_days)
 
     def _fail(self, reason: str) -> None:
+        if self.problem is None:  # said once until recording is back
+            log.warning("records off: %s; the kiosk goes on, and tries again at the next walk", reason)
         self.problem = reason
-        log.warning("records off: %s; the kiosk goes on without recording", reason)

@@ -385,3 +385,27 @@ def test_a_calibration_made_while_running_goes_with_the_walks_after_it(tmp_path)
     writer.close()
     store = RecordStore.open(path, read_only=True)
     assert sorted(w.calibration_deg for w in store.walks()) == [-2.5, 1.25]
+
+
+def test_recording_comes_back_by_itself_at_the_next_walk_after_a_failure(tmp_path, caplog):
+    path = tmp_path / "records.sqlite"
+    write_walks(path, [finished_walk()])
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program holds the file for a while
+    with caplog.at_level(logging.INFO, logger="kiosk.records"):
+        writer = RecordWriter(path, CONTEXT, busy_timeout_s=0.2)
+        writer.submit(finished_walk())
+        writer.submit(finished_walk())
+        deadline = time.monotonic() + 10
+        while writer.lost < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert writer.problem is not None and "locked" in writer.problem and writer.lost == 2
+        holder.execute("ROLLBACK")
+        holder.close()
+        writer.submit(finished_walk())  # the next walk, with the file free again
+        writer.close()
+    assert writer.problem is None and writer.written == 1
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 2 and said[0].startswith("records off:") and said[1].startswith("records back on:")
+    store = RecordStore.open(path, read_only=True)
+    assert len(store.walks()) == 2 and store.integrity() == "ok"
