@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 import os
 import tomllib
 import typing
@@ -24,7 +25,10 @@ USER_CONFIG_PATH = Path("~/.config/beltline/config.toml")
 def default_config_path() -> Path | None:
     """The first config file that exists: /etc/beltline/config.toml, then ~/.config/beltline/config.toml."""
     for candidate in (SYSTEM_CONFIG_PATH, USER_CONFIG_PATH.expanduser()):
-        if candidate.is_file():
+        try:
+            if candidate.is_file():
+                return candidate
+        except PermissionError:  # a folder this user may not enter: load_config says so in one line
             return candidate
     return None
 
@@ -42,6 +46,8 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {error.start} cannot be read)") from error
     return config_from_table(table, origin=str(path))
 
 
@@ -52,10 +58,11 @@ def config_from_table(table: dict[str, Any], origin: str = "config") -> Config:
     for section_name, section_table in table.items():
         if section_name not in sections:
             raise ConfigError(
-                f"{origin}: unknown section [{section_name}] (known: {', '.join(sections)})"
+                f"{origin}: unknown section [{_name(section_name)}] (known: {', '.join(sections)})"
             )
         if not isinstance(section_table, dict):
-            raise ConfigError(f"{origin}: '{section_name}' must be a [{section_name}] table")
+            raise ConfigError(
+                f"{origin}: '{section_name}' must be a [{section_name}] table, not {_shown(section_table)}")
         section_type = typing.get_type_hints(Config)[section_name]
         built[section_name] = _build_section(section_type, section_name, section_table, origin)
     return Config(**built)
@@ -67,23 +74,45 @@ def _build_section(section_type: type, section_name: str, values: dict[str, Any]
     for key, value in values.items():
         if key not in hints:
             raise ConfigError(
-                f"{origin}: unknown key '{section_name}.{key}' (known: {', '.join(known)})"
+                f"{origin}: unknown key '{section_name}.{_name(key)}' (known: {', '.join(known)})"
             )
         expected = hints[key]
         if not _has_type(value, expected):
             raise ConfigError(
-                f"{origin}: '{section_name}.{key}' must be {_type_word(expected)}, not {value!r}"
+                f"{origin}: '{section_name}.{key}' must be {_type_word(expected)}, not {_shown(value)}"
             )
+        if expected is float and not _finite(value):
+            raise ConfigError(f"{origin}: '{section_name}.{key}' must be a finite number, not {_shown(value)}")
     coerced = {k: float(v) if hints[k] is float else v for k, v in values.items()}
     section = section_type(**coerced)
     for key, problem in section.check().items():
-        raise ConfigError(f"{origin}: '{section_name}.{key}' {problem} (got {getattr(section, key)!r})")
+        raise ConfigError(f"{origin}: '{section_name}.{key}' {problem} (got {_shown(getattr(section, key))})")
     return section
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _shown(value: object) -> str:
+    """A value for a one-line error: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _name(text: str) -> str:
+    """A key from the file for a one-line error: as written if short and printable, else quoted and cut."""
+    return text if text.isprintable() and len(text) <= 40 else repr(text[:40])
 
 
 def _has_type(value: Any, expected: type) -> bool:
     if issubclass(expected, enum.Enum):
         members = {member.value for member in expected}
+        if not isinstance(value, (str, int, float, bool)):  # an array or a table is no member
+            return False
         return value in members or (isinstance(value, bool) and {"on", "off"} <= members)
     if expected is bool:
         return isinstance(value, bool)

@@ -66,3 +66,20 @@ def sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(descriptor)
+
+
+def unreadable(path: Path) -> str | None:
+    """Why `path` cannot be read as a file, in words for a one-line error ("does not exist", "is a
+    folder, not a file", "cannot be read: permission denied"); None when it can."""
+    if path.is_dir():
+        return "is a folder, not a file"
+    if not path.exists():
+        return "does not exist"
+    if not path.is_file():
+        return "is not a regular file"
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        return f"cannot be read: {(error.strerror or str(error)).lower()}"
+    return None

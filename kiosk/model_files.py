@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.errors import ModelError
+from kiosk.files import unreadable
 
 MODEL_ENV_VAR = "BELTLINE_MODEL"
 MANIFEST_NAME = "manifest.toml"
@@ -25,6 +26,10 @@ class ManifestEntry:
     url: str
     sha256: str
     input_px: int
+
+
+PACKAGED_MANIFEST = Path(__file__).resolve().parent / "manifest.toml"
+"""models/manifest.toml as installed with the package (in the checkout, a link to it)."""
 
 
 def models_dirs() -> list[Path]:
@@ -51,8 +56,8 @@ def resolve_model_path(cli_path: str | None, config_path: str) -> Path:
     for given in (cli_path, os.environ.get(MODEL_ENV_VAR), config_path):
         if given:
             path = Path(given).expanduser()
-            if not path.is_file():
-                raise ModelError(f"model file {path} does not exist")
+            if problem := unreadable(path):
+                raise ModelError(f"model file {path} {problem}")
             return path
     tried = []
     for folder in models_dirs():

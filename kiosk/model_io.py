@@ -20,6 +20,10 @@ from kiosk.model_graph import DecoderTaps
 from kiosk.runtime import Interpreter
 from kiosk.types import KEYPOINT_COUNT, FloatArray
 
+OUTPUT_LIMIT = 16.0
+"""MoveNet's rows are y and x in 0..1 of its input and a score in 0..1; a value beyond this (an
+infinity, 1e300 from a damaged model) is no keypoint, and would become an infinite crop."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Quantized:
@@ -87,6 +91,8 @@ class ModelTensors:
         rows: FloatArray = self._interpreter.get_tensor(self._output_index)[0, 0].astype(np.float64)
         if self.refined:
             rows[:, :2] = self._refined_yx()
+        if not (np.abs(rows) <= OUTPUT_LIMIT).all():  # NaN fails this too
+            rows[:] = np.nan  # a broken output is NaN throughout: the pipeline skips and counts it
         return rows, invoke_s
 
     def _refined_yx(self) -> FloatArray:

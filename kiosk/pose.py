@@ -213,6 +213,9 @@ class MoveNet:
         self._follow(pose)
 
     def _follow(self, pose: Pose) -> None:
+        if not pose.finite:  # a broken output (NaN, infinite) is nobody to follow: the whole frame next
+            self._next_crop = None
+            return
         if self._crop_tracking:
             crop = self._steadied(crop_around(pose), pose)
             if self._upright_crop:

@@ -14,7 +14,15 @@ import numpy as np
 from kiosk.config import Config
 from kiosk.config_file import load_config, resolve_config_path
 from kiosk.errors import BeltlineError
-from kiosk.model_files import MANIFEST_NAME, ManifestEntry, models_dirs, read_manifest, resolve_model_path, sha256_of
+from kiosk.model_files import (
+    MANIFEST_NAME,
+    PACKAGED_MANIFEST,
+    ManifestEntry,
+    models_dirs,
+    read_manifest,
+    resolve_model_path,
+    sha256_of,
+)
 from kiosk.types import Frame
 
 CAMERA_TIMEOUT_S = 10.0
@@ -117,10 +125,11 @@ def _check_model(model_arg: str | None, config: Config) -> list[CheckResult]:
 
 
 def _manifest_entries(model_folder: Path) -> list[ManifestEntry]:
-    """The manifests in models/ and beside the model itself (the installer puts one there)."""
+    """The manifests in models/, beside the model itself (the installer puts one there), and the
+    one installed with the package (so that `check` knows the genuine model wherever it runs)."""
     entries: list[ManifestEntry] = []
-    for folder in dict.fromkeys([model_folder, *models_dirs()]):
-        manifest = folder / MANIFEST_NAME
+    folders = [folder / MANIFEST_NAME for folder in dict.fromkeys([model_folder, *models_dirs()])]
+    for manifest in [*folders, PACKAGED_MANIFEST]:
         if manifest.is_file():
             entries.extend(read_manifest(manifest))
     return entries

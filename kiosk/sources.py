@@ -22,6 +22,7 @@ import numpy as np
 
 from kiosk.config import SourceConfig
 from kiosk.errors import CameraUnavailable, SourceError
+from kiosk.files import unreadable
 from kiosk.types import Frame, Image
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,8 @@ class ClipSource:
         """`decoder_threads` 0 lets FFmpeg choose; 1 keeps decoding in the calling thread (for `bench`,
         where FFmpeg's own threads would hide the decoding cost and make a sequential loop half parallel).
         `pool`: frame buffers shared with the sources that replace this one after a reconnection."""
-        if not path.is_file():
-            raise SourceError(f"clip {path} does not exist")
+        if problem := unreadable(path):
+            raise SourceError(f"clip {path} {problem}")
         params = [cv2.CAP_PROP_N_THREADS, decoder_threads] if decoder_threads else []
         capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, params)
         if not capture.isOpened():
@@ -167,8 +168,8 @@ class StillImageSource:
     """A photo, handed out once (`repeat=False`) or as a still stream at `fps`."""
 
     def __init__(self, path: Path, repeat: bool, fps: float, paced: bool) -> None:
-        if not path.is_file():
-            raise SourceError(f"image {path} does not exist")
+        if problem := unreadable(path):
+            raise SourceError(f"image {path} {problem}")
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
             raise SourceError(f"image {path} cannot be read: not an image OpenCV can decode")

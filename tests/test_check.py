@@ -1,5 +1,7 @@
 """`beltline check`: every part OK on a good set-up, and each broken part named with its fix."""
 
+from pathlib import Path
+
 from conftest import run_beltline, shared_file
 
 CLIP = str(shared_file("frontal_walk_white_bg.mp4"))
@@ -91,3 +93,24 @@ def test_records_say_where_they_go_and_a_corrupt_file_is_named_with_its_fix(tmp_
     line = _lines(result)["records"]
     assert result.returncode == 1
     assert line.startswith("FAIL") and "corrupt" in line and f"mv {db} {db}.bad" in line
+
+
+def test_the_genuine_model_is_known_outside_the_checkout(tmp_path, model_path):
+    # A model file with no manifest beside it, checked from a folder that is not the checkout: the
+    # manifest installed with the package still knows its sha256.
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from kiosk.model_files import PACKAGED_MANIFEST
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    copy = shutil.copy(model_path, elsewhere / "movenet.tflite")
+    result = subprocess.run([sys.executable, "-m", "kiosk", "check", "--source", CLIP, "--model", str(copy),
+                             "--windowed"], capture_output=True, text=True, timeout=300, cwd=elsewhere, check=False,
+                            env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
+    line = _lines(result)["model"]
+    assert line.startswith("OK") and "sha256 matches movenet-lightning-int8" in line
+    assert PACKAGED_MANIFEST.read_text() == (Path(__file__).parent.parent / "models/manifest.toml").read_text()

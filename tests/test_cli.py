@@ -231,3 +231,38 @@ def test_json_has_no_nan():
     text = json_text({"tilt_deg": float("nan"), "peaks": [1.5, float("inf")], "nested": {"x": -float("inf")}})
     assert json.loads(text) == {"tilt_deg": None, "peaks": [1.5, None], "nested": {"x": None}}
     assert "NaN" not in text and "Infinity" not in text
+
+
+def test_a_folder_given_as_the_model_or_the_clip_is_called_a_folder(tmp_path, model_path):
+    line = _one_line_error(run_beltline("analyze", str(shared_file("tfex_image1.png")), "--model", str(tmp_path)))
+    assert str(tmp_path) in line and "is a folder, not a file" in line
+    line = _one_line_error(run_beltline("analyze", str(tmp_path), "--model", str(model_path)))
+    assert "is a folder, not a file" in line
+
+
+def test_a_clip_that_cannot_be_read_says_why(model_path):
+    # As root every file is readable: read as an unprivileged user, for whom this clip is not.
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="beltline-perm-"))
+    try:
+        os.chmod(folder, 0o755)
+        clip = folder / "walk.mp4"
+        shutil.copy(shared_file("frontal_walk_white_bg.mp4"), clip)
+        model = folder / "model.tflite"
+        shutil.copy(model_path, model)
+        os.chmod(model, 0o644)
+        os.chmod(clip, 0o600 if os.geteuid() == 0 else 0o000)
+        command = [sys.executable, "-m", "kiosk", "analyze", str(clip), "--model", str(model)]
+        if os.geteuid() == 0:
+            command = [shutil.which("setpriv"), "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,
+                                env={**os.environ, "MPLCONFIGDIR": str(folder), "HOME": str(folder)}, cwd=folder)
+    finally:
+        shutil.rmtree(folder)
+    line = _one_line_error(result)
+    assert "walk.mp4 cannot be read: permission denied" in line

@@ -310,3 +310,38 @@ def test_a_camera_that_stays_away_is_named_in_the_journal_once_a_minute(monkeypa
                                                     "camera still unavailable after 120"]
     assert said[3].startswith("camera back after") and len(said) == 4
     assert status.losses == 1 and status.recoveries == 1
+
+
+class _SpoiledInterpreter:
+    """The real interpreter, whose keypoint output reads `value` everywhere (a damaged model)."""
+
+    def __init__(self, real, output_index, value):
+        self._real, self._output_index, self.value = real, output_index, value
+
+    def get_tensor(self, index):
+        tensor = self._real.get_tensor(index)
+        if index == self._output_index and self.value is not None:
+            return np.full(tensor.shape, self.value, np.float32)
+        return tensor
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("value", [float("inf"), -float("inf"), 3e38, float("nan")])
+def test_a_model_output_that_is_not_a_keypoint_is_skipped_and_counted(model_path, value):
+    kiosk = assemble(pinned_config(), model_path, Purpose.ANALYZE)
+    tensors = kiosk.model._tensors
+    spoiled = _SpoiledInterpreter(tensors._interpreter, tensors._output_index, None)
+    tensors._interpreter = spoiled
+    source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=False, loop=False)
+    try:
+        states = []
+        for index in range(14):
+            spoiled.value = value if 4 <= index < 8 else None
+            states.append(kiosk.pipeline.step(source.read())[0].verdict.state)
+    finally:
+        source.close()
+    assert kiosk.pipeline.faults.totals["nan_keypoints"] == 4
+    assert states[-1] is not State.NONE, "the person is found again after the broken frames"
