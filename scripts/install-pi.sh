@@ -31,6 +31,7 @@ start=true
 force=false
 picamera2=true
 runtime=litert
+desktop_unit_only=""
 step="starting"
 hint="read the message above"
 
@@ -56,6 +57,7 @@ while [ $# -gt 0 ]; do
     --force) force=true ;;
     --no-picamera2) picamera2=false ;;
     --runtime) shift; runtime=${1:-} ;;
+    --desktop-unit-only) shift; desktop_unit_only=${1:?--desktop-unit-only needs a user} ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) fail "unknown option $1 (see --help)" ;;
   esac
@@ -73,6 +75,32 @@ fi
 
 if ! $dry_run && [ "$(id -u)" -ne 0 ]; then
   fail "run it as root: sudo $0 $*"
+fi
+
+# The desktop user's unit, in folders the user owns (systemctl --user enable writes beside it).
+# Only the camera and the GPU groups: the desktop hands the keyboard to the window, so the user
+# needs no `input` group (which would let them read every keyboard on the machine).
+install_desktop_unit() {
+  local user=$1 home group unit_dir
+  home=$(getent passwd "$user" | cut -d: -f6)
+  group=$(id -gn "$user")
+  unit_dir=$home/.config/systemd/user
+  for folder in "$home/.config" "$home/.config/systemd" "$unit_dir"; do
+    [ -d "$folder" ] || change install -d -m 0755 -o "$user" -g "$group" "$folder"
+  done
+  if ! cmp -s "$CHECKOUT/systemd/beltline-desktop.service" "$unit_dir/beltline.service"; then
+    change install -m 0644 -o "$user" -g "$group" "$CHECKOUT/systemd/beltline-desktop.service" \
+      "$unit_dir/beltline.service"
+  fi
+  for supplementary in video render; do
+    if getent group "$supplementary" >/dev/null; then
+      id -nG "$user" | tr ' ' '\n' | grep -qx "$supplementary" || change usermod -a -G "$supplementary" "$user"
+    fi
+  done
+}
+if [ -n "$desktop_unit_only" ]; then  # the desktop unit step alone, for the installer's own test
+  install_desktop_unit "$desktop_unit_only"
+  exit 0
 fi
 
 # --- what machine is this --------------------------------------------------------------------
@@ -102,7 +130,10 @@ if $uninstall; then
   fi
   begin "removing $PREFIX" "remove it by hand: sudo rm -rf $PREFIX"
   [ -d "$PREFIX" ] && change rm -rf "$PREFIX"
-  say "done; kept $CONFIG and $MODEL_DIR (remove them by hand if you want them gone)"
+  say "done. Kept, for a reinstall: $CONFIG and the model in $MODEL_DIR."
+  say "Kept: the walk records (numbers only) in $RECORDS_DIR, and a desktop user's in"
+  say "  ~/.local/share/beltline. To remove them too: sudo rm -rf /etc/beltline /var/lib/beltline"
+  say "  (and, as that user, rm -rf ~/.local/share/beltline ~/.config/systemd/user/beltline.service)"
   exit 0
 fi
 
@@ -205,14 +236,7 @@ if $desktop; then
   if [ -z "$desktop_user" ] || [ "$desktop_user" = root ]; then
     fail "--desktop needs to be run with sudo by the desktop user"
   fi
-  user_home=$(getent passwd "$desktop_user" | cut -d: -f6)
-  user_unit=$user_home/.config/systemd/user/beltline.service
-  if ! cmp -s "$CHECKOUT/systemd/beltline-desktop.service" "$user_unit"; then
-    change install -D -m 0644 -o "$desktop_user" "$CHECKOUT/systemd/beltline-desktop.service" "$user_unit"
-  fi
-  for group in video render input; do
-    id -nG "$desktop_user" | tr ' ' '\n' | grep -qx "$group" || change usermod -a -G "$group" "$desktop_user"
-  done
+  install_desktop_unit "$desktop_user"
   say "  enable it as $desktop_user: systemctl --user daemon-reload && systemctl --user enable --now beltline"
 else
   begin "installing the systemd service" "run 'systemd-analyze verify $UNIT' and 'journalctl -u beltline' to see why"

@@ -629,7 +629,8 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
                         "param_deg": param, "frames": [{"left_hip_px": camera.pixel(left),
                                                         "right_hip_px": camera.pixel(right)}]})
 
-    for marker in MARKERS:
+    markers_wanted = [m for m in MARKERS if not args.marker or m in args.marker]
+    for marker in markers_wanted:
         show(marker)
         if only is None or "standing" in only:
             for roll in STAND_ROLLS:
@@ -658,7 +659,7 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
             camera.place(0.0)
     if only is None or "walk" in only:
         gait = Gait(spec.height_m, start_y=2.6, steps=args.walk_steps, fps=args.fps)
-        for marker in MARKERS:
+        for marker in markers_wanted:
             show(marker)
             for drop in WALK_DROPS:
                 frames = []
@@ -694,6 +695,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--only", help="conditions, comma-separated: standing,hike,lean,rigid,walk")
     parser.add_argument("--body", action="append", help="only these bodies (by name)")
+    parser.add_argument("--marker", action="append", choices=MARKERS,
+                        help="only these markers (two runs with different markers can share a body's renders)")
     parser.add_argument("--size", type=lambda s: tuple(int(v) for v in s.split("x")), default=(960, 540))
     parser.add_argument("--samples", type=int, default=1)
     parser.add_argument("--fps", type=float, default=10.0)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import PROJECT
 
 SCRIPTS = sorted(p for p in (PROJECT / "scripts").iterdir() if p.suffix == ".sh")
@@ -69,3 +71,43 @@ def test_installer_refuses_other_systems_with_a_reason():
         return  # on a real Pi the check passes; the dry-run test above covers the plan
     assert result.returncode == 1
     assert "arm64" in result.stderr and "--force" in result.stderr
+
+
+DESKTOP_INSTALL = r"""
+set -e
+cp -a /etc "$1/etc" && mount --bind "$1/etc" /etc   # a throwaway /etc: the test user exists only here
+mount -t tmpfs tmpfs /home
+useradd -m -s /bin/bash beltline-desktop-test
+bash "$2/scripts/install-pi.sh" --desktop-unit-only beltline-desktop-test
+bash "$2/scripts/install-pi.sh" --desktop-unit-only beltline-desktop-test   # a second run changes nothing
+runuser -u beltline-desktop-test -- systemctl --user enable beltline.service
+stat -c '%U %a %n' /home/beltline-desktop-test/.config /home/beltline-desktop-test/.config/systemd \
+  /home/beltline-desktop-test/.config/systemd/user /home/beltline-desktop-test/.config/systemd/user/beltline.service
+readlink /home/beltline-desktop-test/.config/systemd/user/graphical-session.target.wants/beltline.service
+id -nG beltline-desktop-test
+"""
+
+
+def test_the_desktop_install_can_be_enabled_by_its_user(tmp_path):
+    # The desktop user's unit folders belong to the user (systemctl --user enable writes beside the
+    # unit); run in a mount namespace with a throwaway /etc and /home, so no real user is touched.
+    if os.geteuid() != 0:
+        pytest.skip("creates a user in a throwaway /etc: needs root (CI runs as root)")
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", DESKTOP_INSTALL,
+                             "desktop-install", str(tmp_path), str(PROJECT)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[:4]] == ["beltline-desktop-test"] * 4, lines
+    assert lines[3].split()[1] == "644"
+    assert lines[4].endswith("/.config/systemd/user/beltline.service")
+    groups = lines[5].split()
+    assert "input" not in groups  # the desktop hands the keyboard to the window
+    assert result.stdout.count("install -") == 0  # (change() prints nothing outside --dry-run)
+
+
+def test_the_desktop_unit_is_hardened_as_far_as_a_user_unit_can_be():
+    text = (PROJECT / "systemd" / "beltline-desktop.service").read_text()
+    for line in ("UMask=0077", "NoNewPrivileges=yes", "PrivateNetwork=yes", "SystemCallFilter=@system-service",
+                 "RestrictAddressFamilies=", "LockPersonality=yes", "RestrictSUIDSGID=yes"):
+        assert line in text, line
