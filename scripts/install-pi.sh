@@ -224,7 +224,16 @@ rotation = 0
 path = \"$RECORDS_DIR/records.sqlite\"
 "
   if $dry_run; then printf '  would write %s:\n%s' "$CONFIG" "$config_text"
-  else install -d -m 0755 "$(dirname "$CONFIG")"; printf '%s' "$config_text" > "$CONFIG"; chmod 0644 "$CONFIG"; fi
+  else
+    # whole or not at all: a temporary file beside it, flushed, then renamed over
+    install -d -m 0755 "$(dirname "$CONFIG")"
+    config_tmp=$(mktemp "$CONFIG.XXXXXX")
+    printf '%s' "$config_text" > "$config_tmp"
+    chmod 0644 "$config_tmp"
+    sync "$config_tmp"
+    mv -f "$config_tmp" "$CONFIG"
+    sync "$(dirname "$CONFIG")"
+  fi
 else
   say "  kept the existing $CONFIG"
 fi
