@@ -23,6 +23,9 @@ from typing import IO, Any
 # one-line errors say it better.  Set before cv2 is first imported; the environment can override.
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+# A photo larger than this is refused before it is decoded (a 10000×10000 PNG took 708 MB);
+# a 48-megapixel phone photo still opens.
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS := 50_000_000))
 
 from kiosk import __version__
 from kiosk.assembly import Kiosk, Purpose, assemble, open_view, with_mode

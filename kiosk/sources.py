@@ -10,6 +10,7 @@ import functools
 import importlib
 import importlib.util
 import logging
+import os
 import re
 import threading
 import time
@@ -170,7 +171,14 @@ class StillImageSource:
     def __init__(self, path: Path, repeat: bool, fps: float, paced: bool) -> None:
         if problem := unreadable(path):
             raise SourceError(f"image {path} {problem}")
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        try:
+            bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        except cv2.error as error:  # OpenCV 5 refuses an image over its pixel limit before decoding it
+            if "MAX_IMAGE_PIXELS" not in str(error):
+                raise SourceError(f"image {path} cannot be read: {str(error).strip().splitlines()[-1]}") from error
+            limit = int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 1 << 30))
+            raise SourceError(f"image {path} is larger than {limit / 1e6:g} megapixels: "
+                              "make it smaller (the model sees 192 pixels)") from error
         if bgr is None:
             raise SourceError(f"image {path} cannot be read: not an image OpenCV can decode")
         self._rgb = cast(Image, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))

@@ -266,3 +266,38 @@ def test_a_clip_that_cannot_be_read_says_why(model_path):
         shutil.rmtree(folder)
     line = _one_line_error(result)
     assert "walk.mp4 cannot be read: permission denied" in line
+
+
+def _odd_images(folder):
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(28)
+    made = {}
+    for name, image in (("one_pixel.png", np.zeros((1, 1, 3), np.uint8)),
+                        ("a_line.png", rng.integers(0, 255, (1, 5000, 3), dtype=np.uint8)),
+                        ("tall.png", rng.integers(0, 255, (6000, 3, 3), dtype=np.uint8)),
+                        ("grey.png", rng.integers(0, 255, (300, 200), dtype=np.uint8)),
+                        ("sixteen_bit.png", rng.integers(0, 65535, (300, 200, 3), dtype=np.uint16)),
+                        ("with_alpha.png", rng.integers(0, 255, (300, 200, 4), dtype=np.uint8)),
+                        ("huge.png", np.zeros((10000, 10000, 3), np.uint8))):
+        cv2.imwrite(str(folder / name), image)
+        made[name] = True
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "text.jpg").write_text("not a picture")
+    photo = shared_file("tfex_image2.jpeg").read_bytes()
+    (folder / "truncated.jpeg").write_bytes(photo[: len(photo) // 3])
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_odd_images_give_a_verdict_or_one_line(tmp_path, model_path):
+    for name in _odd_images(tmp_path):
+        result = run_beltline("analyze", str(tmp_path / name), "--model", str(model_path))
+        assert result.returncode in (0, 2), (name, result.stderr)
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr, (name, result.stderr)
+        if result.returncode == 2:
+            assert result.stderr.strip().splitlines()[-1].startswith(f"beltline: image {tmp_path / name}"), name
+        else:
+            assert json.loads(result.stdout)["frames"] == 1, name
+    huge = run_beltline("analyze", str(tmp_path / "huge.png"), "--model", str(model_path))
+    assert "larger than 50 megapixels" in huge.stderr
