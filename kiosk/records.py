@@ -445,8 +445,12 @@ class RecordStore:
         return Read(walks, found_sets, skipped + bad_sets)
 
     def sets(self, since_unix_s: float | None = None) -> list[dict[str, object]]:
-        """The exercise sets that ended at or after `since_unix_s`, each with its reps (plain rows)."""
-        return self.read(since_unix_s).sets
+        """The exercise sets that ended at or after `since_unix_s`, each with its reps (plain rows;
+        the sets whose values make no sense are left out: `read` counts them)."""
+        try:
+            return self._sets(since_unix_s if since_unix_s is not None else float("-inf"))[0]
+        except sqlite3.Error as error:
+            raise RecordsError(f"records database {self.path}: {_reason(error)}") from error
 
     def _sets(self, since: float) -> tuple[list[dict[str, object]], int]:
         rows = [dict(row) for row in self._db.execute(
