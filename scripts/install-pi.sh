@@ -164,16 +164,11 @@ done
 # --- the virtual environment: apt's numpy, OpenCV, pygame and picamera2; pip's TFLite runtime ------
 begin "setting up $VENV" "remove $VENV and run this script again"
 [ -x "$VENV/bin/python" ] || change python3 -m venv --system-site-packages "$VENV"
-# pip must not replace apt's numpy: picamera2 and simplejpeg are built against it.
-numpy_version=$(python3 -c 'import numpy; print(numpy.__version__)' 2>/dev/null || echo "")
-constraints=$(mktemp)
-trap 'rm -f "$constraints"' EXIT
-[ -n "$numpy_version" ] && echo "numpy==$numpy_version" > "$constraints"
-if [ "$runtime" = tflite ]; then runtime_package="tflite-runtime"; runtime_module=tflite_runtime
-else runtime_package="ai-edge-litert"; runtime_module=ai_edge_litert; fi
-if ! "$VENV/bin/python" -c "import $runtime_module" 2>/dev/null; then
-  change "$VENV/bin/pip" install -q --constraint "$constraints" "$runtime_package"
-fi
+# The runtime and its own dependencies at the tested versions, each wheel checked against its
+# sha256 (scripts/pi-runtime-*.txt); --no-deps keeps apt's numpy, which picamera2 is built against.
+# Already at those versions, pip changes nothing and needs no network.
+if [ "$runtime" = tflite ]; then runtime_module=tflite_runtime; else runtime_module=ai_edge_litert; fi
+change "$VENV/bin/pip" install -q --no-deps --require-hashes -r "$CHECKOUT/scripts/pi-runtime-$runtime.txt"
 source_stamp=$(git -C "$CHECKOUT" rev-parse HEAD 2>/dev/null || find "$CHECKOUT/kiosk" -name '*.py' -exec sha256sum {} + | sha256sum | cut -c1-40)
 if [ "$(cat "$PREFIX/installed-from" 2>/dev/null || true)" != "$source_stamp" ]; then
   # --no-deps: numpy, OpenCV and pygame come from apt (above), consistent with picamera2.

@@ -2,6 +2,7 @@
 and the installer's dry run plans the whole install without changing anything."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,8 +59,9 @@ def test_installer_dry_run_plans_everything_and_changes_nothing():
                             env={**os.environ, "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
     assert result.returncode == 0, result.stderr
     plan = result.stdout
-    for expected in ("--system-site-packages", "--constraint", "--no-deps", "scripts/fetch-models",
-                     "/etc/systemd/system/beltline.service", "systemctl enable beltline.service", "beltline check"):
+    for expected in ("--system-site-packages", "--require-hashes", "pi-runtime-litert.txt", "--no-deps",
+                     "scripts/fetch-models", "/etc/systemd/system/beltline.service",
+                     "systemctl enable beltline.service", "beltline check"):
         assert expected in plan, expected
     assert (Path("/opt/beltline").exists(), Path("/etc/beltline/config.toml").exists()) == before
 
@@ -111,3 +113,32 @@ def test_the_desktop_unit_is_hardened_as_far_as_a_user_unit_can_be():
     for line in ("UMask=0077", "NoNewPrivileges=yes", "PrivateNetwork=yes", "SystemCallFilter=@system-service",
                  "RestrictAddressFamilies=", "LockPersonality=yes", "RestrictSUIDSGID=yes"):
         assert line in text, line
+
+
+def _pinned_requirements(path: Path) -> list[tuple[str, list[str]]]:
+    text = path.read_text().replace("\\\n", " ")
+    pins = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            requirement, *options = re.split(r"\s+--hash=", line)
+            pins.append((requirement.strip(), options))
+    return pins
+
+
+def test_the_installers_runtime_is_pinned_with_hashes():
+    # pip's --require-hashes refuses a file with an unpinned or unhashed line only at install time,
+    # on the Pi: check here that every line is exact and every wheel has its sha256.
+    from packaging.requirements import Requirement
+
+    for name in ("pi-runtime-litert.txt", "pi-runtime-tflite.txt"):
+        pins = _pinned_requirements(PROJECT / "scripts" / name)
+        assert pins, name
+        for requirement, hashes in pins:
+            parsed = Requirement(requirement)
+            assert len(parsed.specifier) == 1 and next(iter(parsed.specifier)).operator == "==", requirement
+            assert hashes and all(h.startswith("sha256:") and len(h) == 71 for h in hashes), requirement
+    litert = {Requirement(r).name for r, _ in _pinned_requirements(PROJECT / "scripts" / "pi-runtime-litert.txt")}
+    # ai-edge-litert 2.3.0's own Requires-Dist, less numpy (apt's)
+    assert litert == {"ai-edge-litert", "ml-dtypes", "protobuf", "flatbuffers", "backports.strenum", "tqdm",
+                      "typing-extensions"}
