@@ -95,7 +95,7 @@ def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[s
         hysteresis_deg=config.pelvis.hysteresis_deg,
         calibrated_standing_tilt_deg=kiosk.pipeline.baseline_deg,
         min_dwell_s=config.pelvis.min_dwell_s,
-        tilt_filter=config.pelvis.tilt_filter.value,
+        tilt_filter="one_euro",  # the only tilt filter since the moving average was removed
         mirror_average=model.invokes_per_frame == 2,
         mirror_average_setting=config.model.mirror_average.value,
         mirror_mode=model.mirror_mode.value,

@@ -84,8 +84,6 @@ class KioskSettings:
     decoder_threads: int
     supervised: bool
     """A failing or stalled camera is reopened instead of ending the loop."""
-    prepares_ahead: bool
-    """The capture thread cuts and scales the model input (single mode)."""
     records: bool
     """Every finished walk goes to the records database (kiosk.records); `analyze --db` asks for it too."""
 
@@ -104,7 +102,6 @@ def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
         on_demand=purpose is Purpose.BENCH,
         decoder_threads=1 if purpose is Purpose.BENCH else 0,
         supervised=purpose is Purpose.RUN,
-        prepares_ahead=mode is not Mode.GROUP,
         records=purpose is Purpose.RUN and config.records.enabled,
     )
 
@@ -112,9 +109,8 @@ def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
 def build_model(config: Config, model_path: Path) -> MoveNet:
     """MoveNet as the config asks for it (raises ModelError naming the cause)."""
     m = config.model
-    decoder = VoteDecoder(m.refine_radius, m.refine_weight, offset_share=m.refine_offset_share)
-    return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average, m.refine_keypoints, decoder,
-                   frame_time_s=1.0 / config.source.fps, upright_crop=m.upright_crop, crop_smoothing=m.crop_smoothing)
+    return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average, VoteDecoder(m.refine_radius),
+                   frame_time_s=1.0 / config.source.fps)
 
 
 @dataclass(frozen=True)

@@ -22,26 +22,15 @@ class Runtime(enum.StrEnum):
     TENSORFLOW = "tensorflow"
 
 
-class TiltFilter(enum.StrEnum):
-    EMA = "ema"
-    ONE_EURO = "one_euro"
-
-
 class MirrorAverage(enum.StrEnum):
-    """Whether the model also looks at the mirrored crop; TOML takes true, false, "alternate" or "auto"."""
+    """How the model also looks at the mirrored crop; TOML takes true, "alternate" or "auto".
+    (false, no mirrored look, measured worse than "alternate" at the same cost: docs/decisions.md.)"""
 
     AUTO = "auto"
     ON = "on"
     """Each frame twice, as it is and mirrored (twice the invokes)."""
     ALTERNATE = "alternate"
     """Every other frame mirrored, each look averaged with the one before (one invoke a frame)."""
-    OFF = "off"
-
-
-class VoteWeight(enum.StrEnum):
-    HEATMAP = "heatmap"
-    HEATMAP_SQUARED = "heatmap_squared"
-    SOFTMAX = "softmax"
 
 
 class BeltPicture(enum.StrEnum):
@@ -59,6 +48,29 @@ class Mode(enum.StrEnum):
 
 
 MODES = tuple(mode.value for mode in Mode)
+
+
+@dataclass(frozen=True)
+class RemovedSetting:
+    """A setting (or one value of it) that measured worse and was taken out; docs/decisions.md
+    keeps the measurement and how to bring it back."""
+
+    why: str
+    value: object = None
+    """Only this value was removed (None: the key itself)."""
+
+
+REMOVED_SETTINGS = {
+    "model.upright_crop": RemovedSetting("turning the crop upright measured worse on every tilt figure"),
+    "model.crop_smoothing": RemovedSetting("a smoothed crop measured worse than a crop cut afresh"),
+    "model.refine_weight": RemovedSetting("the heatmap's own weights measured best; the others are gone"),
+    "model.refine_offset_share": RemovedSetting("the model's whole offset (share 1) measured best"),
+    "model.refine_keypoints": RemovedSetting(
+        "the keypoints are always refined from the heatmap when the model has one (it measured better)"),
+    "pelvis.tilt_filter": RemovedSetting("the moving average measured worse than the One Euro filter"),
+    "model.mirror_average": RemovedSetting("no mirrored look measured worse than \"alternate\" at the same cost",
+                                           value=False),
+}
 
 
 def _coerce_enums(section: object) -> None:
@@ -84,36 +96,18 @@ class ModelConfig:
     mirror_average: MirrorAverage = MirrorAverage.AUTO
     """Also run the model on the mirrored crop and average the two: true (twice the model time),
     "alternate" (every other frame mirrored and averaged with the frame before: one invoke a frame),
-    false, or "auto": true while two invokes fit the camera's frame time, measured at start, else
+    or "auto": true while two invokes fit the camera's frame time, measured at start, else
     "alternate"."""
-    crop_smoothing: float = 0.0
-    """How much of the last crop each frame keeps (0: the crop is cut around each frame's keypoints
-    afresh; 0.5: it moves half way); a person who moved more than a quarter of the crop is followed at once."""
-    upright_crop: bool = False
-    """Turn the crop around the person followed so that their trunk stands upright in the model's
-    input (the trunk's lean, smoothed over about five frames)."""
-    refine_keypoints: bool = True
-    """Read the keypoints from the model's own heatmap and offset field around the cell it chose,
-    finer than its final int8 output (kiosk.decode); false: the final output as it is."""
     refine_radius: int = 2
-    """Cells on each side of the chosen one whose votes are averaged (2: a 5×5 window; measured
-    against 1 in README, "Side by side with MediaPipe Pose")."""
-    refine_weight: VoteWeight = VoteWeight.HEATMAP
-    """How a cell's vote is weighted: heatmap, heatmap_squared or softmax of the heatmap (measured
-    in README, Accuracy: the heatmap itself is the most precise)."""
-    refine_offset_share: float = 1.0
-    """How much of each cell's offset vector its vote adds to the cell's position: 1, the model's
-    own way (cell + offset); 0, the heatmap's weighted centroid alone."""
+    """The keypoints are read from the model's own heatmap and offset field around the cell it
+    chose, finer than its final int8 output (kiosk.decode): the cells on each side of the chosen
+    one whose votes are averaged (2: a 5×5 window, measured against 1 in docs/accuracy.md)."""
 
     def __post_init__(self) -> None:
         _coerce_enums(self)
 
     def check(self) -> dict[str, str]:
         problems = {}
-        if not 0 <= self.crop_smoothing < 1:
-            problems["crop_smoothing"] = "must be at least 0 and below 1"
-        if not 0 <= self.refine_offset_share <= 1:
-            problems["refine_offset_share"] = "must be between 0 and 1"
         if not 0 <= self.refine_radius <= 3:
             problems["refine_radius"] = "must be between 0 (the chosen cell alone) and 3"
         if not 0 <= self.threads <= 64:
@@ -178,11 +172,10 @@ class PelvisConfig:
     profile, so a side view (measured: frontal and back views 0.23 at most, side views that pass
     the width ratios 0.65-0.9).  0 turns the check off."""
     smoothing_s: float = 0.15
-    """Time constant of the ruler's smoothing (its position, and its tilt with tilt_filter "ema"), in seconds."""
-    tilt_filter: TiltFilter = TiltFilter.ONE_EURO
-    """ema (a moving average with smoothing_s) or one_euro (smooths hard at rest, little while moving)."""
+    """Time constant of the ruler's position smoothing, in seconds (its tilt: the One Euro filter below)."""
     one_euro_min_cutoff_hz: float = 1.0
-    """One Euro filter: cutoff at rest; lower is smoother and slower."""
+    """The tilt's One Euro filter (it smooths hard at rest, little while moving): cutoff at rest;
+    lower is smoother and slower."""
     one_euro_beta: float = 0.05
     """One Euro filter: how fast the cutoff rises with the tilt's speed (per degree per second)."""
     hysteresis_deg: float = 1.0

@@ -15,7 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import Config
+from kiosk.config import REMOVED_SETTINGS, Config
 from kiosk.errors import ConfigError
 
 SYSTEM_CONFIG_PATH = Path("/etc/beltline/config.toml")
@@ -72,6 +72,11 @@ def _build_section(section_type: type, section_name: str, values: dict[str, Any]
     hints = typing.get_type_hints(section_type)
     known = [f.name for f in dataclasses.fields(section_type)]
     for key, value in values.items():
+        removed = REMOVED_SETTINGS.get(f"{section_name}.{key}")
+        if removed is not None and (removed.value is None or (type(value) is type(removed.value)
+                                                              and value == removed.value)):
+            setting = f"{section_name}.{key}" + ("" if removed.value is None else f" = {_shown(value)}")
+            raise ConfigError(f"{origin}: '{setting}' was removed: {removed.why} (docs/decisions.md); delete the line")
         if key not in hints:
             raise ConfigError(
                 f"{origin}: unknown key '{section_name}.{_name(key)}' (known: {', '.join(known)})"
@@ -113,7 +118,9 @@ def _has_type(value: Any, expected: type) -> bool:
         members = {member.value for member in expected}
         if not isinstance(value, (str, int, float, bool)):  # an array or a table is no member
             return False
-        return value in members or (isinstance(value, bool) and {"on", "off"} <= members)
+        if isinstance(value, bool):
+            return ("on" if value else "off") in members
+        return value in members
     if expected is bool:
         return isinstance(value, bool)
     if expected is int:
@@ -126,8 +133,8 @@ def _has_type(value: Any, expected: type) -> bool:
 def _type_word(expected: type) -> str:
     if issubclass(expected, enum.Enum):
         values = [str(member.value) for member in expected]
-        if {"on", "off"} <= set(values):
-            values = ["true", "false", *(v for v in values if v not in ("on", "off"))]
+        switches = [word for on_off, word in (("on", "true"), ("off", "false")) if on_off in values]
+        values = [*switches, *(v for v in values if v not in ("on", "off"))]
         return "one of " + ", ".join(values)
     return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
         expected, expected.__name__

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.config import VoteWeight
 from kiosk.types import FloatArray
 
 
@@ -22,13 +21,9 @@ class VoteDecoder:
     """How the votes around the model's chosen cell are combined."""
 
     radius: int = 2
-    """Cells on each side of the chosen one: 2 is a 5×5 window, 1 a 3×3 one."""
-    weight: VoteWeight = VoteWeight.HEATMAP
-    softmax_temperature: float = 0.1
-    """For `softmax`: the heatmap difference that weighs e times more."""
-    offset_share: float = 1.0
-    """How much of each cell's offset vector its vote adds to the cell's own position: 1 is the
-    model's own way (cell + offset); 0 is the heatmap's weighted centroid alone."""
+    """Cells on each side of the chosen one: 2 is a 5×5 window, 1 a 3×3 one.  Each vote is the
+    cell plus its whole offset (the model's own way), weighted by the heatmap (docs/decisions.md:
+    squared or softmax weights, and part of the offset, measured worse)."""
     _dy: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
     _dx: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
 
@@ -56,15 +51,9 @@ class VoteDecoder:
         cols_c = np.clip(cols, 0, grid - 1)
         k = np.arange(keypoints)[:, None]
         heat = dequantize(heatmap[rows_c, cols_c, k], heatmap_scale)
-        vote_y = rows_c + self.offset_share * dequantize(offsets[rows_c, cols_c, 2 * k], offsets_scale)
-        vote_x = cols_c + self.offset_share * dequantize(offsets[rows_c, cols_c, 2 * k + 1], offsets_scale)
-        if self.weight is VoteWeight.HEATMAP:
-            weights = heat
-        elif self.weight is VoteWeight.HEATMAP_SQUARED:
-            weights = heat * heat
-        else:
-            weights = np.exp((heat - heat.max(axis=1, keepdims=True)) / self.softmax_temperature)
-        weights = np.where(inside, weights, 0.0)
+        vote_y = rows_c + dequantize(offsets[rows_c, cols_c, 2 * k], offsets_scale)
+        vote_x = cols_c + dequantize(offsets[rows_c, cols_c, 2 * k + 1], offsets_scale)
+        weights = np.where(inside, heat, 0.0)
         total = weights.sum(axis=1)
         centre = self.radius * (2 * self.radius + 1) + self.radius  # the chosen cell's own vote
         safe = total > 0

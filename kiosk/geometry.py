@@ -65,7 +65,7 @@ class CropSquare:
 def trunk_lean_deg(hip_mid_xy: npt.NDArray[np.floating], shoulder_mid_xy: npt.NDArray[np.floating]) -> float:
     """The trunk's angle from the picture's vertical (hip midpoint to shoulder midpoint), positive
     when the shoulders are toward the picture's right: turning the picture counter-clockwise by
-    this much stands the trunk upright."""
+    this much stands the trunk upright (kept, with CropSquare.angle_deg, for a lying body: #31)."""
     dx = float(shoulder_mid_xy[0] - hip_mid_xy[0])
     dy = float(shoulder_mid_xy[1] - hip_mid_xy[1])
     return math.degrees(math.atan2(dx, -dy))

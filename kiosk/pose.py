@@ -7,9 +7,7 @@ The interpreter itself comes from kiosk.runtime.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +19,12 @@ import numpy as np
 from kiosk.config import MirrorAverage, Runtime
 from kiosk.decode import VoteDecoder
 from kiosk.errors import ModelError
-from kiosk.geometry import CropSquare, crop_square_around_person, full_frame_square, trunk_lean_deg
+from kiosk.geometry import CropSquare, crop_square_around_person, full_frame_square
 from kiosk.model_graph import extend_model
 from kiosk.model_input import Box, ModelInputs, PreparedInput
 from kiosk.model_io import DecoderFields, ModelTensors
 from kiosk.runtime import choose_interpreter
-from kiosk.types import KEYPOINT_COUNT, Frame, Keypoint, Pose
+from kiosk.types import KEYPOINT_COUNT, Frame, Pose
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +34,6 @@ MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 # A crop is trusted for the next frame only when the torso was found at least this well.
 CROP_MIN_SCORE = 0.2
-UPRIGHT_SMOOTHING = 0.2
 """Each frame moves an upright crop's angle this far toward the trunk's lean (a moving average
 of about five frames)."""
 
@@ -139,22 +136,20 @@ class MoveNet:
     """
 
     def __init__(self, model_path: Path, runtime: Runtime = Runtime.AUTO, threads: int = 2, crop_tracking: bool = True,
-                 mirror_average: MirrorAverage | bool = False, refine_keypoints: bool = False,
-                 decoder: VoteDecoder | None = None, frame_time_s: float = 1 / 30,
-                 upright_crop: bool = False, crop_smoothing: float = 0.0) -> None:
+                 mirror_average: MirrorAverage = MirrorAverage.ALTERNATE, decoder: VoteDecoder | None = None,
+                 frame_time_s: float = 1 / 30) -> None:
         """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest.
-        `mirror_average` also runs the model on the mirrored crop and averages (twice the invokes);
-        "auto" does so only while two invokes fit `frame_time_s` (kiosk.pose.mirror_average_fits).
-        `refine_keypoints` reads the keypoints from the model's heatmap and offsets (kiosk.decode).
-        `upright_crop` turns the crop followed so that the person's trunk stands upright in it."""
+        `mirror_average` "on" also runs the model on the mirrored crop and averages (twice the
+        invokes); "auto" does so only while two invokes fit `frame_time_s`
+        (kiosk.pose.mirror_average_fits).  The keypoints are read from the model's heatmap and
+        offsets (kiosk.decode) when the model has them, else from its plain output."""
         self.model_path = model_path
         content = read_model(model_path)
-        extended = extend_model(content, KEYPOINT_COUNT) if refine_keypoints else None
-        if refine_keypoints and extended is None:
+        extended = extend_model(content, KEYPOINT_COUNT)
+        if extended is None:
             log.warning("model %s: no heatmap and offsets to refine from (or no TFLite schema installed): "
                         "using its plain output", model_path.name)
-        mirror = MirrorAverage(("on" if mirror_average else "off") if isinstance(mirror_average, bool)
-                               else mirror_average)
+        mirror = MirrorAverage(mirror_average)
         interpreter, self.runtime_choice = choose_interpreter(
             extended.content if extended else content, str(model_path), Runtime(runtime), threads,
             measure=mirror is MirrorAverage.AUTO)
@@ -179,9 +174,6 @@ class MoveNet:
         size = self.input_size_px
         self._inputs = ModelInputs(size, self._tensors.input_dtype, self._tensors.input.scale,
                                    self._tensors.input.zero_point)
-        self._upright_crop = upright_crop
-        self._crop_smoothing = crop_smoothing
-        self._crop_angle_deg: float | None = None
         self._mirror_next = False
         self._last_look: Pose | None = None
         """With "alternate": the last look at the person followed, to average the next one with."""
@@ -203,7 +195,6 @@ class MoveNet:
 
     def forget_person(self) -> None:
         self._next_crop = None
-        self._crop_angle_deg = None
         self._last_look = None
         self._mirror_next = False  # a new scene starts the same way whatever came before
 
@@ -217,39 +208,8 @@ class MoveNet:
             self._next_crop = None
             return
         if self._crop_tracking:
-            crop = self._steadied(crop_around(pose), pose)
-            if self._upright_crop:
-                crop = dataclasses.replace(crop, angle_deg=self._upright_angle(pose))
-            self._next_crop = crop
+            self._next_crop = crop_around(pose)
             self._next_crop_frame_size = (pose.frame_width_px, pose.frame_height_px)
-
-    def _steadied(self, crop: CropSquare, pose: Pose) -> CropSquare:
-        """With `crop_smoothing`, the crop moves part of the way toward the new one each frame
-        (the keypoints jitter, and the crop with them), but jumps when the person moved far."""
-        previous = self._next_crop
-        weight = self._crop_smoothing
-        frame_size = (pose.frame_width_px, pose.frame_height_px)
-        if not weight or previous is None or self._next_crop_frame_size != frame_size:
-            return crop
-        old_x, old_y = previous.left_px + previous.side_px / 2, previous.top_px + previous.side_px / 2
-        new_x, new_y = crop.left_px + crop.side_px / 2, crop.top_px + crop.side_px / 2
-        moved = math.hypot(new_x - old_x, new_y - old_y) / previous.side_px
-        if moved > 0.25 or abs(crop.side_px / previous.side_px - 1) > 0.25:
-            return crop
-        keep = weight
-        x, y = keep * old_x + (1 - keep) * new_x, keep * old_y + (1 - keep) * new_y
-        side = keep * previous.side_px + (1 - keep) * crop.side_px
-        return CropSquare(x - side / 2, y - side / 2, side)
-
-    def _upright_angle(self, pose: Pose) -> float:
-        """How far to turn the next crop: the trunk's lean, smoothed (it jitters from frame to frame,
-        and the crop with it); kept while the torso is unsure."""
-        torso = pose.scores[[Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER, Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP]]
-        if float(torso.min()) >= CROP_MIN_SCORE and pose.finite:
-            lean = trunk_lean_deg(pose.hip_mid_px, pose.shoulder_mid_px)
-            previous = self._crop_angle_deg
-            self._crop_angle_deg = lean if previous is None else previous + UPRIGHT_SMOOTHING * (lean - previous)
-        return self._crop_angle_deg or 0.0
 
     @property
     def invokes_per_frame(self) -> int:

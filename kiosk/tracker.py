@@ -59,26 +59,6 @@ def span_trust(span: float) -> float:
     return min(max((span - none) / (full - none), 0.0), 1.0)
 
 
-class MovingAverage:
-    """Exponential moving average with a time constant in seconds, whatever the frame rate."""
-
-    def __init__(self, time_constant_s: float) -> None:
-        self._time_constant_s = time_constant_s
-        self.value: float | None = None
-        self._t_s = 0.0
-
-    def reset(self) -> None:
-        self.value = None
-
-    def update(self, x: float, t_s: float) -> float:
-        if self.value is None:
-            self.value = x
-        else:
-            self.value += _smoothing_weight(t_s - self._t_s, self._time_constant_s) * (x - self.value)
-        self._t_s = t_s
-        return self.value
-
-
 class OneEuroFilter:
     """The One Euro filter (Casiez, Roussel and Vogel, CHI 2012): a low-pass whose cutoff rises with
     the signal's speed, so a still pelvis is smoothed hard and a dropping one is followed quickly.
@@ -254,11 +234,7 @@ class PelvisTracker:
         self._facing_vote = FACING_PRIOR
         self._facing_s: float | None = None
         self._baseline_deg = baseline_deg
-        if settings.tilt_filter == "one_euro":
-            self._tilt: MovingAverage | OneEuroFilter = OneEuroFilter(
-                settings.one_euro_min_cutoff_hz, settings.one_euro_beta)
-        else:
-            self._tilt = MovingAverage(settings.smoothing_s)
+        self._tilt = OneEuroFilter(settings.one_euro_min_cutoff_hz, settings.one_euro_beta)
         self._hysteresis = Hysteresis(settings.tolerance_deg, settings.hysteresis_deg, settings.min_dwell_s)
         self.belt = BeltFusion(settings, belt_offset_deg)
         self._center_px: np.ndarray | None = None

@@ -95,8 +95,6 @@ EXERCISE_GET_READY = "Stand still, feet together, to start"
 EXERCISE_LIFT = "Lift one leg out to the side"
 HIKE_CUE = "Lift lower \u2014 keep your belt level"
 LEAN_CUE = "Stand tall \u2014 keep your trunk upright"
-EXERCISE_ON = "Exercise: leg lifts"
-WALKING_ON = "Walking"
 
 
 def rep_counter_words(left: int, right: int) -> str:

@@ -42,7 +42,6 @@ def main() -> int:
     model = kiosk.model
     print(f"model {model_path.name}, runtime {model.runtime_name}, {model.threads} threads, "
           f"mirror averaging {model.mirror_choice}, keypoints {'refined' if model.refines_keypoints else 'plain'}, "
-          f"tilt filter {config.pelvis.tilt_filter.value}, "
           f"hysteresis ±{config.pelvis.hysteresis_deg}°, tolerance {config.pelvis.tolerance_deg}°, "
           f"belt picture {config.pelvis.belt_picture.value}, "
           f"mode {kiosk.settings.mode.value}\n")

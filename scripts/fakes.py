@@ -188,8 +188,8 @@ class ScriptedModel:
     input_size_px = 192
     invokes_per_frame = 1
     refines_keypoints = False
-    mirror_choice = "off"
-    mirror_mode = MirrorAverage.OFF
+    mirror_choice = "alternate"
+    mirror_mode = MirrorAverage.ALTERNATE
 
     def __init__(self) -> None:
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)

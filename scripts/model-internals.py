@@ -85,8 +85,8 @@ def placements(fields: DecoderFields, decoder: VoteDecoder) -> dict[str, np.ndar
         "plain": fields.plain_rows[:, :2],
         "cell vote": VoteDecoder(radius=0).decode(*args) / grid,
         "votes": decoder.decode(*args) / grid,
-        "heatmap centroid": VoteDecoder(radius=decoder.radius, weight=decoder.weight,
-                                        offset_share=0.0).decode(*args) / grid,
+        # the votes without their offsets: the heatmap's weighted centroid around the chosen cell
+        "heatmap centroid": decoder.decode(fields.heatmap, np.zeros_like(fields.offsets), fields.cells) / grid,
         "heatmap peak fit": peak_fit(fields) / grid,
     }
 
@@ -214,7 +214,7 @@ def main() -> int:
     config = load_config(args.config)
     kiosk = assemble(config, resolve_model_path(args.model, config.model.path), Purpose.ANALYZE)
     model = kiosk.model
-    decoder = VoteDecoder(config.model.refine_radius, config.model.refine_weight)
+    decoder = VoteDecoder(config.model.refine_radius)
     report: dict[str, object] = {}
     if args.renders:
         report["articulated"] = articulated(model, decoder, args.renders)

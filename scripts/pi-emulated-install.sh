@@ -102,7 +102,7 @@ EOF
     cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
     in_root update-ca-certificates >/dev/null 2>&1
   fi
-  printf '[model]\nmirror_average = true\nthreads = 1\nrefine_keypoints = true\nrefine_radius = 2\nrefine_weight = "heatmap"\n[records]\nenabled = false\n' \
+  printf '[model]\nmirror_average = true\nthreads = 1\nrefine_radius = 2\n[records]\nenabled = false\n' \
     > "$root/pinned.toml"
   mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
   mountpoint -q "$root/sys" || mount -t sysfs sys "$root/sys"

@@ -72,7 +72,7 @@ def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str, m
     from kiosk.assembly import Purpose, assemble, open_view
     from kiosk.config_file import config_from_table
 
-    config = config_from_table({"model": {"mirror_average": invokes == 2, "threads": 1},
+    config = config_from_table({"model": {"mirror_average": True if invokes == 2 else "alternate", "threads": 1},
                                 "pelvis": {"belt_picture": belt_picture}, "records": {"enabled": False},
                                 "marker": {"color": marker}})
     kiosk = assemble(config, Path(model), Purpose.BENCH)

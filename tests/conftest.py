@@ -36,6 +36,10 @@ sys.path.insert(0, str(PROJECT / "scripts"))
 SHARED_FIXTURES = {"model_path", "movenet", "kiosk"}
 _current: dict[str, bool | None] = {"shared": None}  # None: not inside a test (a module constant is fine)
 
+PASS_THROUGH_HZ = 1e9
+"""A One Euro cutoff so high that the tilt filter passes each reading through (within 1e-6°):
+for tests that need the tracker's unsmoothed decisions."""
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:

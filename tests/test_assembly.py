@@ -32,7 +32,7 @@ def test_the_soak_builds_the_kiosk_that_run_builds(model_path):
     assert isinstance(soaked.pipeline.lock, NearestPersonLock) and isinstance(run.pipeline.lock, NearestPersonLock)
     assert soaked.model.invokes_per_frame == run.model.invokes_per_frame == 2
     assert soaked.model.refines_keypoints and run.model.refines_keypoints  # vote decoding, the default
-    assert run.settings.prepares_ahead and run.settings.supervised and not run.settings.on_demand
+    assert run.settings.supervised and not run.settings.on_demand
     assert run.settings.paced
 
 
@@ -52,7 +52,6 @@ def test_calibration_is_always_single_mode_even_when_the_config_says_group():
     group = Config(people=PeopleConfig(mode="group"))
     assert settings_for(group, Purpose.RUN).mode is Mode.GROUP
     assert settings_for(group, Purpose.CALIBRATE).mode is Mode.SINGLE
-    assert not settings_for(group, Purpose.RUN).prepares_ahead  # group crops depend on the last frame
 
 
 def test_group_mode_builds_the_group_pipeline(model_path):

@@ -11,7 +11,7 @@ from kiosk.pelvis import read_pelvis
 from kiosk.tracker import PelvisTracker
 from kiosk.types import State
 
-from conftest import pinned_config, run_beltline, shared_file, synthetic_pose
+from conftest import PASS_THROUGH_HZ, pinned_config, run_beltline, shared_file, synthetic_pose
 
 
 def _standing(tilt_deg, shift_px=0.0):
@@ -83,7 +83,8 @@ def test_calibration_file_round_trip_and_errors(tmp_path):
 
 
 def test_the_tracker_judges_the_drop_from_the_calibrated_level():
-    settings = PelvisConfig(tilt_filter="ema", smoothing_s=0.0, hysteresis_deg=0.0, min_dwell_s=0.0)
+    settings = PelvisConfig(smoothing_s=0.0, one_euro_min_cutoff_hz=PASS_THROUGH_HZ, hysteresis_deg=0.0,
+                            min_dwell_s=0.0)
     tracker = PelvisTracker(settings, baseline_deg=4.0)
     _pose, reading = _standing(4.0)
     verdict = tracker.update(reading, 0.0)

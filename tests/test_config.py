@@ -71,10 +71,33 @@ def test_overrides_are_checked_like_the_file():
     from kiosk.config import MirrorAverage
     from kiosk.config_file import with_overrides
 
-    config = with_overrides(Config(), ["model.refine_radius=1", "model.mirror_average=false", "people.mode=group"])
-    assert config.model.refine_radius == 1 and config.model.mirror_average is MirrorAverage.OFF
+    config = with_overrides(Config(), ["model.refine_radius=1", "model.mirror_average=true", "people.mode=group"])
+    assert config.model.refine_radius == 1 and config.model.mirror_average is MirrorAverage.ON
     assert config.people.mode == "group" and config.pelvis == Config().pelvis
     with pytest.raises(ConfigError, match=r"model\.refine_radius"):
         with_overrides(Config(), ["model.refine_radius=9"])
     with pytest.raises(ConfigError, match=r"not SECTION\.KEY=VALUE"):
         with_overrides(Config(), ["refine_radius"])
+
+
+@pytest.mark.parametrize("line", ["[model]\nupright_crop = true", "[model]\ncrop_smoothing = 0.5",
+                                  "[model]\nrefine_weight = \"softmax\"", "[model]\nrefine_offset_share = 0.5",
+                                  "[model]\nrefine_keypoints = false", "[pelvis]\ntilt_filter = \"ema\"",
+                                  "[model]\nmirror_average = false"])
+def test_a_removed_setting_is_refused_by_name_with_where_its_measurement_is(tmp_path, line):
+    from kiosk.config_file import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(line + "\n")
+    key = line.split("\n")[1].split(" =")[0]
+    with pytest.raises(ConfigError, match=rf"\.{key}.*was removed: .*docs/decisions\.md"):
+        load_config(path)
+
+
+def test_mirror_average_still_takes_true_for_on():
+    from kiosk.config import MirrorAverage
+    from kiosk.config_file import config_from_table
+
+    assert config_from_table({"model": {"mirror_average": True}}).model.mirror_average is MirrorAverage.ON
+    with pytest.raises(ConfigError, match=r"must be one of true, auto, alternate"):
+        config_from_table({"model": {"mirror_average": "off"}})

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from kiosk.config import VoteWeight
 from kiosk.decode import VoteDecoder
 from kiosk.types import KEYPOINT_COUNT
 
@@ -16,12 +15,12 @@ from conftest import DATA
 G, K = 48, KEYPOINT_COUNT
 
 
-def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5, weight=VoteWeight.HEATMAP_SQUARED):
+def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5):
     """A heatmap peaked at each keypoint's chosen cell (1.0 there, `neighbour_heat` at the four edge
-    neighbours, 0 elsewhere) and offsets whose votes are the truth plus errors that cancel under
-    `weight`: +error at the chosen cell, -error/(4 w(h)) at each neighbour, w(h) = h or h² (a vote of
+    neighbours, 0 elsewhere) and offsets whose votes are the truth plus errors that cancel when
+    weighted by the heatmap: +error at the chosen cell, -error/(4 h) at each neighbour (a vote of
     its own is quantized too; averaged, they are exact)."""
-    neighbour_weight = neighbour_heat if weight is VoteWeight.HEATMAP else neighbour_heat**2
+    neighbour_weight = neighbour_heat
     heat = np.zeros((G, G, K))
     offsets = np.zeros((G, G, 2 * K))
     truth = np.zeros((K, 2))
@@ -43,31 +42,31 @@ def _field(peaks_yx, chosen_error=0.1, neighbour_heat=0.5, weight=VoteWeight.HEA
     return heat, offsets, cells, truth
 
 
-@pytest.mark.parametrize(("weight", "other"), [(VoteWeight.HEATMAP, VoteWeight.HEATMAP_SQUARED),
-                                               (VoteWeight.HEATMAP_SQUARED, VoteWeight.HEATMAP)])
-def test_the_heatmap_weighted_vote_average_finds_the_truth_that_no_single_vote_has(weight, other):
+def test_the_heatmap_weighted_vote_average_finds_the_truth_that_no_single_vote_has():
     rng = np.random.default_rng(3)
     peaks = rng.uniform(3, G - 3, (K, 2))
-    heat, offsets, cells, truth = _field(peaks, weight=weight)
+    heat, offsets, cells, truth = _field(peaks)
     plain = VoteDecoder(radius=0).decode(heat, offsets, cells)
-    refined = VoteDecoder(radius=1, weight=weight).decode(heat, offsets, cells)
+    refined = VoteDecoder(radius=1).decode(heat, offsets, cells)
     np.testing.assert_allclose(plain, truth + 0.1, atol=1e-9)  # one vote: the chosen cell's error
     np.testing.assert_allclose(refined, truth, atol=1e-9)
     # a wider window adds only cells the heatmap gives no weight
-    np.testing.assert_allclose(VoteDecoder(radius=2, weight=weight).decode(heat, offsets, cells), truth, atol=1e-9)
-    # the other weighting does not cancel these errors: a different, wrong answer
-    assert np.abs(VoteDecoder(radius=1, weight=other).decode(heat, offsets, cells) - truth).max() > 0.02
+    np.testing.assert_allclose(VoteDecoder(radius=2).decode(heat, offsets, cells), truth, atol=1e-9)
+    # the weights are the heatmap's own: with the neighbours' votes halved in weight, not cancelled
+    halved = heat.copy()
+    halved[heat == 0.5] = 0.25
+    assert np.abs(VoteDecoder(radius=1).decode(halved, offsets, cells) - truth).max() > 0.02
 
 
 def test_the_decoders_defaults_are_the_configs():
     from kiosk.config import ModelConfig
 
-    assert (VoteDecoder().radius, VoteDecoder().weight) == (ModelConfig().refine_radius, ModelConfig().refine_weight)
+    assert VoteDecoder().radius == ModelConfig().refine_radius
 
 
 def test_cells_outside_the_grid_do_not_vote():
     heat, offsets, cells, truth = _field([(0.4, 47.6)] + [(20.0, 20.0)] * (K - 1))
-    refined = VoteDecoder(radius=1, weight=VoteWeight.HEATMAP_SQUARED).decode(heat, offsets, cells)
+    refined = VoteDecoder(radius=1).decode(heat, offsets, cells)
     assert np.isfinite(refined).all()
     # at the corner two neighbours are missing, so the errors no longer cancel exactly, but stay small
     assert np.abs(refined[0] - truth[0]).max() < 0.1
@@ -78,7 +77,7 @@ def test_quantized_fields_are_dequantized_in_the_window_only():
     heat, offsets, cells, truth = _field([(10.3, 11.7)] * K)
     heat_q = np.round(heat * 256 - 128).clip(-128, 127).astype(np.int8)  # the sigmoid's int8: 1/256, zero -128
     off_q = np.round(offsets / 0.05).astype(np.int8)
-    decoder = VoteDecoder(radius=1, weight=VoteWeight.HEATMAP_SQUARED)
+    decoder = VoteDecoder(radius=1)
     refined = decoder.decode(heat_q, off_q, cells, (1 / 256, -128), (0.05, 0))
     np.testing.assert_allclose(refined, truth, atol=0.03)
 
@@ -144,16 +143,3 @@ def test_the_mirror_tensor_is_the_mirrored_frames_own_input_to_the_grey_level(cr
     assert np.abs(flipped.astype(int) - own.tensor.astype(int)).max() <= 1
     both.release()
     own.release()
-
-
-def test_with_no_share_of_the_offsets_the_vote_is_the_heatmaps_centroid():
-    heat, offsets, cells, _ = _field([(10.0, 20.0)] * K)
-    heat[:, :, :] = 0.0
-    heat[9:12, 19:22, :] = 0.5
-    heat[10, 21, :] = 1.0  # the centroid leans toward the brighter cell on the right
-    offsets[:] = 3.0  # votes far off: ignored
-    centroid = VoteDecoder(radius=1, weight=VoteWeight.HEATMAP_SQUARED, offset_share=0.0).decode(heat, offsets, cells)
-    weights = np.array([[0.25, 0.25, 0.25], [0.25, 0.25, 1.0], [0.25, 0.25, 0.25]])
-    expected_x = 20 + (weights * np.array([-1, 0, 1])).sum() / weights.sum()
-    np.testing.assert_allclose(centroid[:, 0], 10.0, atol=1e-9)
-    np.testing.assert_allclose(centroid[:, 1], expected_x, atol=1e-9)

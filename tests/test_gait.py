@@ -12,9 +12,9 @@ from kiosk.pelvis import read_pelvis
 from kiosk.tracker import PelvisTracker
 from kiosk.types import Pattern, Side
 
-from conftest import run_beltline, shared_file, synthetic_pose
+from conftest import PASS_THROUGH_HZ, run_beltline, shared_file, synthetic_pose
 
-SETTINGS = PelvisConfig(tilt_filter="ema", smoothing_s=0.0, hysteresis_deg=0.0, min_dwell_s=0.0)
+SETTINGS = PelvisConfig(smoothing_s=0.0, one_euro_min_cutoff_hz=PASS_THROUGH_HZ, hysteresis_deg=0.0, min_dwell_s=0.0)
 
 
 def _walk(seconds=4.0, fps=30, step_s=0.5, drop_on="swing", drop_deg=8.0, lean_deg=0.0, sway_px=0.0, offset_deg=0.0):

@@ -264,7 +264,7 @@ def test_walk_records_carry_the_wall_clock_of_the_walk_not_of_the_queue():
 
 def _records_config(tmp_path: Path, db: Path) -> Path:
     config = tmp_path / "config.toml"
-    config.write_text(f'[records]\npath = "{db}"\nkiosk_name = "test-hall"\n[model]\nmirror_average = false\n')
+    config.write_text(f'[records]\npath = "{db}"\nkiosk_name = "test-hall"\n[model]\nmirror_average = "alternate"\n')
     return config
 
 
