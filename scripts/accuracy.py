@@ -5,7 +5,7 @@
 
 Truth comes from the official ground-truth keypoints of two real photos, carried through exact
 rotations, scalings and mirrors (scripts/harness.py), never from a model.  Every case runs through
-the kiosk as `beltline analyze` builds it (kiosk.assembly: model, crop tracking, the single-mode
+the kiosk as `beltline analyze` builds it (kiosk.app.assembly: model, crop tracking, the single-mode
 lock, gates, smoothing, verdict), restarted for each case.
 """
 
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.assembly import Kiosk, Purpose, assemble
-from kiosk.config_file import load_config, with_overrides
-from kiosk.model_files import resolve_model_path
-from kiosk.types import Frame, Image, State, Verdict
+from kiosk.app.assembly import Kiosk, Purpose, assemble
+from kiosk.core.types import Frame, Image, State, Verdict
+from kiosk.settings.config_file import load_config, with_overrides
+from kiosk.settings.model_files import resolve_model_path
 
 from harness import (
     Placement,

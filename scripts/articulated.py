@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.geometry import hip_tilt_deg
+from kiosk.core.geometry import hip_tilt_deg
 
 CONDITIONS = ("standing", "hike", "lean", "rigid", "walk")
 STILL_S = 1.5

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""How well the picture's belt line (kiosk.belt) reads a tilt, beside the keypoints' reading.
+"""How well the picture's belt line (kiosk.body.belt) reads a tilt, beside the keypoints' reading.
 
     python scripts/belt-probe.py ../shared/data [--config FILE] [--set KEY=VALUE ...] [--json OUT]
 
 It builds the side-by-side harness's `pelvis` and `rotation` cases (scripts/peers.py), runs
 Beltline on them exactly as `beltline analyze` does, with the picture fused into the ruler
 (`pelvis.belt_picture = "fuse"`), and reads the belt line in each picture around the hips the CSV
-gives (kiosk.belt.read_belt_line).  Per split it prints, for the keypoints alone (the CSV's
+gives (kiosk.body.belt.read_belt_line).  Per split it prints, for the keypoints alone (the CSV's
 raw_tilt_deg), the picture alone, and the ruler (the fused tilt_deg):
 
 - pelvis: the share of a pelvis-only tilt read (slope of the read change against the true one)
@@ -38,12 +38,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.analyze import analyze
-from kiosk.assembly import Purpose, assemble
-from kiosk.belt import read_belt_line
-from kiosk.config import Config
-from kiosk.config_file import load_config, with_overrides
-from kiosk.model_files import resolve_model_path
+from kiosk.app.analyze import analyze
+from kiosk.app.assembly import Purpose, assemble
+from kiosk.body.belt import read_belt_line
+from kiosk.settings.config import Config
+from kiosk.settings.config_file import load_config, with_overrides
+from kiosk.settings.model_files import resolve_model_path
 
 from peers import SPLITS, Case, make_cases, read_rows, run_beltline
 

@@ -17,11 +17,11 @@ import statistics
 import sys
 from pathlib import Path
 
-from kiosk.analyze import analyze
-from kiosk.assembly import Purpose, assemble
-from kiosk.config_file import load_config, with_overrides
-from kiosk.model_files import resolve_model_path
-from kiosk.sources import IMAGE_SUFFIXES
+from kiosk.app.analyze import analyze
+from kiosk.app.assembly import Purpose, assemble
+from kiosk.camera.sources import IMAGE_SUFFIXES
+from kiosk.settings.config_file import load_config, with_overrides
+from kiosk.settings.model_files import resolve_model_path
 
 MEDIA_SUFFIXES = IMAGE_SUFFIXES | {".mp4", ".avi", ".gif", ".mov", ".mkv"}
 

@@ -3,7 +3,7 @@
 
     python scripts/exercise-check.py [--model PATH] [--json OUT] ../shared/data
 
-Each file goes through `beltline analyze`'s own kiosk (kiosk.assembly, Purpose.ANALYZE) in
+Each file goes through `beltline analyze`'s own kiosk (kiosk.app.assembly, Purpose.ANALYZE) in
 single, group and exercise mode.  What it should find on media of people walking, standing,
 dancing and squatting: no gesture anywhere, and no rep outside the leg-lift clips.
 """
@@ -15,11 +15,11 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk.analyze import analyze
-from kiosk.assembly import Purpose, assemble, with_mode
-from kiosk.config import Mode
-from kiosk.config_file import load_config
-from kiosk.model_files import resolve_model_path
+from kiosk.app.analyze import analyze
+from kiosk.app.assembly import Purpose, assemble, with_mode
+from kiosk.settings.config import Mode
+from kiosk.settings.config_file import load_config
+from kiosk.settings.model_files import resolve_model_path
 
 MEDIA = (".mp4", ".gif", ".jpg", ".jpeg", ".png")
 

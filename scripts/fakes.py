@@ -15,13 +15,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kiosk.config import MirrorAverage
-from kiosk.errors import SourceError
-from kiosk.geometry import CropSquare
-from kiosk.model_input import Box, InputMapping, PreparedInput
-from kiosk.pose import PoseModel, PoseTiming
-from kiosk.sources import FrameSource
-from kiosk.types import Frame, Pose
+from kiosk.camera.sources import FrameSource
+from kiosk.core.errors import SourceError
+from kiosk.core.geometry import CropSquare
+from kiosk.core.types import Frame, Pose
+from kiosk.model.inputs import Box, InputMapping, PreparedInput
+from kiosk.model.pose import PoseModel, PoseTiming
+from kiosk.settings.config import MirrorAverage
 
 GARBAGE_KINDS = ("wrong_shape", "wrong_dtype", "empty", "all_black")
 
@@ -180,7 +180,7 @@ class GlitchingModel:
 class ScriptedModel:
     """A stand-in for MoveNet in tests of the loop and pipelines: `pose_for(frame)` says what it finds.
 
-    It satisfies kiosk.pose.PoseModel; nothing is invoked.  The pipelines always hand `infer` the
+    It satisfies kiosk.model.pose.PoseModel; nothing is invoked.  The pipelines always hand `infer` the
     frame a prepared input was made from."""
 
     runtime_name = "fake"

@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.geometry import hip_tilt_deg
-from kiosk.pose import MIRROR_ORDER
-from kiosk.types import Frame, Keypoint
+from kiosk.core.geometry import hip_tilt_deg
+from kiosk.core.types import Frame, Keypoint
+from kiosk.model.pose import MIRROR_ORDER
 
 FRAME_W, FRAME_H = 1280, 720
 BACKGROUND = 96  # a mid-grey wall

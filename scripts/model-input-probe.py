@@ -21,10 +21,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.assembly import Purpose, assemble
-from kiosk.config_file import load_config
-from kiosk.model_files import resolve_model_path
-from kiosk.types import Frame
+from kiosk.app.assembly import Purpose, assemble
+from kiosk.core.types import Frame
+from kiosk.settings.config_file import load_config
+from kiosk.settings.model_files import resolve_model_path
 
 
 def probe(picture: Path, out: Path, config_path: Path | None, model: str | None, other: Path | None) -> None:

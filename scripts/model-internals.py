@@ -7,12 +7,12 @@ For each annotated photo (tfex_image1.png, tfex_image2.jpeg, with the official k
 it is and placed level at the accuracy harness's three sizes in a 1280×720 frame, the kiosk as
 `beltline analyze` builds it looks at the photo (the whole frame, then the crop around the
 person it found), and the decoder's own fields for that crop are read for the crop and its
-mirror (kiosk.pose.MoveNet.decoder_fields).  Each hip is then placed five ways, all from the
+mirror (kiosk.model.pose.MoveNet.decoder_fields).  Each hip is then placed five ways, all from the
 same invoke:
 
 - plain: the model's final output (one cell's vote, re-quantized to 1/244 of the input);
 - cell vote: the chosen cell plus its own offset vector, not re-quantized;
-- votes: the shipped decoding (kiosk.decode: the heatmap-weighted votes around the chosen cell);
+- votes: the shipped decoding (kiosk.model.decode: the heatmap-weighted votes around the chosen cell);
 - heatmap centroid: the same window's cells weighted by the heatmap, no offset vectors at all;
 - heatmap peak fit: a parabola through the chosen cell and its four neighbours, no offsets.
 
@@ -43,15 +43,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.assembly import Purpose, assemble
-from kiosk.config_file import load_config
-from kiosk.decode import VoteDecoder
-from kiosk.geometry import CropSquare, hip_tilt_deg
-from kiosk.model_files import resolve_model_path
-from kiosk.model_input import PreparedInput
-from kiosk.model_io import DecoderFields
-from kiosk.pose import MIRROR_ORDER, MoveNet, crop_around
-from kiosk.types import Frame, Keypoint
+from kiosk.app.assembly import Purpose, assemble
+from kiosk.core.geometry import CropSquare, hip_tilt_deg
+from kiosk.core.types import Frame, Keypoint
+from kiosk.model.decode import VoteDecoder
+from kiosk.model.inputs import PreparedInput
+from kiosk.model.pose import MIRROR_ORDER, MoveNet, crop_around
+from kiosk.model.tensors import DecoderFields
+from kiosk.settings.config_file import load_config
+from kiosk.settings.model_files import resolve_model_path
 
 from harness import Placement, load_truth_photos, render, true_tilt_deg
 

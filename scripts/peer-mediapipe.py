@@ -9,7 +9,7 @@ ships the BlazePose GHUM "full" model (float32, 256 px input), so the legacy `so
 API runs offline.  Each input (a clip or a photo) gets a fresh `Pose` with MediaPipe's own
 landmark smoothing; the hips are landmarks 23 (the person's left) and 24; the state is level
 within the same 5° tolerance as Beltline's, with no hysteresis (MediaPipe has none).  One CSV per
-input, named after it, with exactly `beltline analyze`'s columns (kiosk/outputs.py), and one
+input, named after it, with exactly `beltline analyze`'s columns (kiosk/recording/outputs.py), and one
 line per input on stdout with its milliseconds per frame.
 """
 
@@ -26,7 +26,7 @@ import cv2
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
-from kiosk.outputs import CSV_COLUMNS  # noqa: E402 -- the contract's columns, from the kiosk's one place
+from kiosk.recording.outputs import CSV_COLUMNS  # noqa: E402 -- the contract's columns, from the kiosk's one place
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 LEFT_HIP, RIGHT_HIP = 23, 24
@@ -76,7 +76,7 @@ def analyze(path: Path, out: Path, tolerance_deg: float, complexity: int) -> flo
                 height, width = image.shape[:2]
                 lx, ly = marks[LEFT_HIP].x * width, marks[LEFT_HIP].y * height
                 rx, ry = marks[RIGHT_HIP].x * width, marks[RIGHT_HIP].y * height
-                tilt = math.degrees(math.atan2(ly - ry, abs(lx - rx)))  # kiosk.geometry.hip_tilt_deg's formula
+                tilt = math.degrees(math.atan2(ly - ry, abs(lx - rx)))  # kiosk.core.geometry.hip_tilt_deg's formula
                 row.update(person="0", state="level" if abs(tilt) <= tolerance_deg else "tilted",
                            tilt_deg=f"{tilt:.2f}", raw_tilt_deg=f"{tilt:.2f}",
                            left_hip_x=f"{lx:.1f}", left_hip_y=f"{ly:.1f}", right_hip_x=f"{rx:.1f}",

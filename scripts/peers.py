@@ -4,7 +4,7 @@
     python scripts/peers.py ../shared/data --mediapipe .venv-mediapipe/bin/python [--set KEY=VALUE ...]
 
 It writes the cases (photos as PNG, sequences as lossless FFV1 clips) into a work folder, runs
-Beltline on each exactly as `beltline analyze` does (kiosk.assembly and kiosk.analyze, in this
+Beltline on each exactly as `beltline analyze` does (kiosk.app.assembly and kiosk.app.analyze, in this
 process, restarted for each case) and MediaPipe Pose through scripts/peer-mediapipe.py in its own
 venv, then scores both sets of per-frame CSVs with the same code.  Each figure is given for the
 part of the harness used for tuning and for the part held out of it:
@@ -59,13 +59,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.analyze import analyze
-from kiosk.assembly import Purpose, assemble
-from kiosk.config import Config
-from kiosk.config_file import load_config, with_overrides
-from kiosk.geometry import hip_tilt_deg
-from kiosk.model_files import resolve_model_path
-from kiosk.types import Frame, Keypoint
+from kiosk.app.analyze import analyze
+from kiosk.app.assembly import Purpose, assemble
+from kiosk.core.geometry import hip_tilt_deg
+from kiosk.core.types import Frame, Keypoint
+from kiosk.settings.config import Config
+from kiosk.settings.config_file import load_config, with_overrides
+from kiosk.settings.model_files import resolve_model_path
 
 import articulated
 from harness import (

@@ -9,7 +9,7 @@ counting plugin).  This script has two halves:
 
 on the host starts the other half under `qemu-aarch64 -cpu CPU -plugin libicount.so`, and sums
 the plugin's counts; `guest` (what runs inside) builds the kiosk as `beltline bench` does
-(kiosk.assembly, Purpose.BENCH; mirror averaging on, one interpreter thread, so both invokes are
+(kiosk.app.assembly, Purpose.BENCH; mirror averaging on, one interpreter thread, so both invokes are
 counted apart), then for each frame marks: capture/decode (the clip's next frame), preprocess
 (crop and scale into the model input), each invoke, decode and tracker (the rest of the
 pipeline's step: vote decoding, gates, tracker, steps), and render (pygame, SDL's dummy
@@ -69,8 +69,8 @@ class _MarkedInterpreter:
 def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str, marker: str = "off") -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     sys.path.insert(0, str(PROJECT))
-    from kiosk.assembly import Purpose, assemble, open_view
-    from kiosk.config_file import config_from_table
+    from kiosk.app.assembly import Purpose, assemble, open_view
+    from kiosk.settings.config_file import config_from_table
 
     config = config_from_table({"model": {"mirror_average": True if invokes == 2 else "alternate", "threads": 1},
                                 "pelvis": {"belt_picture": belt_picture}, "records": {"enabled": False},

@@ -3,7 +3,7 @@
 
     SDL_VIDEODRIVER=dummy python scripts/soak.py --minutes 40 --json soak.json ../shared/data/*.mp4
 
-It builds the kiosk exactly as `beltline run` does (kiosk.assembly, with the defaults or
+It builds the kiosk exactly as `beltline run` does (kiosk.app.assembly, with the defaults or
 --config): the same model settings, lock, thread split and supervised loop, with clips read at
 their own pace as a camera delivers them.  It only wraps two seams: the camera, made of the clips,
 whose cable is pulled, whose reads hang and which sends garbage, and the model, which now and
@@ -24,16 +24,24 @@ import threading
 import time
 from pathlib import Path
 
-from kiosk.assembly import Kiosk, Purpose, assemble, open_view
-from kiosk.bench import resident_mb
-from kiosk.config import Config
-from kiosk.config_file import load_config
-from kiosk.exercise import ExerciseStatus, SetSummary
-from kiosk.loop import View
-from kiosk.model_files import resolve_model_path
-from kiosk.sources import FrameSource, SourcePools
-from kiosk.types import Frame, PersonVerdict, ShowTiming, Verdict, WalkStatus, WalkSummary
-from kiosk.words import CAMERA_UNAVAILABLE
+from kiosk.app.assembly import Kiosk, Purpose, assemble, open_view
+from kiosk.app.bench import resident_mb
+from kiosk.camera.sources import FrameSource, SourcePools
+from kiosk.core.types import (
+    ExerciseStatus,
+    Frame,
+    PersonVerdict,
+    SetSummary,
+    ShowTiming,
+    Verdict,
+    WalkStatus,
+    WalkSummary,
+)
+from kiosk.core.words import CAMERA_UNAVAILABLE
+from kiosk.flow.loop import View
+from kiosk.settings.config import Config
+from kiosk.settings.config_file import load_config
+from kiosk.settings.model_files import resolve_model_path
 
 from fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
 

@@ -87,7 +87,7 @@ def model_path() -> Path:
 def pinned_config():
     """The default config with mirror averaging pinned on: "auto" decides from the invoke time
     measured at start, which a loaded machine moves, and a test must not depend on that."""
-    from kiosk.config import Config, MirrorAverage, ModelConfig
+    from kiosk.settings.config import Config, MirrorAverage, ModelConfig
 
     return Config(model=ModelConfig(mirror_average=MirrorAverage.ON))
 
@@ -95,7 +95,7 @@ def pinned_config():
 @pytest.fixture(scope="session")
 def movenet(model_path: Path):
     """The real model as the kiosk builds it from the default config (mirror averaging and all)."""
-    from kiosk.assembly import build_model
+    from kiosk.app.assembly import build_model
 
     return build_model(pinned_config(), model_path)
 
@@ -108,7 +108,7 @@ def kiosk(model_path: Path):
 
 @functools.cache
 def _analyze_kiosk(model_path: Path):
-    from kiosk.assembly import Purpose, assemble
+    from kiosk.app.assembly import Purpose, assemble
 
     return assemble(pinned_config(), model_path, Purpose.ANALYZE)
 
@@ -139,7 +139,7 @@ def synthetic_pose(
     frame=(640, 480),
 ):
     """A plausible frontal pose (person facing the camera: their left on the image's right)."""
-    from kiosk.types import Keypoint, Pose
+    from kiosk.core.types import Keypoint, Pose
 
     xy = np.zeros((17, 2), dtype=np.float32)
     xy[:] = ((left_hip[0] + right_hip[0]) / 2, 200.0)

@@ -1,4 +1,4 @@
-"""One assembly: every command and script builds the kiosk through kiosk.assembly, and what a
+"""One assembly: every command and script builds the kiosk through kiosk.app.assembly, and what a
 purpose changes is written down in KioskSettings."""
 
 import dataclasses
@@ -8,11 +8,11 @@ import zipfile
 
 import pytest
 
-from kiosk.assembly import Purpose, assemble, settings_for, with_mode
-from kiosk.config import Config, MirrorAverage, Mode, ModelConfig, PeopleConfig
-from kiosk.group import GroupPipeline
-from kiosk.lock import NearestPersonLock
-from kiosk.pipeline import PelvisPipeline
+from kiosk.app.assembly import Purpose, assemble, settings_for, with_mode
+from kiosk.flow.group import GroupPipeline
+from kiosk.flow.lock import NearestPersonLock
+from kiosk.flow.pipeline import PelvisPipeline
+from kiosk.settings.config import Config, MirrorAverage, Mode, ModelConfig, PeopleConfig
 
 from conftest import PROJECT
 from fakes import GlitchingModel

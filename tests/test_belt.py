@@ -1,4 +1,4 @@
-"""The belt line read from the picture (kiosk.belt), on synthetic pictures with a known belt line."""
+"""The belt line read from the picture (kiosk.body.belt), on synthetic pictures with a known belt line."""
 
 import math
 
@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.belt import read_belt_line
-from kiosk.geometry import hip_tilt_deg
+from kiosk.body.belt import read_belt_line
+from kiosk.core.geometry import hip_tilt_deg
 
 
 def _picture(angle_deg: float, centre=(320.0, 240.0), size=(480, 640), blur=1.5):
@@ -144,15 +144,15 @@ def test_a_small_bright_patch_does_not_outweigh_a_long_faint_belt():
     # votes by the squared magnitude (the textbook tensor) read 1.5° here, 2.5° off the belt
     assert evidence.tilt_deg == pytest.approx(4.0, abs=1.5)
     # ...but the patch carries most of the window's edge energy in a few columns: the fusion takes
-    # such a reading with little or no weight (kiosk.tracker.span_trust), the cautious side
+    # such a reading with little or no weight (kiosk.body.tracker.span_trust), the cautious side
     assert evidence.span < 0.75
 
 
 def test_a_hand_on_plain_cloth_is_a_spot_not_a_line_across_the_window():
     """A hand (skin on a dark suit) at the window's top with no belt line: its edges are strong
     enough to pass the energy threshold, but they run across under half of the window, where a belt
-    runs right across it (kiosk.tracker.span_trust gives it no weight)."""
-    from kiosk.tracker import SPAN_TRUST
+    runs right across it (kiosk.body.tracker.span_trust gives it no weight)."""
+    from kiosk.body.tracker import SPAN_TRUST
 
     picture = np.full((480, 640, 3), 30, np.uint8)
     cv2.ellipse(picture, (340, 200), (9, 6), -20, 0, 360, (225, 185, 165), -1, cv2.LINE_AA)
@@ -170,10 +170,10 @@ def test_a_hand_on_plain_cloth_is_a_spot_not_a_line_across_the_window():
 def test_the_kiosk_leaves_out_the_edges_along_the_persons_own_arms():
     """with_picture hands the pose's arm bones to the reading: a forearm across the window moves
     the fused evidence no more than a degree."""
-    from kiosk.belt import with_picture
-    from kiosk.config import PelvisConfig
-    from kiosk.pelvis import read_pelvis
-    from kiosk.types import Keypoint, Pose
+    from kiosk.body.belt import with_picture
+    from kiosk.body.pelvis import read_pelvis
+    from kiosk.core.types import Keypoint, Pose
+    from kiosk.settings.config import PelvisConfig
 
     xy = np.zeros((17, 2), np.float32)
     xy[Keypoint.LEFT_HIP], xy[Keypoint.RIGHT_HIP] = (370, 240), (270, 240)

@@ -13,8 +13,8 @@ ANGLES = (-8.0, -4.0, 0.0, 4.0, 8.0)
 
 @pytest.fixture(scope="module")
 def kiosks(model_path):
-    from kiosk.assembly import Purpose, assemble
-    from kiosk.config import BeltPicture
+    from kiosk.app.assembly import Purpose, assemble
+    from kiosk.settings.config import BeltPicture
 
     config = pinned_config()
     plain = dataclasses.replace(config, pelvis=dataclasses.replace(config.pelvis, belt_picture=BeltPicture.OFF))
@@ -24,7 +24,7 @@ def kiosks(model_path):
 
 def _pelvis_only_tilts(kiosks, base_name: str, scale: float = 1.0):
     """The true change of hip tilt and what each kiosk's ruler showed, for the base turned at the hips only."""
-    from kiosk.types import Frame
+    from kiosk.core.types import Frame
 
     import peers  # scripts/peers.py (conftest puts scripts/ on the path)
 
@@ -65,8 +65,8 @@ def test_a_plain_black_bodysuit_leaves_the_ruler_to_the_keypoints(kiosks):
     """The black bodysuit (frontal_walk_white_bg.mp4, frame 150): the window's edges are fainter
     than `belt_picture_min_energy`, so no picture is attached and the fused ruler is the
     keypoints' to the last digit."""
-    from kiosk.belt import read_belt_line
-    from kiosk.types import Keypoint
+    from kiosk.body.belt import read_belt_line
+    from kiosk.core.types import Keypoint
 
     import peers
 
@@ -93,8 +93,8 @@ def test_a_hand_under_crossed_arms_on_a_dark_suit_leaves_the_ruler_to_the_keypoi
     -8°: a hand tucked under the crossed arms shows in the window, bright enough to pass
     `belt_picture_min_energy` (it did: 1078), but it is a spot, not a line across the window, so
     the ruler is the keypoints' (it read 4.1° further off the truth than they did)."""
-    from kiosk.tracker import SPAN_TRUST
-    from kiosk.types import Frame
+    from kiosk.body.tracker import SPAN_TRUST
+    from kiosk.core.types import Frame
 
     from harness import Placement, load_truth_photos, render
 

@@ -4,12 +4,12 @@ import json
 import numpy as np
 import pytest
 
-from kiosk.calibration import Calibration, CalibrationCollector, load_calibration, save_calibration
-from kiosk.config import PelvisConfig
-from kiosk.errors import ConfigError
-from kiosk.pelvis import read_pelvis
-from kiosk.tracker import PelvisTracker
-from kiosk.types import State
+from kiosk.body.calibration import Calibration, CalibrationCollector, load_calibration, save_calibration
+from kiosk.body.pelvis import read_pelvis
+from kiosk.body.tracker import PelvisTracker
+from kiosk.core.errors import ConfigError
+from kiosk.core.types import State
+from kiosk.settings.config import PelvisConfig
 
 from conftest import PASS_THROUGH_HZ, pinned_config, run_beltline, shared_file, synthetic_pose
 
@@ -50,7 +50,7 @@ def test_walking_off_or_leaving_starts_the_count_again():
 
 
 def test_a_still_stand_with_a_clear_belt_line_keeps_its_offset_from_the_hips():
-    from kiosk.types import BeltEvidence
+    from kiosk.core.types import BeltEvidence
 
     collector = CalibrationCollector(seconds=1.0)
     for i in range(40):
@@ -127,8 +127,8 @@ def test_calibrate_with_nobody_there_fails_in_one_line(tmp_path, model_path):
 
 
 def test_a_still_stand_wearing_a_strap_learns_its_colour_and_its_level():
-    from kiosk.marker import MarkerColor
-    from kiosk.types import PelvisReading
+    from kiosk.body.marker import MarkerColor
+    from kiosk.core.types import PelvisReading
 
     from test_marker import person
 
@@ -147,7 +147,7 @@ def test_a_still_stand_wearing_a_strap_learns_its_colour_and_its_level():
 
 
 def test_a_still_stand_without_a_strap_learns_none(tmp_path):
-    from kiosk.types import PelvisReading
+    from kiosk.core.types import PelvisReading
 
     from test_marker import person
 
@@ -192,7 +192,7 @@ DAMAGED = {
 
 @pytest.mark.parametrize("kind", DAMAGED)
 def test_a_damaged_or_absurd_calibration_is_refused_by_value_in_one_line(tmp_path, kind):
-    from kiosk.calibration import CalibrationDamaged
+    from kiosk.body.calibration import CalibrationDamaged
 
     path = tmp_path / "calibration.json"
     path.write_text(DAMAGED[kind])
@@ -202,7 +202,7 @@ def test_a_damaged_or_absurd_calibration_is_refused_by_value_in_one_line(tmp_pat
 
 
 def test_invalid_utf8_is_a_damaged_calibration(tmp_path):
-    from kiosk.calibration import CalibrationDamaged
+    from kiosk.body.calibration import CalibrationDamaged
 
     path = tmp_path / "calibration.json"
     path.write_bytes(b'{"standing_tilt_deg": \xff\xfe}')
@@ -211,8 +211,8 @@ def test_invalid_utf8_is_a_damaged_calibration(tmp_path):
 
 
 def _kiosk_with_calibration(tmp_path, model_path, text, purpose, mode="single"):
-    from kiosk.assembly import assemble
-    from kiosk.config import Mode, PeopleConfig
+    from kiosk.app.assembly import assemble
+    from kiosk.settings.config import Mode, PeopleConfig
 
     path = tmp_path / "calibration.json"
     if text is not None:
@@ -228,11 +228,11 @@ def _kiosk_with_calibration(tmp_path, model_path, text, purpose, mode="single"):
 @pytest.mark.parametrize("mode", ["single", "group"])
 def test_the_kiosk_sets_a_damaged_calibration_aside_and_runs_uncalibrated_with_a_notice(
         tmp_path, model_path, caplog, mode):
-    from kiosk.assembly import Purpose
-    from kiosk.words import CALIBRATION_LOST, CALIBRATION_LOST_GROUP
+    from kiosk.app.assembly import Purpose
+    from kiosk.core.words import CALIBRATION_LOST, CALIBRATION_LOST_GROUP
 
     text = DAMAGED["NaN"]
-    with caplog.at_level("ERROR", logger="kiosk.assembly"):
+    with caplog.at_level("ERROR", logger="kiosk.app.assembly"):
         kiosk, path = _kiosk_with_calibration(tmp_path, model_path, text, Purpose.RUN, mode)
     assert kiosk.pipeline.baseline_deg is None and kiosk.calibration is None
     assert kiosk.pipeline.notice == (CALIBRATION_LOST if mode == "single" else CALIBRATION_LOST_GROUP)
@@ -246,7 +246,7 @@ def test_the_kiosk_sets_a_damaged_calibration_aside_and_runs_uncalibrated_with_a
 
 @pytest.mark.shared
 def test_a_missing_configured_calibration_does_not_stop_the_kiosk(tmp_path, model_path):
-    from kiosk.assembly import Purpose, assemble
+    from kiosk.app.assembly import Purpose, assemble
 
     config = pinned_config()
     config = dataclasses.replace(
@@ -284,7 +284,7 @@ def test_a_calibration_writer_killed_at_random_moments_leaves_a_whole_file_every
     writer = (
         "import sys, itertools\n"
         "from pathlib import Path\n"
-        "from kiosk.calibration import Calibration, save_calibration\n"
+        "from kiosk.body.calibration import Calibration, save_calibration\n"
         "path = Path(sys.argv[1])\n"
         "print('ready', flush=True)\n"
         "for i in itertools.count():\n"

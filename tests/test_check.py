@@ -66,7 +66,7 @@ def test_no_display(model_path):
 
 
 def test_the_display_line_names_the_sdl_drivers_and_a_pygame_without_kmsdrm():
-    from kiosk.view import sdl_video_drivers
+    from kiosk.screen.view import sdl_video_drivers
 
     # In a process that has imported pygame: the SDL it loaded is found and asked.
     drivers = sdl_video_drivers()
@@ -103,7 +103,7 @@ def test_the_genuine_model_is_known_outside_the_checkout(tmp_path, model_path):
     import subprocess
     import sys
 
-    from kiosk.model_files import PACKAGED_MANIFEST
+    from kiosk.settings.model_files import PACKAGED_MANIFEST
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -209,7 +209,7 @@ def test_a_bug_in_a_worker_thread_exits_1_with_one_line_and_the_traceback_only_i
                                                                                          model_path):
     """An expected fault exits 2; a bug (here: the per-frame work raising in the inference thread) exits 1."""
     from kiosk import cli
-    from kiosk.pipeline import PelvisPipeline
+    from kiosk.flow.pipeline import PelvisPipeline
 
     def broken(self, captured):
         raise KeyError("a bug")
@@ -226,7 +226,7 @@ def test_a_bug_in_a_worker_thread_exits_1_with_one_line_and_the_traceback_only_i
 
 
 def test_json_has_no_nan():
-    from kiosk.cli import json_text
+    from kiosk.app.cli import json_text
 
     text = json_text({"tilt_deg": float("nan"), "peaks": [1.5, float("inf")], "nested": {"x": -float("inf")}})
     assert json.loads(text) == {"tilt_deg": None, "peaks": [1.5, None], "nested": {"x": None}}

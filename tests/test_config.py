@@ -1,8 +1,8 @@
 import pytest
 
-from kiosk.config import Config
-from kiosk.config_file import config_from_table, load_config
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
+from kiosk.settings.config import Config
+from kiosk.settings.config_file import config_from_table, load_config
 
 
 def test_no_file_gives_the_defaults():
@@ -68,8 +68,8 @@ def test_booleans_are_not_numbers():
 
 
 def test_overrides_are_checked_like_the_file():
-    from kiosk.config import MirrorAverage
-    from kiosk.config_file import with_overrides
+    from kiosk.settings.config import MirrorAverage
+    from kiosk.settings.config_file import with_overrides
 
     config = with_overrides(Config(), ["model.refine_radius=1", "model.mirror_average=true", "people.mode=group"])
     assert config.model.refine_radius == 1 and config.model.mirror_average is MirrorAverage.ON
@@ -85,7 +85,7 @@ def test_overrides_are_checked_like_the_file():
                                   "[model]\nrefine_keypoints = false", "[pelvis]\ntilt_filter = \"ema\"",
                                   "[model]\nmirror_average = false"])
 def test_a_removed_setting_is_refused_by_name_with_where_its_measurement_is(tmp_path, line):
-    from kiosk.config_file import load_config
+    from kiosk.settings.config_file import load_config
 
     path = tmp_path / "config.toml"
     path.write_text(line + "\n")
@@ -95,8 +95,8 @@ def test_a_removed_setting_is_refused_by_name_with_where_its_measurement_is(tmp_
 
 
 def test_mirror_average_still_takes_true_for_on():
-    from kiosk.config import MirrorAverage
-    from kiosk.config_file import config_from_table
+    from kiosk.settings.config import MirrorAverage
+    from kiosk.settings.config_file import config_from_table
 
     assert config_from_table({"model": {"mirror_average": True}}).model.mirror_average is MirrorAverage.ON
     with pytest.raises(ConfigError, match=r"must be one of true, auto, alternate"):

@@ -10,9 +10,9 @@ import typing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.config import Config
-from kiosk.config_file import config_from_table, load_config
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
+from kiosk.settings.config import Config
+from kiosk.settings.config_file import config_from_table, load_config
 
 SCHEMA = {f.name: [g.name for g in dataclasses.fields(typing.get_type_hints(Config)[f.name])]
           for f in dataclasses.fields(Config)}

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from kiosk.decode import VoteDecoder
-from kiosk.types import KEYPOINT_COUNT
+from kiosk.core.types import KEYPOINT_COUNT
+from kiosk.model.decode import VoteDecoder
 
 from conftest import DATA
 
@@ -59,7 +59,7 @@ def test_the_heatmap_weighted_vote_average_finds_the_truth_that_no_single_vote_h
 
 
 def test_the_decoders_defaults_are_the_configs():
-    from kiosk.config import ModelConfig
+    from kiosk.settings.config import ModelConfig
 
     assert VoteDecoder().radius == ModelConfig().refine_radius
 
@@ -84,7 +84,7 @@ def test_quantized_fields_are_dequantized_in_the_window_only():
 
 @pytest.mark.shared
 def test_a_model_without_the_decoder_tensors_is_not_extended():
-    from kiosk.model_graph import find_taps, load_schema
+    from kiosk.model.graph import find_taps, load_schema
 
     schema = load_schema()
     assert schema is not None, "ai-edge-litert ships the TFLite schema"
@@ -98,9 +98,9 @@ def test_a_model_without_the_decoder_tensors_is_not_extended():
 
 
 def test_a_turned_mapping_goes_there_and_back():
-    from kiosk.geometry import CropSquare
-    from kiosk.model_input import ModelInputs
-    from kiosk.types import Frame
+    from kiosk.core.geometry import CropSquare
+    from kiosk.core.types import Frame
+    from kiosk.model.inputs import ModelInputs
 
     inputs = ModelInputs(192, np.uint8, 0.0, 0)
     image = np.random.default_rng(1).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
@@ -121,9 +121,9 @@ def test_the_mirror_tensor_is_the_mirrored_frames_own_input_to_the_grey_level(cr
     """The mirrored look is the same crop of the mirrored frame, scaled on its own: exactly what the
     mirrored frame would be given, where a flip of the scaled crop is off by a grey level in places.
     Boxes painted black land mirrored in it too."""
-    from kiosk.geometry import CropSquare
-    from kiosk.model_input import ModelInputs
-    from kiosk.types import Frame
+    from kiosk.core.geometry import CropSquare
+    from kiosk.core.types import Frame
+    from kiosk.model.inputs import ModelInputs
 
     inputs = ModelInputs(192, np.uint8, 0.0, 0)
     image = np.random.default_rng(2).integers(0, 255, (720, 1280, 3), dtype=np.uint8)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.config import Config
+from kiosk.settings.config import Config
 
 PROJECT = Path(__file__).resolve().parent.parent
 

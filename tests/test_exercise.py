@@ -8,9 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from kiosk.exercise import ExerciseCoach, ExerciseThresholds, RepVerdict, leg_lift_deg, trunk_lean_toward_deg
-from kiosk.gesture import arms_out_to_the_sides, hands_above_head, hands_up_gesture
-from kiosk.types import Keypoint, Pose, Side
+from kiosk.body.exercise import ExerciseCoach, leg_lift_deg, trunk_lean_toward_deg
+from kiosk.body.gesture import arms_out_to_the_sides, hands_above_head, hands_up_gesture
+from kiosk.core.types import Keypoint, Pose, RepVerdict, Side
+from kiosk.settings.config import ExerciseConfig
 
 FPS = 30
 THIGH_PX = 90.0
@@ -62,7 +63,7 @@ class Session:
     def __init__(self, level_deg: float = 0.0, **thresholds: float) -> None:
         """`level_deg`: the standing tilt (a camera's roll, a leg-length difference)."""
         self.level_deg = level_deg
-        self.coach = ExerciseCoach(ExerciseThresholds(**thresholds))
+        self.coach = ExerciseCoach(ExerciseConfig(**thresholds))
         self.t_s = 0.0
         self.statuses: list = []
         self.sets: list = []

@@ -11,12 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.config import PelvisConfig
-from kiosk.draw import CALIBRATION_BLUE, LEVEL_GREEN, OUTLINE
-from kiosk.exercise import ExerciseCoach
-from kiosk.gesture import arms_out_gesture, hands_up_gesture
-from kiosk.pipeline import PelvisPipeline
-from kiosk.types import Frame
+from kiosk.body.exercise import ExerciseCoach
+from kiosk.body.gesture import arms_out_gesture, hands_up_gesture
+from kiosk.core.types import Frame
+from kiosk.flow.pipeline import PelvisPipeline
+from kiosk.screen.draw import CALIBRATION_BLUE, LEVEL_GREEN, OUTLINE
+from kiosk.settings.config import PelvisConfig
 
 from conftest import run_beltline, shared_file
 from fakes import ScriptedModel
@@ -132,9 +132,9 @@ def test_holding_the_arms_out_calibrates_on_the_still_stand_that_follows():
 
 
 def test_the_set_summary_screen_says_reps_range_and_clean_share(tmp_path):
-    from kiosk.config import DisplayConfig
-    from kiosk.types import Side
-    from kiosk.view import MirrorView
+    from kiosk.core.types import Side
+    from kiosk.screen.view import MirrorView
+    from kiosk.settings.config import DisplayConfig
 
     from test_exercise import Session
 

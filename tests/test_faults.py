@@ -15,14 +15,14 @@ import weakref
 import numpy as np
 import pytest
 
-from kiosk.assembly import Purpose, assemble
-from kiosk.config import SourceConfig
-from kiosk.errors import CameraUnavailable
-from kiosk.faults import FaultLog, frame_problem
-from kiosk.memory import return_free_memory
-from kiosk.sources import ClipSource
-from kiosk.types import State
-from kiosk.words import CAMERA_UNAVAILABLE
+from kiosk.app.assembly import Purpose, assemble
+from kiosk.camera.sources import ClipSource
+from kiosk.core.errors import CameraUnavailable
+from kiosk.core.faults import FaultLog, frame_problem
+from kiosk.core.memory import return_free_memory
+from kiosk.core.types import State
+from kiosk.core.words import CAMERA_UNAVAILABLE
+from kiosk.settings.config import SourceConfig
 
 from conftest import pinned_config, shared_file
 from fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
@@ -208,7 +208,7 @@ def test_nan_keypoints_are_skipped_and_counted(run_kiosk):
 def test_fault_log_speaks_at_most_once_a_minute(caplog):
     now = [1000.0]
     faults = FaultLog(clock=lambda: now[0])
-    with caplog.at_level("WARNING", logger="kiosk.faults"):
+    with caplog.at_level("WARNING", logger="kiosk.core.faults"):
         for _ in range(100):
             faults.count("bad_frame", "all black")
         assert len(caplog.records) == 1
@@ -264,11 +264,11 @@ class LateWebcam:
 @pytest.mark.shared
 def test_a_camera_that_comes_40_s_late_is_shown_without_a_restart(monkeypatch, capsys, tmp_path, model_path):
     # systemd would give up on a unit that exits at once after about 36 s; the kiosk itself waits.
-    import kiosk.sources
-    from kiosk.cli import main
+    import kiosk.camera.sources
+    from kiosk.app.cli import main
 
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    monkeypatch.setattr(kiosk.sources, "WebcamSource", LateWebcam)
+    monkeypatch.setattr(kiosk.camera.sources, "WebcamSource", LateWebcam)
     started = time.monotonic()
     LateWebcam.appears_at, LateWebcam.attempts = started + 40.0, []
     config = tmp_path / "config.toml"
@@ -293,13 +293,13 @@ def test_a_camera_that_comes_40_s_late_is_shown_without_a_restart(monkeypatch, c
 
 
 def test_a_camera_that_stays_away_is_named_in_the_journal_once_a_minute(monkeypatch, caplog):
-    import kiosk.threads
-    from kiosk.threads import CameraStatus
+    import kiosk.flow.threads
+    from kiosk.flow.threads import CameraStatus
 
     clock = [1000.0]
-    monkeypatch.setattr(kiosk.threads.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(kiosk.flow.threads.time, "monotonic", lambda: clock[0])
     status = CameraStatus()
-    with caplog.at_level("WARNING", logger="kiosk.threads"):
+    with caplog.at_level("WARNING", logger="kiosk.flow.threads"):
         for _ in range(300):  # 150 s of retries every half second
             status.lost("camera webcam:0 (/dev/video0) cannot be opened: is it plugged in?")
             clock[0] += 0.5

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from kiosk.model_files import read_manifest, sha256_of
+from kiosk.settings.model_files import read_manifest, sha256_of
 
 from conftest import PROJECT
 

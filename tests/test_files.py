@@ -1,11 +1,11 @@
-"""Files written whole or not at all, private by default (kiosk.files)."""
+"""Files written whole or not at all, private by default (kiosk.core.files)."""
 
 import os
 import stat
 
 import pytest
 
-from kiosk.files import PRIVATE, SHARED, atomic_writer, write_atomically
+from kiosk.core.files import PRIVATE, SHARED, atomic_writer, write_atomically
 
 
 def test_a_file_is_replaced_whole_and_private(tmp_path):

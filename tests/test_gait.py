@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from kiosk.config import PelvisConfig
-from kiosk.gait import GaitAnalyzer, walk_summary
-from kiosk.pelvis import read_pelvis
-from kiosk.tracker import PelvisTracker
-from kiosk.types import Pattern, Side
+from kiosk.body.gait import GaitAnalyzer, walk_summary
+from kiosk.body.pelvis import read_pelvis
+from kiosk.body.tracker import PelvisTracker
+from kiosk.core.types import Pattern, Side
+from kiosk.settings.config import PelvisConfig
 
 from conftest import PASS_THROUGH_HZ, run_beltline, shared_file, synthetic_pose
 
@@ -116,8 +116,8 @@ def test_the_real_walk_toward_the_camera_has_alternating_steps(tmp_path, model_p
 
 
 def test_a_walk_ends_when_the_walker_leaves_and_is_summarised_once():
-    from kiosk.gait import GaitThresholds, WalkTracker
-    from kiosk.types import NoVerdict, State, Verdict
+    from kiosk.body.gait import GaitThresholds, WalkTracker
+    from kiosk.core.types import NoVerdict, State, Verdict
 
     walk = WalkTracker(GaitThresholds(), leave_after_s=1.0, min_steps=4, keep_history=True)
     tracker = PelvisTracker(SETTINGS)
@@ -185,7 +185,7 @@ def test_the_streams_clock_going_back_ends_the_walk_and_begins_the_next():
     """A clip opened afresh (the kiosk reconnecting to a clip as its camera, as the soak does)
     starts its clock at 0 again while the walker is still in view: each opening is a walk of its
     own, not one walk with its time running backwards."""
-    from kiosk.gait import GaitThresholds, WalkTracker
+    from kiosk.body.gait import GaitThresholds, WalkTracker
 
     walk = WalkTracker(GaitThresholds(), leave_after_s=1.0, min_steps=4)
     tracker = PelvisTracker(SETTINGS)

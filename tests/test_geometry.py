@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from kiosk.geometry import (
+from kiosk.core.geometry import (
     crop_square_around_person,
     facing_sign,
     fit_inside,
@@ -123,7 +123,7 @@ def test_frame_to_screen_mirrors_left_and_right():
 
 
 def test_search_squares_cover_a_wide_frame_after_the_whole_frame():
-    from kiosk.geometry import full_frame_square, search_squares
+    from kiosk.core.geometry import full_frame_square, search_squares
 
     squares = search_squares(1280, 720)
     assert squares[0] == full_frame_square(1280, 720)

@@ -10,11 +10,11 @@ import numpy as np
 import pygame
 import pytest
 
-from kiosk.assembly import Purpose, assemble
-from kiosk.bench import SideBySide
-from kiosk.config import DisplayConfig, PeopleConfig
-from kiosk.sources import ClipSource
-from kiosk.types import State
+from kiosk.app.assembly import Purpose, assemble
+from kiosk.app.bench import SideBySide
+from kiosk.camera.sources import ClipSource
+from kiosk.core.types import State
+from kiosk.settings.config import DisplayConfig, PeopleConfig
 
 from conftest import pinned_config, run_beltline, shared_file
 
@@ -116,8 +116,8 @@ def test_analyze_in_group_mode_writes_a_row_per_person_and_their_summaries(tmp_p
 
 
 def test_group_screen_shows_a_numbered_ruler_per_person_and_the_coach_panel(tmp_path, group_kiosk):
-    from kiosk.draw import BADGE_COLOURS
-    from kiosk.view import MirrorView
+    from kiosk.screen.draw import BADGE_COLOURS
+    from kiosk.screen.view import MirrorView
 
     pipeline = group_kiosk.restarted().pipeline
     clip = ClipSource(shared_file("frontal_walk_two_people.gif"), paced=False, loop=False)

@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kiosk.config import PeopleConfig
-from kiosk.geometry import CropSquare
-from kiosk.group import GroupPoseEstimator
-from kiosk.pose import PoseTiming
-from kiosk.types import Frame, Pose
+from kiosk.core.geometry import CropSquare
+from kiosk.core.types import Frame, Pose
+from kiosk.flow.group import GroupPoseEstimator
+from kiosk.model.pose import PoseTiming
+from kiosk.settings.config import PeopleConfig
 
 from conftest import synthetic_pose
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kiosk.types import Keypoint
+from kiosk.core.types import Keypoint
 
 from conftest import DATA
 from harness import FRAME_H, FRAME_W, Placement, gait_angle_deg, load_truth_photos, render, true_tilt_deg
@@ -53,7 +53,7 @@ def _through_the_kiosk(kiosk, sequence):
 
 
 def test_standing_still_the_real_model_keeps_one_colour_and_a_steady_ruler(photos, kiosk):
-    from kiosk.types import State
+    from kiosk.core.types import State
 
     from harness import standing_sequence
 

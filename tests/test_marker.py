@@ -1,4 +1,4 @@
-"""The worn marker (kiosk.marker): a strap's line read to a fraction of a degree, and nothing read
+"""The worn marker (kiosk.body.marker): a strap's line read to a fraction of a degree, and nothing read
 where there is no strap, on drawn pictures; then through the tracker and the CSV."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.config import MarkerConfig, PelvisConfig
-from kiosk.marker import MarkerColor, read_marker, with_marker
-from kiosk.outputs import CSV_COLUMNS, csv_row
-from kiosk.tracker import PelvisTracker
-from kiosk.types import Frame, MarkerEvidence, PelvisReading, State, TiltSource
+from kiosk.body.marker import MarkerColor, read_marker, with_marker
+from kiosk.body.tracker import PelvisTracker
+from kiosk.core.types import Frame, MarkerEvidence, PelvisReading, State, TiltSource
+from kiosk.recording.outputs import CSV_COLUMNS, csv_row
+from kiosk.settings.config import MarkerConfig, PelvisConfig
 
 ORANGE = "#FF6A00"
 W, H = 960, 540
@@ -229,8 +229,8 @@ def test_a_strap_seen_across_the_body_overrules_collapsed_shoulders() -> None:
     # Far away the model now and then collapses a walker's shoulders (mirror-averaged across a
     # left/right swap), and the facing gates refuse the frame; a strap read across the body shows
     # the pelvis faces the camera, so the frame is read by its strap.
-    from kiosk.reading import PelvisReader
-    from kiosk.types import NoVerdict
+    from kiosk.body.reading import PelvisReader
+    from kiosk.core.types import NoVerdict
 
     from conftest import synthetic_pose
 

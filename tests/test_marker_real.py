@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.config import MarkerConfig
-from kiosk.marker import MarkerColor, find_marker, read_marker
-from kiosk.types import Keypoint
+from kiosk.body.marker import MarkerColor, find_marker, read_marker
+from kiosk.core.types import Keypoint
+from kiosk.settings.config import MarkerConfig
 
 from conftest import shared_file
 
@@ -44,7 +44,7 @@ def test_no_marker_is_read_or_learned_on_any_real_clip() -> None:
             image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             left, right = rows[Keypoint.LEFT_HIP, :2], rows[Keypoint.RIGHT_HIP, :2]
             shoulders = (rows[Keypoint.LEFT_SHOULDER, :2] + rows[Keypoint.RIGHT_SHOULDER, :2]) / 2
-            torso = float(np.hypot(*(shoulders - (left + right) / 2)))  # as kiosk.pelvis measures it
+            torso = float(np.hypot(*(shoulders - (left + right) / 2)))  # as kiosk.body.pelvis measures it
             looked += 1
             for colour, hexa in zip(colours, COLOURS, strict=True):
                 evidence = read_marker(image, left, right, colour, torso)

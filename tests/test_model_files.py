@@ -2,9 +2,9 @@ import shutil
 
 import pytest
 
-from kiosk import model_files
-from kiosk.errors import ModelError
-from kiosk.model_files import MODEL_ENV_VAR, resolve_model_path
+from kiosk.core.errors import ModelError
+from kiosk.settings import model_files
+from kiosk.settings.model_files import MODEL_ENV_VAR, resolve_model_path
 
 from conftest import PROJECT
 

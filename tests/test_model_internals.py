@@ -4,10 +4,10 @@ and the heatmap's peak fit finds a known sub-cell peak."""
 import numpy as np
 import pytest
 
-from kiosk.decode import VoteDecoder
-from kiosk.model_io import DecoderFields
-from kiosk.pose import MIRROR_ORDER
-from kiosk.types import Frame
+from kiosk.core.types import Frame
+from kiosk.model.decode import VoteDecoder
+from kiosk.model.pose import MIRROR_ORDER
+from kiosk.model.tensors import DecoderFields
 
 from conftest import load_script, shared_file
 
@@ -57,7 +57,7 @@ def test_a_few_grey_levels_move_the_hip_line_and_nothing_else_does(movenet, inte
     move at all, and with 17 it moves in some draws (the model's sensitivity it measures)."""
     import cv2
 
-    from kiosk.pose import crop_around
+    from kiosk.model.pose import crop_around
 
     image = cv2.cvtColor(cv2.imread(str(shared_file("tfex_image1.png"))), cv2.COLOR_BGR2RGB)
     frame = Frame(image, 0, 0.0)

@@ -3,10 +3,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from kiosk.config import PelvisConfig
-from kiosk.pelvis import read_pelvis
-from kiosk.tracker import BeltFusion, Hysteresis, OneEuroFilter, PelvisTracker
-from kiosk.types import BeltEvidence, Keypoint, NoVerdict, PelvisReading, State
+from kiosk.body.pelvis import read_pelvis
+from kiosk.body.tracker import BeltFusion, Hysteresis, OneEuroFilter, PelvisTracker
+from kiosk.core.types import BeltEvidence, Keypoint, NoVerdict, PelvisReading, State
+from kiosk.settings.config import PelvisConfig
 
 from conftest import PASS_THROUGH_HZ, synthetic_pose
 
@@ -304,7 +304,7 @@ def test_belt_fusion_learns_the_clothings_own_offset_and_starts_afresh_for_someo
 def test_belt_fusion_eases_a_picture_out_near_the_gate_instead_of_cutting_it():
     """A picture 10–15° from its baseline counts less and less (gate 15°): one that wanders
     across the old hard cut at 10° moves the ruler by a little, never by the whole offset."""
-    from kiosk.tracker import gate_trust
+    from kiosk.body.tracker import gate_trust
 
     gated = dataclasses.replace(FUSING, belt_picture_gate_deg=15.0, belt_picture_baseline_s=0.0)
     reading = _reading(0.0)
@@ -321,7 +321,7 @@ def test_belt_fusion_eases_a_picture_out_near_the_gate_instead_of_cutting_it():
 def test_belt_fusion_gives_a_spot_no_weight_and_eases_in_a_line_across_the_window():
     """A picture whose edges run across half the window or less (a hand on plain cloth) is left
     out; from three quarters on it counts fully, easing between with no jump."""
-    from kiosk.tracker import SPAN_TRUST, span_trust
+    from kiosk.body.tracker import SPAN_TRUST, span_trust
 
     reading = _reading(0.0)
     spans = np.arange(0.0, 1.0001, 0.01)

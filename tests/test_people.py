@@ -1,7 +1,7 @@
 """The roster of people in group mode, on synthetic keypoints: numbers, continuity, entering and leaving."""
 
-from kiosk.config import PeopleConfig
-from kiosk.people import PersonBox, Roster, person_box, plausible_body
+from kiosk.body.people import PersonBox, Roster, person_box, plausible_body
+from kiosk.settings.config import PeopleConfig
 
 from conftest import synthetic_pose
 

@@ -3,11 +3,11 @@ import time
 
 import pytest
 
-from kiosk.config import PelvisConfig
-from kiosk.loop import run_mirror
-from kiosk.pipeline import PelvisPipeline
-from kiosk.sources import ClipSource
-from kiosk.types import State
+from kiosk.camera.sources import ClipSource
+from kiosk.core.types import State
+from kiosk.flow.loop import run_mirror
+from kiosk.flow.pipeline import PelvisPipeline
+from kiosk.settings.config import PelvisConfig
 
 from conftest import shared_file, synthetic_pose
 from fakes import ScriptedModel
@@ -86,7 +86,7 @@ class IndexEncodingModel(ScriptedModel):
 
     def pose_for(self, frame):
         if self.fail_at is not None and frame.index >= self.fail_at:
-            from kiosk.errors import ModelError
+            from kiosk.core.errors import ModelError
 
             raise ModelError("the model failed on a frame: fake failure")
         time.sleep(self.delay_s)
@@ -132,7 +132,7 @@ def test_frame_buffers_go_back_to_the_pool(movenet):
 
 @pytest.mark.shared
 def test_a_model_failure_reaches_the_caller():
-    from kiosk.errors import ModelError
+    from kiosk.core.errors import ModelError
 
     source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=False, loop=False)
     try:
@@ -144,7 +144,7 @@ def test_a_model_failure_reaches_the_caller():
 
 @pytest.mark.shared
 def test_a_camera_failure_reaches_the_caller():
-    from kiosk.errors import SourceError
+    from kiosk.core.errors import SourceError
 
     class VanishingCamera:
         description = "webcam:0"
@@ -169,7 +169,7 @@ def test_a_camera_failure_reaches_the_caller():
 def synthetic_frame(index):
     import numpy as np
 
-    from kiosk.types import Frame
+    from kiosk.core.types import Frame
 
     return Frame(np.zeros((480, 640, 3), np.uint8), index, index / 30, time.monotonic())
 

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.config import MirrorAverage, PelvisConfig, SourceConfig
-from kiosk.geometry import full_frame_square, hip_tilt_deg
-from kiosk.pelvis import read_pelvis
-from kiosk.pose import MIRROR_ORDER
-from kiosk.sources import open_source
-from kiosk.types import Frame, Keypoint, NoVerdict, PelvisReading
+from kiosk.body.pelvis import read_pelvis
+from kiosk.camera.sources import open_source
+from kiosk.core.geometry import full_frame_square, hip_tilt_deg
+from kiosk.core.types import Frame, Keypoint, NoVerdict, PelvisReading
+from kiosk.model.pose import MIRROR_ORDER
+from kiosk.settings.config import MirrorAverage, PelvisConfig, SourceConfig
 
 from conftest import DATA, shared_file
 
@@ -116,7 +116,7 @@ def test_mirror_averaging_is_exactly_antisymmetric(model_path):
     (Two separately scaled photos differ by rounding, and single MoveNet outputs jump by whole
     quantisation steps on one grey level of difference, so the property is tested where it is exact:
     a frame the size of the model's input.)"""
-    from kiosk.pose import MoveNet
+    from kiosk.model.pose import MoveNet
 
     photo = cv2.resize(_photo("tfex_image2.jpeg"), (120, 192), interpolation=cv2.INTER_AREA)
     square = np.zeros((192, 192, 3), np.uint8)
@@ -137,7 +137,7 @@ def test_a_frame_and_its_mirror_read_exactly_opposite_tilts_crop_tracking_and_al
     the closer look in that crop are mirror images, and the tilts exact opposites.  (With the
     mirrored look made by flipping the scaled crop instead, they differed by up to 7.5° on the
     side-by-side harness: the area resize rounds a few values differently for a mirrored picture.)"""
-    from kiosk.pose import MoveNet
+    from kiosk.model.pose import MoveNet
 
     from harness import Placement, load_truth_photos, render
 
@@ -160,12 +160,12 @@ def _gt_errors(model_path, refine, monkeypatch):
     (a new scene each: "alternate" looks at it as it is); `refine` False: the plain-output fallback."""
     import csv
 
-    import kiosk.pose
-    from kiosk.pose import MoveNet
+    import kiosk.model.pose
+    from kiosk.model.pose import MoveNet
 
     with monkeypatch.context() as patch:
         if not refine:
-            patch.setattr(kiosk.pose, "extend_model", lambda content, keypoints: None)
+            patch.setattr(kiosk.model.pose, "extend_model", lambda content, keypoints: None)
         model = MoveNet(model_path, threads=1, crop_tracking=False)
     rows = list(csv.reader((DATA / "tfex_pose_landmark_truth.csv").open()))[1:3]
     errors = []
@@ -186,11 +186,11 @@ def test_refined_keypoints_stay_within_the_official_tolerance_and_put_the_hips_c
 
 
 def test_without_the_decoder_tensors_the_model_falls_back_to_its_plain_output(model_path, monkeypatch, caplog):
-    import kiosk.pose
-    from kiosk.pose import MoveNet
+    import kiosk.model.pose
+    from kiosk.model.pose import MoveNet
 
-    monkeypatch.setattr(kiosk.pose, "extend_model", lambda content, keypoints: None)
-    with caplog.at_level(logging.WARNING, logger="kiosk.pose"):
+    monkeypatch.setattr(kiosk.model.pose, "extend_model", lambda content, keypoints: None)
+    with caplog.at_level(logging.WARNING, logger="kiosk.model.pose"):
         fallback = MoveNet(model_path, threads=1, crop_tracking=False)
     assert not fallback.refines_keypoints
     assert [r.getMessage() for r in caplog.records if "plain output" in r.getMessage()]
@@ -205,8 +205,8 @@ def test_without_the_decoder_tensors_the_model_falls_back_to_its_plain_output(mo
 
 
 def test_mirror_averaging_auto_follows_the_frame_budget(model_path):
-    from kiosk.config import MirrorAverage
-    from kiosk.pose import MoveNet, mirror_average_fits
+    from kiosk.model.pose import MoveNet, mirror_average_fits
+    from kiosk.settings.config import MirrorAverage
 
     assert mirror_average_fits(10.0, 1000 / 30)  # a Pi 5's ~10 ms invoke: two fit at 30 fps
     assert not mirror_average_fits(54.0, 1000 / 30)  # a Pi 4's ~54 ms: not even one does
@@ -223,8 +223,8 @@ def test_alternate_mirroring_averages_each_look_with_the_last_one_which_looked_t
     it mirrored and averaged with the first.  On the same frame twice, that second pose is then what
     two invokes on that frame give, and the first what one plain invoke gives.  (A frame the size
     of the model's input, where the flipped input "alternate" looks at is the mirrored frame's own.)"""
-    from kiosk.config import MirrorAverage
-    from kiosk.pose import MoveNet
+    from kiosk.model.pose import MoveNet
+    from kiosk.settings.config import MirrorAverage
 
     square = np.zeros((192, 192, 3), np.uint8)
     square[:, 36:156] = cv2.resize(_photo("tfex_image2.jpeg"), (120, 192), interpolation=cv2.INTER_AREA)
@@ -252,8 +252,8 @@ def test_a_crop_turned_along_the_trunk_maps_its_keypoints_back_to_the_turned_pic
     the wrong turn would put them some 80 px off. The face's five points sit close together and
     trade places by 10-15 px from frame to frame and from one OpenCV release to the next, so no
     single one of them decides.)"""
-    from kiosk.geometry import trunk_lean_deg
-    from kiosk.pose import MoveNet, crop_around
+    from kiosk.core.geometry import trunk_lean_deg
+    from kiosk.model.pose import MoveNet, crop_around
 
     from harness import Placement, load_truth_photos, render
 

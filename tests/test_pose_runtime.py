@@ -4,11 +4,11 @@ import os
 import numpy as np
 import pytest
 
-from kiosk.config import Runtime
-from kiosk.errors import ModelError
-from kiosk.pose import MoveNet
-from kiosk.runtime import RUNTIME_MODULES, choose_interpreter, installed_runtimes
-from kiosk.types import Frame
+from kiosk.core.errors import ModelError
+from kiosk.core.types import Frame
+from kiosk.model.pose import MoveNet
+from kiosk.model.runtime import RUNTIME_MODULES, choose_interpreter, installed_runtimes
+from kiosk.settings.config import Runtime
 
 
 def _installed(name: Runtime) -> bool:

@@ -16,19 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import Mode, RecordsConfig
-from kiosk.gait import walk_summary
-from kiosk.records import (
+from kiosk.body.gait import walk_summary
+from kiosk.core.errors import RecordsError
+from kiosk.core.types import FinishedWalk, Pattern, Side, StepRecord
+from kiosk.recording.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
-    RecordsError,
     RecordStore,
     RecordWriter,
     WalkContext,
     WalkRecord,
-    records_path,
 )
-from kiosk.types import FinishedWalk, Pattern, Side, StepRecord
+from kiosk.settings.config import Mode, RecordsConfig
+from kiosk.settings.locations import records_path
 
 from conftest import PROJECT
 
@@ -50,7 +50,8 @@ def finished_walk(steps: int = 8, start_s: float = 100.0, step_s: float = 0.5, g
 
 def _warnings(caplog) -> list[str]:
     """What the journal would show at its default level, from the records."""
-    return [r.getMessage() for r in caplog.records if r.name == "kiosk.records" and r.levelno >= logging.WARNING]
+    return [r.getMessage() for r in caplog.records
+            if r.name == "kiosk.recording.store" and r.levelno >= logging.WARNING]
 
 
 def write_walks(path: Path, walks: list[FinishedWalk], clock=time.time, **kwargs) -> RecordWriter:
@@ -147,7 +148,7 @@ def test_a_corrupt_file_gets_one_log_line_and_is_left_as_it_was(tmp_path, caplog
     path = tmp_path / "records.sqlite"
     garbage = bytes(random.Random(3).getrandbits(8) for _ in range(8192))
     path.write_bytes(garbage)
-    with caplog.at_level(logging.WARNING, logger="kiosk.records"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.recording.store"):
         writer = write_walks(path, [finished_walk(), finished_walk()])
     assert writer.problem is not None and "corrupt" in writer.problem and str(path) in writer.problem
     assert writer.written == 0 and writer.lost == 2
@@ -162,7 +163,7 @@ def test_a_locked_database_stops_recording_and_loses_nothing_committed(tmp_path,
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another writer holds it
     try:
-        with caplog.at_level(logging.WARNING, logger="kiosk.records"):
+        with caplog.at_level(logging.WARNING, logger="kiosk.recording.store"):
             writer = RecordWriter(path, CONTEXT, busy_timeout_s=0.2)
             writer.submit(finished_walk())
             writer.close()
@@ -180,7 +181,7 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from test_records import CONTEXT, finished_walk
-from kiosk.records import RecordStore, RecordWriter
+from kiosk.recording.store import RecordStore, RecordWriter
 path = Path(sys.argv[1]) / "records.sqlite"
 writer = RecordWriter(path, CONTEXT)
 for _ in range(400):
@@ -215,7 +216,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from test_records import CONTEXT, finished_walk
-from kiosk.records import RecordWriter
+from kiosk.recording.store import RecordWriter
 writer = RecordWriter(Path(sys.argv[1]), CONTEXT)
 print("writing", flush=True)
 while True:
@@ -344,7 +345,7 @@ def test_a_walk_the_database_refuses_is_skipped_and_the_next_one_recorded(tmp_pa
     bad_step = dataclasses.replace(broken.steps[2], trunk_lean_deg=float("nan"))  # SQLite stores NaN as NULL
     broken = dataclasses.replace(broken, steps=(*broken.steps[:2], bad_step, *broken.steps[3:]))
     path = tmp_path / "records.sqlite"
-    with caplog.at_level(logging.WARNING, logger="kiosk.records"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.recording.store"):
         writer = write_walks(path, [finished_walk(), broken, finished_walk()])
     assert (writer.written, writer.lost, writer.problem) == (2, 1, None)
     assert [line.split(" (")[0] for line in _warnings(caplog)] == ["records: a walk was not recorded"]
@@ -367,12 +368,13 @@ def test_an_exercise_set_becomes_a_set_row_and_a_row_per_rep(tmp_path):
     writer.close()
     assert writer.written == 1 and writer.problem is None
     store = RecordStore.open(path, read_only=True)
-    (row,) = store.sets()
-    assert (row["reps_left"], row["reps_right"], row["kiosk"]) == (2, 1, "hall-1")
-    assert row["clean_fraction"] == pytest.approx(2 / 3, abs=0.001)
-    assert row["ended_unix_s"] == 1_800_000_000.0
-    assert [rep["verdict"] for rep in row["reps"]] == ["clean", "pelvis_hiked", "clean"]
-    assert [rep["peak_angle_deg"] for rep in row["reps"]] == [r.peak_angle_deg for r in summary.reps]
+    (stored,) = store.sets()
+    assert (stored.reps_left, stored.reps_right, stored.kiosk) == (2, 1, "hall-1")
+    assert stored.clean_fraction == pytest.approx(2 / 3, abs=0.001)
+    assert stored.ended_unix_s == 1_800_000_000.0
+    assert [rep.verdict for rep in stored.reps] == ["clean", "pelvis_hiked", "clean"]
+    assert [rep.peak_angle_deg for rep in stored.reps] == [r.peak_angle_deg for r in summary.reps]
+    assert [rep.side for rep in stored.reps] == [Side.LEFT, Side.RIGHT, Side.LEFT]
     assert store.integrity() == "ok"
 
 
@@ -392,7 +394,7 @@ def test_recording_comes_back_by_itself_at_the_next_walk_after_a_failure(tmp_pat
     write_walks(path, [finished_walk()])
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another program holds the file for a while
-    with caplog.at_level(logging.INFO, logger="kiosk.records"):
+    with caplog.at_level(logging.INFO, logger="kiosk.recording.store"):
         writer = RecordWriter(path, CONTEXT, busy_timeout_s=0.2)
         writer.submit(finished_walk())
         writer.submit(finished_walk())

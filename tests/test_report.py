@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.cli import main
-from kiosk.records import RecordStore, RecordWriter
-from kiosk.report import MEANINGFUL_CHANGE_DEG, load_records, parse_since, records_report
-from kiosk.types import Side
+from kiosk.app.cli import main
+from kiosk.app.report import MEANINGFUL_CHANGE_DEG, load_records, parse_since, records_report
+from kiosk.core.types import Side
+from kiosk.recording.store import RecordStore, RecordWriter
 
 from conftest import run_beltline, shared_file
 from test_records import CONTEXT, finished_walk
@@ -156,7 +156,7 @@ def test_a_report_of_a_missing_or_foreign_file_says_which_in_one_line(tmp_path, 
 
 
 def test_a_change_beyond_the_methods_noise_is_marked_and_a_smaller_one_is_not():
-    from kiosk.plots import changes
+    from kiosk.recording.plots import changes
 
     days = [dt.date(2026, 11, d) for d in (1, 2, 4, 5)]
     means = list(zip(days, [8.0, 7.0, 3.9, 3.0], [3, 3, 3, 3], strict=True))
@@ -165,7 +165,7 @@ def test_a_change_beyond_the_methods_noise_is_marked_and_a_smaller_one_is_not():
 
 
 def test_short_walks_do_not_make_a_daily_mean(tmp_path):
-    from kiosk.plots import daily_means
+    from kiosk.recording.plots import daily_means
 
     db = tmp_path / "records.sqlite"
     writer = RecordWriter(db, CONTEXT)

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from kiosk.cli import main
-from kiosk.records import RecordStore, RecordWriter
-from kiosk.report import load_records, records_report
+from kiosk.app.cli import main
+from kiosk.app.report import load_records, records_report
+from kiosk.recording.store import RecordStore, RecordWriter
 
 from test_records import CONTEXT, finished_walk
 

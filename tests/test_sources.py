@@ -6,12 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.config import SourceConfig
-from kiosk.errors import SourceError
-from kiosk.picamera import PiCameraSource
-from kiosk.sources import BufferPool, ClipSource, StillImageSource, open_source
-from kiosk.threads import NewestSlot
-from kiosk.types import Frame
+from kiosk.camera.picamera import PiCameraSource
+from kiosk.camera.pool import BufferPool
+from kiosk.camera.sources import ClipSource, StillImageSource, open_source
+from kiosk.core.errors import SourceError
+from kiosk.core.types import Frame
+from kiosk.flow.threads import NewestSlot
+from kiosk.settings.config import SourceConfig
 
 from conftest import shared_file
 

@@ -7,8 +7,8 @@ a mirror would: the ruler must be drawn in the state's colour there, and nowhere
 import cv2
 import numpy as np
 
-from kiosk.draw import LEVEL_GREEN, TILTED_RED
-from kiosk.types import Frame, Keypoint
+from kiosk.core.types import Frame, Keypoint
+from kiosk.screen.draw import LEVEL_GREEN, TILTED_RED
 
 from conftest import run_beltline, shared_file
 
@@ -107,7 +107,7 @@ def test_no_display_is_one_line(tmp_path, model_path):
 
 
 def test_a_damaged_calibration_is_set_aside_and_the_screen_says_so(tmp_path, model_path):
-    from kiosk.draw import NOTICE_EDGE
+    from kiosk.screen.draw import NOTICE_EDGE
 
     calibration = tmp_path / "calibration.json"
     calibration.write_text('{"standing_tilt_deg": NaN, "camera_roll_deg": 0.0, "samples": 60, "spread_deg": 0.2, '

@@ -1,4 +1,4 @@
-"""MkDocs hook: the configuration reference, generated at build time from kiosk/config.py itself.
+"""MkDocs hook: the configuration reference, generated at build time from kiosk/settings/config.py itself.
 
 Each section's keys come from its frozen dataclass: the default from the class, the meaning from
 the docstring under the field, the allowed values from the enum or from the section's own
@@ -82,7 +82,7 @@ def _cell(text: str) -> str:
 
 
 def reference() -> str:
-    from kiosk.config import Config
+    from kiosk.settings.config import Config
 
     config = Config()
     out = []

@@ -1,0 +1,339 @@
+"""`beltline report` and `analyze --report`: one self-contained HTML file a clinician opens.
+
+The plots are PNGs inside the file (kiosk.recording.plots); there is no script, font or link to fetch, so it
+opens the same on a laptop with no network.  Several kiosks' databases merge into one report
+(a walk is kept once, by its random id, however many files carry it).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import html
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from kiosk import __version__
+from kiosk.core.errors import BeltlineError, RecordsError
+from kiosk.core.files import write_atomically
+from kiosk.core.types import Side, StepRecord
+from kiosk.recording import plots
+from kiosk.recording.store import RecordStore, StoredSet, WalkRecord, clean_text
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from kiosk.app.analyze import Analysis
+
+MIN_STABLE_STEPS = 7
+"""A walk's mean drop needs about this many steps to be stable (Dingenen 2018)."""
+MEANINGFUL_CHANGE_DEG = 2.7
+"""A change smaller than this is within what 2D video can tell apart (Dingenen 2018)."""
+RECENT_WALKS = 40
+MIRROR_WORDS = {"on": "on (each frame as it is and mirrored)",
+                "alternate": "every other frame mirrored, averaged with the one before", "off": "off"}
+
+WALK_COLUMNS = ("started", "ended", "kiosk", "mode", "steps", "peak_left_drop_deg", "peak_right_drop_deg",
+                "mean_left_drop_deg", "mean_right_drop_deg", "asymmetry_deg", "level_step_fraction",
+                "dominant_pattern", "tolerance_deg", "calibration_deg", "uid")
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    """Walks (and exercise sets) from one or more databases, each walk once, oldest first."""
+
+    walks: tuple[WalkRecord, ...]
+    sets: tuple[StoredSet, ...]
+    sources: tuple[Path, ...]
+    skipped: int = 0
+    """Walks and sets left out for impossible values (kiosk.recording.store.Read), or dated in the future."""
+    unreadable: tuple[str, ...] = ()
+    """The databases that could not be read, each with why (the others are reported)."""
+
+
+def parse_since(text: str | None) -> float | None:
+    """--since YYYY-MM-DD: local midnight of that day, in Unix seconds."""
+    if text is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise BeltlineError(f"--since: '{text}' is not a date (YYYY-MM-DD)") from error
+    return dt.datetime.combine(day, dt.time()).timestamp()
+
+
+FUTURE_SLACK_S = 86400.0
+"""A walk dated more than a day after the report is made comes from a kiosk whose clock ran ahead."""
+
+
+def load_records(paths: Sequence[Path], since_unix_s: float | None = None, now_unix_s: float | None = None
+                 ) -> RecordSet:
+    """Read every database (read-only) and merge them.  A database that cannot be read is named in
+    `unreadable` and the others are reported; RecordsError only when none can be read."""
+    walks: dict[str, WalkRecord] = {}
+    sets: dict[str, StoredSet] = {}
+    skipped = 0
+    unreadable: list[str] = []
+    latest = (time.time() if now_unix_s is None else now_unix_s) + FUTURE_SLACK_S
+    read = []
+    for path in dict.fromkeys(paths):
+        try:
+            store = RecordStore.open(path, read_only=True)
+            try:
+                found = store.read(since_unix_s)
+            finally:
+                store.close()
+        except RecordsError as error:
+            unreadable.append(str(error))
+            continue
+        read.append(path)
+        skipped += found.skipped
+        for walk in found.walks:
+            if walk.ended_unix_s > latest:
+                skipped += 1
+            else:
+                walks.setdefault(walk.uid, walk)
+        for stored in found.sets:
+            if stored.ended_unix_s > latest:
+                skipped += 1
+            else:
+                sets.setdefault(stored.uid, stored)
+    if not read:
+        raise RecordsError("; ".join(unreadable))
+    for problem in unreadable:
+        log.warning("%s (left out of the report)", problem)
+    ordered = sorted(walks.values(), key=lambda w: (w.started_unix_s, w.uid))
+    return RecordSet(tuple(ordered), tuple(sorted(sets.values(), key=lambda s: (s.started_unix_s, s.uid))),
+                     tuple(read), skipped, tuple(unreadable))
+
+
+def _when(unix_s: float) -> str:
+    return dt.datetime.fromtimestamp(unix_s).strftime("%Y-%m-%d %H:%M")
+
+
+def write_walks_csv(handle: IO[str], walks: Iterable[WalkRecord]) -> None:
+    """One row per walk (local times, ISO 8601)."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(WALK_COLUMNS)
+    for w in walks:
+        s = w.summary
+        writer.writerow([
+            dt.datetime.fromtimestamp(w.started_unix_s).isoformat(timespec="seconds"),
+            dt.datetime.fromtimestamp(w.ended_unix_s).isoformat(timespec="seconds"),
+            spreadsheet_text(w.kiosk), w.mode.value, s.steps, _blank(s.peak_left_drop_deg),
+            _blank(s.peak_right_drop_deg),
+            s.mean_left_drop_deg, s.mean_right_drop_deg, s.asymmetry_deg, s.level_step_fraction,
+            s.dominant_pattern.value, w.tolerance_deg, _blank(w.calibration_deg), w.uid,
+        ])
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP's rule for CSV injection: a cell
+    that begins with = + - @, a tab or a carriage return gets a leading apostrophe).  Numbers are
+    written as numbers, never through here."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _blank(value: float | None) -> str | float:
+    return "" if value is None else value
+
+
+# ---- HTML ----------------------------------------------------------------------------------------
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d1d1f;
+       max-width: 960px; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+.sub { color: #555; margin-top: 0; }
+.figures { display: flex; gap: 1.5rem; flex-wrap: wrap; margin: 1rem 0; }
+.figure { background: #f4f6f8; border-radius: 8px; padding: 0.6rem 1rem; min-width: 8rem; }
+.figure b { display: block; font-size: 1.5rem; }
+img { max-width: 100%; height: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
+th, td { padding: 0.25rem 0.45rem; border-bottom: 1px solid #e4e4e4; text-align: right; }
+th:first-child, td:first-child, td.text, th.text { text-align: left; }
+td.text, .sub, .note { overflow-wrap: anywhere; }
+th { background: #f4f6f8; font-weight: 600; }
+td.over { color: #b0152a; font-weight: 600; }
+.note { color: #555; font-size: 0.85rem; }
+"""
+
+
+def _image(png: bytes, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
+def _page(title: str, body: list[str]) -> str:
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>", *body,
+        f'<p class="note">Made by Beltline {html.escape(__version__)} on {_when(dt.datetime.now().timestamp())} '
+        "(times are this computer's local time). Beltline stores numbers only: no picture, no name.</p>",
+        "</body>", "</html>", ""])
+
+
+def _degrees(value: float | None, tolerance_deg: float | None = None) -> str:
+    if value is None:
+        return "<td>–</td>"
+    over = tolerance_deg is not None and value > tolerance_deg
+    return f'<td{" class=over" if over else ""}>{value:.1f}°</td>'
+
+
+def _figure(label: str, value: str) -> str:
+    return f'<div class="figure">{html.escape(label)}<b>{html.escape(value)}</b></div>'
+
+
+def records_report(records: RecordSet, since_unix_s: float | None = None) -> str:
+    """The HTML report of every walk (and exercise set) in `records`."""
+    walks = records.walks
+    steps = [step for walk in walks for step in walk.steps]
+    kiosks = sorted({walk.kiosk for walk in walks})
+    tolerances = sorted({walk.tolerance_deg for walk in walks})
+    tolerance = tolerances[-1] if tolerances else 5.0
+    since = f" since {dt.date.fromtimestamp(since_unix_s).isoformat()}" if since_unix_s is not None else ""
+    body = ["<h1>Beltline: walks and pelvic drop</h1>",
+            f'<p class="sub">{len(walks)} walks{since} from {len(kiosks)} kiosk{"s" if len(kiosks) != 1 else ""}'
+            f'{": " + html.escape(", ".join(kiosks)) if kiosks else ""}; read from '
+            f'{html.escape(", ".join(clean_text(p, 200) for p in records.sources))}</p>']
+    if records.skipped:
+        body.append(f'<p class="note">{records.skipped} walk{"s" if records.skipped != 1 else ""} or set'
+                    f'{"s" if records.skipped != 1 else ""} skipped: impossible values (a number out of range, or a '
+                    "kiosk clock that was wrong).</p>")
+    for problem in records.unreadable:
+        body.append(f'<p class="note">Left out: {html.escape(clean_text(problem, 300))}</p>')
+    if not walks:
+        body.append("<p>No walks recorded in this period.</p>")
+        return _page("Beltline report", body)
+    first, last = walks[0].started_unix_s, walks[-1].ended_unix_s
+    stable = [w for w in walks if w.summary.steps >= MIN_STABLE_STEPS]
+    level = sum(s.peak_drop_deg <= w.tolerance_deg for w in walks for s in w.steps)
+    body.append('<div class="figures">' + "".join([
+        _figure("walks", str(len(walks))),
+        _figure(f"walks of {MIN_STABLE_STEPS}+ steps", str(len(stable))),
+        _figure("steps", str(len(steps))),
+        _figure("level steps", f"{level / len(steps):.0%}" if steps else "–"),
+        _figure("period", f"{_when(first)[:10]} – {_when(last)[:10]}"),
+    ]) + "</div>")
+    if len(tolerances) > 1:
+        used = ", ".join(f"{t:g}°" for t in tolerances)
+        body.append(f'<p class="note">The kiosks used different tolerances ({used}); '
+                    f"the plots show {tolerance:g}°.</p>")
+    body += ["<h2>Walks per day</h2>", _image(plots.walks_per_day(walks), "walks per day")]
+    body += ["<h2>Peak drop per walk, per side</h2>",
+             _image(plots.peak_drop_over_time(walks, tolerance, MIN_STABLE_STEPS, MEANINGFUL_CHANGE_DEG),
+                    "peak drop per walk over time"),
+             f'<p class="note">Each dot is one walk: the largest drop among its steps with that hip low. Hollow dots '
+             f"are walks of fewer than {MIN_STABLE_STEPS} steps, too short for a stable mean; the line joins the "
+             f"daily means of the longer ones, and a change of more than {MEANINGFUL_CHANGE_DEG}° from one day to the "
+             f"next is ringed in red (smaller changes are within what 2D video can tell apart). Green: within the "
+             f"tolerance.</p>"]
+    changed = []
+    for side in (Side.LEFT, Side.RIGHT):
+        for day, change in plots.changes(plots.daily_means(walks, side, MIN_STABLE_STEPS), MEANINGFUL_CHANGE_DEG):
+            changed.append(f"{day.isoformat()}: {side.value} {change:+.1f}°")
+    body.append("<p>Changes beyond {:g}°: {}</p>".format(
+        MEANINGFUL_CHANGE_DEG, html.escape("; ".join(changed)) if changed else
+        ("none" if stable else f"none can be told yet (no walk of {MIN_STABLE_STEPS} or more steps)")))
+    body += ["<h2>Every step's drop, per side</h2>",
+             _image(plots.step_drop_distribution(steps, tolerance), "distribution of per-step drops"),
+             "<h2>Patterns</h2>", _image(plots.pattern_shares(steps), "share of steps per pattern"),
+             '<p class="note">trendelenburg: the pelvis drops on the swing side; trunk_lean: a level pelvis bought by '
+             "leaning over the stance leg; hip_drop_shift: a drop with a large sideways shift; level: none of these. "
+             "Heuristics from 2D video, not a diagnosis.</p>"]
+    body.append("<h2>Exercise sets</h2>")
+    if records.sets:
+        body.append(_image(plots.exercise_sets(records.sets), "exercise reps and range"))
+    else:
+        body.append("<p>No exercise sets recorded.</p>")
+    body += [f"<h2>Recent walks (the last {min(RECENT_WALKS, len(walks))})</h2>", _walks_table(walks[-RECENT_WALKS:])]
+    return _page("Beltline report", body)
+
+
+def _walks_table(walks: Sequence[WalkRecord]) -> str:
+    rows = ['<table><tr><th class="text">started</th><th class="text">kiosk</th><th>steps</th><th>peak left</th>'
+            "<th>peak right</th><th>mean left</th><th>mean right</th><th>asymmetry</th><th>level steps</th>"
+            '<th class="text">pattern</th><th>tolerance</th><th>calibration</th></tr>']
+    for w in reversed(walks):
+        s = w.summary
+        rows.append(
+            f'<tr><td>{_when(w.started_unix_s)}</td><td class="text">{html.escape(w.kiosk)}</td><td>{s.steps}</td>'
+            f"{_degrees(s.peak_left_drop_deg, w.tolerance_deg)}{_degrees(s.peak_right_drop_deg, w.tolerance_deg)}"
+            f"{_degrees(s.mean_left_drop_deg if s.peak_left_drop_deg is not None else None)}"
+            f"{_degrees(s.mean_right_drop_deg if s.peak_right_drop_deg is not None else None)}"
+            f"<td>{s.asymmetry_deg:+.1f}°</td><td>{s.level_step_fraction:.0%}</td>"
+            f'<td class="text">{html.escape(s.dominant_pattern.value)}</td><td>{w.tolerance_deg:g}°</td>'
+            f"<td>{'–' if w.calibration_deg is None else f'{w.calibration_deg:+.1f}°'}</td></tr>")
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def walk_report(analysis: Analysis, title: str) -> str:
+    """`analyze --report`: the tilt over time with the steps, the per-step table and the thresholds."""
+    summary = analysis.summary
+    walk = summary["walk"]
+    thresholds = walk.get("thresholds", {})
+    tolerance = float(summary["tolerance_deg"])
+    body = [f"<h1>Beltline: {html.escape(title)}</h1>",
+            f'<p class="sub">{summary["frames"]} frames, a verdict on {summary["frames_with_verdict"]}; '
+            f'{walk.get("steps", 0)} steps; mode {html.escape(str(summary["mode"]))}</p>']
+    if walk.get("steps"):
+        peak = walk["peak_drop_deg"]
+        body.append('<div class="figures">' + "".join([
+            _figure("steps", str(walk["steps"])),
+            _figure("peak drop, left hip low", "–" if peak["left"] is None else f'{peak["left"]:.1f}°'),
+            _figure("peak drop, right hip low", "–" if peak["right"] is None else f'{peak["right"]:.1f}°'),
+            _figure("asymmetry (mean left − right)", f'{walk["asymmetry_deg"]:+.1f}°'),
+            _figure("level steps", f'{walk["level_step_fraction"]:.0%}'),
+            _figure("pattern", str(walk["dominant_pattern"])),
+        ]) + "</div>")
+    for person_id, trace in sorted(analysis.traces.items()):
+        steps = analysis.steps_by_person.get(person_id, []) if analysis.steps_by_person else analysis.steps
+        heading = "The ruler's tilt over time" + (f", person {person_id}" if len(analysis.traces) > 1 else "")
+        body += [f"<h2>{heading}</h2>",
+                 _image(plots.tilt_over_time(trace.t_s, trace.tilt_deg, steps, tolerance), "tilt over time")]
+    body += ["<h2>Steps</h2>", _steps_table(analysis.steps, tolerance) if analysis.steps else
+             "<p>No steps: nobody walked toward the camera long enough (a step is told by which foot leads).</p>"]
+    rows = [("tolerance (level within ±)", f"{tolerance:g}°"),
+            ("hysteresis", f'{summary["hysteresis_deg"]:g}°'),
+            ("minimum dwell before the colour changes", f'{summary["min_dwell_s"]:g} s'),
+            ("tilt filter", str(summary["tilt_filter"])),
+            ("calibrated standing tilt", "none" if summary["calibrated_standing_tilt_deg"] is None
+             else f'{summary["calibrated_standing_tilt_deg"]:+.2f}°'),
+            *((f"gait: {key}", f"{value:g}") for key, value in thresholds.items() if isinstance(value, (int, float))),
+            ("model", Path(str(summary["model"])).name),
+            ("mirror averaging", MIRROR_WORDS[str(summary["mirror_mode"])]),
+            ("vote decoding", "on" if summary["refine_keypoints"] else "off")]
+    body += ["<h2>Thresholds in force</h2>", "<table>" + "".join(
+        f'<tr><td class="text">{html.escape(k)}</td><td>{html.escape(v)}</td></tr>' for k, v in rows) + "</table>"]
+    return _page(f"Beltline: {title}", body)
+
+
+def _steps_table(steps: Sequence[StepRecord], tolerance_deg: float) -> str:
+    rows = ['<table><tr><th>step</th><th>start (s)</th><th>end (s)</th><th class="text">standing on</th>'
+            '<th>peak drop</th><th class="text">low hip</th><th>trunk lean</th><th>sideways shift (hip widths)</th>'
+            '<th class="text">pattern</th></tr>']
+    for step in steps:
+        rows.append(
+            f"<tr><td>{step.index}</td><td>{step.start_s:.2f}</td><td>{step.end_s:.2f}</td>"
+            f'<td class="text">{step.stance_side.value}</td>{_degrees(step.peak_drop_deg, tolerance_deg)}'
+            f'<td class="text">{step.drop_side.value}</td><td>{step.trunk_lean_deg:+.1f}°</td>'
+            f'<td>{step.lateral_shift_hip_widths:.2f}</td><td class="text">{step.pattern.value}</td></tr>')
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def write_html(path: Path, text: str) -> None:
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        raise BeltlineError(f"cannot write {path}: {error.strerror or error}") from error

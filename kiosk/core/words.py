@@ -1,0 +1,138 @@
+"""Every word the screen shows a person, in one place (pure: no pygame, testable with plain values)."""
+
+from __future__ import annotations
+
+from kiosk.core.types import NoVerdict, Pattern, Side, State, StepRecord, TiltSource, Verdict, WalkSummary
+
+NO_VERDICT_WORDS = {
+    NoVerdict.NO_PERSON: "Step in front of the mirror",
+    NoVerdict.HIPS_OUT_OF_FRAME: "Step back so your hips are in view",
+    NoVerdict.NOT_FACING: "Turn to face the mirror",
+}
+
+
+SOURCE_WORDS = {
+    TiltSource.MARKER: "marker",
+    TiltSource.PICTURE: "belt line",
+    TiltSource.POSE: "estimate",
+}
+"""The small mark under the ruler: which reading it shows (a worn marker, the belt line the
+picture shows, or the pose's hips alone, which see a hip drop only in part)."""
+
+
+PATTERN_WORDS = {
+    Pattern.TRENDELENBURG: "the pelvis drops on the swing side (hip abductors)",
+    Pattern.TRUNK_LEAN: "the trunk leans over the standing leg (lower-back compensation)",
+    Pattern.HIP_DROP_SHIFT: "the hip drops and the pelvis swings sideways (\u201crunway\u201d walk)",
+    Pattern.LEVEL: "mostly level",
+}
+
+SIDE_WORDS = {Side.LEFT: "left", Side.RIGHT: "right"}
+
+
+def walk_summary_lines(summary: WalkSummary) -> list[str]:
+    """The walk summary in a few plain lines for the screen."""
+
+    def side(value: float | None) -> str:
+        return "\u2013" if value is None else f"{value:.1f}\u00b0"
+
+    return [
+        f"{summary.steps} steps, {round(100 * summary.level_step_fraction)} % of them level",
+        f"Largest drop: left hip {side(summary.peak_left_drop_deg)}, right hip {side(summary.peak_right_drop_deg)}",
+        f"Pattern: {PATTERN_WORDS[summary.dominant_pattern]}",
+    ]
+
+
+def last_step_words(step: StepRecord) -> str:
+    """The walk corner's note on the last step: 'last: left hip 4.2°'."""
+    return f"last: {SIDE_WORDS[step.drop_side]} hip {step.peak_drop_deg:.1f}\u00b0"
+
+
+def verdict_words(verdict: Verdict, short: bool = False) -> str:
+    """What the banner says: 'Level 1.8°', 'Left hip low 6.2°', or an instruction; `short`, for
+    the group panel: 'Level 2°', 'Left low 6°', 'Step back'."""
+    if verdict.state is State.NONE or verdict.tilt_deg is None:
+        words = SHORT_NO_VERDICT_WORDS if short else NO_VERDICT_WORDS
+        return words[verdict.reason or NoVerdict.NO_PERSON]
+    size = f"{abs(verdict.tilt_deg):.{0 if short else 1}f}\u00b0"
+    gap = " " if short else "  "
+    if verdict.state is State.LEVEL:
+        return f"Level{gap}{size}"
+    side = "Left" if verdict.tilt_deg > 0 else "Right"
+    return f"{side} {'low' if short else 'hip low'}{gap}{size}"
+
+
+SHORT_NO_VERDICT_WORDS = {
+    NoVerdict.NO_PERSON: "Not found",
+    NoVerdict.HIPS_OUT_OF_FRAME: "Step back",
+    NoVerdict.NOT_FACING: "Face the mirror",
+}
+
+
+def steps_words(steps: int) -> str:
+    return "1 step" if steps == 1 else f"{steps} steps"
+
+
+STARTING = "Starting\u2026"
+CAMERA_UNAVAILABLE = "Camera unavailable \u2014 retrying"
+MODEL_MISSING = "Beltline cannot start: the pose model is missing or damaged"
+CALIBRATION_LOST = "Calibration lost \u2014 hold both arms out for 2 s to calibrate"
+CALIBRATION_LOST_GROUP = "Calibration lost \u2014 run beltline calibrate"
+
+
+def stand_still_words(seconds_left: float) -> str:
+    """Calibration's banner while the person stands still, with the seconds left."""
+    return f"Stand still, facing the mirror  {seconds_left:.0f}"
+
+
+def calibrated_words(standing_tilt_deg: float) -> str:
+    return f"Done \u2014 your level is {standing_tilt_deg:+.1f}\u00b0"
+
+
+# ---- the exercise coach (kiosk.body.exercise) ----------------------------------------------------------
+
+EXERCISE_GET_READY = "Stand still, feet together, to start"
+EXERCISE_LIFT = "Lift one leg out to the side"
+HIKE_CUE = "Lift lower \u2014 keep your belt level"
+LEAN_CUE = "Stand tall \u2014 keep your trunk upright"
+
+
+def rep_counter_words(left: int, right: int) -> str:
+    """The big counter: 'Left 6 · Right 5'."""
+    return f"Left {left} \u00b7 Right {right}"
+
+
+def rep_words(side: Side, peak_angle_deg: float, pelvis_hike_deg: float, hiked: bool, leaned: bool) -> str:
+    """The last rep in words: 'Left: 27°, pelvis level', 'Right: 24°, pelvis hiked 6°'."""
+    if hiked:
+        pelvis = f"pelvis hiked {pelvis_hike_deg:.0f}\u00b0"
+    elif leaned:
+        pelvis = "trunk leaned"
+    else:
+        pelvis = "pelvis level"
+    return f"{SIDE_WORDS[side].capitalize()}: {peak_angle_deg:.0f}\u00b0, {pelvis}"
+
+
+def lifting_words(side: Side, angle_deg: float) -> str:
+    return f"{SIDE_WORDS[side].capitalize()} leg {angle_deg:.0f}\u00b0"
+
+
+def set_summary_lines(left: int, right: int, mean_left: float | None, mean_right: float | None,
+                      best_left: float | None, best_right: float | None, clean_fraction: float,
+                      difference_deg: float | None) -> list[str]:
+    """The set's summary for the screen."""
+
+    def degrees(value: float | None) -> str:
+        return "\u2013" if value is None else f"{value:.0f}\u00b0"
+
+    lines = [
+        f"Left {left} reps, right {right} reps; {round(100 * clean_fraction)} % clean (pelvis level, trunk upright)",
+        f"Range: left {degrees(mean_left)} (best {degrees(best_left)}), "
+        f"right {degrees(mean_right)} (best {degrees(best_right)})",
+    ]
+    if difference_deg is not None and abs(difference_deg) >= 1:
+        wider = "left" if difference_deg > 0 else "right"
+        lines.append(f"The {wider} leg goes {abs(difference_deg):.0f}\u00b0 further out")
+    elif difference_deg is not None:
+        lines.append("Both legs go as far out")
+    return lines

@@ -1,0 +1,335 @@
+"""The per-frame work: frame in, verdicts out (pose model, then the pelvis gates, then the tracker).
+
+    frame ──► pose model ──► gates ──► tracker ──► verdict (and the walk's steps)
+
+Both modes satisfy one `Pipeline` protocol: single mode (`PelvisPipeline`, here) follows one
+person and group mode (kiosk.flow.group.GroupPipeline) everyone in view, and both hand out a list of
+`PersonVerdict`s per frame.  The threads that run a pipeline are in kiosk.flow.threads, the screen
+loop in kiosk.flow.loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kiosk.body.calibration import Calibration, CalibrationCollector
+from kiosk.body.exercise import ExerciseCoach
+from kiosk.body.gait import GaitThresholds, WalkTracker
+from kiosk.body.gesture import HeldPose
+from kiosk.body.reading import PelvisReader
+from kiosk.body.tracker import PelvisTracker
+from kiosk.core.faults import FaultLog
+from kiosk.core.types import (
+    CalibrationProgress,
+    ExerciseStatus,
+    FinishedWalk,
+    Frame,
+    NoVerdict,
+    PersonVerdict,
+    Pose,
+    SetSummary,
+    Side,
+    StepRecord,
+    Verdict,
+    WalkStatus,
+    no_verdict,
+)
+from kiosk.model.inputs import PreparedInput
+from kiosk.model.pose import PoseModel
+from kiosk.settings.config import Mode, PelvisConfig
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_TIMEOUT_S = 30.0
+"""A calibration started by the gesture that has not found a still stand by then is given up."""
+
+WalkSink = Callable[[FinishedWalk], None]
+"""Where a finished walk goes (kiosk.recording.store): called in the thread that runs the pipeline,
+so it must not block."""
+
+
+@dataclass
+class LookCounts:
+    """Running totals for `bench`: people followed and model looks, per frame."""
+
+    frames: int = 0
+    people: int = 0
+    model_runs: int = 0
+
+    def add(self, people: int, model_runs: int) -> None:
+        self.frames += 1
+        self.people += people
+        self.model_runs += model_runs
+
+    def clear(self) -> None:
+        self.frames = self.people = self.model_runs = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """A frame and, when the pipeline can prepare ahead (single mode), its model input."""
+
+    frame: Frame
+    prepared: PreparedInput | None
+
+    def release(self) -> None:
+        if self.prepared is not None:
+            self.prepared.release()
+        self.frame.release()
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A frame and the verdicts computed from it, on their way to the screen."""
+
+    frame: Frame
+    people: list[PersonVerdict]
+    """Everyone's verdict; single mode has exactly one entry, numbered 0."""
+    preprocess_s: float
+    invoke_s: float
+    postprocess_s: float
+    walk: WalkStatus | None = None
+    """Single mode: the walk in progress (group mode keeps one per person, shown as step counts)."""
+    exercise: ExerciseStatus | None = None
+    """While the person exercises (exercise mode, or switched to by the gesture): the reps so far."""
+    calibration: CalibrationProgress | None = None
+    """While a calibration started by the gesture collects a still stand."""
+    notice: str | None = None
+    """A line the screen keeps showing (Pipeline.notice)."""
+    primary: Verdict = field(init=False)
+    """The verdict single-person code reads (kiosk.flow.pipeline.primary_verdict)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "primary", primary_verdict(self.people))
+
+    def release(self) -> None:
+        self.frame.release()
+
+
+def primary_verdict(people: list[PersonVerdict]) -> Verdict:
+    """The verdict of the lowest-numbered person with one; without one, why the first person has
+    none; with nobody, "no person"."""
+    for person in people:
+        if person.verdict.tilt_deg is not None:
+            return person.verdict
+    return people[0].verdict if people else no_verdict(NoVerdict.NO_PERSON)
+
+
+class Pipeline(Protocol):
+    """What the loop, `analyze`, `calibrate` and `bench` need of either mode."""
+
+    mode: Mode
+    model: PoseModel
+    faults: FaultLog
+    baseline_deg: float | None
+    """The calibrated standing tilt subtracted from every tilt (None: not calibrated)."""
+    counts: LookCounts
+    notice: str | None
+    """A line the screen shows until it no longer holds (a damaged calibration was set aside: until
+    the next calibration)."""
+    sets: list[SetSummary]
+    """The exercise sets finished so far (kept only with `keep_steps`)."""
+
+    @property
+    def gestures_fired(self) -> int:
+        """How many times the hands-up gesture fired (anybody's, in group mode)."""
+
+    def step(self, frame: Frame) -> list[PersonVerdict]:
+        """One frame, start to end, in the caller's thread."""
+
+    def prepare(self, frame: Frame) -> Captured:
+        """The part of a step that can run ahead, in the capture thread."""
+
+    def finish(self, captured: Captured) -> Result:
+        """The rest of a step, timed."""
+
+    def end_walks(self) -> dict[int, list[StepRecord]]:
+        """Close every walk (each goes to the walk sink, if any) and exercise set in progress; each
+        person's steps (kept only with `keep_steps`)."""
+
+
+class PersonLock(Protocol):
+    def nearer_person(self, frame: Frame, current: Pose) -> Pose | None: ...
+
+
+class PelvisPipeline:
+    """Single mode: one person, the pose model's crop following them (kiosk.flow.lock may hand the
+    ruler to somebody nearer the screen)."""
+
+    mode = Mode.SINGLE
+
+    def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
+                 baseline_deg: float | None = None, keep_steps: bool = False, lock: PersonLock | None = None,
+                 on_walk: WalkSink | None = None, coach: ExerciseCoach | None = None,
+                 gesture: HeldPose | None = None, exercising: bool = False,
+                 calibrate_gesture: HeldPose | None = None,
+                 on_calibration: Callable[[Calibration], None] | None = None, calibrate_s: float = 4.0,
+                 on_set: Callable[[SetSummary], None] | None = None, belt_offset_deg: float | None = None,
+                 reader: PelvisReader | None = None) -> None:
+        """`baseline_deg`: the calibrated standing tilt (None: not calibrated); `belt_offset_deg`:
+        the calibrated belt line against the hip joints' line (None: not calibrated or not seen).
+        `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
+        `lock`: hands the ruler to somebody nearer the screen (kiosk.flow.lock.NearestPersonLock).
+        `on_walk`: gets every walk as it finishes (the records).
+        `coach`: counts and judges reps while the person exercises (from the start with
+        `exercising`, the exercise mode); `gesture`: both hands held up switches between
+        walking and exercising; `calibrate_gesture`: arms held out starts a calibration of
+        `calibrate_s` of standing still, put in force at once and handed to `on_calibration`;
+        `on_set`: gets every exercise set as it finishes (the records).  `reader`: how a pose's
+        pelvis is read (default: from `settings`, with no marker)."""
+        self.model = model
+        self.reader = reader or PelvisReader(settings)
+        self.lock = lock
+        self.settings = settings
+        self.baseline_deg = baseline_deg
+        self.belt_offset_deg = belt_offset_deg
+        self.keep_steps = keep_steps
+        self._on_walk = on_walk
+        self._tracker = PelvisTracker(settings, baseline_deg or 0.0, belt_offset_deg or 0.0, self.reader.marker)
+        self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg), keep_history=keep_steps)
+        self.walk = WalkStatus(0, None)
+        self.faults = faults or FaultLog()
+        self.counts = LookCounts()
+        self.coach = coach or ExerciseCoach()
+        self.gesture = gesture
+        self.exercising = exercising
+        self.exercise: ExerciseStatus | None = None
+        self.sets: list[SetSummary] = []
+        self.calibrate_gesture = calibrate_gesture
+        self._on_set = on_set
+        self._on_calibration = on_calibration
+        self._calibrate_s = calibrate_s
+        self._collector: CalibrationCollector | None = None
+        self._collecting_since_s = 0.0
+        self.calibration: CalibrationProgress | None = None
+        self.notice: str | None = None
+        self._last_t_s = 0.0
+        """The stream time of the last frame judged: a set the run's end closes ends then."""
+
+    @property
+    def gestures_fired(self) -> int:
+        return sum(g.fired for g in (self.gesture, self.calibrate_gesture) if g is not None)
+
+    def step(self, frame: Frame) -> list[PersonVerdict]:
+        return self.finish(self.prepare(frame)).people
+
+    def end_walks(self) -> dict[int, list[StepRecord]]:
+        finished = self._walk.close()
+        if finished is not None and self._on_walk is not None:
+            self._on_walk(finished)
+        self._end_set(self._last_t_s)
+        return {0: self._walk.history}
+
+    def prepare(self, frame: Frame) -> Captured:
+        """Cutting and scaling for the model, in the capture thread."""
+        return Captured(frame, self.model.prepare(frame))
+
+    def finish(self, captured: Captured) -> Result:
+        """The model, the gates and the tracker, timed."""
+        started = time.perf_counter()
+        looks = self.model.looks
+        if captured.prepared is None:
+            pose = self.model.estimate(captured.frame)
+        else:
+            pose = self.model.infer(captured.prepared, captured.frame)
+        person = self._judge(captured.frame, pose)
+        self.counts.add(1 if person.verdict.reading is not None else 0, self.model.looks - looks)
+        total = time.perf_counter() - started
+        timing = self.model.last_timing
+        # postprocess: keypoints out of the model, the pelvis gates and the tracker
+        postprocess = total - timing.invoke_s - (timing.preprocess_s if captured.prepared is None else 0.0)
+        return Result(captured.frame, [person], timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0),
+                      self.walk, self.exercise, self.calibration, self.notice)
+
+    def _judge(self, frame: Frame, pose: Pose) -> PersonVerdict:
+        """The lock, the gates, the tracker and the walk for the model's pose."""
+        verdict: Verdict
+        if not pose.finite:
+            # A broken model output is not a person: skip it, count it, look at the whole frame next.
+            self.faults.count("nan_keypoints")
+            self.model.forget_person()
+            verdict = self._tracker.update(NoVerdict.NO_PERSON, frame.t_s)
+        else:
+            if self.lock is not None:
+                pose = self.lock.nearer_person(frame, pose) or pose
+            reading = self.reader.read(pose, frame.image)
+            verdict = self._tracker.update(reading, frame.t_s, still=frame.still)
+        usable = pose if pose.finite else None
+        self._last_t_s = frame.t_s
+        ended = None
+        if self.gesture is not None and self.gesture.update(usable, frame.t_s):
+            ended = self._switch_activity(frame.t_s)
+        if (self.calibrate_gesture is not None and self.calibrate_gesture.update(usable, frame.t_s)
+                and self._collector is None):
+            self._collector, self._collecting_since_s = CalibrationCollector(self._calibrate_s), frame.t_s
+        if self._collector is not None:
+            self._calibrate(verdict, usable, frame)
+            return PersonVerdict(0, pose, verdict, self.walk.steps)
+        if self.exercising:
+            self.exercise = self.coach.update(usable, verdict.tilt_deg, frame.t_s)
+            if self.exercise.finished_set is not None:
+                self._set_finished(self.exercise.finished_set)
+        else:
+            self.walk = self._walk.update(pose, verdict, frame.t_s)
+            if self.walk.finished is not None and self._on_walk is not None:
+                self._on_walk(self.walk.finished)
+            # The set the switch ended, on this one frame (its summary screen), else nothing.
+            self.exercise = None if ended is None else ExerciseStatus(False, ended.count(Side.LEFT),
+                                                                      ended.count(Side.RIGHT), None, None, False,
+                                                                      ended.reps[-1], ended)
+        return PersonVerdict(0, pose, verdict, self.walk.steps)
+
+    def _calibrate(self, verdict: Verdict, pose: Pose | None, frame: Frame) -> None:
+        """A still stand after the gesture: its level (and a worn marker's colour) becomes the
+        ruler's, now and at the next start."""
+        collector = self._collector
+        assert collector is not None
+        reading = verdict.reading
+        t_s = frame.t_s
+        progress = collector.add(reading, pose if reading is not None else None, t_s, frame.image)
+        self.calibration = CalibrationProgress(progress, max(0.0, self._calibrate_s * (1 - progress)))
+        if progress >= 1.0:
+            calibration = collector.result()
+            self._collector, self.calibration, self.notice = None, None, None
+            self.baseline_deg = calibration.standing_tilt_deg
+            self.belt_offset_deg = calibration.belt_offset_deg
+            self.reader = self.reader.with_learned_marker(calibration.marker_color)
+            self._tracker = PelvisTracker(self.settings, self.baseline_deg, self.belt_offset_deg or 0.0,
+                                          self.reader.marker)
+            log.info("calibrated by the gesture: standing tilt %+.2f deg (spread %.2f deg over %d frames), marker %s",
+                     calibration.standing_tilt_deg, calibration.spread_deg, calibration.samples,
+                     calibration.marker_color or "none")
+            if self._on_calibration is not None:
+                self._on_calibration(calibration)
+        elif t_s - self._collecting_since_s > CALIBRATION_TIMEOUT_S:
+            self._collector, self.calibration = None, None
+            log.info("calibration by the gesture given up: nobody stood still for %.0f s", self._calibrate_s)
+
+    def _switch_activity(self, t_s: float) -> SetSummary | None:
+        """Walking <-> exercising: what was in progress ends (a walk is recorded; a set's summary is returned)."""
+        if self.exercising:
+            self.exercising = False
+            return self._end_set(t_s)
+        else:
+            finished = self._walk.close()
+            if finished is not None and self._on_walk is not None:
+                self._on_walk(finished)
+            self.walk = WalkStatus(0, None)
+            self.exercising = True
+            return None
+
+    def _end_set(self, t_s: float) -> SetSummary | None:
+        summary = self.coach.end_set(t_s)
+        if summary is not None:
+            self._set_finished(summary)
+        return summary
+
+    def _set_finished(self, summary: SetSummary) -> None:
+        if self.keep_steps:
+            self.sets.append(summary)
+        if self._on_set is not None:
+            self._on_set(summary)

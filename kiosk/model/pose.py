@@ -1,0 +1,344 @@
+"""MoveNet SinglePose: cutting and scaling a frame for it, running it, and reading its keypoints.
+
+MoveNet's output rows are [y, x, score] normalised to the model's input square; they are
+turned into source-frame pixels here, once, and nothing downstream knows the model's layout.
+The interpreter itself comes from kiosk.model.runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from kiosk.core.errors import ModelError
+from kiosk.core.geometry import CropSquare, crop_square_around_person, full_frame_square
+from kiosk.core.types import KEYPOINT_COUNT, Frame, Pose
+from kiosk.model.decode import VoteDecoder
+from kiosk.model.graph import extend_model
+from kiosk.model.inputs import Box, ModelInputs, PreparedInput
+from kiosk.model.runtime import choose_interpreter
+from kiosk.model.tensors import DecoderFields, ModelTensors
+from kiosk.settings.config import MirrorAverage, Runtime
+
+log = logging.getLogger(__name__)
+
+
+# Keypoint order after a horizontal mirror: every left keypoint becomes the right one and back.
+MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
+
+# A crop is trusted for the next frame only when the torso was found at least this well.
+CROP_MIN_SCORE = 0.2
+"""Each frame moves an upright crop's angle this far toward the trunk's lean (a moving average
+of about five frames)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoseTiming:
+    """Where one frame's pose spent its time, in seconds."""
+
+    preprocess_s: float
+    invoke_s: float
+    postprocess_s: float
+
+
+def crop_around(pose: Pose) -> CropSquare:
+    """The square to look at this person in next (kiosk.core.geometry.crop_square_around_person)."""
+    return crop_square_around_person(pose.xy_px, pose.scores, pose.frame_width_px, pose.frame_height_px,
+                                     CROP_MIN_SCORE)
+
+
+class PoseModel(Protocol):
+    """Finds one person's keypoints in a frame: what the pipelines need of MoveNet (or of a wrapper
+    around it that injects faults, or of a test's stand-in)."""
+
+    runtime_name: str
+    threads: int
+    input_size_px: int
+    refines_keypoints: bool
+    """Keypoints read from the model's heatmap and offsets (kiosk.model.decode), not its final output."""
+    mirror_choice: str
+    """Whether it mirror-averages, and why ("auto: on (two invokes of 4.5 ms fit ...)")."""
+    mirror_mode: MirrorAverage
+    """How it mirror-averages, "auto" decided: ON (each frame twice), ALTERNATE or OFF."""
+    last_timing: PoseTiming
+    """Where the last look spent its time."""
+    looks: int
+    """Model looks so far (each is `invokes_per_frame` invokes)."""
+
+    @property
+    def invokes_per_frame(self) -> int:
+        """Invokes per look: 2 with mirror averaging."""
+
+    def prepare(self, frame: Frame, crop: CropSquare | None = None) -> PreparedInput:
+        """Cut and scale a crop of `frame` (by default the one around the person followed) for the model."""
+
+    def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
+        """Paint frame-pixel boxes black in a prepared input."""
+
+    def infer(self, prepared: PreparedInput, frame: Frame | None = None) -> Pose:
+        """Run the model on a prepared input; given the frame, a whole-frame look that found
+        somebody is followed by a closer look."""
+
+    def estimate(self, frame: Frame) -> Pose:
+        """`prepare` then `infer`."""
+
+    def look(self, frame: Frame, crop: CropSquare, hide: list[Box]) -> Pose:
+        """The model on one crop of `frame`, with the `hide` boxes painted black first."""
+
+    def follow(self, pose: Pose) -> None:
+        """Crop the next frame around this person."""
+
+    def forget_person(self) -> None:
+        """Look at the whole frame next time (a new scene, a new clip)."""
+
+    def time_invokes(self, count: int) -> list[float]:
+        """Seconds of each of `count` bare invokes: the model-bound pace."""
+
+
+INFERENCE_OVERHEAD_MS = 3.0
+"""The inference thread's own work per frame beside the invokes (keypoints, gates, tracker, the
+lock's look now and then), allowed for when `mirror_average = "auto"` decides: measured here
+0.3-0.5 ms on x86, taken as 3 ms for a Pi's slower cores."""
+
+
+def mirror_average_fits(invoke_ms: float, frame_time_ms: float) -> bool:
+    """`mirror_average = "auto"`: two invokes a frame only while two invokes and the rest of the
+    inference thread's work fit the camera's frame time (the capture and screen threads work
+    beside it on other cores)."""
+    return 2 * invoke_ms + INFERENCE_OVERHEAD_MS <= frame_time_ms
+
+
+def read_model(model_path: Path) -> bytes:
+    """The model file's bytes; ModelError when it is missing or unreadable."""
+    try:
+        return model_path.read_bytes()
+    except FileNotFoundError as error:
+        raise ModelError(
+            f"model file {model_path} does not exist (run scripts/fetch-models or pass --model)") from error
+    except OSError as error:
+        raise ModelError(f"model file {model_path} cannot be read: {error.strerror}") from error
+
+
+class MoveNet:
+    """MoveNet SinglePose (Lightning 192 px, Thunder 256 px) with crop tracking.
+
+    The input size and dtype are read from the model.  `estimate` is `prepare` then `infer`;
+    the kiosk loop calls `prepare` in its capture thread so that cutting and scaling the next
+    frame overlaps the model's work on this one.  After each frame the next crop is chosen
+    around the person just found, so someone far down a hallway still fills the model's input;
+    the whole frame is used again when nobody was found.
+    """
+
+    def __init__(self, model_path: Path, runtime: Runtime = Runtime.AUTO, threads: int = 2, crop_tracking: bool = True,
+                 mirror_average: MirrorAverage = MirrorAverage.ALTERNATE, decoder: VoteDecoder | None = None,
+                 frame_time_s: float = 1 / 30) -> None:
+        """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest.
+        `mirror_average` "on" also runs the model on the mirrored crop and averages (twice the
+        invokes); "auto" does so only while two invokes fit `frame_time_s`
+        (kiosk.model.pose.mirror_average_fits).  The keypoints are read from the model's heatmap and
+        offsets (kiosk.model.decode) when the model has them, else from its plain output."""
+        self.model_path = model_path
+        content = read_model(model_path)
+        extended = extend_model(content, KEYPOINT_COUNT)
+        if extended is None:
+            log.warning("model %s: no heatmap and offsets to refine from (or no TFLite schema installed): "
+                        "using its plain output", model_path.name)
+        mirror = MirrorAverage(mirror_average)
+        interpreter, self.runtime_choice = choose_interpreter(
+            extended.content if extended else content, str(model_path), Runtime(runtime), threads,
+            measure=mirror is MirrorAverage.AUTO)
+        if mirror is MirrorAverage.AUTO:
+            assert self.runtime_choice.invoke_ms is not None
+            fits = mirror_average_fits(self.runtime_choice.invoke_ms, 1000 * frame_time_s)
+            mirror = MirrorAverage.ON if fits else MirrorAverage.ALTERNATE
+            self.mirror_choice = (f"auto: {mirror.value} (two invokes of "
+                                  f"{self.runtime_choice.invoke_ms:.1f} ms {'fit' if fits else 'do not fit'} "
+                                  f"a frame of {1000 * frame_time_s:.1f} ms)")
+            log.info("mirror averaging %s", self.mirror_choice)
+        else:
+            self.mirror_choice = mirror.value
+        self.mirror_mode = mirror
+        self.runtime_name = self.runtime_choice.runtime.value
+        self.threads = self.runtime_choice.threads
+        self._tensors = ModelTensors(interpreter, str(model_path), extended.taps if extended else None,
+                                     decoder or VoteDecoder())
+        self.refines_keypoints = self._tensors.refined
+        self.input_size_px = self._tensors.input_size_px
+        self._crop_tracking = crop_tracking
+        size = self.input_size_px
+        self._inputs = ModelInputs(size, self._tensors.input_dtype, self._tensors.input.scale,
+                                   self._tensors.input.zero_point)
+        self._mirror_next = False
+        self._last_look: Pose | None = None
+        """With "alternate": the last look at the person followed, to average the next one with."""
+        self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype)
+        self._next_crop: CropSquare | None = None
+        self._next_crop_frame_size: tuple[int, int] | None = None
+        self.last_timing = PoseTiming(0.0, 0.0, 0.0)
+        self.looks = 0
+        log.info(
+            "model %s: %d px input, %s, %s keypoints, runtime %s, %d threads%s",
+            model_path.name,
+            size,
+            np.dtype(self._tensors.input_dtype).name,
+            "refined" if self.refines_keypoints else "plain",
+            self.runtime_name,
+            self.threads,
+            f" (measured at start: {list(self.runtime_choice.tried)})" if self.runtime_choice.tried else "",
+        )
+
+    def forget_person(self) -> None:
+        self._next_crop = None
+        self._last_look = None
+        self._mirror_next = False  # a new scene starts the same way whatever came before
+
+    def follow(self, pose: Pose) -> None:
+        """Crop the next frame around this person (found by a look of the caller's own)."""
+        self._last_look = None  # somebody else, perhaps: nothing to average with
+        self._follow(pose)
+
+    def _follow(self, pose: Pose) -> None:
+        if not pose.finite:  # a broken output (NaN, infinite) is nobody to follow: the whole frame next
+            self._next_crop = None
+            return
+        if self._crop_tracking:
+            self._next_crop = crop_around(pose)
+            self._next_crop_frame_size = (pose.frame_width_px, pose.frame_height_px)
+
+    @property
+    def invokes_per_frame(self) -> int:
+        return 2 if self.mirror_mode is MirrorAverage.ON else 1
+
+    def estimate(self, frame: Frame) -> Pose:
+        return self.infer(self.prepare(frame), frame)
+
+    def look_again_if_acquiring(self, prepared: PreparedInput, pose: Pose, frame: Frame) -> Pose:
+        """After a whole-frame look that found somebody, look at the same frame again in the crop
+        around them.  Seen whole, a person takes a fraction of the model's 192 px and scores low
+        (the first frame of frontal_walk_outdoor_cane.mp4: hips 0.46 and 0.50, no verdict; in the
+        crop 0.75 and 0.86).  It costs one more look, only when someone comes into view."""
+        whole = full_frame_square(frame.width_px, frame.height_px)
+        if not prepared.acquiring or self._next_crop is None or self._next_crop.side_px >= 0.9 * whole.side_px:
+            return pose  # nobody found, or somebody who already fills the frame
+        return self.infer(self.prepare(frame))
+
+    def look(self, frame: Frame, crop: CropSquare, hide: list[Box]) -> Pose:
+        """The model on one crop of `frame`, with the `hide` boxes (frame pixels) painted black first;
+        the crop followed is left alone (the caller chose this one)."""
+        prepared = self.prepare(frame, crop)
+        self.blank(prepared, hide)
+        return self.infer(prepared)
+
+    def prepare(self, frame: Frame, crop: CropSquare | None = None) -> PreparedInput:
+        """Cut a crop out of `frame` and scale it to the model's input.
+
+        Without `crop`, the crop around the last person found (the whole frame when there was
+        nobody); with it, that crop, and the result leaves the tracked crop alone (group mode
+        follows each person itself)."""
+        started = time.perf_counter()
+        width, height = frame.width_px, frame.height_px
+        follows_person = crop is None
+        acquiring = False
+        if crop is None:
+            crop = self._next_crop
+            if crop is None or self._next_crop_frame_size != (width, height):
+                crop = full_frame_square(width, height)
+                acquiring = self._crop_tracking
+        mirrored = self.mirror_mode is MirrorAverage.ON
+        return self._inputs.make(frame, crop, started, follows_person, acquiring, mirrored=mirrored)
+
+    def blank(self, prepared: PreparedInput, boxes_px: list[Box]) -> None:
+        """Paint (left, top, right, bottom) frame-pixel boxes black in a prepared input, so that the
+        model looks for somebody else (group mode's search for people not yet followed)."""
+        self._inputs.blank(prepared, boxes_px)
+
+    def infer(self, prepared: PreparedInput, frame: Frame | None = None) -> Pose:
+        """Run the model on a prepared input and map its keypoints back to frame pixels; given the
+        frame, a whole-frame look that found somebody is followed by a closer look."""
+        pose = self._infer(prepared)
+        return pose if frame is None else self.look_again_if_acquiring(prepared, pose, frame)
+
+    def _infer(self, prepared: PreparedInput) -> Pose:
+        started = time.perf_counter()
+        self.looks += 1
+        size = self.input_size_px
+        alternating = self.mirror_mode is MirrorAverage.ALTERNATE and prepared.follows_person
+        try:
+            if alternating and self._mirror_next:
+                rows, invoke_s = self._tensors.run(self._mirrored_input(prepared))
+                input_xy, scores = self._unmirrored(rows)
+            else:
+                rows, invoke_s = self._tensors.run(prepared.tensor)
+                input_xy, scores = rows[:, 1::-1] * size, rows[:, 2]
+            if self.mirror_mode is MirrorAverage.ON:
+                # The same crop of the mirrored frame: its keypoints mirrored back, left and right
+                # swapped, then averaged with the first look.  Whatever the model gets wrong
+                # asymmetrically cancels, and the mirrored frame gets the same two looks.
+                mirrored, mirror_invoke_s = self._tensors.run(self._mirrored_input(prepared))
+                invoke_s += mirror_invoke_s
+                mirrored_xy, mirrored_scores = self._unmirrored(mirrored)
+                input_xy = (input_xy + mirrored_xy) / 2
+                scores = (scores + mirrored_scores) / 2
+            prepared.release()  # set_tensor copied it
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"the model failed on a frame: {error}") from error
+        width, height = prepared.frame_width_px, prepared.frame_height_px
+        xy = prepared.mapping.to_frame(input_xy).astype(np.float32)
+        pose = Pose(xy, scores.astype(np.float32), width, height)
+        if alternating:
+            pose = self._alternated(pose, prepared.acquiring)
+        if prepared.follows_person:
+            self._follow(pose)
+        # invoke: the model itself; postprocess: reading, refining and mapping its keypoints
+        self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s)
+        return pose
+
+    def _mirrored_input(self, prepared: PreparedInput) -> np.ndarray:
+        """The mirrored look's input: the same crop of the mirrored frame when `prepare` scaled it
+        (mirror averaging on), else a flip of the prepared input ("alternate": its looks are of
+        different frames, so the grey levels the flip rounds differently do not pair up)."""
+        if prepared.mirror_tensor is not None:
+            return prepared.mirror_tensor
+        cv2.flip(prepared.tensor[0], 1, dst=self._mirror_tensor[0])
+        return self._mirror_tensor
+
+    def _unmirrored(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Input-pixel keypoints and scores of a look at the mirrored crop, mirrored back (left and
+        right swapped)."""
+        rows = rows[MIRROR_ORDER]
+        xy = rows[:, 1::-1] * self.input_size_px
+        xy[:, 0] = self.input_size_px - xy[:, 0]
+        return xy, rows[:, 2]
+
+    def _alternated(self, look: Pose, acquiring: bool) -> Pose:
+        """`mirror_average = "alternate"`: this look (at the crop as it is, or mirrored, in turn)
+        averaged in frame pixels with the last one, which looked the other way, so that what the
+        model gets wrong asymmetrically cancels over two frames, at one invoke a frame."""
+        last = self._last_look
+        self._mirror_next = not self._mirror_next
+        if acquiring:  # a whole-frame look, followed by a closer one: nothing to pair it with
+            self._last_look = None
+            return look
+        self._last_look = look
+        if last is None or (last.frame_width_px, last.frame_height_px) != (look.frame_width_px, look.frame_height_px):
+            return look
+        return Pose((last.xy_px + look.xy_px) / 2, (last.scores + look.scores) / 2,
+                    look.frame_width_px, look.frame_height_px)
+
+    def time_invokes(self, count: int) -> list[float]:
+        """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""
+        return self._tensors.time_invokes(count)
+
+    def decoder_fields(self, prepared: PreparedInput) -> tuple[DecoderFields, DecoderFields] | None:
+        """The heatmap, offsets and chosen cells for a prepared input and for its mirror (the
+        mirrored look mirror averaging takes), as the decoder reads them (a diagnostic; None when
+        the model is read plainly)."""
+        own = self._tensors.fields(prepared.tensor)
+        mirrored = self._tensors.fields(self._mirrored_input(prepared))
+        return None if own is None or mirrored is None else (own, mirrored)

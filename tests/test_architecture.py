@@ -1,0 +1,34 @@
+"""The house: packages by job, each saying what it may import, and import-linter holding them to it."""
+
+import importlib
+import pkgutil
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import kiosk
+
+from conftest import PROJECT
+
+PACKAGES = ["core", "settings", "model", "body", "camera", "flow", "screen", "recording", "app"]
+
+
+def test_the_layers_and_the_no_circles_contracts_hold():
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    assert lint, "import-linter is not installed; it comes with the test extra"
+    result = subprocess.run([lint, "--no-cache", str(PROJECT / "pyproject.toml")], cwd=PROJECT, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
+
+
+def test_every_module_lives_in_a_package_by_job_that_says_its_job_and_what_it_may_import():
+    top_level = sorted(info.name for info in pkgutil.iter_modules(kiosk.__path__))
+    assert top_level == sorted([*PACKAGES, "__main__"])
+    for name in PACKAGES:
+        package = importlib.import_module(f"kiosk.{name}")
+        assert package.__doc__ and "May import:" in package.__doc__, name
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"kiosk.{name}.{info.name}")
+            assert module.__doc__, f"kiosk.{name}.{info.name} has no docstring"
