@@ -47,8 +47,9 @@ from kiosk.app.assembly import Purpose, assemble
 from kiosk.core.geometry import CropSquare, hip_tilt_deg
 from kiosk.core.types import Frame, Keypoint
 from kiosk.model.decode import VoteDecoder
+from kiosk.model.follow import crop_around
 from kiosk.model.inputs import PreparedInput
-from kiosk.model.pose import MIRROR_ORDER, MoveNet, crop_around
+from kiosk.model.pose import MIRROR_ORDER, MoveNet
 from kiosk.model.tensors import DecoderFields
 from kiosk.settings.config_file import load_config
 from kiosk.settings.model_files import resolve_model_path

@@ -32,3 +32,10 @@ def test_every_module_lives_in_a_package_by_job_that_says_its_job_and_what_it_ma
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"kiosk.{name}.{info.name}")
             assert module.__doc__, f"kiosk.{name}.{info.name} has no docstring"
+
+
+def test_every_script_has_its_purpose_in_the_scripts_readme():
+    readme = (PROJECT / "scripts" / "README.md").read_text()
+    for path in sorted((PROJECT / "scripts").iterdir()):
+        if path.is_file() and path.name != "README.md":
+            assert f"`{path.name}`" in readme, f"scripts/{path.name} is not in scripts/README.md"

@@ -57,7 +57,7 @@ def test_a_few_grey_levels_move_the_hip_line_and_nothing_else_does(movenet, inte
     move at all, and with 17 it moves in some draws (the model's sensitivity it measures)."""
     import cv2
 
-    from kiosk.model.pose import crop_around
+    from kiosk.model.follow import crop_around
 
     image = cv2.cvtColor(cv2.imread(str(shared_file("tfex_image1.png"))), cv2.COLOR_BGR2RGB)
     frame = Frame(image, 0, 0.0)

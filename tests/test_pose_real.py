@@ -81,7 +81,7 @@ def test_crop_tracking_zooms_in_on_a_small_person(movenet):
 
     movenet.forget_person()
     first = movenet.estimate(Frame(canvas, 0, 0.0))
-    crop = movenet._next_crop
+    crop = movenet.next_crop
     assert crop is not None and crop.side_px < full_frame_square(1920, 720).side_px / 3
     second = movenet.estimate(Frame(canvas, 1, 1 / 30))
     hips = [Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP]
@@ -253,7 +253,8 @@ def test_a_crop_turned_along_the_trunk_maps_its_keypoints_back_to_the_turned_pic
     trade places by 10-15 px from frame to frame and from one OpenCV release to the next, so no
     single one of them decides.)"""
     from kiosk.core.geometry import trunk_lean_deg
-    from kiosk.model.pose import MoveNet, crop_around
+    from kiosk.model.follow import crop_around
+    from kiosk.model.pose import MoveNet
 
     from harness import Placement, load_truth_photos, render
 

@@ -35,7 +35,8 @@ from kiosk.core.words import CALIBRATION_LOST, CALIBRATION_LOST_GROUP
 from kiosk.flow.group import GroupPipeline
 from kiosk.flow.lock import NearestPersonLock
 from kiosk.flow.loop import Notifier, RunStats, Supervision, View, run_mirror
-from kiosk.flow.pipeline import PelvisPipeline, Pipeline, WalkSink
+from kiosk.flow.person import WalkSink
+from kiosk.flow.pipeline import PelvisPipeline, Pipeline
 from kiosk.flow.threads import StageProbe
 from kiosk.model.decode import VoteDecoder
 from kiosk.model.pose import MoveNet, PoseModel

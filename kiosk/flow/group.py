@@ -22,17 +22,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from kiosk.body.gait import GaitThresholds, WalkTracker
 from kiosk.body.gesture import HeldPose, arms_out_gesture, hands_up_gesture
 from kiosk.body.people import FOLLOW_BLANK_MARGIN, SEARCH_BLANK_MARGIN, Person, Roster
 from kiosk.body.reading import PelvisReader
-from kiosk.body.tracker import PelvisTracker
 from kiosk.core.faults import FaultLog
 from kiosk.core.geometry import CropSquare, search_squares
 from kiosk.core.types import Frame, NoVerdict, PersonVerdict, Pose, SetSummary, StepRecord, Verdict, no_verdict
-from kiosk.flow.pipeline import Captured, LookCounts, Result, WalkSink
+from kiosk.flow.person import PersonChain, WalkSink
+from kiosk.flow.pipeline import Captured, LookCounts, Result
+from kiosk.model.follow import crop_around
 from kiosk.model.inputs import Box
-from kiosk.model.pose import PoseModel, PoseTiming, crop_around
+from kiosk.model.pose import PoseModel, PoseTiming
 from kiosk.settings.config import Mode, PelvisConfig, PeopleConfig
 
 
@@ -140,8 +140,7 @@ class GroupPoseEstimator:
 
 @dataclass
 class _Follow:
-    tracker: PelvisTracker
-    walk: WalkTracker
+    chain: PersonChain
     verdict: Verdict
     steps: int = 0
 
@@ -191,10 +190,8 @@ class GroupPipeline:
         for person in look.people:
             follow = self._follows.get(person.person_id)
             if follow is None:
-                follow = _Follow(PelvisTracker(self._settings, self.baseline_deg or 0.0, self.belt_offset_deg or 0.0,
-                                               self._reader.marker),
-                                 WalkTracker(GaitThresholds(drop_deg=self._settings.tolerance_deg),
-                                             keep_history=self._keep_steps),
+                follow = _Follow(PersonChain(self._settings, self._reader, self.baseline_deg, self.belt_offset_deg,
+                                             self._keep_steps, self._on_walk),
                                  no_verdict(NoVerdict.NO_PERSON))
                 self._follows[person.person_id] = follow
             if person.person_id in look.refreshed:
@@ -202,12 +199,8 @@ class GroupPipeline:
                                                                         arms_out_gesture(self._gesture_hold_s)))
                 for gesture in gestures:
                     self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
-                reading = self._reader.read(person.pose, frame.image)
-                follow.verdict = follow.tracker.update(reading, frame.t_s, still=frame.still)
-                status = follow.walk.update(person.pose, follow.verdict, frame.t_s)
-                follow.steps = status.steps
-                if status.finished is not None and self._on_walk is not None:
-                    self._on_walk(status.finished)
+                follow.verdict = follow.chain.judge(person.pose, frame)
+                follow.steps = follow.chain.walked(person.pose, follow.verdict, frame.t_s).steps
             results.append(PersonVerdict(person.person_id, person.pose, follow.verdict, follow.steps,
                                          person.person_id in look.refreshed))
         for person_id in set(self._follows) - seen:
@@ -237,8 +230,6 @@ class GroupPipeline:
         self._gestures.pop(person_id, None)
         follow = self._follows.pop(person_id, None)
         if follow is not None:
-            finished = follow.walk.close()
-            if finished is not None and self._on_walk is not None:
-                self._on_walk(finished)
+            follow.chain.close_walk()
             if self._keep_steps:
-                self.steps_by_person[person_id] = follow.walk.history
+                self.steps_by_person[person_id] = follow.chain.steps

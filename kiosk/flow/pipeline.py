@@ -16,17 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from kiosk.body.calibration import Calibration, CalibrationCollector
+from kiosk.body.calibration import Calibration
 from kiosk.body.exercise import ExerciseCoach
-from kiosk.body.gait import GaitThresholds, WalkTracker
 from kiosk.body.gesture import HeldPose
 from kiosk.body.reading import PelvisReader
-from kiosk.body.tracker import PelvisTracker
 from kiosk.core.faults import FaultLog
 from kiosk.core.types import (
     CalibrationProgress,
     ExerciseStatus,
-    FinishedWalk,
     Frame,
     NoVerdict,
     PersonVerdict,
@@ -38,18 +35,15 @@ from kiosk.core.types import (
     WalkStatus,
     no_verdict,
 )
+from kiosk.flow.activity import Activity, ActivityState
+from kiosk.flow.person import PersonChain, WalkSink
 from kiosk.model.inputs import PreparedInput
 from kiosk.model.pose import PoseModel
 from kiosk.settings.config import Mode, PelvisConfig
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_TIMEOUT_S = 30.0
-"""A calibration started by the gesture that has not found a still stand by then is given up."""
 
-WalkSink = Callable[[FinishedWalk], None]
-"""Where a finished walk goes (kiosk.recording.store): called in the thread that runs the pipeline,
-so it must not block."""
 
 
 @dataclass
@@ -188,41 +182,40 @@ class PelvisPipeline:
         self.baseline_deg = baseline_deg
         self.belt_offset_deg = belt_offset_deg
         self.keep_steps = keep_steps
-        self._on_walk = on_walk
-        self._tracker = PelvisTracker(settings, baseline_deg or 0.0, belt_offset_deg or 0.0, self.reader.marker)
-        self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg), keep_history=keep_steps)
+        self._person = PersonChain(settings, self.reader, baseline_deg, belt_offset_deg, keep_steps, on_walk)
         self.walk = WalkStatus(0, None)
         self.faults = faults or FaultLog()
         self.counts = LookCounts()
         self.coach = coach or ExerciseCoach()
-        self.gesture = gesture
-        self.exercising = exercising
+        self.activity = ActivityState(exercising, gesture, calibrate_gesture, calibrate_s)
         self.exercise: ExerciseStatus | None = None
         self.sets: list[SetSummary] = []
-        self.calibrate_gesture = calibrate_gesture
         self._on_set = on_set
         self._on_calibration = on_calibration
-        self._calibrate_s = calibrate_s
-        self._collector: CalibrationCollector | None = None
-        self._collecting_since_s = 0.0
-        self.calibration: CalibrationProgress | None = None
         self.notice: str | None = None
         self._last_t_s = 0.0
         """The stream time of the last frame judged: a set the run's end closes ends then."""
 
     @property
     def gestures_fired(self) -> int:
-        return sum(g.fired for g in (self.gesture, self.calibrate_gesture) if g is not None)
+        return self.activity.gestures_fired
+
+    @property
+    def exercising(self) -> bool:
+        return self.activity.exercising
+
+    @property
+    def calibration(self) -> CalibrationProgress | None:
+        """How far a calibration started by the gesture has got (None: none in progress)."""
+        return self.activity.progress
 
     def step(self, frame: Frame) -> list[PersonVerdict]:
         return self.finish(self.prepare(frame)).people
 
     def end_walks(self) -> dict[int, list[StepRecord]]:
-        finished = self._walk.close()
-        if finished is not None and self._on_walk is not None:
-            self._on_walk(finished)
+        self._person.close_walk()
         self._end_set(self._last_t_s)
-        return {0: self._walk.history}
+        return {0: self._person.steps}
 
     def prepare(self, frame: Frame) -> Captured:
         """Cutting and scaling for the model, in the capture thread."""
@@ -252,31 +245,24 @@ class PelvisPipeline:
             # A broken model output is not a person: skip it, count it, look at the whole frame next.
             self.faults.count("nan_keypoints")
             self.model.forget_person()
-            verdict = self._tracker.update(NoVerdict.NO_PERSON, frame.t_s)
+            verdict = self._person.nobody(frame.t_s)
         else:
             if self.lock is not None:
                 pose = self.lock.nearer_person(frame, pose) or pose
-            reading = self.reader.read(pose, frame.image)
-            verdict = self._tracker.update(reading, frame.t_s, still=frame.still)
+            verdict = self._person.judge(pose, frame)
         usable = pose if pose.finite else None
         self._last_t_s = frame.t_s
-        ended = None
-        if self.gesture is not None and self.gesture.update(usable, frame.t_s):
-            ended = self._switch_activity(frame.t_s)
-        if (self.calibrate_gesture is not None and self.calibrate_gesture.update(usable, frame.t_s)
-                and self._collector is None):
-            self._collector, self._collecting_since_s = CalibrationCollector(self._calibrate_s), frame.t_s
-        if self._collector is not None:
+        switches = self.activity.update(usable, frame.t_s)
+        ended = self._switched(frame.t_s) if switches.toggled else None
+        if self.activity.activity is Activity.CALIBRATING:
             self._calibrate(verdict, usable, frame)
             return PersonVerdict(0, pose, verdict, self.walk.steps)
-        if self.exercising:
+        if self.activity.exercising:
             self.exercise = self.coach.update(usable, verdict.tilt_deg, frame.t_s)
             if self.exercise.finished_set is not None:
                 self._set_finished(self.exercise.finished_set)
         else:
-            self.walk = self._walk.update(pose, verdict, frame.t_s)
-            if self.walk.finished is not None and self._on_walk is not None:
-                self._on_walk(self.walk.finished)
+            self.walk = self._person.walked(pose, verdict, frame.t_s)
             # The set the switch ended, on this one frame (its summary screen), else nothing.
             self.exercise = None if ended is None else ExerciseStatus(False, ended.count(Side.LEFT),
                                                                       ended.count(Side.RIGHT), None, None, False,
@@ -286,41 +272,29 @@ class PelvisPipeline:
     def _calibrate(self, verdict: Verdict, pose: Pose | None, frame: Frame) -> None:
         """A still stand after the gesture: its level (and a worn marker's colour) becomes the
         ruler's, now and at the next start."""
-        collector = self._collector
-        assert collector is not None
-        reading = verdict.reading
-        t_s = frame.t_s
-        progress = collector.add(reading, pose if reading is not None else None, t_s, frame.image)
-        self.calibration = CalibrationProgress(progress, max(0.0, self._calibrate_s * (1 - progress)))
-        if progress >= 1.0:
-            calibration = collector.result()
-            self._collector, self.calibration, self.notice = None, None, None
+        calibration = self.activity.calibrate(verdict.reading, pose, frame.t_s, frame.image)
+        if calibration is not None:
+            self.notice = None
             self.baseline_deg = calibration.standing_tilt_deg
             self.belt_offset_deg = calibration.belt_offset_deg
             self.reader = self.reader.with_learned_marker(calibration.marker_color)
-            self._tracker = PelvisTracker(self.settings, self.baseline_deg, self.belt_offset_deg or 0.0,
-                                          self.reader.marker)
+            self._person.recalibrated(self.reader, self.baseline_deg, self.belt_offset_deg)
             log.info("calibrated by the gesture: standing tilt %+.2f deg (spread %.2f deg over %d frames), marker %s",
                      calibration.standing_tilt_deg, calibration.spread_deg, calibration.samples,
                      calibration.marker_color or "none")
             if self._on_calibration is not None:
                 self._on_calibration(calibration)
-        elif t_s - self._collecting_since_s > CALIBRATION_TIMEOUT_S:
-            self._collector, self.calibration = None, None
-            log.info("calibration by the gesture given up: nobody stood still for %.0f s", self._calibrate_s)
+        elif self.activity.activity is not Activity.CALIBRATING:
+            log.info("calibration by the gesture given up: nobody stood still for %.0f s", self.activity.calibrate_s)
 
-    def _switch_activity(self, t_s: float) -> SetSummary | None:
-        """Walking <-> exercising: what was in progress ends (a walk is recorded; a set's summary is returned)."""
-        if self.exercising:
-            self.exercising = False
-            return self._end_set(t_s)
-        else:
-            finished = self._walk.close()
-            if finished is not None and self._on_walk is not None:
-                self._on_walk(finished)
+    def _switched(self, t_s: float) -> SetSummary | None:
+        """Walking <-> exercising, just switched: what was in progress ends (a walk is recorded; a
+        set's summary is returned)."""
+        if self.activity.exercising:
+            self._person.close_walk()
             self.walk = WalkStatus(0, None)
-            self.exercising = True
             return None
+        return self._end_set(t_s)
 
     def _end_set(self, t_s: float) -> SetSummary | None:
         summary = self.coach.end_set(t_s)

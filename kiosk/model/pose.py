@@ -17,9 +17,10 @@ import cv2
 import numpy as np
 
 from kiosk.core.errors import ModelError
-from kiosk.core.geometry import CropSquare, crop_square_around_person, full_frame_square
+from kiosk.core.geometry import CropSquare, full_frame_square
 from kiosk.core.types import KEYPOINT_COUNT, Frame, Pose
 from kiosk.model.decode import VoteDecoder
+from kiosk.model.follow import AlternatePairing, CropFollower
 from kiosk.model.graph import extend_model
 from kiosk.model.inputs import Box, ModelInputs, PreparedInput
 from kiosk.model.runtime import choose_interpreter
@@ -32,10 +33,6 @@ log = logging.getLogger(__name__)
 # Keypoint order after a horizontal mirror: every left keypoint becomes the right one and back.
 MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
-# A crop is trusted for the next frame only when the torso was found at least this well.
-CROP_MIN_SCORE = 0.2
-"""Each frame moves an upright crop's angle this far toward the trunk's lean (a moving average
-of about five frames)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +42,6 @@ class PoseTiming:
     preprocess_s: float
     invoke_s: float
     postprocess_s: float
-
-
-def crop_around(pose: Pose) -> CropSquare:
-    """The square to look at this person in next (kiosk.core.geometry.crop_square_around_person)."""
-    return crop_square_around_person(pose.xy_px, pose.scores, pose.frame_width_px, pose.frame_height_px,
-                                     CROP_MIN_SCORE)
 
 
 class PoseModel(Protocol):
@@ -170,16 +161,12 @@ class MoveNet:
                                      decoder or VoteDecoder())
         self.refines_keypoints = self._tensors.refined
         self.input_size_px = self._tensors.input_size_px
-        self._crop_tracking = crop_tracking
+        self._follower = CropFollower(crop_tracking)
+        self._pairing = AlternatePairing()
         size = self.input_size_px
         self._inputs = ModelInputs(size, self._tensors.input_dtype, self._tensors.input.scale,
                                    self._tensors.input.zero_point)
-        self._mirror_next = False
-        self._last_look: Pose | None = None
-        """With "alternate": the last look at the person followed, to average the next one with."""
         self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype)
-        self._next_crop: CropSquare | None = None
-        self._next_crop_frame_size: tuple[int, int] | None = None
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
         self.looks = 0
         log.info(
@@ -194,22 +181,18 @@ class MoveNet:
         )
 
     def forget_person(self) -> None:
-        self._next_crop = None
-        self._last_look = None
-        self._mirror_next = False  # a new scene starts the same way whatever came before
+        self._follower.forget()
+        self._pairing.forget()
 
     def follow(self, pose: Pose) -> None:
         """Crop the next frame around this person (found by a look of the caller's own)."""
-        self._last_look = None  # somebody else, perhaps: nothing to average with
-        self._follow(pose)
+        self._pairing.somebody_else()
+        self._follower.follow(pose)
 
-    def _follow(self, pose: Pose) -> None:
-        if not pose.finite:  # a broken output (NaN, infinite) is nobody to follow: the whole frame next
-            self._next_crop = None
-            return
-        if self._crop_tracking:
-            self._next_crop = crop_around(pose)
-            self._next_crop_frame_size = (pose.frame_width_px, pose.frame_height_px)
+    @property
+    def next_crop(self) -> CropSquare | None:
+        """The crop the next frame will be cut to (None: the whole frame)."""
+        return self._follower.next_crop
 
     @property
     def invokes_per_frame(self) -> int:
@@ -224,7 +207,8 @@ class MoveNet:
         (the first frame of frontal_walk_outdoor_cane.mp4: hips 0.46 and 0.50, no verdict; in the
         crop 0.75 and 0.86).  It costs one more look, only when someone comes into view."""
         whole = full_frame_square(frame.width_px, frame.height_px)
-        if not prepared.acquiring or self._next_crop is None or self._next_crop.side_px >= 0.9 * whole.side_px:
+        crop = self._follower.next_crop
+        if not prepared.acquiring or crop is None or crop.side_px >= 0.9 * whole.side_px:
             return pose  # nobody found, or somebody who already fills the frame
         return self.infer(self.prepare(frame))
 
@@ -242,14 +226,10 @@ class MoveNet:
         nobody); with it, that crop, and the result leaves the tracked crop alone (group mode
         follows each person itself)."""
         started = time.perf_counter()
-        width, height = frame.width_px, frame.height_px
         follows_person = crop is None
         acquiring = False
         if crop is None:
-            crop = self._next_crop
-            if crop is None or self._next_crop_frame_size != (width, height):
-                crop = full_frame_square(width, height)
-                acquiring = self._crop_tracking
+            crop, acquiring = self._follower.crop_for(frame.width_px, frame.height_px)
         mirrored = self.mirror_mode is MirrorAverage.ON
         return self._inputs.make(frame, crop, started, follows_person, acquiring, mirrored=mirrored)
 
@@ -270,7 +250,7 @@ class MoveNet:
         size = self.input_size_px
         alternating = self.mirror_mode is MirrorAverage.ALTERNATE and prepared.follows_person
         try:
-            if alternating and self._mirror_next:
+            if alternating and self._pairing.mirror_next:
                 rows, invoke_s = self._tensors.run(self._mirrored_input(prepared))
                 input_xy, scores = self._unmirrored(rows)
             else:
@@ -292,9 +272,9 @@ class MoveNet:
         xy = prepared.mapping.to_frame(input_xy).astype(np.float32)
         pose = Pose(xy, scores.astype(np.float32), width, height)
         if alternating:
-            pose = self._alternated(pose, prepared.acquiring)
+            pose = self._pairing.pair(pose, prepared.acquiring)
         if prepared.follows_person:
-            self._follow(pose)
+            self._follower.follow(pose)
         # invoke: the model itself; postprocess: reading, refining and mapping its keypoints
         self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s)
         return pose
@@ -315,21 +295,6 @@ class MoveNet:
         xy = rows[:, 1::-1] * self.input_size_px
         xy[:, 0] = self.input_size_px - xy[:, 0]
         return xy, rows[:, 2]
-
-    def _alternated(self, look: Pose, acquiring: bool) -> Pose:
-        """`mirror_average = "alternate"`: this look (at the crop as it is, or mirrored, in turn)
-        averaged in frame pixels with the last one, which looked the other way, so that what the
-        model gets wrong asymmetrically cancels over two frames, at one invoke a frame."""
-        last = self._last_look
-        self._mirror_next = not self._mirror_next
-        if acquiring:  # a whole-frame look, followed by a closer one: nothing to pair it with
-            self._last_look = None
-            return look
-        self._last_look = look
-        if last is None or (last.frame_width_px, last.frame_height_px) != (look.frame_width_px, look.frame_height_px):
-            return look
-        return Pose((last.xy_px + look.xy_px) / 2, (last.scores + look.scores) / 2,
-                    look.frame_width_px, look.frame_height_px)
 
     def time_invokes(self, count: int) -> list[float]:
         """Seconds of each of `count` bare invokes on the current input: the model-bound pace."""

@@ -553,7 +553,7 @@ def _set_of(row: sqlite3.Row, reps: list[sqlite3.Row]) -> StoredSet:
 class RecordWriter:
     """Finished walks to the database, in a thread of its own, one transaction each.
 
-    `submit` is what the pipeline calls (kiosk.flow.pipeline.WalkSink): it stamps the walk with the wall
+    `submit` is what the pipeline calls (kiosk.flow.person.WalkSink): it stamps the walk with the wall
     clock and queues it, never waiting on the disk.  The thread opens the file (creating and
     migrating it), prunes walks older than `keep_days` at start and once a day, and writes.  The
     first failure is logged in one line and turns recording off; each later walk tries the database
