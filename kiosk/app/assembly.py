@@ -237,8 +237,7 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
     if settings.mode is Mode.GROUP:
         return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline_deg,
                              belt_offset_deg=belt_offset_deg, reader=reader,
-                             keep_steps=settings.keep_steps, on_walk=on_walk,
-                             gesture_hold_s=config.exercise.gesture_hold_s)
+                             keep_steps=settings.keep_steps, on_walk=on_walk)
     lock = NearestPersonLock(model, config.people) if settings.lock else None
     e = config.exercise
     coach = ExerciseCoach(e)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from kiosk.body.gesture import HeldPose, arms_out_gesture, hands_up_gesture
 from kiosk.body.people import FOLLOW_BLANK_MARGIN, SEARCH_BLANK_MARGIN, Person, Roster
 from kiosk.body.reading import PelvisReader
 from kiosk.core.faults import FaultLog
@@ -152,14 +151,13 @@ class GroupPipeline:
 
     def __init__(self, model: PoseModel, settings: PelvisConfig, people: PeopleConfig, faults: FaultLog | None = None,
                  baseline_deg: float | None = None, keep_steps: bool = False, on_walk: WalkSink | None = None,
-                 gesture_hold_s: float = 2.0, belt_offset_deg: float | None = None,
+                 belt_offset_deg: float | None = None,
                  reader: PelvisReader | None = None) -> None:
         """`keep_steps`: remember every person's steps (for `analyze`; the kiosk, running for weeks
         with people coming and going, keeps only the walks in progress).  `on_walk`: gets every
         person's walk as it finishes (the records)."""
         self.model = model
         self._on_walk = on_walk
-        self._gesture_hold_s = gesture_hold_s
         self._keep_steps = keep_steps
         self._settings = settings
         self._reader = reader or PelvisReader(settings)
@@ -173,13 +171,11 @@ class GroupPipeline:
         self.people: list[PersonVerdict] = []
         self.steps_by_person: dict[int, list[StepRecord]] = {}
         self.sets: list[SetSummary] = []  # group sessions walk; the exercise coach is for one person
-        self._gestures: dict[int, tuple[HeldPose, HeldPose]] = {}
-        self._gestures_fired = 0
 
     @property
     def gestures_fired(self) -> int:
-        """Counted for everyone (a coach-led session must not switch anything by accident); acted on never."""
-        return self._gestures_fired
+        """Group mode watches for no gesture: a coach-led session must not switch anything by accident."""
+        return 0
 
     def step(self, frame: Frame) -> list[PersonVerdict]:
         look = self.estimator.look(frame)
@@ -195,10 +191,6 @@ class GroupPipeline:
                                  no_verdict(NoVerdict.NO_PERSON))
                 self._follows[person.person_id] = follow
             if person.person_id in look.refreshed:
-                gestures = self._gestures.setdefault(person.person_id, (hands_up_gesture(self._gesture_hold_s),
-                                                                        arms_out_gesture(self._gesture_hold_s)))
-                for gesture in gestures:
-                    self._gestures_fired += gesture.update(person.pose if person.pose.finite else None, frame.t_s)
                 follow.verdict = follow.chain.judge(person.pose, frame)
                 follow.steps = follow.chain.walked(person.pose, follow.verdict, frame.t_s).steps
             results.append(PersonVerdict(person.person_id, person.pose, follow.verdict, follow.steps,
@@ -227,7 +219,6 @@ class GroupPipeline:
         return self.steps_by_person
 
     def _forget(self, person_id: int) -> None:
-        self._gestures.pop(person_id, None)
         follow = self._follows.pop(person_id, None)
         if follow is not None:
             follow.chain.close_walk()
