@@ -4,7 +4,7 @@
     python scripts/accuracy.py ../shared/data [--config PATH] [--model PATH] [--json OUT]
 
 Truth comes from the official ground-truth keypoints of two real photos, carried through exact
-rotations, scalings and mirrors (scripts/harness.py), never from a model.  Every case runs through
+rotations, scalings and mirrors (tests/support/harness.py), never from a model.  Every case runs through
 the kiosk as `beltline analyze` builds it (kiosk.app.assembly: model, crop tracking, the single-mode
 lock, gates, smoothing, verdict), restarted for each case.
 """
@@ -27,6 +27,7 @@ from kiosk.core.types import Frame, Image, State, Verdict
 from kiosk.settings.config_file import load_config, with_overrides
 from kiosk.settings.model_files import resolve_model_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))  # fakes, harness
 from harness import (
     Placement,
     TruthPhoto,

@@ -54,6 +54,7 @@ from kiosk.model.tensors import DecoderFields
 from kiosk.settings.config_file import load_config
 from kiosk.settings.model_files import resolve_model_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))  # fakes, harness
 from harness import Placement, load_truth_photos, render, true_tilt_deg
 
 HIPS = (Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP)

@@ -68,6 +68,8 @@ from kiosk.settings.config_file import load_config, with_overrides
 from kiosk.settings.model_files import resolve_model_path
 
 import articulated
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))  # fakes, harness
 from harness import (
     FRAME_H,
     FRAME_W,

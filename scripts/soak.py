@@ -43,6 +43,7 @@ from kiosk.settings.config import Config
 from kiosk.settings.config_file import load_config
 from kiosk.settings.model_files import resolve_model_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))  # fakes, harness
 from fakes import GARBAGE_KINDS, GlitchingModel, UnpluggableCamera
 
 RECOVERY_LIMIT_S = 3.0

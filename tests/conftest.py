@@ -30,8 +30,12 @@ SHARED = PROJECT.parent / "shared"
 DATA = SHARED / "data"
 MODEL = SHARED / "models" / "lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
 
-# The test doubles and the accuracy harness live in scripts/, outside the installed package.
-sys.path.insert(0, str(PROJECT / "scripts"))
+# tests/unit, tests/integration, tests/system: the pure tests, those that need ../shared's model or
+# media (also marked `shared`), and those of the command line, the service and the deployment.
+# The test doubles and the accuracy harness are in tests/support; the scripts some tests run are in
+# scripts/; a few tests build on a unit test's builders (tests/unit).
+for folder in (PROJECT / "scripts", PROJECT / "tests" / "unit", PROJECT / "tests" / "support"):
+    sys.path.insert(0, str(folder))
 
 SHARED_FIXTURES = {"model_path", "movenet", "kiosk"}
 _current: dict[str, bool | None] = {"shared": None}  # None: not inside a test (a module constant is fine)

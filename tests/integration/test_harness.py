@@ -14,6 +14,7 @@ def photos():
     return load_truth_photos(DATA)
 
 
+@pytest.mark.shared
 def test_rotating_the_photo_rotates_the_true_tilt(photos):
     photo = photos[0]
     base = true_tilt_deg(render(photo, Placement(0.0, 0.6))[1])
@@ -24,6 +25,7 @@ def test_rotating_the_photo_rotates_the_true_tilt(photos):
         assert true_tilt_deg(truth) == pytest.approx(base - angle, abs=1e-6)
 
 
+@pytest.mark.shared
 def test_mirroring_flips_the_true_tilt_exactly(photos):
     for photo in photos:
         _, plain = render(photo, Placement(6.0, 0.5, 0.4))
@@ -32,6 +34,7 @@ def test_mirroring_flips_the_true_tilt_exactly(photos):
         assert mirrored[Keypoint.LEFT_HIP][0] == pytest.approx(FRAME_W - plain[Keypoint.RIGHT_HIP][0])
 
 
+@pytest.mark.shared
 def test_the_person_lands_where_and_as_big_as_asked(photos):
     image, truth = render(photos[0], Placement(0.0, 0.5, 0.3))
     assert image.shape == (FRAME_H, FRAME_W, 3)

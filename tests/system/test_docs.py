@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kiosk.settings.config import Config
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_the_docs_build_strictly_and_list_every_key(tmp_path: Path) -> None:

@@ -179,7 +179,7 @@ def test_a_locked_database_stops_recording_and_loses_nothing_committed(tmp_path,
 FULL_DISK = r"""
 import json, sys, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[2])
+sys.path[:0] = sys.argv[2:]  # tests/unit (test_records) and tests (conftest)
 from test_records import CONTEXT, finished_walk
 from kiosk.recording.store import RecordStore, RecordWriter
 path = Path(sys.argv[1]) / "records.sqlite"
@@ -201,7 +201,7 @@ def test_a_full_disk_stops_recording_and_keeps_every_walk_written_before(tmp_pat
     mount = tmp_path / "small"
     mount.mkdir()
     script = (f"mount -t tmpfs -o size=192k tmpfs {mount} && "
-              f"{sys.executable} -c '{FULL_DISK}' {mount} {PROJECT / 'tests'}")
+              f"{sys.executable} -c '{FULL_DISK}' {mount} {PROJECT / 'tests' / 'unit'} {PROJECT / 'tests'}")
     result = subprocess.run(["unshare", "--map-root-user", "--mount", "sh", "-c", script], capture_output=True,
                             text=True, timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(PROJECT)})
     assert result.returncode == 0, result.stderr
@@ -214,7 +214,7 @@ def test_a_full_disk_stops_recording_and_keeps_every_walk_written_before(tmp_pat
 KILLED_WRITER = r"""
 import sys, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[2])
+sys.path[:0] = sys.argv[2:]  # tests/unit (test_records) and tests (conftest)
 from test_records import CONTEXT, finished_walk
 from kiosk.recording.store import RecordWriter
 writer = RecordWriter(Path(sys.argv[1]), CONTEXT)
@@ -231,7 +231,8 @@ def test_a_writer_killed_mid_walk_leaves_whole_walks_and_a_sound_file_20_times_o
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     stored_before = 0
     for _ in range(20):
-        child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path), str(PROJECT / "tests")],
+        child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path), str(PROJECT / "tests" / "unit"),
+                                  str(PROJECT / "tests")],
                                  stdout=subprocess.PIPE, text=True, env=env)
         assert child.stdout is not None and child.stdout.readline().strip() == "writing"
         time.sleep(chance.uniform(0.05, 0.4))

@@ -127,4 +127,4 @@ def test_the_genuine_model_is_known_outside_the_checkout(tmp_path, model_path):
                             env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
     line = _lines(result)["model"]
     assert line.startswith("OK") and "sha256 matches movenet-lightning-int8" in line
-    assert PACKAGED_MANIFEST.read_text() == (Path(__file__).parent.parent / "models/manifest.toml").read_text()
+    assert PACKAGED_MANIFEST.read_text() == (Path(__file__).resolve().parents[2] / "models/manifest.toml").read_text()
