@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.body.marker import find_marker
+from kiosk.core.checks import number_in
 from kiosk.core.errors import ConfigError
 from kiosk.core.files import SHARED, write_atomically
 from kiosk.core.types import FloatArray, Image, Keypoint, MarkerEvidence, PelvisReading, Pose
@@ -63,12 +64,7 @@ def save_calibration(calibration: Calibration, path: Path) -> None:
 
 
 def _angle(data: Mapping[str, object], key: str, low: float = -CALIBRATION_LIMIT_DEG) -> float:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{key} is {value!r}, not a number")
-    if not low <= float(value) <= CALIBRATION_LIMIT_DEG:  # NaN fails this too
-        raise ValueError(f"{key} = {value!r} is outside {low:g}…{CALIBRATION_LIMIT_DEG:g}°")
-    return float(value)
+    return number_in(data.get(key), key, low, CALIBRATION_LIMIT_DEG)
 
 
 def load_calibration(path: Path) -> Calibration:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import __version__
+from kiosk.core.checks import number_in
 from kiosk.core.errors import RecordsError
 from kiosk.core.types import FinishedWalk, Pattern, SetSummary, Side, StepRecord, WalkSummary
 from kiosk.settings.config import Mode, RecordsConfig
@@ -133,21 +134,13 @@ def clean_text(value: object, limit: int = TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
-def _finite(value: object, what: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{what} is {type(value).__name__}, not a number")
-    if not low <= value <= high:  # NaN fails this too
-        raise ValueError(f"{what} = {value!r} is outside {low:g}…{high:g}")
-    return float(value)
-
-
 def _optional(value: object, what: str, low: float, high: float) -> float | None:
-    return None if value is None else _finite(value, what, low, high)
+    return None if value is None else number_in(value, what, low, high)
 
 
 def _when_s(row: Mapping[str, object] | sqlite3.Row) -> tuple[float, float]:
-    started = _finite(row["started_unix_s"], "started_unix_s", EARLIEST_UNIX_S, LATEST_UNIX_S)
-    ended = _finite(row["ended_unix_s"], "ended_unix_s", started, LATEST_UNIX_S)
+    started = number_in(row["started_unix_s"], "started_unix_s", EARLIEST_UNIX_S, LATEST_UNIX_S)
+    ended = number_in(row["ended_unix_s"], "ended_unix_s", started, LATEST_UNIX_S)
     return started, ended
 
 
@@ -499,11 +492,11 @@ class RecordStore:
 
 def _step_of(row: sqlite3.Row) -> StepRecord:
     a = ANGLE_LIMIT_DEG
-    return StepRecord(int(_finite(row["idx"], "idx", 0, 1e6)), _finite(row["start_offset_s"], "start", 0, 1e6),
-                      _finite(row["end_offset_s"], "end", 0, 1e6), Side(row["stance_side"]),
-                      _finite(row["peak_drop_deg"], "peak_drop_deg", -a, a), Side(row["drop_side"]),
-                      _finite(row["trunk_lean_deg"], "trunk_lean_deg", -a, a),
-                      _finite(row["lateral_shift_hip_widths"], "lateral_shift_hip_widths", -100, 100),
+    return StepRecord(int(number_in(row["idx"], "idx", 0, 1e6)), number_in(row["start_offset_s"], "start", 0, 1e6),
+                      number_in(row["end_offset_s"], "end", 0, 1e6), Side(row["stance_side"]),
+                      number_in(row["peak_drop_deg"], "peak_drop_deg", -a, a), Side(row["drop_side"]),
+                      number_in(row["trunk_lean_deg"], "trunk_lean_deg", -a, a),
+                      number_in(row["lateral_shift_hip_widths"], "lateral_shift_hip_widths", -100, 100),
                       Pattern(row["pattern"]))
 
 
@@ -511,15 +504,15 @@ def _walk_of(row: sqlite3.Row, steps: tuple[StepRecord, ...]) -> WalkRecord:
     a = ANGLE_LIMIT_DEG
     started, ended = _when_s(row)
     patterns = Counter(step.pattern for step in steps)
-    tolerance = _finite(row["tolerance_deg"], "tolerance_deg", MIN_TOLERANCE_DEG, a)
+    tolerance = number_in(row["tolerance_deg"], "tolerance_deg", MIN_TOLERANCE_DEG, a)
     summary = WalkSummary(
-        steps=int(_finite(row["steps"], "steps", 0, 1e6)),
+        steps=int(number_in(row["steps"], "steps", 0, 1e6)),
         peak_left_drop_deg=_optional(row["peak_left_drop_deg"], "peak_left_drop_deg", -a, a),
         peak_right_drop_deg=_optional(row["peak_right_drop_deg"], "peak_right_drop_deg", -a, a),
-        mean_left_drop_deg=_finite(row["mean_left_drop_deg"], "mean_left_drop_deg", -a, a),
-        mean_right_drop_deg=_finite(row["mean_right_drop_deg"], "mean_right_drop_deg", -a, a),
-        asymmetry_deg=_finite(row["asymmetry_deg"], "asymmetry_deg", -2 * a, 2 * a),
-        level_step_fraction=_finite(row["level_step_fraction"], "level_step_fraction", 0, 1),
+        mean_left_drop_deg=number_in(row["mean_left_drop_deg"], "mean_left_drop_deg", -a, a),
+        mean_right_drop_deg=number_in(row["mean_right_drop_deg"], "mean_right_drop_deg", -a, a),
+        asymmetry_deg=number_in(row["asymmetry_deg"], "asymmetry_deg", -2 * a, 2 * a),
+        level_step_fraction=number_in(row["level_step_fraction"], "level_step_fraction", 0, 1),
         patterns=tuple(patterns.items()),
         dominant_pattern=Pattern(row["dominant_pattern"]),
         drop_deg=tolerance,
@@ -535,18 +528,18 @@ def _set_of(row: sqlite3.Row, reps: list[sqlite3.Row]) -> StoredSet:
     started, ended = _when_s(row)
     return StoredSet(
         clean_text(row["uid"], 64), clean_text(row["kiosk"]), clean_text(row["exercise"]), clean_text(row["version"]),
-        started, ended, int(_finite(row["reps_left"], "reps_left", 0, 1e6)),
-        int(_finite(row["reps_right"], "reps_right", 0, 1e6)),
-        _finite(row["clean_fraction"], "clean_fraction", 0, 1),
-        _finite(row["tolerance_deg"], "tolerance_deg", MIN_TOLERANCE_DEG, a),
+        started, ended, int(number_in(row["reps_left"], "reps_left", 0, 1e6)),
+        int(number_in(row["reps_right"], "reps_right", 0, 1e6)),
+        number_in(row["clean_fraction"], "clean_fraction", 0, 1),
+        number_in(row["tolerance_deg"], "tolerance_deg", MIN_TOLERANCE_DEG, a),
         _optional(row["calibration_deg"], "calibration_deg", -a, a),
-        tuple(StoredRep(int(_finite(rep["idx"], "idx", 0, 1e6)), Side(rep["side"]),
-                        _finite(rep["start_offset_s"], "start_offset_s", 0, 1e6),
-                        _finite(rep["end_offset_s"], "end_offset_s", 0, 1e6),
-                        _finite(rep["peak_angle_deg"], "peak_angle_deg", -180, 180),
-                        _finite(rep["hold_s"], "hold_s", 0, 1e6),
-                        _finite(rep["pelvis_hike_deg"], "pelvis_hike_deg", -a, a),
-                        _finite(rep["trunk_lean_deg"], "trunk_lean_deg", -a, a), clean_text(rep["verdict"]))
+        tuple(StoredRep(int(number_in(rep["idx"], "idx", 0, 1e6)), Side(rep["side"]),
+                        number_in(rep["start_offset_s"], "start_offset_s", 0, 1e6),
+                        number_in(rep["end_offset_s"], "end_offset_s", 0, 1e6),
+                        number_in(rep["peak_angle_deg"], "peak_angle_deg", -180, 180),
+                        number_in(rep["hold_s"], "hold_s", 0, 1e6),
+                        number_in(rep["pelvis_hike_deg"], "pelvis_hike_deg", -a, a),
+                        number_in(rep["trunk_lean_deg"], "trunk_lean_deg", -a, a), clean_text(rep["verdict"]))
               for rep in reps))
 
 

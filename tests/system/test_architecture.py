@@ -39,3 +39,10 @@ def test_every_script_has_its_purpose_in_the_scripts_readme():
     for path in sorted((PROJECT / "scripts").iterdir()):
         if path.is_file() and path.name != "README.md":
             assert f"`{path.name}`" in readme, f"scripts/{path.name} is not in scripts/README.md"
+
+
+def test_every_module_has_its_row_in_the_architecture_page():
+    page = (PROJECT / "docs" / "architecture.md").read_text()
+    for path in sorted((PROJECT / "kiosk").glob("*/*.py")):
+        if path.name != "__init__.py":
+            assert f"`{path.relative_to(PROJECT)}`" in page, f"{path.relative_to(PROJECT)} is not in docs/architecture.md"
