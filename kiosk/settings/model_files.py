@@ -28,7 +28,7 @@ class ManifestEntry:
     input_px: int
 
 
-PACKAGED_MANIFEST = Path(__file__).resolve().parent / "manifest.toml"
+PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "manifest.toml"
 """models/manifest.toml as installed with the package (in the checkout, a link to it)."""
 
 

@@ -208,7 +208,7 @@ def test_bench_sequential(tmp_path, model_path):
 def test_a_bug_in_a_worker_thread_exits_1_with_one_line_and_the_traceback_only_in_debug(monkeypatch, capsys,
                                                                                          model_path):
     """An expected fault exits 2; a bug (here: the per-frame work raising in the inference thread) exits 1."""
-    from kiosk import cli
+    from kiosk.app import cli
     from kiosk.flow.pipeline import PelvisPipeline
 
     def broken(self, captured):
