@@ -214,7 +214,9 @@ class ExerciseCoach:
     def end_set(self, t_s: float) -> SetSummary | None:
         """Close the set (the person left, rested, or the run ends); its summary when it had a rep."""
         self._open = None
-        reps = tuple(rep for rep in self.reps if self._set_start_s is not None and rep.start_s >= self._set_start_s)
+        # every rep since the last set ended is this set's (its times are rounded to the millisecond,
+        # so comparing them with the set's unrounded start lost a first rep that rounded down)
+        reps = tuple(self.reps)
         summary = SetSummary(reps, self._set_start_s or t_s, t_s) if reps else None
         self.reps = []
         self._set_start_s = None

@@ -327,3 +327,16 @@ def test_arms_out_to_the_sides_is_told_from_hands_up_and_hands_down():
     half = exercise_pose(arms_out=True)
     half.xy_px[Keypoint.RIGHT_WRIST] = half.xy_px[Keypoint.RIGHT_ELBOW] + np.array([0.0, 60.0])  # one arm hangs
     assert not arms_out_to_the_sides(half)
+
+
+@pytest.mark.parametrize("clock_offset_s", [0.0, 0.0001, 0.0004, 0.0007])
+def test_the_first_rep_of_a_set_is_in_its_summary_whatever_its_start_time_rounds_to(clock_offset_s):
+    """A rep's times are kept to the millisecond; the set must not lose a first rep whose start
+    rounds down below the set's own (unrounded) start (#33: a rep at 1.7333 s went missing)."""
+    s = Session()
+    s.t_s = clock_offset_s
+    s.hold(1.5)
+    s.rep(Side.LEFT)
+    s.rep(Side.RIGHT)
+    summary = s.coach.end_set(s.t_s)
+    assert summary is not None and (summary.count(Side.LEFT), summary.count(Side.RIGHT)) == (1, 1)
