@@ -32,6 +32,7 @@ from kiosk.camera.sources import FrameSource, SourcePools, open_source
 from kiosk.core.errors import ConfigError
 from kiosk.core.memory import freeze_startup_objects, tame_heap
 from kiosk.core.words import CALIBRATION_LOST, CALIBRATION_LOST_GROUP
+from kiosk.flow.activity import ActivityState
 from kiosk.flow.group import GroupPipeline
 from kiosk.flow.lock import NearestPersonLock
 from kiosk.flow.loop import Notifier, RunStats, Supervision, View, run_mirror
@@ -248,9 +249,9 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
     # Only the kiosk keeps a calibration made by the gesture; `analyze` puts it in force for the clip alone.
     on_calibration = (functools.partial(_keep_calibration, gesture_calibration_path(config.pelvis.calibration_file),
                                         records) if settings.purpose is Purpose.RUN else None)
+    activity = ActivityState(settings.mode is Mode.EXERCISE, gesture, calibrate_gesture)
     return PelvisPipeline(model, config.pelvis, baseline_deg=baseline_deg, keep_steps=settings.keep_steps, lock=lock,
-                          on_walk=on_walk, coach=coach, gesture=gesture, exercising=settings.mode is Mode.EXERCISE,
-                          calibrate_gesture=calibrate_gesture, on_calibration=on_calibration,
+                          on_walk=on_walk, coach=coach, activity=activity, on_calibration=on_calibration,
                           on_set=records.submit_set if records else None, belt_offset_deg=belt_offset_deg,
                           reader=reader)
 

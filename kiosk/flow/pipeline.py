@@ -18,7 +18,6 @@ from typing import Protocol
 
 from kiosk.body.calibration import Calibration
 from kiosk.body.exercise import ExerciseCoach
-from kiosk.body.gesture import HeldPose
 from kiosk.body.reading import PelvisReader
 from kiosk.core.faults import FaultLog
 from kiosk.core.types import (
@@ -159,9 +158,8 @@ class PelvisPipeline:
     def __init__(self, model: PoseModel, settings: PelvisConfig, faults: FaultLog | None = None,
                  baseline_deg: float | None = None, keep_steps: bool = False, lock: PersonLock | None = None,
                  on_walk: WalkSink | None = None, coach: ExerciseCoach | None = None,
-                 gesture: HeldPose | None = None, exercising: bool = False,
-                 calibrate_gesture: HeldPose | None = None,
-                 on_calibration: Callable[[Calibration], None] | None = None, calibrate_s: float = 4.0,
+                 activity: ActivityState | None = None,
+                 on_calibration: Callable[[Calibration], None] | None = None,
                  on_set: Callable[[SetSummary], None] | None = None, belt_offset_deg: float | None = None,
                  reader: PelvisReader | None = None) -> None:
         """`baseline_deg`: the calibrated standing tilt (None: not calibrated); `belt_offset_deg`:
@@ -169,11 +167,10 @@ class PelvisPipeline:
         `keep_steps`: remember every step of every walk (for `analyze`; the kiosk does not).
         `lock`: hands the ruler to somebody nearer the screen (kiosk.flow.lock.NearestPersonLock).
         `on_walk`: gets every walk as it finishes (the records).
-        `coach`: counts and judges reps while the person exercises (from the start with
-        `exercising`, the exercise mode); `gesture`: both hands held up switches between
-        walking and exercising; `calibrate_gesture`: arms held out starts a calibration of
-        `calibrate_s` of standing still, put in force at once and handed to `on_calibration`;
-        `on_set`: gets every exercise set as it finishes (the records).  `reader`: how a pose's
+        `coach`: counts and judges reps while the person exercises; `activity`: walking,
+        exercising or calibrating, and the gestures that switch it (default: walking, no
+        gestures); a calibration by the gesture is put in force at once and handed to
+        `on_calibration`; `on_set`: gets every exercise set as it finishes (the records).  `reader`: how a pose's
         pelvis is read (default: from `settings`, with no marker)."""
         self.model = model
         self.reader = reader or PelvisReader(settings)
@@ -187,7 +184,7 @@ class PelvisPipeline:
         self.faults = faults or FaultLog()
         self.counts = LookCounts()
         self.coach = coach or ExerciseCoach()
-        self.activity = ActivityState(exercising, gesture, calibrate_gesture, calibrate_s)
+        self.activity = activity or ActivityState()
         self.exercise: ExerciseStatus | None = None
         self.sets: list[SetSummary] = []
         self._on_set = on_set

@@ -14,6 +14,7 @@ import pytest
 from kiosk.body.exercise import ExerciseCoach
 from kiosk.body.gesture import arms_out_gesture, hands_up_gesture
 from kiosk.core.types import Frame
+from kiosk.flow.activity import ActivityState
 from kiosk.flow.pipeline import PelvisPipeline
 from kiosk.screen.draw import CALIBRATION_BLUE, LEVEL_GREEN, OUTLINE
 from kiosk.settings.config import PelvisConfig
@@ -88,8 +89,8 @@ class _Script(ScriptedModel):
 
 @pytest.mark.parametrize(("exercising", "after"), [(False, True), (True, False)])
 def test_holding_both_hands_up_switches_between_walking_and_exercise(exercising, after):
-    pipeline = PelvisPipeline(_Script(), PelvisConfig(), coach=ExerciseCoach(), gesture=hands_up_gesture(2.0),
-                              exercising=exercising)
+    pipeline = PelvisPipeline(_Script(), PelvisConfig(), coach=ExerciseCoach(),
+                              activity=ActivityState(exercising, gesture=hands_up_gesture(2.0)))
     switched_at = []
     image = np.zeros((720, 640, 3), np.uint8)
     for i in range(200):
@@ -114,8 +115,9 @@ class _CalibrateScript(ScriptedModel):
 def test_holding_the_arms_out_calibrates_on_the_still_stand_that_follows():
     kept = []
     pipeline = PelvisPipeline(_CalibrateScript(), PelvisConfig(), coach=ExerciseCoach(),
-                              gesture=hands_up_gesture(2.0), calibrate_gesture=arms_out_gesture(2.0),
-                              on_calibration=kept.append, calibrate_s=4.0)
+                              activity=ActivityState(gesture=hands_up_gesture(2.0),
+                                                     calibrate_gesture=arms_out_gesture(2.0), calibrate_s=4.0),
+                              on_calibration=kept.append)
     image = np.zeros((720, 640, 3), np.uint8)
     progress = []
     for i in range(300):  # 10 s
