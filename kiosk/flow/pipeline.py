@@ -173,13 +173,13 @@ class PelvisPipeline:
         `on_calibration`; `on_set`: gets every exercise set as it finishes (the records).  `reader`: how a pose's
         pelvis is read (default: from `settings`, with no marker)."""
         self.model = model
-        self.reader = reader or PelvisReader(settings)
         self.lock = lock
         self.settings = settings
         self.baseline_deg = baseline_deg
         self.belt_offset_deg = belt_offset_deg
         self.keep_steps = keep_steps
-        self._person = PersonChain(settings, self.reader, baseline_deg, belt_offset_deg, keep_steps, on_walk)
+        self._person = PersonChain(settings, reader or PelvisReader(settings), baseline_deg, belt_offset_deg,
+                                   keep_steps, on_walk)
         self.walk = WalkStatus(0, None)
         self.faults = faults or FaultLog()
         self.counts = LookCounts()
@@ -196,6 +196,11 @@ class PelvisPipeline:
     @property
     def gestures_fired(self) -> int:
         return self.activity.gestures_fired
+
+    @property
+    def reader(self) -> PelvisReader:
+        """How the person's pelvis is read (with a marker colour a calibration learned)."""
+        return self._person.reader
 
     @property
     def exercising(self) -> bool:
@@ -274,8 +279,8 @@ class PelvisPipeline:
             self.notice = None
             self.baseline_deg = calibration.standing_tilt_deg
             self.belt_offset_deg = calibration.belt_offset_deg
-            self.reader = self.reader.with_learned_marker(calibration.marker_color)
-            self._person.recalibrated(self.reader, self.baseline_deg, self.belt_offset_deg)
+            self._person.recalibrated(self.reader.with_learned_marker(calibration.marker_color), self.baseline_deg,
+                                      self.belt_offset_deg)
             log.info("calibrated by the gesture: standing tilt %+.2f deg (spread %.2f deg over %d frames), marker %s",
                      calibration.standing_tilt_deg, calibration.spread_deg, calibration.samples,
                      calibration.marker_color or "none")
