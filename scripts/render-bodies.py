@@ -22,10 +22,19 @@ own bones:
   stance, with 0, 4 or 8° of drop added on the swing side, pivoting about the stance hip);
 - each with no marker, a saturated strap around the waist at the belt line, a coloured stick
   laced through the front belt loops, or an ordinary dark leather belt (no marker: an edge the
-  picture may read); all are children of the pelvis bone, so they roll with it.
+  picture may read); all are children of the pelvis bone, so they roll with it;
+- `exercise`: sets of standing hip abduction (the coach's exercise), each a still start, then reps
+  with known sides, peaks, hikes and leans: `ex_clean` (peaks of 10–35°, the small ones under the
+  coach's enter angle), `ex_hike` (the lifted side's pelvis raised 0, 3, 5 and 8° about the
+  standing hip), `ex_lean` (the trunk leaning 5, 8 and 12° over the standing leg, the pelvis
+  level), `ex_walkin` (walking in from 2 m further off, two reps, then side-stepping away) and
+  `ex_far`/`ex_near` (reps with the camera 4.2 and 2.4 m off).  The lifted leg's ankle is put on
+  a circle about its hip joint and the leg solved with IK; the standing foot stays planted.
 
 The truth is the hip-joint centres (the thigh bones' heads) projected through the camera, written
-to `truth.json` beside the pictures: per picture or per frame, each hip's pixel position.
+to `truth.json` beside the pictures: per picture or per frame, each hip's pixel position; an
+exercise set also has its reps (side, start and end, the leg's peak angle out from the vertical,
+the hike and the lean), and per frame the lifted leg's angle.
 """
 
 from __future__ import annotations
@@ -503,11 +512,12 @@ class Camera:
         self.spec = spec
         self.place(0.0)
 
-    def place(self, roll_deg: float, look_at_z: float | None = None) -> None:
+    def place(self, roll_deg: float, look_at_z: float | None = None, distance_m: float | None = None) -> None:
         """The kiosk's camera in front of the person, looking at the middle of the body, rolled
-        about its own axis by `roll_deg` (the rigid control)."""
+        about its own axis by `roll_deg` (the rigid control), `distance_m` off (the body's own by default)."""
         spec = self.spec
-        self.obj.location = (0.0, -spec.camera_distance_m, spec.camera_height_m)
+        distance = spec.camera_distance_m if distance_m is None else distance_m
+        self.obj.location = (0.0, -distance, spec.camera_height_m)
         target = V((0.0, 0.0, look_at_z if look_at_z is not None else 0.5 * spec.height_m))
         direction = target - self.obj.location
         rotation = direction.to_track_quat("-Z", "Y").to_matrix().to_4x4()
@@ -600,6 +610,122 @@ class Gait:
                       arm_swing_deg=swing_sign * 14.0 * math.cos(math.pi * u)), stance, share
 
 
+@dataclass(frozen=True)
+class Lift:
+    """One rep of standing hip abduction: the leg out to `peak_deg` from the vertical (in space),
+    with the lifted side's pelvis raised by `hike_deg` and the trunk leaning `lean_deg` over the
+    standing leg at the top."""
+
+    side: str
+    peak_deg: float
+    hike_deg: float = 0.0
+    lean_deg: float = 0.0
+
+
+REP_UP_S, REP_HOLD_S, REP_DOWN_S, REP_REST_S = 0.7, 0.4, 0.7, 0.7
+STILL_S = 1.5
+EXERCISE_SETS: dict[str, tuple[float | None, tuple[Lift, ...]]] = {
+    # name: (camera distance in metres, None for the body's own; the reps)
+    "ex_clean": (None, (Lift("left", 25), Lift("right", 12), Lift("left", 32), Lift("right", 20),
+                        Lift("left", 13), Lift("right", 35), Lift("left", 19))),
+    "ex_hike": (None, (Lift("right", 30), Lift("left", 31, hike_deg=3), Lift("right", 30, hike_deg=5),
+                       Lift("left", 32, hike_deg=8), Lift("right", 29, hike_deg=8))),
+    "ex_lean": (None, (Lift("left", 30, lean_deg=5), Lift("right", 31), Lift("right", 30, lean_deg=8),
+                       Lift("left", 31, lean_deg=12), Lift("right", 29, lean_deg=12))),
+    "ex_walkin": (None, (Lift("right", 28), Lift("left", 24, hike_deg=5))),
+    "ex_far": (4.2, (Lift("left", 30), Lift("right", 22), Lift("left", 12))),
+    "ex_near": (2.4, (Lift("right", 30), Lift("left", 22), Lift("right", 12))),
+}
+EXERCISE_MARKED = ("ex_hike", "ex_lean")
+"""The sets also rendered with a strap (the reading a marker gives the coach)."""
+
+
+def _smooth(u: float) -> float:
+    u = min(max(u, 0.0), 1.0)
+    return u * u * (3 - 2 * u)
+
+
+class ExerciseSet:
+    """A set of standing hip abduction, frame by frame: (optionally) a walk in, a still start,
+    the reps, and (optionally) side steps away; with the truth of each frame and rep."""
+
+    def __init__(self, poser: Poser, height_m: float, lifts: tuple[Lift, ...], fps: float, walk_in: bool) -> None:
+        self.poser, self.lifts, self.fps = poser, lifts, fps
+        self.gait = Gait(height_m, start_y=3.5 * 0.37 * height_m, steps=3, fps=fps) if walk_in else None
+        self.walk_s = self.gait.steps * self.gait.step_s + 0.7 if self.gait else 0.0
+        self.reps_from_s = self.walk_s + STILL_S
+        rep_s = REP_UP_S + REP_HOLD_S + REP_DOWN_S + REP_REST_S
+        self.reps_until_s = self.reps_from_s + len(lifts) * rep_s
+        self.away_steps = 4 if walk_in else 0
+        self.duration_s = self.reps_until_s + self.away_steps * 0.7
+
+    @property
+    def frames(self) -> int:
+        return int(self.duration_s * self.fps)
+
+    def reps_truth(self) -> list[dict[str, object]]:
+        rep_s = REP_UP_S + REP_HOLD_S + REP_DOWN_S + REP_REST_S
+        return [{"side": lift.side, "start_s": round(self.reps_from_s + k * rep_s, 4),
+                 "end_s": round(self.reps_from_s + k * rep_s + REP_UP_S + REP_HOLD_S + REP_DOWN_S, 4),
+                 "peak_leg_deg": lift.peak_deg, "hike_deg": lift.hike_deg, "lean_deg": lift.lean_deg}
+                for k, lift in enumerate(self.lifts)]
+
+    def at(self, t_s: float) -> tuple[Stance, str | None, float]:
+        """The stance at `t_s`, the lifted side (None: both feet down or walking) and its leg's angle out."""
+        p = self.poser
+        if self.gait is not None and t_s < self.walk_s:
+            gait_s = self.gait.steps * self.gait.step_s
+            if t_s < gait_s:
+                stance, side, _ = self.gait.at(t_s, p.ankle0, 0.0)
+                return stance, None, 0.0
+            # the stop: the trailing foot comes up beside the leading one, the pelvis over both
+            end, side, _ = self.gait.at(gait_s, p.ankle0, 0.0)
+            assert end.feet is not None and end.shift is not None
+            u = _smooth((t_s - gait_s) / 0.6)
+            trailing = "left" if side == "left" else "right"  # the stance foot of the last step is behind
+            leading = "right" if trailing == "left" else "left"
+            feet = {leading: end.feet[leading].lerp(p.ankle0[leading], u),
+                    trailing: end.feet[trailing].lerp(p.ankle0[trailing], u) + V((0, 0, 0.06 * math.sin(math.pi * u)))}
+            return Stance(shift=end.shift.lerp(V((0, 0, 0)), u), feet=feet), None, 0.0
+        if t_s < self.reps_from_s:
+            return Stance(), None, 0.0
+        if t_s < self.reps_until_s:
+            rep_s = REP_UP_S + REP_HOLD_S + REP_DOWN_S + REP_REST_S
+            k = int((t_s - self.reps_from_s) / rep_s)
+            lift = self.lifts[k]
+            u = t_s - self.reps_from_s - k * rep_s
+            if u < REP_UP_S:
+                share = _smooth(u / REP_UP_S)
+            elif u < REP_UP_S + REP_HOLD_S:
+                share = 1.0
+            else:
+                share = 1.0 - _smooth((u - REP_UP_S - REP_HOLD_S) / REP_DOWN_S)
+            return self._lift(lift, share), (lift.side if share > 0 else None), lift.peak_deg * share
+        # side steps to the person's right (the picture's left), out of the set
+        k = min(int((t_s - self.reps_until_s) / 0.7), self.away_steps - 1)
+        u = (t_s - self.reps_until_s) / 0.7 - k
+        step_m, lead_u, trail_u = 0.42, _smooth(u / 0.5), _smooth((u - 0.5) / 0.5)
+        lead = p.ankle0["right"] + V((-step_m * (k + lead_u), 0, 0.05 * math.sin(math.pi * min(u / 0.5, 1.0))))
+        trail = p.ankle0["left"] + V((-step_m * (k + trail_u), 0,
+                                      0.05 * math.sin(math.pi * min(max((u - 0.5) / 0.5, 0.0), 1.0))))
+        shift = V((-step_m * (k + 0.5 * (lead_u + trail_u)), 0, 0))
+        return Stance(shift=shift, feet={"right": lead, "left": trail}), None, 0.0
+
+    def _lift(self, lift: Lift, share: float) -> Stance:
+        """The lifted leg's ankle on a circle about its (hiked) hip joint; the standing foot planted."""
+        p = self.poser
+        stand = "left" if lift.side == "right" else "right"
+        # positive roll: the person's left goes down, so the right side rises (hike on the right)
+        roll = (1.0 if lift.side == "right" else -1.0) * lift.hike_deg * share
+        pivot = p.hip0[stand]
+        hip = roll_about(pivot, roll) @ p.hip0[lift.side]
+        out = (1.0 if lift.side == "right" else -1.0) * lift.peak_deg * share  # about world y: + takes -x down
+        leg = p.ankle0[lift.side] - p.hip0[lift.side]
+        ankle = hip + (M.Rotation(math.radians(out), 4, "Y") @ leg)
+        lean = (1.0 if lift.side == "right" else -1.0) * lift.lean_deg * share  # + leans to the person's left
+        return Stance(roll_deg=roll, pivot=pivot, lean_deg=lean, feet={stand: p.ankle0[stand], lift.side: ankle})
+
+
 def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str, object]]) -> None:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     setup_render(args.samples)
@@ -657,6 +783,8 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
                 camera.place(roll)
                 shoot(f"rigid_{marker}_{roll:+.0f}", "rigid", marker, roll)
             camera.place(0.0)
+    if only is not None and "exercise" in only:
+        render_exercise(spec, args, poser, camera, out, show, colors, entries)
     if only is None or "walk" in only:
         gait = Gait(spec.height_m, start_y=2.6, steps=args.walk_steps, fps=args.fps)
         for marker in markers_wanted:
@@ -684,6 +812,40 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
                                 "param_deg": drop, "fps": gait.fps, "frames": frames})
 
 
+def render_exercise(spec: BodySpec, args: argparse.Namespace, poser: Poser, camera: Camera, out: Path,
+                    show: object, colors: dict[str, str | None], entries: list[dict[str, object]]) -> None:
+    """Every exercise set, with no marker, and the hike and lean sets again with the strap."""
+    for name, (distance, lifts) in EXERCISE_SETS.items():
+        for marker in ("none", "strap"):
+            if marker == "strap" and name not in EXERCISE_MARKED:
+                continue
+            if args.marker and marker not in args.marker:
+                continue
+            show(marker)  # type: ignore[operator]
+            camera.place(0.0, distance_m=distance)
+            program = ExerciseSet(poser, spec.height_m, lifts, args.fps, walk_in=name == "ex_walkin")
+            folder = out / f"{name}_{marker}"
+            frames = []
+            for index in range(program.frames):
+                t_s = index / args.fps
+                stance, lifted, leg_deg = program.at(t_s)
+                poser.pose(stance)
+                path = folder / f"{index:04d}.png"
+                if args.truth_only and not path.exists():
+                    break
+                if not path.exists() or args.again:
+                    render_to(path)
+                left, right = poser.hips_world()
+                frames.append({"t_s": round(t_s, 4), "lifted": lifted, "leg_out_deg": round(leg_deg, 3),
+                               "left_hip_px": camera.pixel(left), "right_hip_px": camera.pixel(right)})
+            camera.place(0.0)
+            if len(frames) < program.frames:
+                continue
+            entries.append({"file": str(folder.relative_to(args.out)), "body": spec.name, "split": spec.split,
+                            "condition": "exercise", "set": name, "marker": marker, "marker_color": colors[marker],
+                            "param_deg": 0.0, "fps": args.fps, "reps": program.reps_truth(), "frames": frames})
+
+
 def _stance_hip_after(poser: Poser, stance: Stance, side: str) -> mathutils.Vector:
     """Where the stance hip is once the pelvis has moved by the stance's shift (before the roll)."""
     return poser.hip0[side] + (stance.shift or V((0, 0, 0)))
@@ -693,7 +855,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bodies", type=Path, required=True, help="a folder with the bodies' .glb files")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--only", help="conditions, comma-separated: standing,hike,lean,rigid,walk")
+    parser.add_argument("--only", help="conditions, comma-separated: standing,hike,lean,rigid,walk,exercise "
+                        "(exercise only when named)")
     parser.add_argument("--body", action="append", help="only these bodies (by name)")
     parser.add_argument("--marker", action="append", choices=MARKERS,
                         help="only these markers (two runs with different markers can share a body's renders)")
