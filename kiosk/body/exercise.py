@@ -4,9 +4,12 @@ Pure: poses and tilts in, reps and sets out; time is an argument.
 
 - **Leg-lift angle** per side: the thigh (hip→knee, or hip→ankle when the knee is unsure) against
   the body's vertical axis (shoulder midpoint → hip midpoint), in degrees, positive away from the
-  body's midline, 0 when standing: the rep's range.  Reps themselves are told by the thigh's angle
-  from the picture's vertical: a person leaning far over the standing leg (the compensation) makes
-  the *standing* leg stand at an angle to the trunk, and must not count as lifting it.
+  body's midline, 0 when standing: the rep's range.  Reps themselves are told by the whole leg's
+  angle (hip→ankle) from the picture's vertical: a person leaning far over the standing leg (the
+  compensation) makes the *standing* leg stand at an angle to the trunk, and must not count as
+  lifting it; and a squat or a step toward the camera swings the *thigh* out in the picture (the
+  knees go forward and apart) while the ankles stay under the hips, so the whole leg does not
+  lean out and nothing counts.  No ankle in view, no angle: the feet must be in the picture.
 - **A rep is counted on the way down** (as ML Kit's rep counter does): the leg rises above
   `enter_deg`, then comes back below `exit_deg`; the gap between the two is the hysteresis that
   keeps an angle hovering at a threshold from counting twice.  A rep shorter than `min_rep_s`
@@ -31,8 +34,6 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from kiosk.core.types import ExerciseStatus, Keypoint, Pose, Rep, RepVerdict, SetSummary, Side
 from kiosk.settings.config import ExerciseConfig
 
@@ -41,8 +42,8 @@ THIGH_KEYPOINTS = {
     Side.RIGHT: (Keypoint.RIGHT_HIP, Keypoint.RIGHT_KNEE, Keypoint.RIGHT_ANKLE),
 }
 MIN_SCORE = 0.3
-MIN_THIGH_SHARE = 0.75
-"""A lift out to the side keeps the thigh at least this share of its standing length in the picture."""
+LEG_BASELINE_MIN = 5
+"""Standing frames needed before each leg's standing angle is subtracted."""
 LIFT_ONSET_S = 0.25
 """A leg crossing the enter angle started rising about this long before."""
 
@@ -64,17 +65,24 @@ def leg_lift_deg(pose: Pose, side: Side) -> float | None:
 
 
 def leg_out_deg(pose: Pose, side: Side) -> float | None:
-    """The thigh's angle from the picture's vertical, positive away from the midline: how far out the
-    leg went in space.  A trunk leaning over the standing leg adds to it (and, measured against the
-    trunk, would make the standing leg look lifted), so reps are told by this one."""
+    """The whole leg's angle (hip→ankle) from the picture's vertical, positive away from the midline:
+    how far out the leg went in space.  A trunk leaning over the standing leg adds to it (and,
+    measured against the trunk, would make the standing leg look lifted), so reps are told by this
+    one; and a bent knee (a squat, a step) swings the thigh, not the whole leg.  None when the ankle
+    is unsure."""
     if _axis_down(pose) is None:
         return None
-    return _thigh_angle_deg(pose, side, (0.0, 1.0))
+    _, _, ankle = THIGH_KEYPOINTS[side]
+    return _leg_angle_deg(pose, side, (0.0, 1.0), ankle)
 
 
 def _thigh_angle_deg(pose: Pose, side: Side, down: tuple[float, float]) -> float | None:
-    hip, knee, ankle = THIGH_KEYPOINTS[side]
-    far = knee if pose.score(knee) >= MIN_SCORE else ankle
+    _, knee, ankle = THIGH_KEYPOINTS[side]
+    return _leg_angle_deg(pose, side, down, knee if pose.score(knee) >= MIN_SCORE else ankle)
+
+
+def _leg_angle_deg(pose: Pose, side: Side, down: tuple[float, float], far: Keypoint) -> float | None:
+    hip = THIGH_KEYPOINTS[side][0]
     if pose.score(far) < MIN_SCORE:
         return None
     dx, dy = (float(v) for v in pose.xy(far) - pose.xy(hip))
@@ -92,11 +100,6 @@ def facing_the_camera(pose: Pose) -> bool:
     """The person's left hip on the picture's right (the camera's picture is not mirrored): facing the
     mirror, not turned away or side-on (the exercise is done facing the screen)."""
     return float(pose.xy(Keypoint.LEFT_HIP)[0] - pose.xy(Keypoint.RIGHT_HIP)[0]) > 0.25 * pose.torso_length_px
-
-
-def thigh_length_px(pose: Pose, side: Side) -> float:
-    hip, knee, _ = THIGH_KEYPOINTS[side]
-    return float(np.hypot(*(pose.xy(knee) - pose.xy(hip))))
 
 
 def trunk_lean_toward_deg(pose: Pose, side: Side) -> float | None:
@@ -120,9 +123,6 @@ class _Open:
     hike_deg: float = 0.0
     lean_away_deg: float = 0.0
     range_deg: float = 0.0
-    shortest_thigh: float = 1.0
-    """The thigh's shortest length in the picture during the rep, against standing (a knee coming
-    forward, as in a squat or a kick, shortens it; a lift out to the side does not)."""
 
 
 class ExerciseCoach:
@@ -138,7 +138,7 @@ class ExerciseCoach:
         self._ready = False
         self._await_down = False
         self._standing: deque[tuple[float, float, float]] = deque(maxlen=30)  # (t_s, tilt, lean) while standing
-        self._thigh_px: dict[Side, deque[float]] = {side: deque(maxlen=60) for side in Side}  # standing lengths
+        self._legs_standing: deque[tuple[float, float]] = deque(maxlen=60)  # each leg's angle out, standing
         self._last_seen_s: float | None = None
         self._last_rep_s: float | None = None
         self._set_start_s: float | None = None
@@ -153,7 +153,11 @@ class ExerciseCoach:
             return self._status(None, False, finished)
         assert pose is not None and tilt_deg is not None
         self._last_seen_s = t_s
-        left, right = angles
+        raw_left, raw_right = angles
+        # Against the person's own stand: the model draws a standing leg a few degrees in (its
+        # hip keypoints lie outside the hip joints), and a wide stance is not a lift.
+        base_left, base_right = self._leg_baseline()
+        left, right = raw_left - base_left, raw_right - base_right
         if self._ready and self._last_rep_s is not None and self._open is None and t_s - self._last_rep_s > t.rest_s:
             finished = self.end_set(t_s)
         both_down = max(left, right) < t.exit_deg
@@ -172,8 +176,7 @@ class ExerciseCoach:
             self._await_down = False
         if max(left, right) < t.exit_deg / 2 and self._open is None:  # standing: the level a rep is judged against
             self._standing.append((t_s, tilt_deg, self._lean(pose)))
-            for side in Side:
-                self._thigh_px[side].append(thigh_length_px(pose, side))
+            self._legs_standing.append((raw_left, raw_right))
         if not self._ready:
             return self._status(max(left, right), False, finished)
         if self._open is None and not self._await_down:
@@ -192,10 +195,6 @@ class ExerciseCoach:
             return self._status(max(left, right), False, finished)
         angle = left if rep.side is Side.LEFT else right
         rep.angles.append((t_s, angle))
-        standing_thigh = self._thigh_px[rep.side]
-        if standing_thigh:
-            rep.shortest_thigh = min(rep.shortest_thigh,
-                                     thigh_length_px(pose, rep.side) / statistics.median(standing_thigh))
         hip_range = leg_lift_deg(pose, rep.side)
         if hip_range is not None:
             rep.range_deg = max(rep.range_deg, hip_range)
@@ -224,8 +223,7 @@ class ExerciseCoach:
         self._ready = False
         self._ready_since = self._ready_at = None
         self._standing.clear()
-        for lengths in self._thigh_px.values():
-            lengths.clear()
+        self._legs_standing.clear()
         self._last_seen_s = None
         return summary
 
@@ -237,6 +235,14 @@ class ExerciseCoach:
         if left is None or right is None:
             return None
         return left, right
+
+    def _leg_baseline(self) -> tuple[float, float]:
+        """Each leg's angle out while standing (the median of the last two seconds or so); 0 until
+        LEG_BASELINE_MIN frames of standing were seen."""
+        if len(self._legs_standing) < LEG_BASELINE_MIN:
+            return 0.0, 0.0
+        return (statistics.median(v for v, _ in self._legs_standing),
+                statistics.median(v for _, v in self._legs_standing))
 
     @staticmethod
     def _lean(pose: Pose) -> float:
@@ -253,8 +259,8 @@ class ExerciseCoach:
         assert rep is not None
         self._open = None
         t = self.thresholds
-        if t_s - rep.start_s < t.min_rep_s or rep.shortest_thigh < MIN_THIGH_SHARE:
-            return  # a twitch; or the knee came forward (a squat, a step), not out to the side
+        if t_s - rep.start_s < t.min_rep_s:
+            return  # a twitch
         peak = max(a for _, a in rep.angles)  # out in space
         near_top = [s for s, a in rep.angles if a >= peak - t.hold_band_deg]
         hold = near_top[-1] - near_top[0] if near_top else 0.0

@@ -290,24 +290,49 @@ def test_leaning_far_over_the_standing_leg_counts_the_free_leg_not_the_standing_
     assert rep.trunk_lean_deg == pytest.approx(35.0, abs=0.5)
 
 
-def test_a_knee_coming_forward_is_not_a_lift_out_to_the_side():
-    """A squat or a step toward the mirror: the thigh points out in the picture but shortens, as a
-    thigh coming toward the camera does; a lift to the side keeps its length."""
+def test_a_squat_swinging_the_thighs_out_over_planted_feet_is_not_a_lift():
+    """As on frontal_squats.mp4: the knees go forward and apart, so each thigh points 50–60° out in
+    the picture (the hips also shift sideways, so one thigh more than the other), but the ankles
+    stay planted under the hips: the whole leg never leans out, and nothing counts."""
     s = Session()
     s.hold(1.5)
-    frames = 36
+    frames = 60
     for i in range(frames + 1):
         share = math.sin(math.pi * i / frames)
-        pose = exercise_pose(left_deg=35.0 * share)
-        hip = pose.xy_px[Keypoint.LEFT_HIP].copy()
-        for k in (Keypoint.LEFT_KNEE, Keypoint.LEFT_ANKLE):
-            pose.xy_px[k] = hip + (pose.xy_px[k] - hip) * (1.0 - 0.5 * share)  # foreshortened
+        pose = exercise_pose(shift_px=-40.0 * share)
+        ankles = {side: exercise_pose().xy_px[k].copy() for side, k in ((Side.LEFT, Keypoint.LEFT_ANKLE),
+                                                                      (Side.RIGHT, Keypoint.RIGHT_ANKLE))}
+        for hip, knee, ankle, side, out in ((Keypoint.LEFT_HIP, Keypoint.LEFT_KNEE, Keypoint.LEFT_ANKLE, Side.LEFT,
+                                             60.0), (Keypoint.RIGHT_HIP, Keypoint.RIGHT_KNEE, Keypoint.RIGHT_ANKLE,
+                                                     Side.RIGHT, -20.0)):
+            pose.xy_px[hip, 1] += 120.0 * share  # the hips go down
+            pose.xy_px[ankle] = ankles[side]  # the feet stay where they stood
+            pose.xy_px[knee] = (pose.xy_px[hip] + pose.xy_px[ankle]) / 2 + np.array([out * share, 0.0])
         s.coach.update(pose, 0.0, s.t_s)
         s.t_s += 1 / FPS
     s.hold(1.0)
     assert s.reps == []
     s.rep(Side.LEFT)
     assert len(s.reps) == 1
+
+
+def test_a_lift_counts_though_the_model_draws_its_thigh_short():
+    """During a real lift MoveNet places the knee high: the hip→knee length falls to 0.68–0.74 of
+    standing while the true thigh keeps its length (#33).  The whole leg still goes out, and the
+    rep counts (the thigh-length rule that dropped such reps is gone)."""
+    s = Session()
+    s.hold(1.5)
+    frames = 36
+    for i in range(frames + 1):
+        share = math.sin(math.pi * i / frames)
+        pose = exercise_pose(right_deg=30.0 * share)
+        hip = pose.xy_px[Keypoint.RIGHT_HIP].copy()
+        pose.xy_px[Keypoint.RIGHT_KNEE] = hip + (pose.xy_px[Keypoint.RIGHT_KNEE] - hip) * (1.0 - 0.3 * share)
+        s.coach.update(pose, 0.0, s.t_s)
+        s.t_s += 1 / FPS
+    s.hold(1.0)
+    (rep,) = s.reps
+    assert rep.side is Side.RIGHT and rep.peak_leg_deg == pytest.approx(30.0, abs=0.5)
 
 
 def test_reps_count_only_facing_the_mirror():

@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""The exercise coach on rendered sets of standing hip abduction, rep by rep against exact truth.
+
+    python scripts/exercise-sets.py RENDERS [--work DIR] [--model PATH] [--config TOML] [--set KEY=VALUE]
+        [--json OUT] [--fit]
+
+RENDERS is `scripts/render-bodies.py --only exercise`'s output (its `truth.json`): each set a
+still start, then reps with known sides, peaks, hikes and leans (docs/coach.md lists them).  Each
+set is made into a lossless clip and run through `beltline analyze`'s own kiosk in exercise mode
+(kiosk.app.assembly, Purpose.ANALYZE); a strap's sets run with `[marker] color` set to its paint.
+
+Scored per body split (the tuning bodies, and the held-out one):
+
+- **counts**: every rep at or above the enter angle counted once, on its side; none under it;
+  nothing while walking in or stepping away.  A set is *exact* when its counts per side equal
+  the truth's, *off by one* when each is within one;
+- **verdicts**: an 8° hike called `pelvis_hiked`, a 12° lean called `trunk_leaned`, a clean rep
+  called `clean` (the 3 and 5° hikes and the 5 and 8° leans are in between: their readings are
+  listed, not scored);
+- **readings**: the hike and lean each counted rep read, against the truth.
+
+`--fit` replays the coach on each set's recorded poses and tilts (the model runs once a set)
+over a grid of thresholds, picks the best on the tuning bodies, and reports it on the held-out one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from kiosk.app.analyze import analyze
+from kiosk.app.assembly import Purpose, assemble, with_mode
+from kiosk.body.exercise import ExerciseCoach
+from kiosk.core.types import ExerciseStatus, Pose, Rep, RepVerdict, SetSummary, Side
+from kiosk.settings.config import Config, ExerciseConfig, Mode
+from kiosk.settings.config_file import load_config, with_overrides
+from kiosk.settings.model_files import resolve_model_path
+
+SCORED_HIKE_DEG = 8.0
+SCORED_LEAN_DEG = 12.0
+
+
+@dataclass(frozen=True)
+class TrueRep:
+    side: Side
+    start_s: float
+    end_s: float
+    peak_leg_deg: float
+    hike_deg: float
+    lean_deg: float
+
+    def expected(self) -> RepVerdict | None:
+        """The verdict this rep must get (None: in between, not scored)."""
+        if self.hike_deg >= SCORED_HIKE_DEG:
+            return RepVerdict.PELVIS_HIKED
+        if self.lean_deg >= SCORED_LEAN_DEG:
+            return RepVerdict.TRUNK_LEANED
+        if self.hike_deg == 0 and self.lean_deg == 0:
+            return RepVerdict.CLEAN
+        return None
+
+
+@dataclass(frozen=True)
+class SetCase:
+    name: str
+    body: str
+    split: str
+    marker: str
+    clip: Path
+    reps: tuple[TrueRep, ...]
+    overrides: tuple[str, ...]
+
+
+class RecordingCoach:
+    """The pipeline's coach, recording what it is given (pose, tilt, time) for replays."""
+
+    def __init__(self, coach: ExerciseCoach) -> None:
+        self.coach = coach
+        self.frames: list[tuple[Pose | None, float | None, float]] = []
+
+    def update(self, pose: Pose | None, tilt_deg: float | None, t_s: float) -> ExerciseStatus:
+        self.frames.append((pose, tilt_deg, t_s))
+        return self.coach.update(pose, tilt_deg, t_s)
+
+    def end_set(self, t_s: float) -> SetSummary | None:
+        return self.coach.end_set(t_s)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.coach, name)
+
+
+def make_cases(renders: Path, work: Path) -> list[SetCase]:
+    work.mkdir(parents=True, exist_ok=True)
+    cases = []
+    for entry in json.loads((renders / "truth.json").read_text())["pictures"]:
+        if entry["condition"] != "exercise":
+            continue
+        name = f'{entry["body"]}_{Path(entry["file"]).name}'
+        folder = renders / entry["file"]
+        clip = work / f"{name}.avi"
+        if not clip.exists():
+            first = cv2.imread(str(folder / "0000.png"))
+            writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), float(entry["fps"]),
+                                     (first.shape[1], first.shape[0]))
+            for index in range(len(entry["frames"])):
+                writer.write(cv2.imread(str(folder / f"{index:04d}.png")))
+            writer.release()
+        reps = tuple(TrueRep(Side(r["side"]), r["start_s"], r["end_s"], r["peak_leg_deg"], r["hike_deg"],
+                             r["lean_deg"]) for r in entry["reps"])
+        overrides = (f'marker.color="{entry["marker_color"]}"',) if entry["marker_color"] else ()
+        cases.append(SetCase(name, entry["body"], entry["split"], entry["marker"], clip, reps, overrides))
+    return cases
+
+
+def run_case(config: Config, model_path: Path, case: SetCase) -> tuple[list[Rep], RecordingCoach]:
+    """The set through `analyze`'s kiosk in exercise mode: its counted reps, and what the coach was given."""
+    kiosk = assemble(with_mode(with_overrides(config, list(case.overrides)), Mode.EXERCISE), model_path,
+                     Purpose.ANALYZE)
+    recorder = RecordingCoach(kiosk.pipeline.coach)
+    kiosk.pipeline.coach = recorder  # type: ignore[assignment]
+    source = kiosk.open_source(str(case.clip))
+    try:
+        analysis = analyze(kiosk, source, case.clip.name)
+    finally:
+        source.close()
+    return [rep for s in analysis.sets for rep in s.reps], recorder
+
+
+def replay(frames: list[tuple[Pose | None, float | None, float]], thresholds: ExerciseConfig) -> list[Rep]:
+    """The coach with other thresholds on the same recorded poses and tilts."""
+    coach = ExerciseCoach(thresholds)
+    reps: list[Rep] = []
+    for pose, tilt, t_s in frames:
+        status = coach.update(pose, tilt, t_s)
+        if status.finished_set is not None:
+            reps.extend(status.finished_set.reps)
+    last = coach.end_set(frames[-1][2] if frames else 0.0)
+    if last is not None:
+        reps.extend(last.reps)
+    return reps
+
+
+def score(case: SetCase, counted: list[Rep], enter_deg: float) -> dict[str, object]:
+    """Counted reps matched to the truth by time (a counted rep belongs to the true rep it overlaps most)."""
+    due = [r for r in case.reps if r.peak_leg_deg >= enter_deg]
+    matched: dict[int, Rep] = {}
+    extra = []
+    for rep in counted:
+        overlaps = [(min(rep.end_s, r.end_s + 0.3) - max(rep.start_s, r.start_s - 0.3), i)
+                    for i, r in enumerate(case.reps)]
+        best, index = max(overlaps, default=(0.0, -1))
+        if best > 0 and index not in matched:
+            matched[index] = rep
+        else:
+            extra.append(rep)
+    rows = []
+    for i, truth in enumerate(case.reps):
+        rep = matched.get(i)
+        rows.append({"side": truth.side.value, "peak_leg_deg": truth.peak_leg_deg, "hike_deg": truth.hike_deg,
+                     "lean_deg": truth.lean_deg, "due": truth.peak_leg_deg >= enter_deg,
+                     "counted": rep is not None, "counted_side": rep.side.value if rep else None,
+                     "expected": (v.value if (v := truth.expected()) else None),
+                     "verdict": rep.verdict.value if rep else None,
+                     "read_hike_deg": rep.pelvis_hike_deg if rep else None,
+                     "read_lean_deg": rep.trunk_lean_deg if rep else None,
+                     "read_peak_deg": rep.peak_leg_deg if rep else None})
+    true_counts = {s: sum(r.side is s for r in due) for s in Side}
+    read_counts = {s: sum(r.side is s for r in counted) for s in Side}
+    return {"set": case.name, "body": case.body, "split": case.split, "marker": case.marker,
+            "true": {s.value: n for s, n in true_counts.items()},
+            "counted": {s.value: n for s, n in read_counts.items()},
+            "exact": true_counts == read_counts,
+            "off_by_one": all(abs(true_counts[s] - read_counts[s]) <= 1 for s in Side),
+            "extra": len(extra), "reps": rows}
+
+
+def summarise(scored: list[dict[str, object]]) -> dict[str, object]:
+    reps = [r for s in scored for r in s["reps"]]  # type: ignore[attr-defined]
+    due = [r for r in reps if r["due"]]
+    small = [r for r in reps if not r["due"]]
+    judged = [r for r in due if r["expected"] is not None]
+    hikes = [abs(r["read_hike_deg"] - r["hike_deg"]) for r in reps if r["counted"] and r["lean_deg"] == 0]
+    leans = [abs(r["read_lean_deg"] - r["lean_deg"]) for r in reps if r["counted"] and r["hike_deg"] == 0]
+    return {
+        "sets": len(scored), "exact": sum(bool(s["exact"]) for s in scored),
+        "off_by_one": sum(bool(s["off_by_one"]) for s in scored),
+        "due": len(due), "counted_right_side": sum(r["counted"] and r["counted_side"] == r["side"] for r in due),
+        "small": len(small), "small_counted": sum(bool(r["counted"]) for r in small),
+        "extra": sum(int(s["extra"]) for s in scored),  # type: ignore[call-overload]
+        "judged": len(judged), "verdicts_right": sum(r["verdict"] == r["expected"] for r in judged),
+        "hike_mae_deg": round(statistics.fmean(hikes), 2) if hikes else None,
+        "lean_mae_deg": round(statistics.fmean(leans), 2) if leans else None,
+    }
+
+
+def table(scored: list[dict[str, object]]) -> str:
+    lines = ["| set | marker | true L/R | counted L/R | exact | verdicts (scored) | hike read (true) "
+             "| lean read (true) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for s in scored:
+        reps = s["reps"]
+        judged = [r for r in reps if r["due"] and r["expected"] is not None]  # type: ignore[attr-defined]
+        right = sum(r["verdict"] == r["expected"] for r in judged)
+        hikes = ", ".join(f'{r["read_hike_deg"]:.1f} ({r["hike_deg"]:.0f})' for r in reps  # type: ignore[attr-defined]
+                          if r["counted"] and r["hike_deg"] > 0)
+        leans = ", ".join(f'{r["read_lean_deg"]:.1f} ({r["lean_deg"]:.0f})' for r in reps  # type: ignore[attr-defined]
+                          if r["counted"] and r["lean_deg"] > 0)
+        t, c = s["true"], s["counted"]
+        lines.append(f'| {s["set"]} | {s["marker"]} | {t["left"]}/{t["right"]} | {c["left"]}/{c["right"]} '  # type: ignore[index]
+                     f'| {"yes" if s["exact"] else "no"} | {right}/{len(judged)} | {hikes or "–"} | {leans or "–"} |')
+    return "\n".join(lines)
+
+
+GRID = {
+    "enter_deg": (14.0, 16.0, 18.0),
+    "exit_deg": (8.0, 10.0, 12.0),
+    "hike_deg": (2.0, 3.0, 4.0, 5.0),
+    "lean_deg": (5.0, 6.0, 8.0, 10.0),
+    "ready_s": (0.5, 1.0),
+}
+
+
+def fit(runs: list[tuple[SetCase, list[tuple[Pose | None, float | None, float]]]], base: ExerciseConfig,
+        markers: tuple[str, ...]) -> tuple[ExerciseConfig, list[tuple[float, dict[str, float]]]]:
+    """The thresholds that do best on the tuning bodies' sets (`markers` only): counts first, then verdicts."""
+    tuning = [(c, f) for c, f in runs if c.split == "tune" and c.marker in markers]
+    results = []
+    for values in itertools.product(*GRID.values()):
+        choice = dict(zip(GRID, values, strict=True))
+        if choice["exit_deg"] >= choice["enter_deg"]:
+            continue
+        thresholds = dataclasses.replace(base, **choice)
+        scored = [score(c, replay(f, thresholds), 18.0) for c, f in tuning]
+        s = summarise(scored)
+        # every due rep on its side, no small or extra one, then the verdicts
+        goal = (2.0 * int(s["counted_right_side"]) - 2.0 * (int(s["small_counted"]) + int(s["extra"]))  # type: ignore[call-overload]
+                + int(s["verdicts_right"]))  # type: ignore[call-overload]
+        results.append((goal, choice))
+    results.sort(key=lambda r: -r[0])
+    return dataclasses.replace(base, **results[0][1]), results[:10]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("renders", type=Path)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/beltline-exercise-sets"))
+    parser.add_argument("--model")
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a config override (repeat)")
+    parser.add_argument("--only", help="only sets whose name contains this")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--fit", action="store_true", help="fit the thresholds on the tuning bodies by replay")
+    args = parser.parse_args()
+    config = with_overrides(load_config(args.config), args.set)
+    model_path = resolve_model_path(args.model, config.model.path)
+    cases = [c for c in make_cases(args.renders, args.work) if not args.only or args.only in c.name]
+    scored, runs = [], []
+    enter = config.exercise.enter_deg
+    for case in cases:
+        counted, recorder = run_case(config, model_path, case)
+        runs.append((case, recorder.frames))
+        scored.append(score(case, counted, 18.0))
+        s = scored[-1]
+        print(f'{case.name:<28} {case.split:<5} true L{s["true"]["left"]} R{s["true"]["right"]}  '  # type: ignore[index]
+              f'counted L{s["counted"]["left"]} R{s["counted"]["right"]}  extra {s["extra"]}', flush=True)  # type: ignore[index]
+    report: dict[str, object] = {"thresholds": dataclasses.asdict(config.exercise), "enter_deg": enter}
+    for split in ("tune", "held"):
+        mine = [s for s in scored if s["split"] == split]
+        for marker in ("none", "strap"):
+            part = [s for s in mine if s["marker"] == marker]
+            if part:
+                report[f"{split}_{marker}"] = summarise(part)
+                print(f"\n### {split}, marker {marker}: {json.dumps(summarise(part))}\n\n{table(part)}")
+    if args.fit:
+        for markers in (("none",), ("strap",)):
+            best, top = fit(runs, config.exercise, markers)
+            chosen = {k: getattr(best, k) for k in GRID}
+            print(f"\nfitted on the tuning bodies, marker {markers[0]}: {chosen}  (top: {top[:3]})")
+            held = [score(c, replay(f, best), 18.0) for c, f in runs if c.split == "held" and c.marker in markers]
+            tune = [score(c, replay(f, best), 18.0) for c, f in runs if c.split == "tune" and c.marker in markers]
+            report[f"fit_{markers[0]}"] = {"chosen": chosen, "tune": summarise(tune), "held": summarise(held)}
+            print(f"tune: {json.dumps(summarise(tune))}\nheld: {json.dumps(summarise(held))}\n{table(held)}")
+    report["sets"] = scored
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
