@@ -96,6 +96,13 @@ def _leg_angle_deg(pose: Pose, side: Side, down: tuple[float, float], far: Keypo
     return angle if across * outward >= 0 else -angle
 
 
+def _feet_unseen(pose: Pose) -> bool:
+    """Someone facing the mirror, hips and shoulders sure, but an ankle not: too near, or the feet cut off."""
+    if not pose.finite or _axis_down(pose) is None or not facing_the_camera(pose):
+        return False
+    return min(pose.score(Keypoint.LEFT_ANKLE), pose.score(Keypoint.RIGHT_ANKLE)) < MIN_SCORE
+
+
 def facing_the_camera(pose: Pose) -> bool:
     """The person's left hip on the picture's right (the camera's picture is not mirrored): facing the
     mirror, not turned away or side-on (the exercise is done facing the screen)."""
@@ -150,7 +157,7 @@ class ExerciseCoach:
         if angles is None:
             if self._last_seen_s is not None and t_s - self._last_seen_s > t.leave_s:
                 finished = self.end_set(t_s)
-            return self._status(None, False, finished)
+            return self._status(None, False, finished, feet_unseen=pose is not None and _feet_unseen(pose))
         assert pose is not None and tilt_deg is not None
         self._last_seen_s = t_s
         raw_left, raw_right = angles
@@ -276,8 +283,9 @@ class ExerciseCoach:
         self._last_rep_s = t_s
         self._standing.clear()  # the next rep is judged against the standing that follows this one
 
-    def _status(self, angle: float | None, hiking: bool, finished: SetSummary | None) -> ExerciseStatus:
+    def _status(self, angle: float | None, hiking: bool, finished: SetSummary | None,
+                feet_unseen: bool = False) -> ExerciseStatus:
         return ExerciseStatus(self._ready, sum(r.side is Side.LEFT for r in self.reps),
                               sum(r.side is Side.RIGHT for r in self.reps),
                               self._open.side if self._open is not None else None, angle, hiking,
-                              self.reps[-1] if self.reps else None, finished)
+                              self.reps[-1] if self.reps else None, finished, feet_unseen)

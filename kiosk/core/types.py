@@ -499,6 +499,8 @@ class ExerciseStatus:
     last_rep: Rep | None
     finished_set: SetSummary | None = None
     """The set just ended, once, on the frame where it ended."""
+    feet_unseen: bool = False
+    """A person is there, but the model is unsure of an ankle: no leg angle until the feet are in view."""
 
 
 class Stage(enum.StrEnum):

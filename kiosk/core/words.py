@@ -92,6 +92,7 @@ def calibrated_words(standing_tilt_deg: float) -> str:
 # ---- the exercise coach (kiosk.body.exercise) ----------------------------------------------------------
 
 EXERCISE_GET_READY = "Stand still, feet together, to start"
+EXERCISE_SHOW_FEET = "Step back so your feet are in view"
 EXERCISE_LIFT = "Lift one leg out to the side"
 HIKE_CUE = "Lift lower \u2014 keep your belt level"
 LEAN_CUE = "Stand tall \u2014 keep your trunk upright"

@@ -40,6 +40,7 @@ from kiosk.core.types import (
 from kiosk.core.words import (
     EXERCISE_GET_READY,
     EXERCISE_LIFT,
+    EXERCISE_SHOW_FEET,
     HIKE_CUE,
     LEAN_CUE,
     NO_VERDICT_WORDS,
@@ -251,7 +252,9 @@ class MirrorView:
             small = text.get_rect(midtop=(canvas_w // 2, box.bottom + pad)).inflate(2 * pad, pad // 2)
             pygame.draw.rect(self._canvas, OUTLINE, small, border_radius=pad)
             self._canvas.blit(text, text.get_rect(center=small.center))
-        if not status.ready:
+        if status.feet_unseen:
+            self._draw_banner(EXERCISE_SHOW_FEET, CALIBRATION_BLUE)
+        elif not status.ready:
             self._draw_banner(EXERCISE_GET_READY, CALIBRATION_BLUE)
         elif status.lifting is not None and status.angle_deg is not None:
             self._draw_banner(lifting_words(status.lifting, status.angle_deg),

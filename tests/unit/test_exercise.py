@@ -365,3 +365,18 @@ def test_the_first_rep_of_a_set_is_in_its_summary_whatever_its_start_time_rounds
     s.rep(Side.RIGHT)
     summary = s.coach.end_set(s.t_s)
     assert summary is not None and (summary.count(Side.LEFT), summary.count(Side.RIGHT)) == (1, 1)
+
+
+def test_a_person_whose_feet_are_out_of_view_is_told_to_step_back():
+    """Reps are told by the whole leg, so an ankle the model is unsure of gives no angle: the person
+    is told why nothing counts, and counting starts once the feet are in view."""
+    s = Session()
+    cut = exercise_pose()
+    cut.scores[[Keypoint.LEFT_ANKLE, Keypoint.RIGHT_ANKLE]] = 0.1
+    status = s.coach.update(cut, 0.0, 0.0)
+    assert status.feet_unseen and not status.ready
+    s.t_s = 0.1
+    s.hold(1.5)
+    assert not s.statuses[-1].feet_unseen and s.statuses[-1].ready
+    s.rep(Side.RIGHT)
+    assert len(s.reps) == 1
