@@ -79,16 +79,20 @@ class SetCase:
     overrides: tuple[str, ...]
 
 
+Recorded = tuple[Pose | None, float | None, float, bool]
+"""What the coach was given on one frame: the pose, the tilt, the time, whether a marker was read."""
+
+
 class RecordingCoach:
     """The pipeline's coach, recording what it is given (pose, tilt, time) for replays."""
 
     def __init__(self, coach: ExerciseCoach) -> None:
         self.coach = coach
-        self.frames: list[tuple[Pose | None, float | None, float]] = []
+        self.frames: list[Recorded] = []
 
-    def update(self, pose: Pose | None, tilt_deg: float | None, t_s: float) -> ExerciseStatus:
-        self.frames.append((pose, tilt_deg, t_s))
-        return self.coach.update(pose, tilt_deg, t_s)
+    def update(self, pose: Pose | None, tilt_deg: float | None, t_s: float, marked: bool = False) -> ExerciseStatus:
+        self.frames.append((pose, tilt_deg, t_s, marked))
+        return self.coach.update(pose, tilt_deg, t_s, marked)
 
     def end_set(self, t_s: float) -> SetSummary | None:
         return self.coach.end_set(t_s)
@@ -134,12 +138,12 @@ def run_case(config: Config, model_path: Path, case: SetCase) -> tuple[list[Rep]
     return [rep for s in analysis.sets for rep in s.reps], recorder
 
 
-def replay(frames: list[tuple[Pose | None, float | None, float]], thresholds: ExerciseConfig) -> list[Rep]:
+def replay(frames: list[Recorded], thresholds: ExerciseConfig) -> list[Rep]:
     """The coach with other thresholds on the same recorded poses and tilts."""
     coach = ExerciseCoach(thresholds)
     reps: list[Rep] = []
-    for pose, tilt, t_s in frames:
-        status = coach.update(pose, tilt, t_s)
+    for pose, tilt, t_s, marked in frames:
+        status = coach.update(pose, tilt, t_s, marked)
         if status.finished_set is not None:
             reps.extend(status.finished_set.reps)
     last = coach.end_set(frames[-1][2] if frames else 0.0)
@@ -219,33 +223,78 @@ def table(scored: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-GRID = {
-    "enter_deg": (14.0, 16.0, 18.0),
-    "exit_deg": (8.0, 10.0, 12.0),
-    "hike_deg": (2.0, 3.0, 4.0, 5.0),
-    "lean_deg": (5.0, 6.0, 8.0, 10.0),
+COUNT_GRID = {
+    "enter_deg": (12.0, 13.0, 14.0, 15.0, 16.0, 18.0),
+    "exit_deg": (6.0, 8.0, 10.0),
     "ready_s": (0.5, 1.0),
 }
+"""What decides which reps count (replayed on the recorded poses)."""
+VERDICT_STEPS = tuple(2.0 + 0.5 * k for k in range(25))
+"""hike_deg, hike_unmarked_deg and lean_deg are tried at each of these (2–14°): they judge a rep
+from its own readings, so no replay is needed."""
 
 
-def fit(runs: list[tuple[SetCase, list[tuple[Pose | None, float | None, float]]]], base: ExerciseConfig,
-        markers: tuple[str, ...]) -> tuple[ExerciseConfig, list[tuple[float, dict[str, float]]]]:
-    """The thresholds that do best on the tuning bodies' sets (`markers` only): counts first, then verdicts."""
-    tuning = [(c, f) for c, f in runs if c.split == "tune" and c.marker in markers]
-    results = []
-    for values in itertools.product(*GRID.values()):
-        choice = dict(zip(GRID, values, strict=True))
+def _verdict(rep: dict[str, object], marked: bool, hike: float, hike_unmarked: float, lean: float) -> str:
+    if float(rep["read_hike_deg"]) >= (hike if marked else hike_unmarked):  # type: ignore[arg-type]
+        return RepVerdict.PELVIS_HIKED.value
+    if float(rep["read_lean_deg"]) >= lean:  # type: ignore[arg-type]
+        return RepVerdict.TRUNK_LEANED.value
+    return RepVerdict.CLEAN.value
+
+
+def _middle_of_best(scores: dict[float, float]) -> float:
+    """The middle of the longest run of values with the best score (the widest margin either side)."""
+    best = max(scores.values())
+    runs: list[list[float]] = []
+    for value in sorted(scores):
+        if scores[value] == best:
+            if runs and runs[-1] and runs[-1][-1] == value - 0.5:
+                runs[-1].append(value)
+            else:
+                runs.append([value])
+    longest = max(runs, key=len)
+    return longest[len(longest) // 2]
+
+
+def fit(runs: list[tuple[SetCase, list[Recorded]]], base: ExerciseConfig) -> tuple[ExerciseConfig, dict[str, object]]:
+    """The thresholds that do best on the tuning bodies' sets: first what counts (every rep of 18° or
+    more on its side, none smaller, none while walking in or away; then exact sets), then each
+    verdict threshold at the middle of its best range, the others held at their best."""
+    tuning = [(c, f) for c, f in runs if c.split == "tune"]
+    trials = []
+    for values in itertools.product(*COUNT_GRID.values()):
+        choice = dict(zip(COUNT_GRID, values, strict=True))
         if choice["exit_deg"] >= choice["enter_deg"]:
             continue
         thresholds = dataclasses.replace(base, **choice)
-        scored = [score(c, replay(f, thresholds), 18.0) for c, f in tuning]
-        s = summarise(scored)
-        # every due rep on its side, no small or extra one, then the verdicts
-        goal = (2.0 * int(s["counted_right_side"]) - 2.0 * (int(s["small_counted"]) + int(s["extra"]))  # type: ignore[call-overload]
-                + int(s["verdicts_right"]))  # type: ignore[call-overload]
-        results.append((goal, choice))
-    results.sort(key=lambda r: -r[0])
-    return dataclasses.replace(base, **results[0][1]), results[:10]
+        s = summarise([score(c, replay(f, thresholds), 18.0) for c, f in tuning])
+        goal = (int(s["counted_right_side"]) - 2 * (int(s["small_counted"]) + int(s["extra"])),  # type: ignore[call-overload]
+                int(s["exact"]), -abs(choice["enter_deg"] - 18.0))  # type: ignore[call-overload]
+        trials.append((goal, choice))
+    trials.sort(key=lambda t: t[0], reverse=True)
+    best_goal = trials[0][0][:2]
+    # among the best, the enter angle in the middle of the range that does as well
+    tied = sorted(t[1]["enter_deg"] for t in trials if t[0][:2] == best_goal)
+    enter = tied[len(tied) // 2]
+    counting = next(t[1] for t in trials if t[0][:2] == best_goal and t[1]["enter_deg"] == enter)
+    counted = dataclasses.replace(base, **counting)
+    judged = []
+    for case, frames in tuning:
+        for rep in score(case, replay(frames, counted), 18.0)["reps"]:  # type: ignore[attr-defined]
+            if rep["counted"] and rep["expected"] is not None:
+                judged.append((rep, case.marker != "none"))
+
+    def right(hike: float, unmarked: float, lean: float) -> int:
+        return sum(_verdict(r, marked, hike, unmarked, lean) == r["expected"] for r, marked in judged)
+
+    hike, unmarked, lean = base.hike_deg, base.hike_unmarked_deg, base.lean_deg
+    for _ in range(3):  # each in turn at the middle of its best range, the others held
+        hike = _middle_of_best({v: right(v, unmarked, lean) for v in VERDICT_STEPS})
+        unmarked = _middle_of_best({v: right(hike, v, lean) for v in VERDICT_STEPS})
+        lean = _middle_of_best({v: right(hike, unmarked, v) for v in VERDICT_STEPS})
+    chosen = dataclasses.replace(counted, hike_deg=hike, hike_unmarked_deg=unmarked, lean_deg=lean)
+    return chosen, {"counting_trials": [(list(g), c) for g, c in trials[:8]], "judged_reps": len(judged),
+                    "verdicts_right": right(hike, unmarked, lean)}
 
 
 def main() -> int:
@@ -280,14 +329,16 @@ def main() -> int:
                 report[f"{split}_{marker}"] = summarise(part)
                 print(f"\n### {split}, marker {marker}: {json.dumps(summarise(part))}\n\n{table(part)}")
     if args.fit:
-        for markers in (("none",), ("strap",)):
-            best, top = fit(runs, config.exercise, markers)
-            chosen = {k: getattr(best, k) for k in GRID}
-            print(f"\nfitted on the tuning bodies, marker {markers[0]}: {chosen}  (top: {top[:3]})")
-            held = [score(c, replay(f, best), 18.0) for c, f in runs if c.split == "held" and c.marker in markers]
-            tune = [score(c, replay(f, best), 18.0) for c, f in runs if c.split == "tune" and c.marker in markers]
-            report[f"fit_{markers[0]}"] = {"chosen": chosen, "tune": summarise(tune), "held": summarise(held)}
-            print(f"tune: {json.dumps(summarise(tune))}\nheld: {json.dumps(summarise(held))}\n{table(held)}")
+        best, detail = fit(runs, config.exercise)
+        chosen = {k: getattr(best, k) for k in (*COUNT_GRID, "hike_deg", "hike_unmarked_deg", "lean_deg")}
+        report["fit"] = {"chosen": chosen, **detail}
+        print(f"\nfitted on the tuning bodies: {chosen}\n{json.dumps(detail['counting_trials'][:4])}")
+        for split in ("tune", "held"):
+            for marker in ("none", "strap"):
+                part = [score(c, replay(f, best), 18.0) for c, f in runs if c.split == split and c.marker == marker]
+                if part:
+                    report["fit"][f"{split}_{marker}"] = summarise(part)  # type: ignore[index]
+                    print(f"\n### fitted, {split}, marker {marker}: {json.dumps(summarise(part))}\n\n{table(part)}")
     report["sets"] = scored
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")

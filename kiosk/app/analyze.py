@@ -118,6 +118,7 @@ def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[s
             "sets": [s.as_dict() for s in sets],
             "reps": {"left": sum(s.count(Side.LEFT) for s in sets), "right": sum(s.count(Side.RIGHT) for s in sets)},
             "thresholds": {"enter_deg": e.enter_deg, "exit_deg": e.exit_deg, "min_rep_s": e.min_rep_s,
-                           "ready_s": e.ready_s, "hike_deg": e.hike_deg, "lean_deg": e.lean_deg, "rest_s": e.rest_s},
+                           "ready_s": e.ready_s, "hike_deg": e.hike_deg,
+                           "hike_unmarked_deg": e.hike_unmarked_deg, "lean_deg": e.lean_deg, "rest_s": e.rest_s},
         }
     return Analysis(summary, steps, by_person if group else None, traces, sets)

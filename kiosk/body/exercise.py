@@ -128,6 +128,8 @@ class _Open:
     lean_deg: float
     angles: list[tuple[float, float]] = field(default_factory=list)
     hike_deg: float = 0.0
+    marked: bool = False
+    """The belt line was read from a worn marker during the rep (else from the pose and the picture)."""
     lean_away_deg: float = 0.0
     range_deg: float = 0.0
 
@@ -150,7 +152,9 @@ class ExerciseCoach:
         self._last_rep_s: float | None = None
         self._set_start_s: float | None = None
 
-    def update(self, pose: Pose | None, tilt_deg: float | None, t_s: float) -> ExerciseStatus:
+    def update(self, pose: Pose | None, tilt_deg: float | None, t_s: float, marked: bool = False) -> ExerciseStatus:
+        """One frame: the pose, the ruler's tilt (None: no verdict), and whether that tilt was read
+        from a worn marker (then a hike is judged against `hike_deg`, else `hike_unmarked_deg`)."""
         t = self.thresholds
         finished = None
         angles = self._angles(pose) if pose is not None and tilt_deg is not None else None
@@ -207,6 +211,7 @@ class ExerciseCoach:
             rep.range_deg = max(rep.range_deg, hip_range)
         hike = self._hike(tilt_deg, rep)
         rep.hike_deg = max(rep.hike_deg, hike)
+        rep.marked = rep.marked or marked
         lean_toward = trunk_lean_toward_deg(pose, rep.side)
         if lean_toward is not None:
             rep.lean_away_deg = max(rep.lean_away_deg, -(lean_toward - rep.lean_deg))
@@ -215,7 +220,7 @@ class ExerciseCoach:
             self._await_down = True
         elif angle < t.exit_deg:
             self._close(t_s)
-        return self._status(angle, hike >= t.hike_deg and self._open is not None, finished)
+        return self._status(angle, hike >= self._hike_limit(marked) and self._open is not None, finished)
 
     def end_set(self, t_s: float) -> SetSummary | None:
         """Close the set (the person left, rested, or the run ends); its summary when it had a rep."""
@@ -255,6 +260,10 @@ class ExerciseCoach:
     def _lean(pose: Pose) -> float:
         return trunk_lean_toward_deg(pose, Side.LEFT) or 0.0
 
+    def _hike_limit(self, marked: bool) -> float:
+        t = self.thresholds
+        return t.hike_deg if marked else t.hike_unmarked_deg
+
     def _hike(self, tilt_deg: float, rep: _Open) -> float:
         """Tilt up toward the lifted leg against standing.  Tilt is + when the left hip is low, so a
         left hip raised is a negative change."""
@@ -271,7 +280,7 @@ class ExerciseCoach:
         peak = max(a for _, a in rep.angles)  # out in space
         near_top = [s for s, a in rep.angles if a >= peak - t.hold_band_deg]
         hold = near_top[-1] - near_top[0] if near_top else 0.0
-        if rep.hike_deg >= t.hike_deg:
+        if rep.hike_deg >= self._hike_limit(rep.marked):
             verdict = RepVerdict.PELVIS_HIKED
         elif rep.lean_away_deg >= t.lean_deg:
             verdict = RepVerdict.TRUNK_LEANED

@@ -30,6 +30,7 @@ from kiosk.core.types import (
     SetSummary,
     Side,
     StepRecord,
+    TiltSource,
     Verdict,
     WalkStatus,
     no_verdict,
@@ -260,7 +261,8 @@ class PelvisPipeline:
             self._calibrate(verdict, usable, frame)
             return PersonVerdict(0, pose, verdict, self.walk.steps)
         if self.activity.exercising:
-            self.exercise = self.coach.update(usable, verdict.tilt_deg, frame.t_s)
+            self.exercise = self.coach.update(usable, verdict.tilt_deg, frame.t_s,
+                                              marked=verdict.source is TiltSource.MARKER)
             if self.exercise.finished_set is not None:
                 self._set_finished(self.exercise.finished_set)
         else:

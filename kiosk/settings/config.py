@@ -363,7 +363,11 @@ class ExerciseConfig:
     still_hip_widths: float = 0.3
     """Standing still: the hip midpoint stays within this many hip widths of where it was (walking does not)."""
     hike_deg: float = 5.0
-    """The belt line tilting up toward the lifted leg by this much (against standing) marks a rep: pelvis hiked."""
+    """The belt line tilting up toward the lifted leg by this much (against standing) marks a rep: pelvis
+    hiked; read from a worn marker."""
+    hike_unmarked_deg: float = 5.0
+    """The same without a marker (the belt line from the hip keypoints and the picture, which a lifted thigh
+    drags up by a few degrees even with the pelvis level: docs/coach.md)."""
     lean_deg: float = 8.0
     """The trunk leaning away from the lifted leg by this much (against standing) marks a rep: trunk leaned."""
     rest_s: float = 20.0
@@ -395,6 +399,8 @@ class ExerciseConfig:
             problems["hold_band_deg"] = "must be between 0.5 and 30"
         if not 1.0 <= self.hike_deg <= 30:
             problems["hike_deg"] = "must be between 1 and 30"
+        if not 1.0 <= self.hike_unmarked_deg <= 30:
+            problems["hike_unmarked_deg"] = "must be between 1 and 30"
         if not 1.0 <= self.lean_deg <= 45:
             problems["lean_deg"] = "must be between 1 and 45"
         if not 3.0 <= self.rest_s <= 600:
