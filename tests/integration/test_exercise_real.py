@@ -156,3 +156,34 @@ def test_the_set_summary_screen_says_reps_range_and_clean_share(tmp_path):
     screen = cv2.imread(str(shot))
     assert screen is not None
     assert np.all(screen >= 245, axis=-1).sum() > 5000  # the heading and three lines in white
+
+
+def test_a_person_with_the_feet_cut_off_is_told_to_step_back_and_nothing_counts(tmp_path, model_path):
+    """frontal_squats.mp4 with its lower third cut away: the woman's ankles are out of the picture.
+    Reps are told by the whole leg, so the coach cannot judge a leg; it says why (the screen asks
+    her to step back so her feet are in view) and counts nothing."""
+    from kiosk.app.analyze import judged_frames
+    from kiosk.app.assembly import Purpose, assemble, with_mode
+    from kiosk.settings.config import Mode
+
+    from conftest import pinned_config
+
+    capture = cv2.VideoCapture(str(shared_file("frontal_squats.mp4")))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    ok, image = capture.read()
+    keep = int(image.shape[0] * 0.62) // 2 * 2
+    clip = tmp_path / "feet_cut.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), fps, (image.shape[1], keep))
+    while ok:
+        writer.write(image[:keep])
+        ok, image = capture.read()
+    writer.release()
+    kiosk = assemble(with_mode(pinned_config(), Mode.EXERCISE), model_path, Purpose.ANALYZE)
+    source = kiosk.open_source(str(clip))
+    try:
+        statuses = [kiosk.pipeline.exercise for _ in judged_frames(source, kiosk)]
+    finally:
+        source.close()
+    told = [s is not None and s.feet_unseen for s in statuses]
+    assert sum(told) > 0.8 * len(statuses)
+    assert all(s is None or (s.left, s.right) == (0, 0) for s in statuses)
