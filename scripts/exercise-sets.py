@@ -200,9 +200,20 @@ def summarise(scored: list[dict[str, object]]) -> dict[str, object]:
         "small": len(small), "small_counted": sum(bool(r["counted"]) for r in small),
         "extra": sum(int(s["extra"]) for s in scored),  # type: ignore[call-overload]
         "judged": len(judged), "verdicts_right": sum(r["verdict"] == r["expected"] for r in judged),
+        "hike_read_deg": _reads(reps, "hike_deg", "read_hike_deg", "lean_deg"),
+        "lean_read_deg": _reads(reps, "lean_deg", "read_lean_deg", "hike_deg"),
         "hike_mae_deg": round(statistics.fmean(hikes), 2) if hikes else None,
         "lean_mae_deg": round(statistics.fmean(leans), 2) if leans else None,
     }
+
+
+def _reads(reps: list[dict[str, object]], truth: str, read: str, other: str) -> dict[str, list[float]]:
+    """Each true value's readings (counted reps with none of the other fault): '8': [5.0, 3.2]."""
+    out: dict[str, list[float]] = {}
+    for r in reps:
+        if r["counted"] and r[other] == 0:
+            out.setdefault(f"{float(r[truth]):g}", []).append(float(r[read]))  # type: ignore[arg-type]
+    return {k: sorted(v) for k, v in sorted(out.items(), key=lambda kv: float(kv[0]))}
 
 
 def table(scored: list[dict[str, object]]) -> str:
@@ -243,7 +254,9 @@ def _verdict(rep: dict[str, object], marked: bool, hike: float, hike_unmarked: f
 
 
 def _middle_of_best(scores: dict[float, float]) -> float:
-    """The middle of the longest run of values with the best score (the widest margin either side)."""
+    """The middle of the longest run of values with the best score (the widest margin either side);
+    a run that reaches the top of the range tried has no upper edge: its lowest value plus
+    EDGE_MARGIN_DEG then (the least threshold that does as well, with a margin)."""
     best = max(scores.values())
     runs: list[list[float]] = []
     for value in sorted(scores):
@@ -253,7 +266,12 @@ def _middle_of_best(scores: dict[float, float]) -> float:
             else:
                 runs.append([value])
     longest = max(runs, key=len)
+    if longest[-1] == max(scores):
+        return min(longest[0] + EDGE_MARGIN_DEG, longest[-1])
     return longest[len(longest) // 2]
+
+
+EDGE_MARGIN_DEG = 2.0
 
 
 def fit(runs: list[tuple[SetCase, list[Recorded]]], base: ExerciseConfig) -> tuple[ExerciseConfig, dict[str, object]]:
@@ -268,15 +286,16 @@ def fit(runs: list[tuple[SetCase, list[Recorded]]], base: ExerciseConfig) -> tup
             continue
         thresholds = dataclasses.replace(base, **choice)
         s = summarise([score(c, replay(f, thresholds), 18.0) for c, f in tuning])
+        # ties: the exit angle and the ready time nearest the defaults they would replace
         goal = (int(s["counted_right_side"]) - 2 * (int(s["small_counted"]) + int(s["extra"])),  # type: ignore[call-overload]
-                int(s["exact"]), -abs(choice["enter_deg"] - 18.0))  # type: ignore[call-overload]
+                int(s["exact"]), -abs(choice["exit_deg"] - base.exit_deg) - abs(choice["ready_s"] - base.ready_s))  # type: ignore[call-overload]
         trials.append((goal, choice))
     trials.sort(key=lambda t: t[0], reverse=True)
     best_goal = trials[0][0][:2]
     # among the best, the enter angle in the middle of the range that does as well
     tied = sorted(t[1]["enter_deg"] for t in trials if t[0][:2] == best_goal)
     enter = tied[len(tied) // 2]
-    counting = next(t[1] for t in trials if t[0][:2] == best_goal and t[1]["enter_deg"] == enter)
+    counting = max((t for t in trials if t[0][:2] == best_goal and t[1]["enter_deg"] == enter), key=lambda t: t[0])[1]
     counted = dataclasses.replace(base, **counting)
     judged = []
     for case, frames in tuning:
