@@ -44,6 +44,9 @@ THIGH_KEYPOINTS = {
 MIN_SCORE = 0.3
 LEG_BASELINE_MIN = 5
 """Standing frames needed before each leg's standing angle is subtracted."""
+LEG_BASELINE_MAX_DEG = 10.0
+"""A leg further out or in than this is not standing (a stride, legs crossing): no baseline from it.
+The baseline is taken only once the person has stood still in position (`ready_s`)."""
 LIFT_ONSET_S = 0.25
 """A leg crossing the enter angle started rising about this long before."""
 
@@ -187,7 +190,8 @@ class ExerciseCoach:
             self._await_down = False
         if max(left, right) < t.exit_deg / 2 and self._open is None:  # standing: the level a rep is judged against
             self._standing.append((t_s, tilt_deg, self._lean(pose)))
-            self._legs_standing.append((raw_left, raw_right))
+            if self._ready and max(abs(raw_left), abs(raw_right)) <= LEG_BASELINE_MAX_DEG:
+                self._legs_standing.append((raw_left, raw_right))
         if not self._ready:
             return self._status(max(left, right), False, finished)
         if self._open is None and not self._await_down:
