@@ -127,7 +127,7 @@ def trunk_lean_toward_deg(pose: Pose, side: Side) -> float | None:
 class _Open:
     side: Side
     start_s: float
-    level_deg: float
+    level_deg: float | None
     lean_deg: float
     angles: list[tuple[float, float]] = field(default_factory=list)
     hike_deg: float = 0.0
@@ -149,7 +149,7 @@ class ExerciseCoach:
         self._ready_at: tuple[float, float] | None = None
         self._ready = False
         self._await_down = False
-        self._standing: deque[tuple[float, float, float]] = deque(maxlen=30)  # (t_s, tilt, lean) while standing
+        self._standing: deque[tuple[float, float | None, float]] = deque(maxlen=30)  # (t_s, tilt, lean) standing
         self._legs_standing: deque[tuple[float, float]] = deque(maxlen=60)  # each leg's angle out, standing
         self._last_seen_s: float | None = None
         self._last_rep_s: float | None = None
@@ -160,12 +160,14 @@ class ExerciseCoach:
         from a worn marker (then a hike is judged against `hike_deg`, else `hike_unmarked_deg`)."""
         t = self.thresholds
         finished = None
-        angles = self._angles(pose) if pose is not None and tilt_deg is not None else None
+        # The legs are judged whenever the pose shows them; the pelvis only while the ruler has a
+        # reading (a rep goes on counting through a moment the ruler's gates refuse).
+        angles = self._angles(pose) if pose is not None else None
         if angles is None:
             if self._last_seen_s is not None and t_s - self._last_seen_s > t.leave_s:
                 finished = self.end_set(t_s)
             return self._status(None, False, finished, feet_unseen=pose is not None and _feet_unseen(pose))
-        assert pose is not None and tilt_deg is not None
+        assert pose is not None
         self._last_seen_s = t_s
         raw_left, raw_right = angles
         # Against the person's own stand: the model draws a standing leg a few degrees in (its
@@ -200,7 +202,8 @@ class ExerciseCoach:
                 side = up[0][1]
                 # Standing before the lift began: the last quarter second was already on its way up.
                 before = [x for x in self._standing if x[0] <= t_s - LIFT_ONSET_S] or list(self._standing)
-                level = statistics.fmean(v for _, v, _ in before) if before else tilt_deg
+                tilts = [v for _, v, _ in before if v is not None]
+                level = statistics.fmean(tilts) if tilts else tilt_deg
                 lean_left = statistics.fmean(v for _, _, v in before) if before else self._lean(pose)
                 self._open = _Open(side, t_s, level, lean_left if side is Side.LEFT else -lean_left)
                 if self._set_start_s is None:
@@ -213,9 +216,13 @@ class ExerciseCoach:
         hip_range = leg_lift_deg(pose, rep.side)
         if hip_range is not None:
             rep.range_deg = max(rep.range_deg, hip_range)
-        hike = self._hike(tilt_deg, rep)
-        rep.hike_deg = max(rep.hike_deg, hike)
-        rep.marked = rep.marked or marked
+        hike = 0.0
+        if tilt_deg is not None:
+            if rep.level_deg is None:
+                rep.level_deg = tilt_deg  # no standing reading before the rep: its first one
+            hike = self._hike(tilt_deg, rep.level_deg, rep.side)
+            rep.hike_deg = max(rep.hike_deg, hike)
+            rep.marked = rep.marked or marked
         lean_toward = trunk_lean_toward_deg(pose, rep.side)
         if lean_toward is not None:
             rep.lean_away_deg = max(rep.lean_away_deg, -(lean_toward - rep.lean_deg))
@@ -268,11 +275,12 @@ class ExerciseCoach:
         t = self.thresholds
         return t.hike_deg if marked else t.hike_unmarked_deg
 
-    def _hike(self, tilt_deg: float, rep: _Open) -> float:
+    @staticmethod
+    def _hike(tilt_deg: float, level_deg: float, side: Side) -> float:
         """Tilt up toward the lifted leg against standing.  Tilt is + when the left hip is low, so a
         left hip raised is a negative change."""
-        change = tilt_deg - rep.level_deg
-        return -change if rep.side is Side.LEFT else change
+        change = tilt_deg - level_deg
+        return -change if side is Side.LEFT else change
 
     def _close(self, t_s: float) -> None:
         rep = self._open
