@@ -350,8 +350,9 @@ class PeopleConfig:
 
 @dataclass(frozen=True)
 class ExerciseConfig:
-    enter_deg: float = 18.0
-    """A leg lifted out to the side above this angle (thigh against the trunk's axis) starts a rep."""
+    enter_deg: float = 15.0
+    """A leg lifted out to the side above this angle (the whole leg from the picture's vertical, less its
+    standing angle) starts a rep.  Fitted on rendered sets (docs/coach.md): a true 18° lift reads about 15–16°."""
     exit_deg: float = 10.0
     """... and back below this one counts it (the gap keeps a leg hovering at a threshold from counting twice)."""
     min_rep_s: float = 0.5
@@ -365,10 +366,10 @@ class ExerciseConfig:
     hike_deg: float = 5.0
     """The belt line tilting up toward the lifted leg by this much (against standing) marks a rep: pelvis
     hiked; read from a worn marker."""
-    hike_unmarked_deg: float = 5.0
+    hike_unmarked_deg: float = 4.5
     """The same without a marker (the belt line from the hip keypoints and the picture, which a lifted thigh
     drags up by a few degrees even with the pelvis level: docs/coach.md)."""
-    lean_deg: float = 8.0
+    lean_deg: float = 6.5
     """The trunk leaning away from the lifted leg by this much (against standing) marks a rep: trunk leaned."""
     rest_s: float = 20.0
     """No rep for this long ends the set (its summary is shown); stepping away ends it too."""

@@ -177,21 +177,22 @@ def test_a_trunk_leaning_away_from_the_lifted_leg_is_flagged():
 
 def test_jitter_of_3_degrees_at_either_threshold_adds_no_rep():
     s = Session()
+    enter, exit_ = s.coach.thresholds.enter_deg, s.coach.thresholds.exit_deg
     s.hold(1.5)
-    # Up, then hovering around the enter angle (18 ± 3°) for two seconds, then down: one rep.
+    # Up, then hovering around the enter angle (± 3°) for two seconds, then down: one rep.
     for i in range(20):
-        s.frame(left_deg=20.0 * i / 20)
+        s.frame(left_deg=(enter + 2.0) * i / 20)
     for i in range(60):
-        s.frame(left_deg=18.0 + 3.0 * math.sin(i * 1.7))
-    # Down to hover around the exit angle (10 ± 3°) without rising above 13: still one.
+        s.frame(left_deg=enter + 3.0 * math.sin(i * 1.7))
+    # Down to hover around the exit angle (± 3°) without rising back above the enter angle: still one.
     for i in range(60):
-        s.frame(left_deg=10.0 + 3.0 * math.sin(i * 1.3))
+        s.frame(left_deg=exit_ + 3.0 * math.sin(i * 1.3))
     s.hold(1.0)
     assert len(s.reps) == 1
     # Hovering just under the enter angle never starts a rep.
-    s.hold(2.0, left_deg=15.0 + 0.0)
+    s.hold(2.0)
     for i in range(90):
-        s.frame(right_deg=15.0 + 2.9 * math.sin(i * 1.1))
+        s.frame(right_deg=enter - 3.0 + 2.9 * math.sin(i * 1.1))
     assert len(s.reps) == 1
 
 
