@@ -75,19 +75,23 @@ def make_cases(renders: Path, work: Path) -> list[ArtCase]:
             cases.append(ArtCase(name, entry["split"], clip, entry["body"], entry["condition"],
                                  marker, float(entry["param_deg"]), truths, overrides))
             continue
-        folder = renders / entry["file"]
         clip = work / f"{name}.avi"
-        if not clip.exists():
-            first = cv2.imread(str(folder / "0000.png"))
-            writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), float(entry["fps"]),
-                                     (first.shape[1], first.shape[0]))
-            for index in range(len(entry["frames"])):
-                writer.write(cv2.imread(str(folder / f"{index:04d}.png")))
-            writer.release()
+        frames_clip(renders / entry["file"], len(entry["frames"]), float(entry["fps"]), clip)
         cases.append(ArtCase(name, entry["split"], clip, entry["body"], "walk", marker, float(entry["param_deg"]),
                              truths, overrides, tuple(f["stance"] for f in entry["frames"]),
                              tuple(f["t_s"] for f in entry["frames"])))
     return cases
+
+
+def frames_clip(folder: Path, count: int, fps: float, clip: Path) -> None:
+    """A rendered sequence (`folder`/0000.png ...) as a lossless FFV1 clip, unless it was made before."""
+    if clip.exists():
+        return
+    first = cv2.imread(str(folder / "0000.png"))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), fps, (first.shape[1], first.shape[0]))
+    for index in range(count):
+        writer.write(cv2.imread(str(folder / f"{index:04d}.png")))
+    writer.release()
 
 
 def _still_clip(picture: Path, clip: Path) -> None:

@@ -34,8 +34,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-
 from kiosk.app.analyze import analyze
 from kiosk.app.assembly import Purpose, assemble, with_mode
 from kiosk.body.exercise import ExerciseCoach
@@ -43,6 +41,8 @@ from kiosk.core.types import ExerciseStatus, Pose, Rep, RepVerdict, SetSummary, 
 from kiosk.settings.config import Config, ExerciseConfig, Mode
 from kiosk.settings.config_file import load_config, with_overrides
 from kiosk.settings.model_files import resolve_model_path
+
+from articulated import frames_clip
 
 SCORED_HIKE_DEG = 8.0
 SCORED_LEAN_DEG = 12.0
@@ -108,15 +108,8 @@ def make_cases(renders: Path, work: Path) -> list[SetCase]:
         if entry["condition"] != "exercise":
             continue
         name = f'{entry["body"]}_{Path(entry["file"]).name}'
-        folder = renders / entry["file"]
         clip = work / f"{name}.avi"
-        if not clip.exists():
-            first = cv2.imread(str(folder / "0000.png"))
-            writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), float(entry["fps"]),
-                                     (first.shape[1], first.shape[0]))
-            for index in range(len(entry["frames"])):
-                writer.write(cv2.imread(str(folder / f"{index:04d}.png")))
-            writer.release()
+        frames_clip(renders / entry["file"], len(entry["frames"]), float(entry["fps"]), clip)
         reps = tuple(TrueRep(Side(r["side"]), r["start_s"], r["end_s"], r["peak_leg_deg"], r["hike_deg"],
                              r["lean_deg"]) for r in entry["reps"])
         overrides = (f'marker.color="{entry["marker_color"]}"',) if entry["marker_color"] else ()

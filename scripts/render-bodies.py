@@ -548,6 +548,16 @@ def setup_render(samples: int) -> None:
     scene.render.image_settings.color_mode = "RGB"
 
 
+def shoot_frame(path: Path, args: argparse.Namespace) -> bool:
+    """Render one frame of a sequence unless it exists (or `--again`); False when `--truth-only`
+    finds it missing (the sequence is not rendered yet)."""
+    if args.truth_only and not path.exists():
+        return False
+    if not path.exists() or args.again:
+        render_to(path)
+    return True
+
+
 def render_to(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     bpy.context.scene.render.filepath = str(path)
@@ -797,11 +807,8 @@ def render_body(spec: BodySpec, args: argparse.Namespace, entries: list[dict[str
                     stance, side, share = gait.at(t_s, poser.ankle0, drop)
                     stance.pivot = _stance_hip_after(poser, stance, side)
                     poser.pose(stance)
-                    path = folder / f"{index:04d}.png"
-                    if args.truth_only and not path.exists():
+                    if not shoot_frame(folder / f"{index:04d}.png", args):
                         break
-                    if not path.exists() or args.again:
-                        render_to(path)
                     left, right = poser.hips_world()
                     frames.append({"t_s": round(t_s, 4), "stance": side, "drop_share": round(share, 4),
                                    "left_hip_px": camera.pixel(left), "right_hip_px": camera.pixel(right)})
@@ -830,11 +837,8 @@ def render_exercise(spec: BodySpec, args: argparse.Namespace, poser: Poser, came
                 t_s = index / args.fps
                 stance, lifted, leg_deg = program.at(t_s)
                 poser.pose(stance)
-                path = folder / f"{index:04d}.png"
-                if args.truth_only and not path.exists():
+                if not shoot_frame(folder / f"{index:04d}.png", args):
                     break
-                if not path.exists() or args.again:
-                    render_to(path)
                 left, right = poser.hips_world()
                 frames.append({"t_s": round(t_s, 4), "lifted": lifted, "leg_out_deg": round(leg_deg, 3),
                                "left_hip_px": camera.pixel(left), "right_hip_px": camera.pixel(right)})
