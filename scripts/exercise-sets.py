@@ -239,11 +239,12 @@ from its own readings, so no replay is needed."""
 
 
 def _verdict(rep: dict[str, object], marked: bool, hike: float, hike_unmarked: float, lean: float) -> str:
-    if float(rep["read_hike_deg"]) >= (hike if marked else hike_unmarked):  # type: ignore[arg-type]
+    """The coach's own rule (ExerciseCoach._close) on a rep's readings."""
+    hiked = float(rep["read_hike_deg"]) >= (hike if marked else hike_unmarked)  # type: ignore[arg-type]
+    leaned = float(rep["read_lean_deg"]) >= lean  # type: ignore[arg-type]
+    if hiked and (marked or not leaned):
         return RepVerdict.PELVIS_HIKED.value
-    if float(rep["read_lean_deg"]) >= lean:  # type: ignore[arg-type]
-        return RepVerdict.TRUNK_LEANED.value
-    return RepVerdict.CLEAN.value
+    return RepVerdict.TRUNK_LEANED.value if leaned else RepVerdict.CLEAN.value
 
 
 def _middle_of_best(scores: dict[float, float]) -> float:

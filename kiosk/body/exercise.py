@@ -292,9 +292,13 @@ class ExerciseCoach:
         peak = max(a for _, a in rep.angles)  # out in space
         near_top = [s for s, a in rep.angles if a >= peak - t.hold_band_deg]
         hold = near_top[-1] - near_top[0] if near_top else 0.0
-        if rep.hike_deg >= self._hike_limit(rep.marked):
+        hiked = rep.hike_deg >= self._hike_limit(rep.marked)
+        leaned = rep.lean_away_deg >= t.lean_deg
+        # A marker reads the pelvis itself: a hike it sees is a hike.  Without one, the hip keypoints
+        # ride up with a trunk leaning away too, so a lean read past its threshold is the lean.
+        if hiked and (rep.marked or not leaned):
             verdict = RepVerdict.PELVIS_HIKED
-        elif rep.lean_away_deg >= t.lean_deg:
+        elif leaned:
             verdict = RepVerdict.TRUNK_LEANED
         else:
             verdict = RepVerdict.CLEAN

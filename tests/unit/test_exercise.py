@@ -151,6 +151,16 @@ def test_without_a_marker_a_hike_is_judged_against_its_own_threshold(marked, exp
     assert any(st.hiking for st in s.statuses) is marked  # the ruler goes red by the same rule
 
 
+@pytest.mark.parametrize(("marked", "expected"), [(True, RepVerdict.PELVIS_HIKED), (False, RepVerdict.TRUNK_LEANED)])
+def test_a_rep_read_as_both_hiked_and_leaned_is_the_hike_with_a_marker_and_the_lean_without(marked, expected):
+    """Without a marker the hip keypoints ride up with a trunk leaning away (the rendered 12° leans
+    read a 4–6° hike with the pelvis level), so the lean is the verdict; a marker reads the pelvis."""
+    s = Session(marked=marked)
+    s.hold(1.5)
+    s.rep(Side.LEFT, hike_deg=6.0, lean_away_deg=12.0)
+    assert [r.verdict for r in s.reps] == [expected]
+
+
 def test_a_drop_on_the_lifted_side_is_not_a_hike():
     s = Session()
     s.hold(1.5)
