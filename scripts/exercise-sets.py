@@ -37,13 +37,15 @@ from pathlib import Path
 from kiosk.app.analyze import analyze
 from kiosk.app.assembly import Purpose, assemble, with_mode
 from kiosk.body.exercise import ExerciseCoach
-from kiosk.core.types import ExerciseStatus, Pose, Rep, RepVerdict, SetSummary, Side
+from kiosk.core.types import ExerciseStatus, Pose, Rep, RepVerdict, Side
 from kiosk.settings.config import Config, ExerciseConfig, Mode
 from kiosk.settings.config_file import load_config, with_overrides
 from kiosk.settings.model_files import resolve_model_path
 
 from articulated import frames_clip
 
+DUE_DEG = 18.0
+"""A rep whose leg goes this far out (in truth) must count; a smaller one must not."""
 SCORED_HIKE_DEG = 8.0
 SCORED_LEAN_DEG = 12.0
 
@@ -94,9 +96,6 @@ class RecordingCoach:
         self.frames.append((pose, tilt_deg, t_s, marked))
         return self.coach.update(pose, tilt_deg, t_s, marked)
 
-    def end_set(self, t_s: float) -> SetSummary | None:
-        return self.coach.end_set(t_s)
-
     def __getattr__(self, name: str) -> object:
         return getattr(self.coach, name)
 
@@ -145,7 +144,7 @@ def replay(frames: list[Recorded], thresholds: ExerciseConfig) -> list[Rep]:
     return reps
 
 
-def score(case: SetCase, counted: list[Rep], enter_deg: float) -> dict[str, object]:
+def score(case: SetCase, counted: list[Rep], enter_deg: float = DUE_DEG) -> dict[str, object]:
     """Counted reps matched to the truth by time (a counted rep belongs to the true rep it overlaps most)."""
     due = [r for r in case.reps if r.peak_leg_deg >= enter_deg]
     matched: dict[int, Rep] = {}
@@ -279,7 +278,7 @@ def fit(runs: list[tuple[SetCase, list[Recorded]]], base: ExerciseConfig) -> tup
         if choice["exit_deg"] >= choice["enter_deg"]:
             continue
         thresholds = dataclasses.replace(base, **choice)
-        s = summarise([score(c, replay(f, thresholds), 18.0) for c, f in tuning])
+        s = summarise([score(c, replay(f, thresholds)) for c, f in tuning])
         # ties: the exit angle and the ready time nearest the defaults they would replace
         goal = (int(s["counted_right_side"]) - 2 * (int(s["small_counted"]) + int(s["extra"])),  # type: ignore[call-overload]
                 int(s["exact"]), -abs(choice["exit_deg"] - base.exit_deg) - abs(choice["ready_s"] - base.ready_s))  # type: ignore[call-overload]
@@ -293,7 +292,7 @@ def fit(runs: list[tuple[SetCase, list[Recorded]]], base: ExerciseConfig) -> tup
     counted = dataclasses.replace(base, **counting)
     judged = []
     for case, frames in tuning:
-        for rep in score(case, replay(frames, counted), 18.0)["reps"]:  # type: ignore[attr-defined]
+        for rep in score(case, replay(frames, counted))["reps"]:  # type: ignore[attr-defined]
             if rep["counted"] and rep["expected"] is not None:
                 judged.append((rep, case.marker != "none"))
 
@@ -308,6 +307,18 @@ def fit(runs: list[tuple[SetCase, list[Recorded]]], base: ExerciseConfig) -> tup
     chosen = dataclasses.replace(counted, hike_deg=hike, hike_unmarked_deg=unmarked, lean_deg=lean)
     return chosen, {"counting_trials": [(list(g), c) for g, c in trials[:8]], "judged_reps": len(judged),
                     "verdicts_right": right(hike, unmarked, lean)}
+
+
+def _parts(scored: list[dict[str, object]], label: str) -> dict[str, object]:
+    """Each body split and marker's summary, printed with its table; keyed "tune_none" and so on."""
+    parts: dict[str, object] = {}
+    for split in ("tune", "held"):
+        for marker in ("none", "strap"):
+            part = [s for s in scored if s["split"] == split and s["marker"] == marker]
+            if part:
+                parts[f"{split}_{marker}"] = summarise(part)
+                print(f"\n### {label}{split}, marker {marker}: {json.dumps(summarise(part))}\n\n{table(part)}")
+    return parts
 
 
 def main() -> int:
@@ -325,33 +336,21 @@ def main() -> int:
     model_path = resolve_model_path(args.model, config.model.path)
     cases = [c for c in make_cases(args.renders, args.work) if not args.only or args.only in c.name]
     scored, runs = [], []
-    enter = config.exercise.enter_deg
     for case in cases:
         counted, recorder = run_case(config, model_path, case)
         runs.append((case, recorder.frames))
-        scored.append(score(case, counted, 18.0))
+        scored.append(score(case, counted))
         s = scored[-1]
         print(f'{case.name:<28} {case.split:<5} true L{s["true"]["left"]} R{s["true"]["right"]}  '  # type: ignore[index]
               f'counted L{s["counted"]["left"]} R{s["counted"]["right"]}  extra {s["extra"]}', flush=True)  # type: ignore[index]
-    report: dict[str, object] = {"thresholds": dataclasses.asdict(config.exercise), "enter_deg": enter}
-    for split in ("tune", "held"):
-        mine = [s for s in scored if s["split"] == split]
-        for marker in ("none", "strap"):
-            part = [s for s in mine if s["marker"] == marker]
-            if part:
-                report[f"{split}_{marker}"] = summarise(part)
-                print(f"\n### {split}, marker {marker}: {json.dumps(summarise(part))}\n\n{table(part)}")
+    report: dict[str, object] = {"thresholds": dataclasses.asdict(config.exercise)}
+    report.update(_parts(scored, ""))
     if args.fit:
         best, detail = fit(runs, config.exercise)
         chosen = {k: getattr(best, k) for k in (*COUNT_GRID, "hike_deg", "hike_unmarked_deg", "lean_deg")}
         report["fit"] = {"chosen": chosen, **detail}
         print(f"\nfitted on the tuning bodies: {chosen}\n{json.dumps(detail['counting_trials'][:4])}")
-        for split in ("tune", "held"):
-            for marker in ("none", "strap"):
-                part = [score(c, replay(f, best), 18.0) for c, f in runs if c.split == split and c.marker == marker]
-                if part:
-                    report["fit"][f"{split}_{marker}"] = summarise(part)  # type: ignore[index]
-                    print(f"\n### fitted, {split}, marker {marker}: {json.dumps(summarise(part))}\n\n{table(part)}")
+        report["fit"].update(_parts([score(c, replay(f, best)) for c, f in runs], "fitted, "))  # type: ignore[attr-defined]
     report["sets"] = scored
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
