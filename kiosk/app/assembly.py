@@ -108,11 +108,12 @@ def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
     )
 
 
-def build_model(config: Config, model_path: Path) -> MoveNet:
-    """MoveNet as the config asks for it (raises ModelError naming the cause)."""
+def build_model(config: Config, model_path: Path, live: bool = False) -> MoveNet:
+    """MoveNet as the config asks for it (raises ModelError naming the cause); `live`: for a
+    running loop, where `mirror_average = "auto"` decides from the loop's own first invokes."""
     m = config.model
     return MoveNet(model_path, m.runtime, m.threads, m.crop_tracking, m.mirror_average, VoteDecoder(m.refine_radius),
-                   frame_time_s=1.0 / config.source.fps)
+                   frame_time_s=1.0 / config.source.fps, decide_in_loop=live)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def assemble(config: Config, model_path: Path, purpose: Purpose, *,
     if calibration is not None:
         log.info("calibrated standing tilt %.2f deg (camera roll %.2f deg) from %s", calibration.standing_tilt_deg,
                  calibration.camera_roll_deg, calibration.created)
-    real = build_model(config, model_path)
+    real = build_model(config, model_path, live=purpose in (Purpose.RUN, Purpose.BENCH))
     model: PoseModel = wrap_model(real) if wrap_model is not None else real
     baseline = calibration.standing_tilt_deg if calibration else None
     records = None

@@ -7,13 +7,14 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kiosk.app.assembly import Kiosk
 from kiosk.camera.pool import BufferPool
-from kiosk.camera.sources import FrameSource
+from kiosk.camera.sources import IMAGE_SUFFIXES, FrameSource, MemoryClipSource, decode_clip
 from kiosk.core.errors import BeltlineError
 from kiosk.core.types import Frame, Stage
 from kiosk.flow.loop import View
@@ -94,6 +95,34 @@ class SideBySide:
         self._source.close()
 
 
+BARE_STAGE_FRAMES = 300
+"""Frames of the one-thread loop that measures each stage bare, after the loop's own run."""
+MEMORY_FOR_CLIP_BYTES = 1 << 30
+"""A clip up to this size is decoded ahead and played from memory, as a camera hands over frames."""
+
+
+@dataclass(frozen=True)
+class BenchInput:
+    """What `bench` feeds the loop: a clip from memory (as a camera would), or as it decodes."""
+
+    source: FrameSource
+    name: str
+    decoded_ahead: bool
+    decode_ms_per_frame: float | None = None
+    """Decoding one frame, measured while decoding ahead (None: decoded in the loop, or a photo)."""
+
+
+def bench_input(kiosk: Kiosk, spec: str, decode_in_loop: bool = False) -> BenchInput:
+    """The clip `spec` decoded into memory when it fits `MEMORY_FOR_CLIP_BYTES` (else, with
+    `decode_in_loop`, or for a photo or camera: opened as the kiosk opens it)."""
+    path = Path(spec).expanduser()
+    if not decode_in_loop and path.suffix.lower() not in IMAGE_SUFFIXES and path.is_file():
+        clip = decode_clip(path, MEMORY_FOR_CLIP_BYTES)
+        if clip is not None:
+            return BenchInput(MemoryClipSource(clip), path.name, True, round(1000 * clip.decode_s_per_frame, 3))
+    return BenchInput(kiosk.open_source(spec), path.name, False)
+
+
 @dataclass
 class BenchReport:
     figures: dict[str, Any]
@@ -102,21 +131,30 @@ class BenchReport:
 
     def as_text(self) -> str:
         f = self.figures
+        fed = ("decoded ahead into memory: " + f"{f['decode_ms_per_frame']:.2f} ms a frame, not in the loop"
+               if f["decoded_ahead"] else "decoded in the loop")
         lines = [
-            (f"{f['mode']} loop on {f['input']} ({f['frame_size']}), {f['frames_measured']} frames measured "
+            (f"{f['mode']} loop on {f['input']} ({f['frame_size']}, {fed}), {f['frames_measured']} frames measured "
             f"after {WARM_UP_FRAMES} warm-up"),
-            f"runtime {f['runtime']}, {f['threads']} threads",
+            f"runtime {f['runtime']}, {f['threads']} threads, {f['invokes_per_frame']} invokes a look",
             (f"end-to-end: {f['fps']:.1f} fps; model-bound (bare invoke loop): {f['model_bound_fps']:.1f} fps "
             f"({f['bare_invoke_ms']['median']:.2f} ms median) -> {f['fps_vs_model_bound']:.0%} of it"),
+            (f"for its work ({f['looks_per_frame']:.3f} looks a frame): model-bound "
+             f"{f['model_bound_for_its_work_fps']:.1f} fps -> {f['fps_vs_model_bound_for_its_work']:.0%} of it"),
             (f"non-model time per frame: {f['non_model_ms_per_frame']:.2f} ms "
             f"(1000/fps minus the median invoke in the loop)"),
-            "stage          median ms   p95 ms",
+            "stage          median ms   p95 ms" + ("   bare ms  in loop/bare" if "stages_bare_ms" in f else ""),
         ]
         for stage in LoopProbe.STAGES:
             if stage in f["stages_ms"]:
                 s = f["stages_ms"][stage]
                 label = {"latency": "capture->flip", "interval": "frame time"}.get(stage, stage)
-                lines.append(f"{label:<14} {s['median']:>9.2f} {s['p95']:>8.2f}")
+                line = f"{label:<14} {s['median']:>9.2f} {s['p95']:>8.2f}"
+                bare = f.get("stages_bare_ms", {}).get(stage)
+                if bare is not None and stage not in ("latency", "interval", "invoke_wait"):
+                    ratio = f["stage_in_loop_vs_bare"].get(stage)
+                    line += f" {bare['median']:>9.2f} {'' if ratio is None else f'{ratio:>9.2f}'}"
+                lines.append(line)
         lines.append(f"CPU {f['cpu_percent']:.0f} % (of one core); RSS {f['rss_mb_start']:.1f} -> "
                      f"{f['rss_mb_end']:.1f} MB ({f['rss_growth_mb']:+.1f} MB); frames dropped as stale: "
                      f"{f['frames_dropped']}")
@@ -130,7 +168,10 @@ class BenchReport:
 
 def _summary(values: Any) -> dict[str, float]:
     ms = np.asarray(values, dtype=np.float64) * 1000.0
-    return {"median": round(float(np.median(ms)), 3), "p95": round(float(np.percentile(ms, 95)), 3)}
+    if ms.size == 0:
+        return {"median": float("nan"), "p95": float("nan"), "mean": float("nan")}
+    return {"median": round(float(np.median(ms)), 3), "p95": round(float(np.percentile(ms, 95)), 3),
+            "mean": round(float(np.mean(ms)), 3)}
 
 
 class _AfterWarmUp(LoopProbe):
@@ -151,14 +192,20 @@ class _AfterWarmUp(LoopProbe):
         super().record(stage, seconds)
 
 
-def run_bench(kiosk: Kiosk, source: FrameSource, view: View, frames: int, sequential: bool,
-              input_name: str, close_walks: bool = True) -> BenchReport:
-    """The kiosk's loop for `frames` frames after a warm-up, measured (BeltlineError when the clip
-    is too short to warm up)."""
-    pipeline = kiosk.pipeline
-    model = pipeline.model
+@dataclass(frozen=True)
+class _Measured:
+    probe: LoopProbe
+    wall_s: float
+    cpu_s: float
+    rss_mb_start: float
+    frames_dropped: int
+
+
+def _measure(kiosk: Kiosk, source: FrameSource, view: View, frames: int, sequential: bool,
+             close_walks: bool) -> _Measured:
+    """The loop for `frames` frames after the warm-up (whose samples and counts are dropped)."""
     marks: dict[str, float] = {}
-    counts = pipeline.counts
+    counts = kiosk.pipeline.counts
 
     def warm() -> None:
         marks.update(wall=time.monotonic(), cpu=time.process_time(), rss=resident_mb())
@@ -169,47 +216,80 @@ def run_bench(kiosk: Kiosk, source: FrameSource, view: View, frames: int, sequen
                       close_walks=close_walks)
     if not marks:
         raise BeltlineError(f"the clip ended before the {WARM_UP_FRAMES} warm-up frames were shown")
-    wall = time.monotonic() - marks["wall"]
-    cpu = time.process_time() - marks["cpu"]
+    return _Measured(probe, time.monotonic() - marks["wall"], time.process_time() - marks["cpu"], marks["rss"],
+                     stats.frames_dropped)
+
+
+def run_bench(kiosk: Kiosk, source: FrameSource | BenchInput, view: View, frames: int, sequential: bool,
+              input_name: str | None = None, close_walks: bool = True, bare_stages: bool = True) -> BenchReport:
+    """The kiosk's loop for `frames` frames after a warm-up, measured; then (`bare_stages`, for the
+    pipelined loop) each stage bare: the same kiosk's one-thread loop on the same input, nothing
+    beside it.  BeltlineError when the clip is too short to warm up."""
+    fed = source if isinstance(source, BenchInput) else BenchInput(source, input_name or source.description, False)
+    pipeline = kiosk.pipeline
+    model = pipeline.model
+    counts = pipeline.counts
+    measured = _measure(kiosk, fed.source, view, frames, sequential, close_walks)
+    probe = measured.probe
+    wall, cpu = measured.wall_s, measured.cpu_s
     rss_end = resident_mb()
-    measured = len(probe.samples(Stage.LATENCY))
+    shown = len(probe.samples(Stage.LATENCY))
+    looks_per_frame = counts.model_runs / counts.frames if counts.frames else 1.0
+    group_counts = (counts.people, counts.model_runs, counts.frames)
     bare = model.time_invokes(BARE_INVOKES)
     stages = {stage: _summary(probe.samples(stage)) for stage in LoopProbe.STAGES if len(probe.samples(stage))}
-    fps = measured / wall if wall > 0 else 0.0
-    bare_ms = _summary(bare) if bare else {"median": float("nan"), "p95": float("nan")}
-    # With mirror averaging every frame takes two invokes.
-    invokes = model.invokes_per_frame
+    fps = shown / wall if wall > 0 else 0.0
+    bare_ms = _summary(bare) if bare else {"median": float("nan"), "p95": float("nan"), "mean": float("nan")}
+    invokes = model.invokes_per_frame  # with mirror averaging every look takes two invokes
     model_bound_fps = 1000.0 / (invokes * bare_ms["median"]) if bare else float("nan")
+    own_bound_fps = model_bound_fps / looks_per_frame if looks_per_frame > 0 else float("nan")
     frame_size = "?"
-    if hasattr(source, "frame_size"):
-        frame_size = "x".join(str(v) for v in source.frame_size)
+    if hasattr(fed.source, "frame_size"):
+        frame_size = "x".join(str(v) for v in fed.source.frame_size)
     figures: dict[str, Any] = {
         "mode": "sequential" if sequential else "pipelined",
-        "input": input_name,
+        "input": fed.name,
+        "decoded_ahead": fed.decoded_ahead,
+        "decode_ms_per_frame": fed.decode_ms_per_frame,
         "frame_size": frame_size,
-        "frames_measured": measured,
+        "frames_measured": shown,
         "seconds": round(wall, 3),
         "fps": round(fps, 2),
         "model_bound_fps": round(model_bound_fps, 2),
         "invokes_per_frame": invokes,
         "fps_vs_model_bound": round(fps / model_bound_fps, 3) if bare else None,
+        "looks_per_frame": round(looks_per_frame, 4),
+        "model_bound_for_its_work_fps": round(own_bound_fps, 2),
+        "fps_vs_model_bound_for_its_work": round(fps / own_bound_fps, 3) if bare else None,
         "non_model_ms_per_frame": round(1000.0 / fps - stages[Stage.INVOKE]["median"], 3) if fps else None,
         "bare_invoke_ms": bare_ms,
         "stages_ms": stages,
         "cpu_percent": round(100.0 * cpu / wall, 1) if wall > 0 else None,
-        "rss_mb_start": round(marks["rss"], 1),
+        "rss_mb_start": round(measured.rss_mb_start, 1),
         "rss_mb_end": round(rss_end, 1),
-        "rss_growth_mb": round(rss_end - marks["rss"], 2),
-        "frames_dropped": stats.frames_dropped,
+        "rss_growth_mb": round(rss_end - measured.rss_mb_start, 2),
+        "frames_dropped": measured.frames_dropped,
         "runtime": model.runtime_name,
         "threads": model.threads,
+        "mirror_choice": model.mirror_choice,
         "startup_measurement": [list(t) for t in getattr(getattr(model, "runtime_choice", None), "tried", ())],
     }
-    if pipeline.mode is Mode.GROUP and counts.frames:
-        people = counts.people / counts.frames
+    if not sequential and bare_stages:
+        alone = _measure(kiosk.restarted(), fed.source, view, min(frames, BARE_STAGE_FRAMES), True, close_walks)
+        bare_stages_ms = {stage: _summary(alone.probe.samples(stage)) for stage in LoopProbe.STAGES
+                          if len(alone.probe.samples(stage))}
+        bare_stages_ms[Stage.INVOKE] = {key: round(value * invokes * looks_per_frame, 3)
+                                        for key, value in bare_ms.items()}  # the bare invoke loop's, per frame
+        figures["stages_bare_ms"] = bare_stages_ms
+        figures["stage_in_loop_vs_bare"] = {
+            stage: round(stages[stage]["median"] / bare_stages_ms[stage]["median"], 3)
+            for stage in stages if stage in bare_stages_ms and bare_stages_ms[stage]["median"] > 0.05}
+    if pipeline.mode is Mode.GROUP and group_counts[2]:
+        people_total, runs_total, frame_count = group_counts
+        people = people_total / frame_count
         figures["group"] = {
             "people_followed_mean": round(people, 2),
-            "model_runs_per_frame_mean": round(counts.model_runs / counts.frames, 2),
+            "model_runs_per_frame_mean": round(runs_total / frame_count, 2),
             "ms_per_frame": round(1000.0 / fps, 2) if fps else None,
             "ms_per_person": round(1000.0 / fps / people, 2) if fps and people else None,
         }
@@ -231,7 +311,8 @@ def run_records_bench(kiosk: Kiosk, source: FrameSource, view: View, frames: int
     for block in range(blocks):
         which = "off" if block % 2 == 0 else "on"
         runs[which].append(run_bench(twin if which == "off" else recording, source, view,
-                                     max(frames // blocks, 60), False, input_name, close_walks=False))
+                                     max(frames // blocks, 60), False, input_name, close_walks=False,
+                                     bare_stages=False))
     kiosk.close()
     figures: dict[str, Any] = {"input": input_name, "blocks": blocks}
     for which, reports in runs.items():

@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=_positive_int, default=600, help="frames to measure (default 600)")
     bench.add_argument("--json", type=Path, help="write the figures here as JSON")
     bench.add_argument("--sequential", action="store_true", help="capture, inference and drawing one after another")
+    bench.add_argument("--decode-in-loop", action="store_true",
+                       help="decode the clip while the loop runs (by default a clip up to 1 GB is decoded into "
+                            "memory first and handed over frame by frame, as a camera does)")
     bench.add_argument("--records", action="store_true", help="with records off and on in alternating blocks of one "
                        "run, into a scratch database: the frame time of each")
     return parser
@@ -342,23 +345,24 @@ def command_check(args: argparse.Namespace) -> int:
 def command_bench(args: argparse.Namespace) -> int:
     import tempfile
 
-    from kiosk.app.bench import SideBySide, run_bench, run_records_bench
+    from kiosk.app.bench import BenchInput, SideBySide, bench_input, run_bench, run_records_bench
 
     scratch = tempfile.TemporaryDirectory(prefix="beltline-bench-") if args.records else None
     record_to = Path(scratch.name) / "records.sqlite" if scratch else None
     kiosk = _assemble(args, _config(args), Purpose.BENCH, record_to=record_to)
-    source = kiosk.open_source(args.input)
+    fed = bench_input(kiosk, args.input, args.decode_in_loop)
     if args.side_by_side > 1:
-        source = SideBySide(source, args.side_by_side)
+        fed = BenchInput(SideBySide(fed.source, args.side_by_side), f"{fed.name} x{args.side_by_side} side by side",
+                         fed.decoded_ahead, fed.decode_ms_per_frame)
+    source = fed.source
     view = None
     try:
         view = open_view(kiosk.config, windowed=True)
-        name = Path(args.input).name + (f" x{args.side_by_side} side by side" if args.side_by_side > 1 else "")
         if args.records:
-            figures = run_records_bench(kiosk, source, view, args.frames, name)
+            figures = run_records_bench(kiosk, source, view, args.frames, fed.name)
             text = _records_bench_text(figures)
         else:
-            report = run_bench(kiosk, source, view, args.frames, args.sequential, name)
+            report = run_bench(kiosk, fed, view, args.frames, args.sequential)
             figures, text = report.figures, report.as_text()
     finally:
         source.close()

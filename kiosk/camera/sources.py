@@ -123,6 +123,73 @@ class ClipSource:
         self._capture.release()
 
 
+@dataclass(frozen=True, slots=True)
+class DecodedClip:
+    """A clip's frames decoded ahead into memory (RGB), and what decoding them cost."""
+
+    frames: tuple[Image, ...]
+    fps: float
+    description: str
+    decode_s_per_frame: float
+
+
+def decode_clip(path: Path, max_bytes: int) -> DecodedClip | None:
+    """Every frame of the clip at `path`, decoded into memory (in one thread, as `bench` decodes);
+    None when they would take more than `max_bytes` (SourceError when it is unreadable)."""
+    if problem := unreadable(path):
+        raise SourceError(f"clip {path} {problem}")
+    capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+    if not capture.isOpened():
+        raise SourceError(f"clip {path} cannot be opened: not a video OpenCV can decode")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    frames: list[Image] = []
+    held = 0
+    seconds = 0.0
+    try:
+        while True:
+            started = time.perf_counter()
+            ok, bgr = capture.read()
+            if not ok or bgr is None or bgr.ndim != 3:
+                break
+            frames.append(cast(Image, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+            seconds += time.perf_counter() - started
+            held += frames[-1].nbytes
+            if held > max_bytes:
+                return None
+    finally:
+        capture.release()
+    if not frames:
+        raise SourceError(f"clip {path} has no readable frame")
+    return DecodedClip(tuple(frames), float(fps) if fps and 0.5 <= fps <= 1000 else 30.0, f"clip {path.name}",
+                       seconds / len(frames))
+
+
+class MemoryClipSource:
+    """A decoded clip played in a loop as a camera hands over frames: each read copies the next
+    frame into a buffer of the pool (as picamera2's `capture_array` copies out of the camera's
+    buffer), and nothing is decoded while the loop runs."""
+
+    def __init__(self, clip: DecodedClip, pool: BufferPool | None = None) -> None:
+        self._clip = clip
+        self._pool = pool or BufferPool()
+        self.fps = clip.fps
+        self.description = f"{clip.description} (decoded ahead, {len(clip.frames)} frames)"
+        first = clip.frames[0]
+        self.frame_size = (first.shape[1], first.shape[0])
+        self._index = 0
+
+    def read(self) -> Frame | None:
+        source = self._clip.frames[self._index % len(self._clip.frames)]
+        image = self._pool.acquire(source.shape)
+        image[...] = source
+        frame = self._pool.frame(image, self._index, self._index / self.fps)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
 class StillImageSource:
     """A photo, handed out once (`repeat=False`) or as a still stream at `fps`."""
 

@@ -28,7 +28,7 @@ from kiosk.core.faults import FaultLog
 from kiosk.core.geometry import CropSquare, search_squares
 from kiosk.core.types import Frame, NoVerdict, PersonVerdict, Pose, SetSummary, StepRecord, Verdict, no_verdict
 from kiosk.flow.person import PersonChain, WalkSink
-from kiosk.flow.pipeline import Captured, LookCounts, Result
+from kiosk.flow.pipeline import Captured, LookCounts, Looked, Result, SeenPerson
 from kiosk.model.follow import crop_around
 from kiosk.model.inputs import Box
 from kiosk.model.pose import PoseModel, PoseTiming
@@ -178,39 +178,50 @@ class GroupPipeline:
         return 0
 
     def step(self, frame: Frame) -> list[PersonVerdict]:
-        look = self.estimator.look(frame)
-        seen = {person.person_id for person in look.people}
-        for person_id in self.estimator.forgotten:
-            self._forget(person_id)
-        results = []
-        for person in look.people:
-            follow = self._follows.get(person.person_id)
-            if follow is None:
-                follow = _Follow(PersonChain(self._settings, self._reader, self.baseline_deg, self.belt_offset_deg,
-                                             self._keep_steps, self._on_walk),
-                                 no_verdict(NoVerdict.NO_PERSON))
-                self._follows[person.person_id] = follow
-            if person.person_id in look.refreshed:
-                follow.verdict = follow.chain.judge(person.pose, frame)
-                follow.steps = follow.chain.walked(person.pose, follow.verdict, frame.t_s).steps
-            results.append(PersonVerdict(person.person_id, person.pose, follow.verdict, follow.steps,
-                                         person.person_id in look.refreshed))
-        for person_id in set(self._follows) - seen:
-            self._forget(person_id)
-        self.people = results
-        return results
+        return self.finish(self.prepare(frame)).people
 
     def prepare(self, frame: Frame) -> Captured:
         """Nothing to prepare ahead: the crops depend on where everybody was found in the last frame."""
         return Captured(frame, None)
 
     def finish(self, captured: Captured) -> Result:
+        return self.judge(self.look(captured))
+
+    def look(self, captured: Captured) -> Looked:
+        """Everyone followed looked for, and a search now and then (GroupPoseEstimator)."""
         started = time.perf_counter()
-        people = self.step(captured.frame)
-        total = time.perf_counter() - started
-        timing = self.estimator.last_timing
-        return Result(captured.frame, people, 0.0, timing.invoke_s, max(total - timing.invoke_s, 0.0),
-                      notice=self.notice)
+        invoked_cpu_s = self.model.invoked_cpu_s
+        look = self.estimator.look(captured.frame)
+        invoke_s = self.estimator.last_timing.invoke_s
+        return Looked(captured.frame, tuple(SeenPerson(person.person_id, person.pose) for person in look.people),
+                      look.refreshed, tuple(self.estimator.forgotten), look.model_runs, 0.0, invoke_s,
+                      self.model.invoked_cpu_s - invoked_cpu_s, max(time.perf_counter() - started - invoke_s, 0.0))
+
+    def judge(self, looked: Looked) -> Result:
+        """Each person's chain: those found in this frame judged afresh, the others keep their verdict."""
+        started = time.perf_counter()
+        frame = looked.frame
+        seen = {person.person_id for person in looked.seen}
+        for person_id in looked.forgotten:
+            self._forget(person_id)
+        results = []
+        for person in looked.seen:
+            follow = self._follows.get(person.person_id)
+            if follow is None:
+                follow = _Follow(PersonChain(self._settings, self._reader, self.baseline_deg, self.belt_offset_deg,
+                                             self._keep_steps, self._on_walk),
+                                 no_verdict(NoVerdict.NO_PERSON))
+                self._follows[person.person_id] = follow
+            if person.person_id in looked.refreshed:
+                follow.verdict = follow.chain.judge(person.pose, frame)
+                follow.steps = follow.chain.walked(person.pose, follow.verdict, frame.t_s).steps
+            results.append(PersonVerdict(person.person_id, person.pose, follow.verdict, follow.steps,
+                                         person.person_id in looked.refreshed))
+        for person_id in set(self._follows) - seen:
+            self._forget(person_id)
+        self.people = results
+        return Result(frame, results, looked.preprocess_s, looked.invoke_s, looked.keypoints_s,
+                      time.perf_counter() - started, looked.invoke_cpu_s, notice=self.notice)
 
     def end_walks(self) -> dict[int, list[StepRecord]]:
         """Close every walk in progress; each person's steps (for `analyze`)."""

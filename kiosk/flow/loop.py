@@ -1,7 +1,8 @@
 """The screen loop: what `run` (and `bench`) do on the main thread while capture and inference
 run in theirs (kiosk.flow.threads).
 
-It shows each frame with the verdicts computed from that very frame, and keeps the kiosk going
+It judges every look the model took, in order (kiosk.flow.pipeline: the gates, the tracker, the
+walk), and shows the newest frame with the verdicts computed from that very frame; it keeps the kiosk going
 unattended: the walk summary after a walker leaves, "camera unavailable" and a fresh camera when
 frames stop, the heap trimmed once a minute, systemd's watchdog pinged on every pass.
 """
@@ -32,8 +33,8 @@ from kiosk.core.types import (
     WalkSummary,
 )
 from kiosk.core.words import CAMERA_UNAVAILABLE, NO_VERDICT_WORDS, stand_still_words
-from kiosk.flow.pipeline import Captured, Pipeline, Result
-from kiosk.flow.threads import CameraStatus, CaptureThread, InferenceThread, NewestSlot, StageProbe
+from kiosk.flow.pipeline import Captured, Looked, Pipeline, Result
+from kiosk.flow.threads import CameraStatus, CaptureThread, InferenceThread, NewestSlot, Slot, StageProbe
 from kiosk.settings.config import Mode
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ class Notifier(Protocol):
 
 
 TRIM_EVERY_S = 60.0
+LOOKS_WAITING = 4
+"""Looks that may wait for the screen thread to judge them; beyond that the oldest is dropped and
+counted (a screen stuck for that long has lost the frames anyway)."""
 SET_SUMMARY_MIN_S = 4.0
 """An exercise set's summary stays at least this long, though the person is still in view."""
 
@@ -136,6 +140,8 @@ def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: Stage
         probe.record(Stage.PREPROCESS, result.preprocess_s)
         probe.record(Stage.INVOKE, result.invoke_s)
         probe.record(Stage.POSTPROCESS, result.postprocess_s)
+        probe.record(Stage.JUDGE, result.judge_s)
+        probe.record(Stage.INVOKE_WAIT, max(result.invoke_s - result.invoke_cpu_s, 0.0))
         if timing is not None:
             probe.record(Stage.RENDER, timing.render_s)
             probe.record(Stage.FLIP, timing.flip_s)
@@ -187,14 +193,14 @@ class _Loop:
         self._probe = probe
         self._supervision = supervision
         self._frames: NewestSlot[Captured] = NewestSlot()
-        self._results: NewestSlot[Result] = NewestSlot()
+        self._looks: Slot[Looked] = Slot(keep=LOOKS_WAITING)
         self._workers_stop = threading.Event()
         self._status = CameraStatus()
         self._capture = self._new_capture(source)
         self._summary: WalkSummary | SetSummary | None = None
         self._summary_until = 0.0
         self._summary_since = 0.0
-        self._inference = InferenceThread(self._frames, pipeline, self._results, self._workers_stop)
+        self._inference = InferenceThread(self._frames, pipeline, self._looks, self._workers_stop)
 
     def _new_capture(self, source: FrameSource | None) -> CaptureThread:
         reopen = self._supervision.reopen if self._supervision else None
@@ -221,9 +227,9 @@ class _Loop:
                     recoveries = self._status.recoveries
                 if self._view.quit_requested():
                     break
-                result = self._results.take(timeout_s=0.1)
+                result = self._judge_all(self._looks.take_all(timeout_s=0.1))
                 if result is None:
-                    if self._results.ended:
+                    if self._looks.ended:
                         break
                     self._watch_camera(notifier)
                     continue
@@ -236,20 +242,35 @@ class _Loop:
             for worker in (self._capture, self._inference):
                 worker.join(timeout=1.0)
             self._frames.drain()
-            self._results.drain()
-        return shown, self._frames.dropped + self._results.dropped
+            self._looks.drain()
+        return shown, self._frames.dropped + self._looks.dropped
+
+    def _judge_all(self, looks: list[Looked]) -> Result | None:
+        """Every look judged in order; the newest one's result (None: no look)."""
+        result = None
+        for looked in looks:
+            if result is not None:
+                result.release()  # judged, and a newer frame is there to show
+            result = self._pipeline.judge(looked)
+            self._note_summary(result)
+        return result
+
+    def _note_summary(self, result: Result) -> None:
+        """A walk (or an exercise set) that finished with this frame: its summary is shown next."""
+        if self._supervision is None:
+            return
+        now = time.monotonic()
+        if result.walk is not None and result.walk.finished is not None:
+            self._summary, self._summary_since = result.walk.finished.summary, now
+            self._summary_until = now + self._supervision.walk_summary_s
+        if result.exercise is not None and result.exercise.finished_set is not None:
+            self._summary, self._summary_since = result.exercise.finished_set, now
+            self._summary_until = now + self._supervision.walk_summary_s
 
     def _summary_screen(self, result: Result) -> bool:
         """After a walk (or an exercise set), show its summary until the time is up or someone
         steps in again (a set's summary waits for a minimum while the person is still there)."""
         shown_at = time.monotonic()
-        if self._supervision is not None:
-            if result.walk is not None and result.walk.finished is not None:
-                self._summary, self._summary_since = result.walk.finished.summary, shown_at
-                self._summary_until = shown_at + self._supervision.walk_summary_s
-            if result.exercise is not None and result.exercise.finished_set is not None:
-                self._summary, self._summary_since = result.exercise.finished_set, shown_at
-                self._summary_until = shown_at + self._supervision.walk_summary_s
         if self._summary is None:
             return False
         someone = result.primary.state is not State.NONE

@@ -1,6 +1,13 @@
 """The per-frame work: frame in, verdicts out (pose model, then the pelvis gates, then the tracker).
 
     frame ──► pose model ──► gates ──► tracker ──► verdict (and the walk's steps)
+              └─ look ─┘    └──────────── judge ────────────┘
+
+A step has two halves.  `look` is the model's: the invokes, the keypoints, the crop to follow
+next; the kiosk runs it in the inference thread, which then takes the next frame at once.
+`judge` is everything after: the gates, the tracker, the walk, the coach; the kiosk runs it in the
+screen thread, beside the next frame's invokes (docs/decisions.md, "The judge runs beside the
+model").  `finish` is both, one after the other, for the callers without threads.
 
 Both modes satisfy one `Pipeline` protocol: single mode (`PelvisPipeline`, here) follows one
 person and group mode (kiosk.flow.group.GroupPipeline) everyone in view, and both hand out a list of
@@ -77,6 +84,43 @@ class Captured:
 
 
 @dataclass(frozen=True, slots=True)
+class SeenPerson:
+    """Somebody the model saw in a frame (their pose may be broken: not `finite`)."""
+
+    person_id: int
+    pose: Pose
+
+
+@dataclass(frozen=True, slots=True)
+class Looked:
+    """A frame and what the model saw in it: a step's first half, on its way to be judged.
+
+    Everything the judge reads of the look is in here, so the next look can run meanwhile."""
+
+    frame: Frame
+    seen: tuple[SeenPerson, ...]
+    """Single mode: exactly one, numbered 0; group mode: everyone followed."""
+    refreshed: frozenset[int]
+    """Numbers of the people found in this very frame (group mode keeps the others' last verdicts)."""
+    forgotten: tuple[int, ...]
+    """Numbers of the people given up in this look (group mode)."""
+    model_runs: int
+    preprocess_s: float
+    """Cutting and scaling for the model in the inference thread (0 when the capture thread did it)."""
+    invoke_s: float
+    invoke_cpu_s: float
+    """This thread's CPU time during the invokes: the wall time beyond it was spent waiting (for
+    the GIL, or for a core)."""
+    keypoints_s: float
+    """The rest of the look: reading the keypoints, choosing the next crop, the lock's check."""
+    prepared_s: float = 0.0
+    """Cutting and scaling done ahead in the capture thread."""
+
+    def release(self) -> None:
+        self.frame.release()
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """A frame and the verdicts computed from it, on their way to the screen."""
 
@@ -86,6 +130,11 @@ class Result:
     preprocess_s: float
     invoke_s: float
     postprocess_s: float
+    """The look's own work after the invokes (reading the keypoints, the next crop)."""
+    judge_s: float = 0.0
+    """The gates, the tracker, the walk and the coach."""
+    invoke_cpu_s: float = 0.0
+    """The invoking thread's CPU time during the invokes (see `Looked`)."""
     walk: WalkStatus | None = None
     """Single mode: the walk in progress (group mode keeps one per person, shown as step counts)."""
     exercise: ExerciseStatus | None = None
@@ -138,8 +187,14 @@ class Pipeline(Protocol):
     def prepare(self, frame: Frame) -> Captured:
         """The part of a step that can run ahead, in the capture thread."""
 
+    def look(self, captured: Captured) -> Looked:
+        """The model's half of a step (the inference thread); it chooses the next frame's crop."""
+
+    def judge(self, looked: Looked) -> Result:
+        """The other half, in the order the looks were taken (the screen thread), timed."""
+
     def finish(self, captured: Captured) -> Result:
-        """The rest of a step, timed."""
+        """`look` then `judge`."""
 
     def end_walks(self) -> dict[int, list[StepRecord]]:
         """Close every walk (each goes to the walk sink, if any) and exercise set in progress; each
@@ -225,33 +280,48 @@ class PelvisPipeline:
         return Captured(frame, self.model.prepare(frame))
 
     def finish(self, captured: Captured) -> Result:
-        """The model, the gates and the tracker, timed."""
+        return self.judge(self.look(captured))
+
+    def look(self, captured: Captured) -> Looked:
+        """The model on the frame (a closer look when it just found somebody), and the lock's
+        check for somebody nearer; a broken output makes the next look take the whole frame."""
         started = time.perf_counter()
-        looks = self.model.looks
+        model = self.model
+        looks, invoked_s, invoked_cpu_s = model.looks, model.invoked_s, model.invoked_cpu_s
+        frame = captured.frame
         if captured.prepared is None:
-            pose = self.model.estimate(captured.frame)
+            pose = model.estimate(frame)
+            preprocess_s, prepared_s = model.last_timing.preprocess_s, 0.0
         else:
-            pose = self.model.infer(captured.prepared, captured.frame)
-        person = self._judge(captured.frame, pose)
-        self.counts.add(1 if person.verdict.reading is not None else 0, self.model.looks - looks)
+            pose = model.infer(captured.prepared, frame)
+            preprocess_s, prepared_s = 0.0, captured.prepared.preprocess_s
+        if pose.finite and self.lock is not None:
+            pose = self.lock.nearer_person(frame, pose) or pose
+        if not pose.finite:
+            model.forget_person()
+        invoke_s = model.invoked_s - invoked_s
         total = time.perf_counter() - started
-        timing = self.model.last_timing
-        # postprocess: keypoints out of the model, the pelvis gates and the tracker
-        postprocess = total - timing.invoke_s - (timing.preprocess_s if captured.prepared is None else 0.0)
-        return Result(captured.frame, [person], timing.preprocess_s, timing.invoke_s, max(postprocess, 0.0),
+        return Looked(frame, (SeenPerson(0, pose),), frozenset({0}), (), model.looks - looks, preprocess_s,
+                      invoke_s, model.invoked_cpu_s - invoked_cpu_s, max(total - invoke_s - preprocess_s, 0.0),
+                      prepared_s)
+
+    def judge(self, looked: Looked) -> Result:
+        """The gates, the tracker, the walk (or the coach, or a calibration) for the look's pose."""
+        started = time.perf_counter()
+        person = self._judge(looked.frame, looked.seen[0].pose)
+        self.counts.add(1 if person.verdict.reading is not None else 0, looked.model_runs)
+        return Result(looked.frame, [person], looked.preprocess_s + looked.prepared_s, looked.invoke_s,
+                      looked.keypoints_s, time.perf_counter() - started, looked.invoke_cpu_s,
                       self.walk, self.exercise, self.calibration, self.notice)
 
     def _judge(self, frame: Frame, pose: Pose) -> PersonVerdict:
-        """The lock, the gates, the tracker and the walk for the model's pose."""
+        """The gates, the tracker and the walk for the model's pose."""
         verdict: Verdict
         if not pose.finite:
-            # A broken model output is not a person: skip it, count it, look at the whole frame next.
+            # A broken model output is not a person: skip it and count it (`look` forgot the crop).
             self.faults.count("nan_keypoints")
-            self.model.forget_person()
             verdict = self._person.nobody(frame.t_s)
         else:
-            if self.lock is not None:
-                pose = self.lock.nearer_person(frame, pose) or pose
             verdict = self._person.judge(pose, frame)
         usable = pose if pose.finite else None
         self._last_t_s = frame.t_s

@@ -1,20 +1,29 @@
-"""The threads of the kiosk loop and the newest-item slots between them.
+"""The threads of the kiosk loop and the slots between them.
 
-    capture thread                      inference thread
-    source ──► prepare ──► NewestSlot ──► pipeline.finish ──► NewestSlot ──► (the screen loop)
+    capture thread                      inference thread                     screen thread
+    source ──► prepare ──► NewestSlot ──► pipeline.look ──► Slot(keep=4) ──► pipeline.judge ──► view
 
-A slot holds only the newest item: when a stage falls behind, stale frames are released and
-counted, never queued.  Every thread has a name and a stop event and is joined; a failure in one
-reaches the main thread through its slot: an expected one (`BeltlineError`) as it is, a bug as
-itself, so the command line tells them apart (exit 2 against exit 1).
+The frame slot holds only the newest frame: when the model falls behind, stale frames are
+released and counted, never queued.  The looks wait in order for the screen thread, which judges
+every one (the tracker and the step counter see every frame the model saw) and shows the newest.
+Every thread has a name and a stop event and is joined; a failure in one reaches the main thread
+through its slot: an expected one (`BeltlineError`) as it is, a bug as itself, so the command line
+tells them apart (exit 2 against exit 1).
+
+The capture thread runs at a lower priority (`CAPTURE_NICENESS`): on a busy machine the core goes
+to the invokes first, and the newest frame still wins (docs/decisions.md, "The capture thread
+yields").
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
@@ -22,7 +31,7 @@ from kiosk.camera.sources import FrameSource
 from kiosk.core.errors import BeltlineError, SourceError
 from kiosk.core.faults import frame_problem
 from kiosk.core.types import Stage
-from kiosk.flow.pipeline import Captured, Pipeline, Result
+from kiosk.flow.pipeline import Captured, Looked, Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +49,14 @@ class Releasable(Protocol):
 Item = TypeVar("Item", bound=Releasable)
 
 
-class NewestSlot(Generic[Item]):
-    """Holds the newest item only.  One that nobody took before the next arrived is released and counted."""
+class Slot(Generic[Item]):
+    """Holds the last `keep` items in order.  One pushed out by a newer one before anybody took it
+    is released and counted."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 1) -> None:
         self._changed = threading.Condition()
-        self._item: Item | None = None
+        self._items: deque[Item] = deque()
+        self._keep = keep
         self._ended = False
         self._error: BaseException | None = None
         self.delivered = 0
@@ -53,10 +64,10 @@ class NewestSlot(Generic[Item]):
 
     def put(self, item: Item) -> None:
         with self._changed:
-            if self._item is not None:
-                self._item.release()
+            while len(self._items) >= self._keep:
+                self._items.popleft().release()
                 self.dropped += 1
-            self._item = item
+            self._items.append(item)
             self.delivered += 1
             self._changed.notify_all()
 
@@ -66,36 +77,53 @@ class NewestSlot(Generic[Item]):
             self._error = error
             self._changed.notify_all()
 
-    def take(self, timeout_s: float) -> Item | None:
-        """The newest item not yet taken; None at the end of the stream or after `timeout_s`."""
+    def take_all(self, timeout_s: float) -> list[Item]:
+        """Every item not yet taken, oldest first; none at the end of the stream or after `timeout_s`."""
         with self._changed:
-            self._changed.wait_for(lambda: self._item is not None or self._ended, timeout_s)
-            item, self._item = self._item, None
-            if item is None and self._error is not None:
+            self._changed.wait_for(lambda: bool(self._items) or self._ended, timeout_s)
+            items = list(self._items)
+            self._items.clear()
+            if not items and self._error is not None:
                 raise self._error
             self._changed.notify_all()
-            return item
+            return items
+
+    def take(self, timeout_s: float) -> Item | None:
+        """The newest item not yet taken (older ones are released and counted); None at the end of
+        the stream or after `timeout_s`."""
+        items = self.take_all(timeout_s)
+        for stale in items[:-1]:
+            stale.release()
+            with self._changed:
+                self.dropped += 1
+        return items[-1] if items else None
 
     def wait_until_taken(self, timeout_s: float) -> bool:
         with self._changed:
-            return self._changed.wait_for(lambda: self._item is None, timeout_s)
+            return self._changed.wait_for(lambda: not self._items, timeout_s)
 
     def drain(self) -> None:
         with self._changed:
-            if self._item is not None:
-                self._item.release()
-                self._item = None
+            while self._items:
+                self._items.popleft().release()
 
     @property
     def ended(self) -> bool:
         with self._changed:
-            return self._ended and self._item is None
+            return self._ended and not self._items
+
+
+class NewestSlot(Slot[Item]):
+    """Holds the newest item only."""
+
+    def __init__(self) -> None:
+        super().__init__(keep=1)
 
 
 class _Worker(threading.Thread, Generic[Item]):
     """A named pipeline thread that hands any failure to the next stage instead of dying silently."""
 
-    def __init__(self, name: str, downstream: NewestSlot[Item], stop: threading.Event) -> None:
+    def __init__(self, name: str, downstream: Slot[Item], stop: threading.Event) -> None:
         super().__init__(name=name, daemon=True)
         self.downstream = downstream
         self.stop = stop
@@ -123,6 +151,22 @@ class _Worker(threading.Thread, Generic[Item]):
 
     def work(self) -> None:
         raise NotImplementedError
+
+
+CAPTURE_NICENESS = 10
+"""How much lower the capture thread's priority is than the rest of the kiosk's (Linux niceness)."""
+
+
+def lower_this_threads_priority(by: int) -> None:
+    """Make the calling thread `by` steps nicer (Linux: niceness is per thread; elsewhere it is per
+    process, so nothing is changed).  A kiosk that may not change it runs as before."""
+    if sys.platform != "linux":
+        return
+    try:
+        thread_id = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread_id, min(19, os.getpriority(os.PRIO_PROCESS, thread_id) + by))
+    except OSError as error:
+        log.debug("capture thread priority left as it was: %s", error)
 
 
 STILL_WAITING_EVERY_S = 60.0
@@ -213,6 +257,7 @@ class CaptureThread(_Worker[Captured]):
         self.status = status or CameraStatus()
 
     def work(self) -> None:
+        lower_this_threads_priority(CAPTURE_NICENESS)
         backoff = Backoff()
         source = self._source
         while not self.stopping:
@@ -279,12 +324,12 @@ def close_quietly(source: FrameSource) -> None:
         log.debug("closing %s failed: %s", getattr(source, "description", "source"), error)
 
 
-class InferenceThread(_Worker[Result]):
-    """Newest frame → verdict, one after another, at the model's own pace."""
+class InferenceThread(_Worker[Looked]):
+    """Newest frame → the model's look at it, one after another, at the model's own pace."""
 
-    def __init__(self, frames: NewestSlot[Captured], pipeline: Pipeline, results: NewestSlot[Result],
+    def __init__(self, frames: NewestSlot[Captured], pipeline: Pipeline, looks: Slot[Looked],
                  stop: threading.Event) -> None:
-        super().__init__("beltline-inference", results, stop)
+        super().__init__("beltline-inference", looks, stop)
         self._frames = frames
         self._pipeline = pipeline
 
@@ -295,6 +340,6 @@ class InferenceThread(_Worker[Result]):
                 if self._frames.ended:
                     return
                 continue
-            self.downstream.put(self._pipeline.finish(captured))
+            self.downstream.put(self._pipeline.look(captured))
 
 

@@ -42,6 +42,8 @@ class PoseTiming:
     preprocess_s: float
     invoke_s: float
     postprocess_s: float
+    invoke_cpu_s: float = 0.0
+    """The invoking thread's CPU time during the invokes (kiosk.model.tensors.ModelTensors.run)."""
 
 
 class PoseModel(Protocol):
@@ -61,6 +63,10 @@ class PoseModel(Protocol):
     """Where the last look spent its time."""
     looks: int
     """Model looks so far (each is `invokes_per_frame` invokes)."""
+    invoked_s: float
+    """Wall seconds spent in invokes so far."""
+    invoked_cpu_s: float
+    """The invoking threads' CPU seconds during those invokes."""
 
     @property
     def invokes_per_frame(self) -> int:
@@ -105,6 +111,38 @@ def mirror_average_fits(invoke_ms: float, frame_time_ms: float) -> bool:
     return 2 * invoke_ms + INFERENCE_OVERHEAD_MS <= frame_time_ms
 
 
+AUTO_WARM_UP_LOOKS = 20
+"""`mirror_average = "auto"` in a running loop: looks of one invoke each timed before it decides."""
+
+
+class MirrorDecision:
+    """`mirror_average = "auto"` decided inside the running loop: one invoke a look for the first
+    `AUTO_WARM_UP_LOOKS` looks, their invokes timed as the loop runs them (with the capture and
+    screen threads working beside them), then two a look if two of those fit the camera's frame."""
+
+    def __init__(self, frame_time_s: float, looks: int = AUTO_WARM_UP_LOOKS) -> None:
+        self._frame_time_ms = 1000.0 * frame_time_s
+        self._invokes_s = np.zeros(looks)
+        self._seen = 0
+
+    def add(self, invoke_s: float) -> MirrorAverage | None:
+        """Time one more look's invoke; the decision once enough were timed, else None."""
+        self._invokes_s[self._seen] = invoke_s
+        self._seen += 1
+        if self._seen < self._invokes_s.size:
+            return None
+        return MirrorAverage.ON if mirror_average_fits(self.invoke_ms, self._frame_time_ms) else MirrorAverage.ALTERNATE
+
+    @property
+    def invoke_ms(self) -> float:
+        return 1000.0 * float(np.median(self._invokes_s[: self._seen]))
+
+    def words(self, chosen: MirrorAverage) -> str:
+        fits = "fit" if chosen is MirrorAverage.ON else "do not fit"
+        return (f"auto: {chosen.value} (two invokes of {self.invoke_ms:.1f} ms, the median of {self._seen} in the "
+                f"running loop, {fits} a frame of {self._frame_time_ms:.1f} ms)")
+
+
 def read_model(model_path: Path) -> bytes:
     """The model file's bytes; ModelError when it is missing or unreadable."""
     try:
@@ -128,11 +166,13 @@ class MoveNet:
 
     def __init__(self, model_path: Path, runtime: Runtime = Runtime.AUTO, threads: int = 2, crop_tracking: bool = True,
                  mirror_average: MirrorAverage = MirrorAverage.ALTERNATE, decoder: VoteDecoder | None = None,
-                 frame_time_s: float = 1 / 30) -> None:
+                 frame_time_s: float = 1 / 30, decide_in_loop: bool = False) -> None:
         """`threads` 0 (or runtime "auto" with two runtimes installed) measures and keeps the fastest.
         `mirror_average` "on" also runs the model on the mirrored crop and averages (twice the
         invokes); "auto" does so only while two invokes fit `frame_time_s`
-        (kiosk.model.pose.mirror_average_fits).  The keypoints are read from the model's heatmap and
+        (kiosk.model.pose.mirror_average_fits): with `decide_in_loop` (a live loop: `run`, `bench`)
+        as the first looks of the running loop measure them (`MirrorDecision`), else as a bare
+        invoke measures them at start.  The keypoints are read from the model's heatmap and
         offsets (kiosk.model.decode) when the model has them, else from its plain output."""
         self.model_path = model_path
         content = read_model(model_path)
@@ -143,8 +183,13 @@ class MoveNet:
         mirror = MirrorAverage(mirror_average)
         interpreter, self.runtime_choice = choose_interpreter(
             extended.content if extended else content, str(model_path), Runtime(runtime), threads,
-            measure=mirror is MirrorAverage.AUTO)
-        if mirror is MirrorAverage.AUTO:
+            measure=mirror is MirrorAverage.AUTO and not decide_in_loop)
+        self._deciding: MirrorDecision | None = None
+        if mirror is MirrorAverage.AUTO and decide_in_loop:
+            self._deciding = MirrorDecision(frame_time_s)
+            mirror = MirrorAverage.ALTERNATE
+            self.mirror_choice = "auto: deciding in the running loop"
+        elif mirror is MirrorAverage.AUTO:
             assert self.runtime_choice.invoke_ms is not None
             fits = mirror_average_fits(self.runtime_choice.invoke_ms, 1000 * frame_time_s)
             mirror = MirrorAverage.ON if fits else MirrorAverage.ALTERNATE
@@ -169,6 +214,8 @@ class MoveNet:
         self._mirror_tensor = np.zeros((1, size, size, 3), dtype=self._tensors.input_dtype)
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
         self.looks = 0
+        self.invoked_s = 0.0
+        self.invoked_cpu_s = 0.0
         log.info(
             "model %s: %d px input, %s, %s keypoints, runtime %s, %d threads%s",
             model_path.name,
@@ -251,17 +298,18 @@ class MoveNet:
         alternating = self.mirror_mode is MirrorAverage.ALTERNATE and prepared.follows_person
         try:
             if alternating and self._pairing.mirror_next:
-                rows, invoke_s = self._tensors.run(self._mirrored_input(prepared))
+                rows, invoke_s, invoke_cpu_s = self._tensors.run(self._mirrored_input(prepared))
                 input_xy, scores = self._unmirrored(rows)
             else:
-                rows, invoke_s = self._tensors.run(prepared.tensor)
+                rows, invoke_s, invoke_cpu_s = self._tensors.run(prepared.tensor)
                 input_xy, scores = rows[:, 1::-1] * size, rows[:, 2]
             if self.mirror_mode is MirrorAverage.ON:
                 # The same crop of the mirrored frame: its keypoints mirrored back, left and right
                 # swapped, then averaged with the first look.  Whatever the model gets wrong
                 # asymmetrically cancels, and the mirrored frame gets the same two looks.
-                mirrored, mirror_invoke_s = self._tensors.run(self._mirrored_input(prepared))
+                mirrored, mirror_invoke_s, mirror_cpu_s = self._tensors.run(self._mirrored_input(prepared))
                 invoke_s += mirror_invoke_s
+                invoke_cpu_s += mirror_cpu_s
                 mirrored_xy, mirrored_scores = self._unmirrored(mirrored)
                 input_xy = (input_xy + mirrored_xy) / 2
                 scores = (scores + mirrored_scores) / 2
@@ -276,8 +324,24 @@ class MoveNet:
         if prepared.follows_person:
             self._follower.follow(pose)
         # invoke: the model itself; postprocess: reading, refining and mapping its keypoints
-        self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s)
+        self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s,
+                                      invoke_cpu_s)
+        self.invoked_s += invoke_s
+        self.invoked_cpu_s += invoke_cpu_s
+        if self._deciding is not None and prepared.follows_person:
+            self._decide(invoke_s)
         return pose
+
+    def _decide(self, invoke_s: float) -> None:
+        assert self._deciding is not None
+        chosen = self._deciding.add(invoke_s)
+        if chosen is None:
+            return
+        self.mirror_choice = self._deciding.words(chosen)
+        # A frame the capture thread prepared meanwhile has no mirrored input: its mirror is a flip.
+        self.mirror_mode = chosen
+        self._deciding = None
+        log.info("mirror averaging %s", self.mirror_choice)
 
     def _mirrored_input(self, prepared: PreparedInput) -> np.ndarray:
         """The mirrored look's input: the same crop of the mirrored frame when `prepare` scaled it

@@ -82,18 +82,22 @@ class ModelTensors:
             self._heatmap_view = interpreter.tensor(taps.heatmap_index)
             self._offsets_view = interpreter.tensor(taps.offsets_index)
 
-    def run(self, tensor: npt.NDArray[np.generic]) -> tuple[FloatArray, float]:
-        """The keypoint rows for one input, and how long the invoke itself took in seconds."""
+    def run(self, tensor: npt.NDArray[np.generic]) -> tuple[FloatArray, float, float]:
+        """The keypoint rows for one input, how long the invoke itself took in seconds, and this
+        thread's CPU seconds meanwhile (with one interpreter thread the invoke runs in this one, so
+        the difference is time spent waiting: for the GIL on the way back, or for a core)."""
         self._interpreter.set_tensor(self.input.index, tensor)
         started = time.perf_counter()
+        started_cpu = time.thread_time()
         self._interpreter.invoke()
+        invoke_cpu_s = time.thread_time() - started_cpu
         invoke_s = time.perf_counter() - started
         rows: FloatArray = self._interpreter.get_tensor(self._output_index)[0, 0].astype(np.float64)
         if self.refined:
             rows[:, :2] = self._refined_yx()
         if not (np.abs(rows) <= OUTPUT_LIMIT).all():  # NaN fails this too
             rows[:] = np.nan  # a broken output is NaN throughout: the pipeline skips and counts it
-        return rows, invoke_s
+        return rows, invoke_s, invoke_cpu_s
 
     def _refined_yx(self) -> FloatArray:
         """The vote average around each chosen cell, in 0..1 of the input square."""

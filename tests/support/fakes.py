@@ -141,6 +141,14 @@ class GlitchingModel:
         return self._model.looks
 
     @property
+    def invoked_s(self) -> float:
+        return self._model.invoked_s
+
+    @property
+    def invoked_cpu_s(self) -> float:
+        return self._model.invoked_cpu_s
+
+    @property
     def invokes_per_frame(self) -> int:
         return self._model.invokes_per_frame
 
@@ -194,6 +202,8 @@ class ScriptedModel:
     def __init__(self) -> None:
         self.last_timing = PoseTiming(0.0, 0.0, 0.0)
         self.looks = 0
+        self.invoked_s = 0.0
+        self.invoked_cpu_s = 0.0
 
     def pose_for(self, frame: Frame) -> Pose:
         raise NotImplementedError

@@ -205,9 +205,11 @@ def test_bench_sequential(tmp_path, model_path):
 
 
 @pytest.mark.shared
+@pytest.mark.parametrize("half", ["look", "judge"])
 def test_a_bug_in_a_worker_thread_exits_1_with_one_line_and_the_traceback_only_in_debug(monkeypatch, capsys,
-                                                                                         model_path):
-    """An expected fault exits 2; a bug (here: the per-frame work raising in the inference thread) exits 1."""
+                                                                                         model_path, half):
+    """An expected fault exits 2; a bug (here: the per-frame work raising in the inference thread,
+    or in the screen thread's half) exits 1."""
     from kiosk.app import cli
     from kiosk.flow.pipeline import PelvisPipeline
 
@@ -215,7 +217,7 @@ def test_a_bug_in_a_worker_thread_exits_1_with_one_line_and_the_traceback_only_i
         raise KeyError("a bug")
 
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    monkeypatch.setattr(PelvisPipeline, "finish", broken)
+    monkeypatch.setattr(PelvisPipeline, half, broken)
     clip = str(shared_file("frontal_walk_white_bg.mp4"))
     assert cli.main(["bench", clip, "--frames", "5", "--model", str(model_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
