@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from kiosk.body.people import SEARCH_BLANK_MARGIN, is_person, person_box
-from kiosk.core.geometry import full_frame_square
+from kiosk.core.geometry import CropSquare, full_frame_square
 from kiosk.core.types import Frame, Pose
+from kiosk.model.inputs import PreparedInput
 from kiosk.model.pose import PoseModel
 from kiosk.settings.config import PeopleConfig
 
@@ -25,16 +26,31 @@ class NearestPersonLock:
         self._checked_s: float | None = None
         self.takeovers = 0
 
-    def nearer_person(self, frame: Frame, current: Pose) -> Pose | None:
-        """A pose of somebody nearer the screen than `current`, when it is time to look and there is one."""
+    def due(self, t_s: float) -> bool:
+        """Whether the frame at `t_s` will be searched (the capture thread prepares its input ahead)."""
         every = self._settings.challenge_every_s
-        t_s = frame.t_s
-        if every <= 0 or (self._checked_s is not None and 0 <= t_s - self._checked_s < every):
+        return every > 0 and (self._checked_s is None or not 0 <= t_s - self._checked_s < every)
+
+    def whole_frame(self, frame: Frame) -> CropSquare:
+        return full_frame_square(frame.width_px, frame.height_px)
+
+    def nearer_person(self, frame: Frame, current: Pose, prepared: PreparedInput | None = None) -> Pose | None:
+        """A pose of somebody nearer the screen than `current`, when it is time to look and there is one.
+
+        `prepared`: the whole frame already cut and scaled for the model (`whole_frame`), so that
+        the look costs only the model; the lock takes it over (it is released either way)."""
+        if not self.due(frame.t_s):
+            if prepared is not None:
+                prepared.release()
             return None
-        self._checked_s = t_s
+        self._checked_s = frame.t_s
         box = person_box(current) if is_person(current, self._settings.min_torso_score) else None
         hide = [] if box is None else [box.grown(SEARCH_BLANK_MARGIN).as_tuple()]
-        rival = self._model.look(frame, full_frame_square(frame.width_px, frame.height_px), hide)
+        if prepared is None:
+            rival = self._model.look(frame, self.whole_frame(frame), hide)
+        else:  # the same as `look`: the boxes painted black into the input made ahead, then the model
+            self._model.blank(prepared, hide)
+            rival = self._model.infer(prepared)
         rival_box = person_box(rival)
         if rival_box is None or not is_person(rival, self._settings.min_torso_score):
             return None

@@ -27,6 +27,7 @@ from kiosk.body.calibration import Calibration
 from kiosk.body.exercise import ExerciseCoach
 from kiosk.body.reading import PelvisReader
 from kiosk.core.faults import FaultLog
+from kiosk.core.geometry import CropSquare
 from kiosk.core.types import (
     CalibrationProgress,
     ExerciseStatus,
@@ -76,10 +77,14 @@ class Captured:
 
     frame: Frame
     prepared: PreparedInput | None
+    lock_input: PreparedInput | None = None
+    """The whole frame for the nearest-person lock's search, when it is due at this frame."""
 
     def release(self) -> None:
         if self.prepared is not None:
             self.prepared.release()
+        if self.lock_input is not None:
+            self.lock_input.release()
         self.frame.release()
 
 
@@ -202,7 +207,11 @@ class Pipeline(Protocol):
 
 
 class PersonLock(Protocol):
-    def nearer_person(self, frame: Frame, current: Pose) -> Pose | None: ...
+    def due(self, t_s: float) -> bool: ...
+
+    def whole_frame(self, frame: Frame) -> CropSquare: ...
+
+    def nearer_person(self, frame: Frame, current: Pose, prepared: PreparedInput | None = None) -> Pose | None: ...
 
 
 class PelvisPipeline:
@@ -276,8 +285,12 @@ class PelvisPipeline:
         return {0: self._person.steps}
 
     def prepare(self, frame: Frame) -> Captured:
-        """Cutting and scaling for the model, in the capture thread."""
-        return Captured(frame, self.model.prepare(frame))
+        """Cutting and scaling for the model, in the capture thread (and the whole frame for the
+        lock's search, when it is due: the inference thread then only runs the model)."""
+        lock_input = None
+        if self.lock is not None and self.lock.due(frame.t_s):
+            lock_input = self.model.prepare(frame, self.lock.whole_frame(frame))
+        return Captured(frame, self.model.prepare(frame), lock_input)
 
     def finish(self, captured: Captured) -> Result:
         return self.judge(self.look(captured))
@@ -296,7 +309,9 @@ class PelvisPipeline:
             pose = model.infer(captured.prepared, frame)
             preprocess_s, prepared_s = 0.0, captured.prepared.preprocess_s
         if pose.finite and self.lock is not None:
-            pose = self.lock.nearer_person(frame, pose) or pose
+            pose = self.lock.nearer_person(frame, pose, captured.lock_input) or pose
+        elif captured.lock_input is not None:
+            captured.lock_input.release()
         if not pose.finite:
             model.forget_person()
         invoke_s = model.invoked_s - invoked_s

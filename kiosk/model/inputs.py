@@ -18,6 +18,9 @@ import numpy.typing as npt
 from kiosk.core.geometry import CropSquare
 from kiosk.core.types import FloatArray, Frame, Image
 
+INPUT_BUFFERS = 12
+"""Model inputs allocated at start and reused."""
+
 Box = tuple[float, float, float, float]
 """(left, top, right, bottom) in frame pixels."""
 
@@ -105,8 +108,9 @@ class ModelInputs:
         self._zero_point = zero_point
         # A plain 0..255 uint8 input (the int8 MoveNet releases) is filled straight into the tensor.
         self._feeds_bytes = np.dtype(dtype) == np.uint8 and quant_scale == 0.0
-        # Few buffers suffice: one being filled, one waiting, one being invoked (each with its mirror).
-        self._free_inputs = [np.zeros((1, size, size, 3), dtype=dtype) for _ in range(8)]
+        # Few buffers suffice: one being filled, one waiting, one being invoked (each with its mirror,
+        # and now and then the lock's whole frame beside each).
+        self._free_inputs = [np.zeros((1, size, size, 3), dtype=dtype) for _ in range(INPUT_BUFFERS)]
         self._inputs_lock = threading.Lock()
         self._pixels = np.zeros((size, size, 3), dtype=np.uint8)
         side = math.ceil(size * math.sqrt(2)) + 2
@@ -163,7 +167,7 @@ class ModelInputs:
 
     def _give_input(self, tensor: npt.NDArray[np.generic]) -> None:
         with self._inputs_lock:
-            if len(self._free_inputs) < 8 and not any(t is tensor for t in self._free_inputs):
+            if len(self._free_inputs) < INPUT_BUFFERS and not any(t is tensor for t in self._free_inputs):
                 self._free_inputs.append(tensor)
 
     def _fill_turned(self, tensor: npt.NDArray[np.generic], image: Image, crop: CropSquare) -> InputMapping:
