@@ -71,8 +71,7 @@ class Notifier(Protocol):
 
 TRIM_EVERY_S = 60.0
 LOOKS_WAITING = 4
-"""Looks that may wait for the screen thread to judge them; beyond that the oldest is dropped and
-counted (a screen stuck for that long has lost the frames anyway)."""
+"""Looks that may wait for the screen thread to judge them; then the inference thread waits."""
 SET_SUMMARY_MIN_S = 4.0
 """An exercise set's summary stays at least this long, though the person is still in view."""
 

@@ -5,22 +5,17 @@
 
 The frame slot holds only the newest frame: when the model falls behind, stale frames are
 released and counted, never queued.  The looks wait in order for the screen thread, which judges
-every one (the tracker and the step counter see every frame the model saw) and shows the newest.
+every one (the tracker and the step counter see every frame the model saw) and shows the newest;
+when four are waiting, the model waits for the screen.
 Every thread has a name and a stop event and is joined; a failure in one reaches the main thread
 through its slot: an expected one (`BeltlineError`) as it is, a bug as itself, so the command line
 tells them apart (exit 2 against exit 1).
-
-The capture thread runs at a lower priority (`CAPTURE_NICENESS`): on a busy machine the core goes
-to the invokes first, and the newest frame still wins (docs/decisions.md, "The capture thread
-yields").
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import sys
 import threading
 import time
 from collections import deque
@@ -67,6 +62,19 @@ class Slot(Generic[Item]):
             while len(self._items) >= self._keep:
                 self._items.popleft().release()
                 self.dropped += 1
+            self._items.append(item)
+            self.delivered += 1
+            self._changed.notify_all()
+
+    def put_when_room(self, item: Item, stopping: Callable[[], bool]) -> None:
+        """Wait while `keep` items are waiting, then put: a reader that falls behind holds the
+        writer back instead of losing items (the item is released if `stopping` comes first)."""
+        with self._changed:
+            while len(self._items) >= self._keep:
+                if stopping():
+                    item.release()
+                    return
+                self._changed.wait(0.05)
             self._items.append(item)
             self.delivered += 1
             self._changed.notify_all()
@@ -151,22 +159,6 @@ class _Worker(threading.Thread, Generic[Item]):
 
     def work(self) -> None:
         raise NotImplementedError
-
-
-CAPTURE_NICENESS = 10
-"""How much lower the capture thread's priority is than the rest of the kiosk's (Linux niceness)."""
-
-
-def lower_this_threads_priority(by: int) -> None:
-    """Make the calling thread `by` steps nicer (Linux: niceness is per thread; elsewhere it is per
-    process, so nothing is changed).  A kiosk that may not change it runs as before."""
-    if sys.platform != "linux":
-        return
-    try:
-        thread_id = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread_id, min(19, os.getpriority(os.PRIO_PROCESS, thread_id) + by))
-    except OSError as error:
-        log.debug("capture thread priority left as it was: %s", error)
 
 
 STILL_WAITING_EVERY_S = 60.0
@@ -257,7 +249,6 @@ class CaptureThread(_Worker[Captured]):
         self.status = status or CameraStatus()
 
     def work(self) -> None:
-        lower_this_threads_priority(CAPTURE_NICENESS)
         backoff = Backoff()
         source = self._source
         while not self.stopping:
@@ -340,6 +331,8 @@ class InferenceThread(_Worker[Looked]):
                 if self._frames.ended:
                     return
                 continue
-            self.downstream.put(self._pipeline.look(captured))
+            # Every look is judged: when the screen thread is four behind, the model waits for it
+            # (and the frame slot drops stale frames meanwhile).
+            self.downstream.put_when_room(self._pipeline.look(captured), lambda: self.stopping)
 
 

@@ -191,3 +191,39 @@ def test_a_bug_in_a_worker_thread_reaches_the_caller_as_itself_not_as_a_camera_f
             run_mirror(source, PelvisPipeline(BuggyModel(), PelvisConfig()), RecordingView())
     finally:
         source.close()
+
+
+class CountingPipeline(PelvisPipeline):
+    """Judges slowly, so that looks pile up for the screen thread."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.judged = []
+
+    def judge(self, looked):
+        self.judged.append(looked.frame.index)
+        time.sleep(0.004)
+        return super().judge(looked)
+
+
+@pytest.mark.shared
+def test_the_screen_thread_judges_every_look_in_order_even_when_it_shows_fewer():
+    """The tracker and the step counter see every frame the model saw: a slow screen thread drops
+    pictures, never looks."""
+    source = ClipSource(shared_file("frontal_walk_white_bg.mp4"), paced=False, loop=False)
+    pipeline = CountingPipeline(IndexEncodingModel(delay_s=0.001), PelvisConfig())
+
+    class SlowView(CheckingView):
+        def show(self, frame, verdict, fps=None, walk=None, exercise=None, notice=None):
+            time.sleep(0.006)
+            super().show(frame, verdict, fps)
+
+    view = SlowView()
+    stats = run_mirror(source, pipeline, view, on_demand=True)
+    source.close()
+    shown = [i for i, _ in view.shown]
+    assert pipeline.judged == sorted(set(pipeline.judged)) and len(pipeline.judged) > 100
+    assert len(shown) < len(pipeline.judged)  # pictures were skipped ...
+    assert set(shown) <= set(pipeline.judged) and stats.frames_shown == len(shown)
+    # ... but every frame the model looked at was judged: none went missing between them
+    assert pipeline.judged == list(range(pipeline.judged[0], pipeline.judged[-1] + 1))

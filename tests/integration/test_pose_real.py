@@ -218,6 +218,28 @@ def test_mirror_averaging_auto_follows_the_frame_budget(model_path):
     assert tight.mirror_mode is MirrorAverage.ALTERNATE and roomy.mirror_mode is MirrorAverage.ON
 
 
+def test_mirror_averaging_auto_in_a_live_loop_decides_from_the_loops_own_invokes(model_path):
+    """In `run` and `bench`, "auto" starts with one invoke a look and decides after the first looks,
+    from their invokes as the running loop timed them, not from a bare invoke at start."""
+    from kiosk.core.types import Frame
+    from kiosk.model.pose import AUTO_WARM_UP_LOOKS, MirrorDecision, MoveNet
+    from kiosk.settings.config import MirrorAverage
+
+    decision = MirrorDecision(frame_time_s=1 / 30, looks=3)
+    assert decision.add(0.020) is None and decision.add(0.012) is None
+    assert decision.add(0.016) is MirrorAverage.ALTERNATE  # the median, 2 x 16 ms + 3 ms > 33.3 ms
+    assert MirrorDecision(1 / 30, looks=1).add(0.010) is MirrorAverage.ON
+    model = MoveNet(model_path, threads=1, mirror_average=MirrorAverage.AUTO, frame_time_s=10.0,
+                    decide_in_loop=True)
+    assert model.runtime_choice.tried == ()  # nothing measured bare at start
+    assert model.invokes_per_frame == 1 and "deciding" in model.mirror_choice
+    frame = Frame(_photo("tfex_image1.png"), 0, 0.0)
+    for index in range(AUTO_WARM_UP_LOOKS):
+        assert model.invokes_per_frame == 1
+        model.estimate(Frame(frame.image, index, index / 30))
+    assert model.invokes_per_frame == 2 and "in the running loop" in model.mirror_choice
+
+
 def test_alternate_mirroring_averages_each_look_with_the_last_one_which_looked_the_other_way(model_path):
     """With "alternate" each frame costs one invoke: the first look at the crop as it is, the next at
     it mirrored and averaged with the first.  On the same frame twice, that second pose is then what

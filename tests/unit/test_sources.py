@@ -8,10 +8,10 @@ import pytest
 
 from kiosk.camera.picamera import PiCameraSource
 from kiosk.camera.pool import BufferPool
-from kiosk.camera.sources import ClipSource, StillImageSource, open_source
+from kiosk.camera.sources import ClipSource, MemoryClipSource, StillImageSource, decode_clip, open_source
 from kiosk.core.errors import SourceError
 from kiosk.core.types import Frame
-from kiosk.flow.threads import NewestSlot
+from kiosk.flow.threads import NewestSlot, Slot
 from kiosk.settings.config import SourceConfig
 
 from conftest import shared_file
@@ -257,3 +257,39 @@ def test_slot_wakes_a_waiting_reader():
     slot = NewestSlot()
     threading.Timer(0.05, slot.put, args=(_frame(7),)).start()
     assert slot.take(timeout_s=5).index == 7
+
+
+def test_a_slot_keeping_four_hands_over_every_item_in_order_and_drops_only_what_falls_out():
+    """The looks wait for the screen thread in order; only a fifth pushes the oldest out."""
+    slot = Slot(keep=4)
+    released = []
+    for i in range(6):
+        frame = _frame(i)
+        slot.put(Frame(frame.image, i, frame.t_s, return_buffer=lambda i=i: released.append(i)))
+    assert released == [0, 1] and slot.dropped == 2
+    assert [f.index for f in slot.take_all(timeout_s=0.1)] == [2, 3, 4, 5]
+    assert slot.take_all(timeout_s=0.01) == [] and released == [0, 1]
+
+
+@pytest.mark.shared
+def test_a_clip_decoded_ahead_plays_in_a_loop_like_a_camera_with_the_clips_own_pictures(tmp_path):
+    path = shared_file("frontal_walk_two_people.gif")
+    clip = decode_clip(path, max_bytes=1 << 30)
+    assert clip is not None and len(clip.frames) == 35 and clip.decode_s_per_frame > 0
+    assert decode_clip(path, max_bytes=clip.frames[0].nbytes) is None  # too large for the budget: None
+    pool = BufferPool()
+    source = MemoryClipSource(clip, pool)
+    plain = ClipSource(path, paced=False, loop=False)
+    for i in range(35):
+        frame, expected = source.read(), plain.read()
+        assert frame.index == i and np.array_equal(frame.image, expected.image)
+        assert frame.image is not clip.frames[i]  # a copy: the loop may write into it
+        frame.release()
+        expected.release()
+    again = source.read()
+    assert again.index == 35 and again.t_s == pytest.approx(35 / clip.fps)
+    assert np.array_equal(again.image, clip.frames[0])
+    again.release()
+    assert pool.overflows == 0
+    with pytest.raises(SourceError):
+        decode_clip(tmp_path / "missing.mp4", 1 << 20)
