@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 from kiosk.body.calibration import Calibration
 from kiosk.body.exercise import ExerciseCoach
@@ -88,19 +88,23 @@ class Captured:
         self.frame.release()
 
 
-@dataclass(frozen=True, slots=True)
-class SeenPerson:
+class SeenPerson(NamedTuple):
     """Somebody the model saw in a frame (their pose may be broken: not `finite`)."""
 
     person_id: int
     pose: Pose
 
 
-@dataclass(frozen=True, slots=True)
-class Looked:
+ONLY_PERSON_0 = frozenset({0})
+"""Single mode's `Looked.refreshed`: the one person, numbered 0."""
+
+
+class Looked(NamedTuple):
     """A frame and what the model saw in it: a step's first half, on its way to be judged.
 
-    Everything the judge reads of the look is in here, so the next look can run meanwhile."""
+    Everything the judge reads of the look is in here, so the next look can run meanwhile.  (An
+    immutable named tuple rather than a frozen dataclass: one is made every frame, and a named
+    tuple costs a third of the instructions to make; docs/performance.md counts them on a Pi.)"""
 
     frame: Frame
     seen: tuple[SeenPerson, ...]
@@ -125,9 +129,9 @@ class Looked:
         self.frame.release()
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
-    """A frame and the verdicts computed from it, on their way to the screen."""
+class Result(NamedTuple):
+    """A frame and the verdicts computed from it, on their way to the screen (a named tuple, as
+    `Looked`: one is made every frame)."""
 
     frame: Frame
     people: list[PersonVerdict]
@@ -148,11 +152,11 @@ class Result:
     """While a calibration started by the gesture collects a still stand."""
     notice: str | None = None
     """A line the screen keeps showing (Pipeline.notice)."""
-    primary: Verdict = field(init=False)
-    """The verdict single-person code reads (kiosk.flow.pipeline.primary_verdict)."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "primary", primary_verdict(self.people))
+    @property
+    def primary(self) -> Verdict:
+        """The verdict single-person code reads (kiosk.flow.pipeline.primary_verdict)."""
+        return primary_verdict(self.people)
 
     def release(self) -> None:
         self.frame.release()
@@ -308,15 +312,16 @@ class PelvisPipeline:
         else:
             pose = model.infer(captured.prepared, frame)
             preprocess_s, prepared_s = 0.0, captured.prepared.preprocess_s
-        if pose.finite and self.lock is not None:
-            pose = self.lock.nearer_person(frame, pose, captured.lock_input) or pose
+        finite = pose.finite  # (read once: it checks every keypoint)
+        if finite and self.lock is not None:
+            pose = self.lock.nearer_person(frame, pose, captured.lock_input) or pose  # a rival is a person
         elif captured.lock_input is not None:
             captured.lock_input.release()
-        if not pose.finite:
+        if not finite:
             model.forget_person()
         invoke_s = model.invoked_s - invoked_s
         total = time.perf_counter() - started
-        return Looked(frame, (SeenPerson(0, pose),), frozenset({0}), (), model.looks - looks, preprocess_s,
+        return Looked(frame, (SeenPerson(0, pose),), ONLY_PERSON_0, (), model.looks - looks, preprocess_s,
                       invoke_s, model.invoked_cpu_s - invoked_cpu_s, max(total - invoke_s - preprocess_s, 0.0),
                       prepared_s)
 
@@ -332,13 +337,14 @@ class PelvisPipeline:
     def _judge(self, frame: Frame, pose: Pose) -> PersonVerdict:
         """The gates, the tracker and the walk for the model's pose."""
         verdict: Verdict
-        if not pose.finite:
+        finite = pose.finite
+        if not finite:
             # A broken model output is not a person: skip it and count it (`look` forgot the crop).
             self.faults.count("nan_keypoints")
             verdict = self._person.nobody(frame.t_s)
         else:
             verdict = self._person.judge(pose, frame)
-        usable = pose if pose.finite else None
+        usable = pose if finite else None
         self._last_t_s = frame.t_s
         switches = self.activity.update(usable, frame.t_s)
         ended = self._switched(frame.t_s) if switches.toggled else None

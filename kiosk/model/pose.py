@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import cv2
 import numpy as np
@@ -35,9 +34,8 @@ MIRROR_ORDER = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 
 
-@dataclass(frozen=True, slots=True)
-class PoseTiming:
-    """Where one frame's pose spent its time, in seconds."""
+class PoseTiming(NamedTuple):
+    """Where one frame's pose spent its time, in seconds (a named tuple: one is made every look)."""
 
     preprocess_s: float
     invoke_s: float

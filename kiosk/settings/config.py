@@ -96,7 +96,8 @@ class ModelConfig:
     mirror_average: MirrorAverage = MirrorAverage.AUTO
     """Also run the model on the mirrored crop and average the two: true (twice the model time),
     "alternate" (every other frame mirrored and averaged with the frame before: one invoke a frame),
-    or "auto": true while two invokes fit the camera's frame time, measured at start, else
+    or "auto": true while two invokes fit the camera's frame time, as the running loop's first
+    looks measure an invoke (`analyze` and `check`: as a bare invoke measures it at start), else
     "alternate"."""
     refine_radius: int = 2
     """The keypoints are read from the model's own heatmap and offset field around the cell it
