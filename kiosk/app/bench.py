@@ -95,6 +95,8 @@ class SideBySide:
         self._source.close()
 
 
+WORK_STAGES = (Stage.CAPTURE, Stage.PREPROCESS, Stage.INVOKE, Stage.POSTPROCESS, Stage.JUDGE, Stage.RENDER, Stage.FLIP)
+"""The stages that are work (not waiting, not the latency or the frame time), compared in the loop and bare."""
 BARE_STAGE_FRAMES = 300
 """Frames of the one-thread loop that measures each stage bare, after the loop's own run."""
 MEMORY_FOR_CLIP_BYTES = 1 << 30
@@ -151,7 +153,7 @@ class BenchReport:
                 label = {"latency": "capture->flip", "interval": "frame time"}.get(stage, stage)
                 line = f"{label:<14} {s['median']:>9.2f} {s['p95']:>8.2f}"
                 bare = f.get("stages_bare_ms", {}).get(stage)
-                if bare is not None and stage not in ("latency", "interval", "invoke_wait"):
+                if bare is not None and stage in WORK_STAGES:
                     ratio = f["stage_in_loop_vs_bare"].get(stage)
                     line += f" {bare['median']:>9.2f} {'' if ratio is None else f'{ratio:>9.2f}'}"
                 lines.append(line)
@@ -283,7 +285,8 @@ def run_bench(kiosk: Kiosk, source: FrameSource | BenchInput, view: View, frames
         figures["stages_bare_ms"] = bare_stages_ms
         figures["stage_in_loop_vs_bare"] = {
             stage: round(stages[stage]["median"] / bare_stages_ms[stage]["median"], 3)
-            for stage in stages if stage in bare_stages_ms and bare_stages_ms[stage]["median"] > 0.05}
+            for stage in WORK_STAGES if stage in stages and stage in bare_stages_ms
+            and bare_stages_ms[stage]["median"] > 0.05}
     if pipeline.mode is Mode.GROUP and group_counts[2]:
         people_total, runs_total, frame_count = group_counts
         people = people_total / frame_count
