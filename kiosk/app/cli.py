@@ -186,6 +186,10 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+UNSEEN_DRIVERS = {"dummy", "offscreen"}
+"""SDL video drivers nobody looks at: an error screen is not kept up on them."""
+
+
 def command_run(args: argparse.Namespace) -> int:
     from kiosk.core.words import MODEL_MISSING, STARTING
 
@@ -201,11 +205,12 @@ def command_run(args: argparse.Namespace) -> int:
         view.show_message(STARTING)
         try:
             kiosk = _assemble(args, config, Purpose.RUN)
-        except ModelError as error:
-            # Missing or damaged: say so on the screen as well as in the journal, then exit for systemd.
-            log.error("%s", error)
+        except ModelError:
+            # Missing or damaged: say so on the screen (for a while, when somebody can see it), then
+            # exit for systemd; `main` prints the error, once, for the journal.
             view.show_message(MODEL_MISSING)
-            deadline = time.monotonic() + config.display.error_screen_s
+            shown_s = 0.0 if view.driver in UNSEEN_DRIVERS else config.display.error_screen_s
+            deadline = time.monotonic() + shown_s
             while time.monotonic() < deadline and not stop.is_set() and not view.quit_requested():
                 stop.wait(0.1)
             raise

@@ -19,7 +19,7 @@ from typing import Protocol, cast
 import cv2
 
 from kiosk.camera.pool import BufferPool
-from kiosk.core.errors import CameraUnavailable, SourceError
+from kiosk.core.errors import CameraUnavailable, SourceError, closest
 from kiosk.core.files import unreadable
 from kiosk.core.types import Frame, Image
 from kiosk.settings.config import SourceConfig
@@ -268,6 +268,17 @@ def picamera2_available() -> bool:
     return importlib.util.find_spec("picamera2") is not None
 
 
+_CAMERA_TYPO = re.compile(r"^(?:web)?cam(?:era)?[\s:_/-]*(\d+)$|^/?dev/video[\s:_-]*(\d+)$", re.IGNORECASE)
+
+
+def _camera_meant(spec: str) -> str | None:
+    """The camera a source that names no file seems to mean ("webcam0" → "webcam:0"), or None."""
+    typo = _CAMERA_TYPO.match(spec.strip())
+    if typo:
+        return f"webcam:{typo.group(1) or typo.group(2)}"
+    return closest(spec, ("picamera", "auto"))
+
+
 @dataclass
 class SourcePools:
     """Frame buffers that outlive one opening of a camera, so reconnecting allocates nothing."""
@@ -293,6 +304,8 @@ def open_source(
     if webcam:
         return WebcamSource(int(webcam.group(1) or webcam.group(2)), settings, pool=pools.frames)
     path = Path(spec).expanduser()
+    if not path.exists() and (hint := _camera_meant(spec)):
+        raise SourceError(f"clip {path} does not exist; did you mean '{hint}'?")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return StillImageSource(path, repeat=repeat_stills, fps=settings.fps, paced=paced)
     return ClipSource(path, paced=paced, loop=loop, decoder_threads=decoder_threads, pool=pools.frames)

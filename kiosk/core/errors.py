@@ -12,6 +12,9 @@ Third-party exceptions are caught where they enter (the seam) and re-raised as o
 these with ``raise ... from``, so the person sees one calm line and the log keeps the cause.
 """
 
+import difflib
+from collections.abc import Iterable
+
 
 class BeltlineError(Exception):
     """Base class: an expected failure with a message meant for a person."""
@@ -40,3 +43,15 @@ class DisplayError(BeltlineError):
 
 class RecordsError(BeltlineError):
     """The records database cannot be used; the message names the file and the cause."""
+
+
+def closest(given: str, choices: Iterable[str]) -> str | None:
+    """The one of `choices` a misspelt `given` most likely meant (the standard library's difflib), or None."""
+    close = difflib.get_close_matches(given.lower(), list(choices), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def near_miss(given: str, choices: Iterable[str], prefix: str = "") -> str:
+    """"; did you mean 'X'?" for `closest`, else "": for the one-line errors about a name the user typed."""
+    close = closest(given, choices)
+    return f"; did you mean '{prefix}{close}'?" if close else ""

@@ -8,9 +8,13 @@ caller may hand it a model whose graph it extended in memory (kiosk.model.graph)
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
 import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -49,11 +53,37 @@ def installed_runtimes(runtime: Runtime) -> list[tuple[Runtime, ModuleType]]:
 def build_interpreter(module: ModuleType, name: Runtime, model: bytes, label: str, threads: int) -> Interpreter:
     """An interpreter for the model bytes, tensors allocated; `label` names the model in errors."""
     try:
-        interpreter = module.Interpreter(model_content=model, num_threads=threads)
-        interpreter.allocate_tensors()
+        with runtime_chatter_hidden():
+            interpreter = module.Interpreter(model_content=model, num_threads=threads)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
         raise ModelError(f"model file {label} cannot be loaded by {name.value}: {error}") from error
     return interpreter
+
+
+@contextlib.contextmanager
+def runtime_chatter_hidden() -> Iterator[None]:
+    """The TFLite runtimes print "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." straight
+    to the process's stderr (file descriptor 2) from C++, with no switch to turn it off; while an
+    interpreter is built, that descriptor goes to /dev/null, unless the log level is debug.  Its
+    errors still arrive, as the exception the runtime raises."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        yield
+        return
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no descriptor 2, or none to spare: say it, then
+        yield
+        return
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 @dataclass(frozen=True, slots=True)

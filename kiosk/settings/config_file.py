@@ -15,7 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from kiosk.core.errors import ConfigError
+from kiosk.core.errors import ConfigError, near_miss
 from kiosk.settings.config import REMOVED_SETTINGS, Config
 from kiosk.settings.locations import default_config_path
 
@@ -45,7 +45,8 @@ def config_from_table(table: dict[str, Any], origin: str = "config") -> Config:
     for section_name, section_table in table.items():
         if section_name not in sections:
             raise ConfigError(
-                f"{origin}: unknown section [{_name(section_name)}] (known: {', '.join(sections)})"
+                f"{origin}: unknown section [{_name(section_name)}]{near_miss(section_name, sections)} "
+                f"(known: {', '.join(sections)})"
             )
         if not isinstance(section_table, dict):
             raise ConfigError(
@@ -66,7 +67,8 @@ def _build_section(section_type: type, section_name: str, values: dict[str, Any]
             raise ConfigError(f"{origin}: '{setting}' was removed: {removed.why} (docs/decisions.md); delete the line")
         if key not in hints:
             raise ConfigError(
-                f"{origin}: unknown key '{section_name}.{_name(key)}' (known: {', '.join(known)})"
+                f"{origin}: unknown key '{section_name}.{_name(key)}'{near_miss(key, known, f'{section_name}.')} "
+                f"(known: {', '.join(known)})"
             )
         expected = hints[key]
         if not _has_type(value, expected):
