@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default: info for run (the kiosk's journal), warning otherwise")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    def subcommand(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, epilog=f"example:\n  {EXAMPLES[name]}",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--model", help="MoveNet SinglePose .tflite (else $BELTLINE_MODEL, config, models/)")
         sub.add_argument("--config",
@@ -66,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--mode", choices=MODES, help="single: one ruler on one person; group: a ruler for each "
                          "person; exercise: the leg-lift coach for one person (default: config people.mode)")
 
-    run = commands.add_parser("run", help="the mirror kiosk")
+    run = subcommand("run", "the mirror kiosk")
     run.add_argument("--source",
                      help="picamera, webcam:N, /dev/videoN, a clip or an image (default: config source.default)")
     common(run)
@@ -76,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-frames", type=_positive_int, help="stop after showing this many frames")
     run.add_argument("--snapshot", type=Path, help="save the last shown screen as this PNG on exit")
 
-    analyze = commands.add_parser("analyze", help="every frame of a clip or image, no display: CSV and summary")
+    analyze = subcommand("analyze", "every frame of a clip or image, no display: CSV and summary")
     analyze.add_argument("input", help="a clip or image")
     common(analyze)
     mode(analyze)
@@ -88,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "the steps, the per-step table, the thresholds")
     analyze.add_argument("--db", type=Path, help="also record the clip's walks in this records database")
 
-    report = commands.add_parser("report", help="an HTML report of the recorded walks (one or more kiosks)")
+    report = subcommand("report", "an HTML report of the recorded walks (one or more kiosks)")
     report.add_argument("--db", type=Path, action="append", help="a records database; repeat to merge several "
                         "kiosks (default: config records.path, else the kiosk's own)")
     report.add_argument("--config", help="TOML config (for where the records are)")
@@ -97,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the HTML file to write (default beltline-report.html)")
     report.add_argument("--csv", type=Path, help="also write the walks, one row each, to this CSV")
 
-    calibrate = commands.add_parser("calibrate", help="stand still a few seconds: your level becomes the ruler's level")
+    calibrate = subcommand("calibrate", "stand still a few seconds: your level becomes the ruler's level")
     calibrate.add_argument("--source", help="the camera (default: config source.default)")
     common(calibrate)
     calibrate.add_argument("--seconds", type=float, default=4.0, help="how long to stand still (default 4)")
@@ -105,15 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--output", type=Path, help="where to save it (default: config pelvis.calibration_file, "
                            "else /etc/beltline/calibration.json as root, ~/.config/beltline/calibration.json "
                            "otherwise)")
-    calibrate.add_argument("--windowed", action="store_true")
+    calibrate.add_argument("--windowed", action="store_true", help="a window instead of the full screen")
     calibrate.add_argument("--snapshot", type=Path, help="save the last shown screen as this PNG on exit")
 
-    check = commands.add_parser("check", help="can this machine run the kiosk? one line per part, OK or FAIL")
+    check = subcommand("check", "can this machine run the kiosk? one line per part, OK or FAIL")
     check.add_argument("--source", help="the camera to try (default: config source.default)")
     common(check)
     check.add_argument("--windowed", action="store_true", help="open a window instead of the full screen")
 
-    bench = commands.add_parser("bench", help="the real kiosk loop on a clip, measured stage by stage")
+    bench = subcommand("bench", "the real kiosk loop on a clip, measured stage by stage")
     bench.add_argument("input", help="a clip (looped as needed)")
     common(bench)
     mode(bench)
@@ -129,6 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--records", action="store_true", help="with records off and on in alternating blocks of one "
                        "run, into a scratch database: the frame time of each")
     return parser
+
+
+EXAMPLES = {
+    "run": 'beltline run --source picamera\n  beltline run --windowed --source walk.mp4 --snapshot last.png',
+    "analyze": 'beltline analyze walk.mp4 --csv walk.csv --report walk.html',
+    "report": 'beltline report --since 2026-11-01 --out november.html',
+    "calibrate": 'beltline calibrate --source picamera --seconds 4',
+    "check": 'beltline check --source webcam:0',
+    "bench": 'SDL_VIDEODRIVER=dummy beltline bench walk.mp4 --frames 600 --json bench.json',
+}
+"""The example under each subcommand's --help."""
 
 
 def _positive_int(text: str) -> int:

@@ -156,7 +156,12 @@ def _check_camera(spec: str, config: Config) -> CheckResult:
 
 
 def _camera_fix(spec: str) -> str:
-    if spec in ("picamera", "auto"):
+    """The fix for the camera `spec` names ("auto": the one it picks on this machine)."""
+    from kiosk.camera.sources import picamera2_available
+
+    if spec == "auto":
+        spec = "picamera" if picamera2_available() else "webcam:0"
+    if spec == "picamera":
         return "check the ribbon cable and `rpicam-hello --list-cameras`; the user needs the video group"
     if spec.startswith(("webcam:", "/dev/video")):
         return "plug the camera in and check `ls /dev/video*`; the user needs the video group"

@@ -30,9 +30,11 @@ def collect_calibration(source: FrameSource, pipeline: Pipeline, view: Calibrati
     collector = CalibrationCollector(seconds)
     progress = 0.0
     deadline = time.monotonic() + timeout_s
+    ended = False
     while progress < 1.0 and not stop.is_set() and time.monotonic() < deadline and not view.quit_requested():
         frame = source.read()
         if frame is None:
+            ended = True
             break
         person = pipeline.step(frame)[0]
         reading = person.verdict.reading
@@ -44,5 +46,11 @@ def collect_calibration(source: FrameSource, pipeline: Pipeline, view: Calibrati
         view.show_calibration(frame, person.verdict, words, progress)
         frame.release()
     if progress < 1.0:
-        raise BeltlineError(f"calibration did not finish: nobody stood still in view for {seconds:g} s")
+        if ended:
+            raise BeltlineError(f"calibration did not finish: the source ended before anybody stood still in "
+                                f"view for {seconds:g} s; nothing was saved")
+        if stop.is_set() or time.monotonic() < deadline:
+            raise BeltlineError("calibration interrupted; nothing was saved")
+        raise BeltlineError(f"calibration did not finish: nobody stood still in view for {seconds:g} s "
+                            f"within {timeout_s:g} s; nothing was saved")
     return collector.result()

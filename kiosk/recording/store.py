@@ -309,7 +309,8 @@ class RecordStore:
         try:
             if read_only:
                 if not path.is_file():
-                    raise RecordsError(f"records database {path} does not exist")
+                    raise RecordsError(f"records database {path} does not exist: the kiosk writes it at the "
+                                       "first walk (`beltline run`), or pass the one it wrote with --db")
                 connection = _open_read_only(path, busy_timeout_s)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -126,6 +126,62 @@ def test_unknown_config_key_is_one_line(tmp_path, model_path):
     assert "pelvis.tolerance" in line
 
 
+@pytest.mark.parametrize(("text", "meant"), [("[pelvis]\ntolerence_deg = 4\n", "'pelvis.tolerance_deg'"),
+                                             ("[pelvs]\ntolerance_deg = 4\n", "'pelvis'")])
+def test_a_misspelt_config_key_or_section_gets_the_near_one_suggested(tmp_path, text, meant):
+    from kiosk.core.errors import ConfigError
+    from kiosk.settings.config_file import load_config
+
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=f"did you mean {meant}"):
+        load_config(config)
+    config.write_text("[pelvis]\nwobble = 4\n")
+    with pytest.raises(ConfigError) as nothing_near:
+        load_config(config)
+    assert "did you mean" not in str(nothing_near.value)
+
+
+@pytest.mark.parametrize(("spec", "meant"), [("webcam0", "webcam:0"), ("cam 1", "webcam:1"),
+                                             ("dev/video2", "webcam:2"), ("picamra", "picamera")])
+def test_a_camera_name_a_little_off_gets_the_right_one_suggested(spec, meant):
+    from kiosk.camera.sources import open_source
+    from kiosk.core.errors import SourceError
+    from kiosk.settings.config import SourceConfig
+
+    with pytest.raises(SourceError, match=f"did you mean '{meant}'"):
+        open_source(spec, SourceConfig(), paced=False, repeat_stills=False, loop=False)
+
+
+@pytest.mark.shared
+def test_no_command_prints_the_runtimes_info_line_unless_debugging(model_path):
+    photo = str(shared_file("tfex_image1.png"))
+    quiet = run_beltline("analyze", photo, "--model", str(model_path))
+    assert quiet.returncode == 0 and "XNNPACK" not in quiet.stderr and "INFO:" not in quiet.stderr
+    debug = run_beltline("--log-level", "debug", "analyze", photo, "--model", str(model_path))
+    assert debug.returncode == 0 and "XNNPACK" in debug.stderr  # the line is the runtime's: only hidden
+
+
+@pytest.mark.shared
+def test_run_with_no_model_says_so_once(tmp_path):
+    result = run_beltline("run", "--source", str(shared_file("frontal_walk_white_bg.mp4")), "--model",
+                          str(tmp_path / "none.tflite"))
+    assert result.returncode == 2
+    assert result.stderr.count("none.tflite does not exist") == 1, result.stderr
+
+
+def test_every_subcommand_shows_an_example_in_its_help():
+    from kiosk.app.cli import EXAMPLES, build_parser
+
+    parser = build_parser()
+    subcommands = next(action for action in parser._actions if action.dest == "command").choices
+    assert set(subcommands) == set(EXAMPLES)
+    for name, sub in subcommands.items():
+        text = sub.format_help()
+        assert "example:" in text and f"beltline {name}" in text
+        assert all(action.help for action in sub._actions), f"{name} has an option without help"
+
+
 def test_a_missing_camera_is_waited_for_not_given_up_on(tmp_path, model_path):
     # A camera that is not there at start may come (USB enumeration, a loose ribbon): `run` shows the
     # camera screen and keeps retrying until it is stopped, and a stop is a clean exit.
@@ -313,3 +369,13 @@ def test_odd_images_give_a_verdict_or_one_line(tmp_path, model_path):
             assert json.loads(result.stdout)["frames"] == 1, name
     huge = run_beltline("analyze", str(tmp_path / "huge.png"), "--model", str(model_path))
     assert "larger than 50 megapixels" in huge.stderr
+
+
+def test_check_names_the_fix_for_the_camera_auto_picks_here(monkeypatch):
+    from kiosk.app import selfcheck
+    from kiosk.camera import sources
+
+    monkeypatch.setattr(sources, "picamera2_available", lambda: False)  # a PC with a webcam
+    assert "ls /dev/video" in selfcheck._camera_fix("auto") and "ribbon" not in selfcheck._camera_fix("auto")
+    monkeypatch.setattr(sources, "picamera2_available", lambda: True)  # a Pi
+    assert "ribbon" in selfcheck._camera_fix("auto")

@@ -8,7 +8,7 @@ from kiosk.body.calibration import Calibration, CalibrationCollector, load_calib
 from kiosk.body.pelvis import read_pelvis
 from kiosk.body.tracker import PelvisTracker
 from kiosk.core.errors import ConfigError
-from kiosk.core.types import State
+from kiosk.core.types import Frame, State
 from kiosk.settings.config import PelvisConfig
 
 from conftest import PASS_THROUGH_HZ, pinned_config, run_beltline, shared_file, synthetic_pose
@@ -302,3 +302,51 @@ def test_a_calibration_writer_killed_at_random_moments_leaves_a_whole_file_every
         kinds.add(loaded.samples)
     assert len(kinds) > 10, "the kills landed while different calibrations were being written"
     assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+
+class _StillSource:
+    """Frames of an empty room for as long as asked, or none at all."""
+
+    def __init__(self, frames: int):
+        self.left = frames
+
+    def read(self):
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        return Frame(np.zeros((120, 160, 3), np.uint8), 0, 0.0)
+
+
+class _QuietView:
+    def show_calibration(self, frame, verdict, words, progress):
+        pass
+
+    def quit_requested(self):
+        return False
+
+
+def test_a_calibration_that_ends_early_says_why_and_saves_nothing():
+    import threading
+
+    from kiosk.core.errors import BeltlineError
+    from kiosk.flow.calibrating import collect_calibration
+    from kiosk.flow.pipeline import PelvisPipeline
+    from kiosk.settings.config import PelvisConfig
+
+    from fakes import ScriptedModel
+
+    class Nobody(ScriptedModel):
+        def pose_for(self, frame):
+            pose = synthetic_pose(frame=(frame.width_px, frame.height_px))
+            pose.scores[:] = 0.0
+            return pose
+
+    pipeline = PelvisPipeline(Nobody(), PelvisConfig())
+    stopped = threading.Event()
+    stopped.set()  # Ctrl-C (SIGINT sets the stop event)
+    with pytest.raises(BeltlineError, match="calibration interrupted; nothing was saved"):
+        collect_calibration(_StillSource(100), pipeline, _QuietView(), 4.0, 60.0, stopped)
+    with pytest.raises(BeltlineError, match="the source ended before anybody stood still"):
+        collect_calibration(_StillSource(3), pipeline, _QuietView(), 4.0, 60.0, threading.Event())
+    with pytest.raises(BeltlineError, match="nobody stood still in view for 4 s within 0 s"):
+        collect_calibration(_StillSource(100), pipeline, _QuietView(), 4.0, 0.0, threading.Event())

@@ -144,7 +144,9 @@ def test_since_keeps_the_walks_from_that_day_on(tmp_path):
 
 def test_a_report_of_a_missing_or_foreign_file_says_which_in_one_line(tmp_path, capsys):
     assert main(["report", "--db", str(tmp_path / "nowhere.sqlite"), "--out", str(tmp_path / "r.html")]) == 2
-    assert capsys.readouterr().err.strip() == f"beltline: records database {tmp_path / 'nowhere.sqlite'} does not exist"
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"beltline: records database {tmp_path / 'nowhere.sqlite'} does not exist")
+    assert "beltline run" in err and "--db" in err  # what to do about it
     foreign = tmp_path / "foreign.sqlite"
     import sqlite3
 
