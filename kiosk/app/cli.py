@@ -302,7 +302,7 @@ def command_analyze(args: argparse.Namespace) -> int:
 
 def command_calibrate(args: argparse.Namespace) -> int:
     from kiosk.body.calibration import save_calibration
-    from kiosk.core.words import calibrated_words
+    from kiosk.core.words import CALIBRATED
     from kiosk.flow.calibrating import collect_calibration
 
     config = _config(args)
@@ -319,7 +319,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:
             raise BeltlineError(f"cannot write calibration {output}: {getattr(error, 'strerror', None) or error}") \
                 from error
-        view.show_message(calibrated_words(calibration.standing_tilt_deg))
+        view.show_message(CALIBRATED)
         stop.wait(min(2.0, config.display.error_screen_s))
         if args.snapshot:
             view.save_snapshot(args.snapshot)

@@ -85,8 +85,9 @@ def stand_still_words(seconds_left: float) -> str:
     return f"Stand still, facing the mirror  {seconds_left:.0f}"
 
 
-def calibrated_words(standing_tilt_deg: float) -> str:
-    return f"Done \u2014 your level is {standing_tilt_deg:+.1f}\u00b0"
+CALIBRATED = "Your level is set. Walk toward the mirror."
+"""The end of `calibrate`, in words: the signed standing tilt means nothing to the person in front
+of the mirror, so it goes to the log and the command's output, not to the screen."""
 
 
 # ---- the exercise coach (kiosk.body.exercise) ----------------------------------------------------------

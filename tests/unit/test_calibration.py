@@ -104,6 +104,7 @@ def test_calibrate_then_analyze_with_it(tmp_path, model_path):
     result = run_beltline("calibrate", "--source", str(shared_file("tfex_image2.jpeg")), "--model", str(model_path),
                           "--windowed", "--seconds", "1", "--output", str(output), "--config", str(pinned))
     assert result.returncode == 0, result.stderr
+    assert "standing tilt -" in result.stdout  # the signed figure is the command's output, not the screen's
     saved = json.loads(output.read_text())
     # the man's pelvis reads low on his right (measured: -1.8 degrees with vote decoding, -4.3 with the
     # plain output; his annotated hips say -9.9: the model reads a 3/4 view flatter)
