@@ -84,8 +84,7 @@ def plain_sequential(config: Config, model_path: Path, source: MemoryClipSource,
             interpreter.set_tensor(detail["index"], tensor)
             interpreter.invoke()
         rows = interpreter.get_tensor(output)[0, 0]
-        surface = pygame.image.frombuffer(frame.image.tobytes() if not frame.image.flags.c_contiguous
-                                          else frame.image, (width, height), "RGB")
+        surface = pygame.image.frombuffer(frame.image, (width, height), "RGB")  # a pool buffer: contiguous
         screen.blit(surface, (0, 0))
         left = (float(rows[11, 1]) * width, float(rows[11, 0]) * height)
         right = (float(rows[12, 1]) * width, float(rows[12, 0]) * height)

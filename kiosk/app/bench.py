@@ -237,11 +237,10 @@ def run_bench(kiosk: Kiosk, source: FrameSource | BenchInput, view: View, frames
     rss_end = resident_mb()
     shown = len(probe.samples(Stage.LATENCY))
     looks_per_frame = counts.model_runs / counts.frames if counts.frames else 1.0
-    group_counts = (counts.people, counts.model_runs, counts.frames)
     bare = model.time_invokes(BARE_INVOKES)
     stages = {stage: _summary(probe.samples(stage)) for stage in LoopProbe.STAGES if len(probe.samples(stage))}
     fps = shown / wall if wall > 0 else 0.0
-    bare_ms = _summary(bare) if bare else {"median": float("nan"), "p95": float("nan"), "mean": float("nan")}
+    bare_ms = _summary(bare)
     invokes = model.invokes_per_frame  # with mirror averaging every look takes two invokes
     model_bound_fps = 1000.0 / (invokes * bare_ms["median"]) if bare else float("nan")
     own_bound_fps = model_bound_fps / looks_per_frame if looks_per_frame > 0 else float("nan")
@@ -287,12 +286,11 @@ def run_bench(kiosk: Kiosk, source: FrameSource | BenchInput, view: View, frames
             stage: round(stages[stage]["median"] / bare_stages_ms[stage]["median"], 3)
             for stage in WORK_STAGES if stage in stages and stage in bare_stages_ms
             and bare_stages_ms[stage]["median"] > 0.05}
-    if pipeline.mode is Mode.GROUP and group_counts[2]:
-        people_total, runs_total, frame_count = group_counts
-        people = people_total / frame_count
+    if pipeline.mode is Mode.GROUP and counts.frames:  # (the bare stages ran on a restarted pipeline)
+        people = counts.people / counts.frames
         figures["group"] = {
             "people_followed_mean": round(people, 2),
-            "model_runs_per_frame_mean": round(runs_total / frame_count, 2),
+            "model_runs_per_frame_mean": round(counts.model_runs / counts.frames, 2),
             "ms_per_frame": round(1000.0 / fps, 2) if fps else None,
             "ms_per_person": round(1000.0 / fps / people, 2) if fps and people else None,
         }

@@ -60,6 +60,19 @@ class _Pacer:
             self._start = now - media_t_s
 
 
+def _open_clip(path: Path, decoder_threads: int) -> tuple[cv2.VideoCapture, float]:
+    """An OpenCV capture of the clip at `path` and its frame rate (30 when the file's is missing or
+    absurd); `decoder_threads` 0 lets FFmpeg choose.  SourceError names what is wrong."""
+    if problem := unreadable(path):
+        raise SourceError(f"clip {path} {problem}")
+    params = [cv2.CAP_PROP_N_THREADS, decoder_threads] if decoder_threads else []
+    capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, params)
+    if not capture.isOpened():
+        raise SourceError(f"clip {path} cannot be opened: not a video OpenCV can decode")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    return capture, float(fps) if fps and 0.5 <= fps <= 1000 else 30.0
+
+
 class ClipSource:
     """A video file (mp4, avi, gif, ...) through OpenCV."""
 
@@ -68,16 +81,9 @@ class ClipSource:
         """`decoder_threads` 0 lets FFmpeg choose; 1 keeps decoding in the calling thread (for `bench`,
         where FFmpeg's own threads would hide the decoding cost and make a sequential loop half parallel).
         `pool`: frame buffers shared with the sources that replace this one after a reconnection."""
-        if problem := unreadable(path):
-            raise SourceError(f"clip {path} {problem}")
-        params = [cv2.CAP_PROP_N_THREADS, decoder_threads] if decoder_threads else []
-        capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, params)
-        if not capture.isOpened():
-            raise SourceError(f"clip {path} cannot be opened: not a video OpenCV can decode")
+        capture, self.fps = _open_clip(path, decoder_threads)
         self._capture = capture
         self._path = path
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps) if fps and 0.5 <= fps <= 1000 else 30.0
         self.description = f"clip {path.name}"
         self._pacer = _Pacer() if paced else None
         self._loop = loop
@@ -136,12 +142,7 @@ class DecodedClip:
 def decode_clip(path: Path, max_bytes: int) -> DecodedClip | None:
     """Every frame of the clip at `path`, decoded into memory (in one thread, as `bench` decodes);
     None when they would take more than `max_bytes` (SourceError when it is unreadable)."""
-    if problem := unreadable(path):
-        raise SourceError(f"clip {path} {problem}")
-    capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
-    if not capture.isOpened():
-        raise SourceError(f"clip {path} cannot be opened: not a video OpenCV can decode")
-    fps = capture.get(cv2.CAP_PROP_FPS)
+    capture, fps = _open_clip(path, decoder_threads=1)
     frames: list[Image] = []
     held = 0
     seconds = 0.0
@@ -160,8 +161,7 @@ def decode_clip(path: Path, max_bytes: int) -> DecodedClip | None:
         capture.release()
     if not frames:
         raise SourceError(f"clip {path} has no readable frame")
-    return DecodedClip(tuple(frames), float(fps) if fps and 0.5 <= fps <= 1000 else 30.0, f"clip {path.name}",
-                       seconds / len(frames))
+    return DecodedClip(tuple(frames), fps, f"clip {path.name}", seconds / len(frames))
 
 
 class MemoryClipSource:

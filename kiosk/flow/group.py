@@ -31,7 +31,7 @@ from kiosk.flow.person import PersonChain, WalkSink
 from kiosk.flow.pipeline import Captured, LookCounts, Looked, Result, SeenPerson
 from kiosk.model.follow import crop_around
 from kiosk.model.inputs import Box
-from kiosk.model.pose import PoseModel, PoseTiming
+from kiosk.model.pose import PoseModel
 from kiosk.settings.config import Mode, PelvisConfig, PeopleConfig
 
 
@@ -57,19 +57,15 @@ class GroupPoseEstimator:
         self._weak_find: Pose | None = None
         self._search_turn = -1
         self._runs = 0
-        self._invoke_s = 0.0
         self.forgotten: list[int] = []
-        self.last_timing = PoseTiming(0.0, 0.0, 0.0)
         self.counts = LookCounts()
 
     def look(self, frame: Frame) -> GroupLook:
-        started = time.perf_counter()
         t_s = frame.t_s
         if self._searched_s is not None and t_s < self._searched_s:
             self._searched_s = None  # time started again (a looping clip)
         runs = self._settings.model_runs_per_frame
         self._runs = 0
-        self._invoke_s = 0.0
         refreshed: set[int] = set()
         if self._weak_find is not None:
             # Last frame's search found someone too faint to admit and had no run left to look closer.
@@ -97,8 +93,6 @@ class GroupPoseEstimator:
                 refreshed.add(found.person_id)
         self.forgotten = self.roster.tidy(t_s)
         refreshed = {number for number in refreshed if number > 0}  # nobody on probation is shown
-        total = time.perf_counter() - started
-        self.last_timing = PoseTiming(0.0, self._invoke_s, max(total - self._invoke_s, 0.0))
         self.counts.add(len(self.roster), self._runs)
         return GroupLook(self.roster.people, frozenset(refreshed - set(self.forgotten)), self._runs)
 
@@ -106,7 +100,6 @@ class GroupPoseEstimator:
         """One model run on `crop` with the `hide` boxes painted black; counted against the budget."""
         pose = self.model.look(frame, crop, hide)
         self._runs += 1
-        self._invoke_s += self.model.last_timing.invoke_s
         return pose
 
     def _search(self, frame: Frame, t_s: float, runs_left: int) -> Person | None:
@@ -190,9 +183,9 @@ class GroupPipeline:
     def look(self, captured: Captured) -> Looked:
         """Everyone followed looked for, and a search now and then (GroupPoseEstimator)."""
         started = time.perf_counter()
-        invoked_cpu_s = self.model.invoked_cpu_s
+        invoked_s, invoked_cpu_s = self.model.invoked_s, self.model.invoked_cpu_s
         look = self.estimator.look(captured.frame)
-        invoke_s = self.estimator.last_timing.invoke_s
+        invoke_s = self.model.invoked_s - invoked_s
         return Looked(captured.frame, tuple(SeenPerson(person.person_id, person.pose) for person in look.people),
                       look.refreshed, tuple(self.estimator.forgotten), look.model_runs, 0.0, invoke_s,
                       self.model.invoked_cpu_s - invoked_cpu_s, max(time.perf_counter() - started - invoke_s, 0.0))

@@ -6,8 +6,8 @@
 A step has two halves.  `look` is the model's: the invokes, the keypoints, the crop to follow
 next; the kiosk runs it in the inference thread, which then takes the next frame at once.
 `judge` is everything after: the gates, the tracker, the walk, the coach; the kiosk runs it in the
-screen thread, beside the next frame's invokes (docs/decisions.md, "The judge runs beside the
-model").  `finish` is both, one after the other, for the callers without threads.
+screen thread, beside the next frame's invokes (docs/decisions.md, "The loop's levers against
+the GIL convoy").  `finish` is both, one after the other, for the callers without threads.
 
 Both modes satisfy one `Pipeline` protocol: single mode (`PelvisPipeline`, here) follows one
 person and group mode (kiosk.flow.group.GroupPipeline) everyone in view, and both hand out a list of
@@ -115,15 +115,13 @@ class Looked(NamedTuple):
     """Numbers of the people given up in this look (group mode)."""
     model_runs: int
     preprocess_s: float
-    """Cutting and scaling for the model in the inference thread (0 when the capture thread did it)."""
+    """Cutting and scaling for the model, in the capture thread or (without a prepared input) in this one."""
     invoke_s: float
     invoke_cpu_s: float
     """This thread's CPU time during the invokes: the wall time beyond it was spent waiting (for
     the GIL, or for a core)."""
     keypoints_s: float
     """The rest of the look: reading the keypoints, choosing the next crop, the lock's check."""
-    prepared_s: float = 0.0
-    """Cutting and scaling done ahead in the capture thread."""
 
     def release(self) -> None:
         self.frame.release()
@@ -308,10 +306,10 @@ class PelvisPipeline:
         frame = captured.frame
         if captured.prepared is None:
             pose = model.estimate(frame)
-            preprocess_s, prepared_s = model.last_timing.preprocess_s, 0.0
+            preprocess_s = inline_s = model.last_timing.preprocess_s  # done here, inside the look
         else:
             pose = model.infer(captured.prepared, frame)
-            preprocess_s, prepared_s = 0.0, captured.prepared.preprocess_s
+            preprocess_s, inline_s = captured.prepared.preprocess_s, 0.0
         finite = pose.finite  # (read once: it checks every keypoint)
         if finite and self.lock is not None:
             pose = self.lock.nearer_person(frame, pose, captured.lock_input) or pose  # a rival is a person
@@ -322,15 +320,14 @@ class PelvisPipeline:
         invoke_s = model.invoked_s - invoked_s
         total = time.perf_counter() - started
         return Looked(frame, (SeenPerson(0, pose),), ONLY_PERSON_0, (), model.looks - looks, preprocess_s,
-                      invoke_s, model.invoked_cpu_s - invoked_cpu_s, max(total - invoke_s - preprocess_s, 0.0),
-                      prepared_s)
+                      invoke_s, model.invoked_cpu_s - invoked_cpu_s, max(total - invoke_s - inline_s, 0.0))
 
     def judge(self, looked: Looked) -> Result:
         """The gates, the tracker, the walk (or the coach, or a calibration) for the look's pose."""
         started = time.perf_counter()
         person = self._judge(looked.frame, looked.seen[0].pose)
         self.counts.add(1 if person.verdict.reading is not None else 0, looked.model_runs)
-        return Result(looked.frame, [person], looked.preprocess_s + looked.prepared_s, looked.invoke_s,
+        return Result(looked.frame, [person], looked.preprocess_s, looked.invoke_s,
                       looked.keypoints_s, time.perf_counter() - started, looked.invoke_cpu_s,
                       self.walk, self.exercise, self.calibration, self.notice)
 

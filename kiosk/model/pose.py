@@ -40,8 +40,6 @@ class PoseTiming(NamedTuple):
     preprocess_s: float
     invoke_s: float
     postprocess_s: float
-    invoke_cpu_s: float = 0.0
-    """The invoking thread's CPU time during the invokes (kiosk.model.tensors.ModelTensors.run)."""
 
 
 class PoseModel(Protocol):
@@ -322,8 +320,7 @@ class MoveNet:
         if prepared.follows_person:
             self._follower.follow(pose)
         # invoke: the model itself; postprocess: reading, refining and mapping its keypoints
-        self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s,
-                                      invoke_cpu_s)
+        self.last_timing = PoseTiming(prepared.preprocess_s, invoke_s, time.perf_counter() - started - invoke_s)
         self.invoked_s += invoke_s
         self.invoked_cpu_s += invoke_cpu_s
         if self._deciding is not None and prepared.follows_person:
