@@ -70,6 +70,7 @@ def load_script(filename: str):
                                                   PROJECT / "scripts" / filename)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it is being run
     spec.loader.exec_module(module)
     return module
 

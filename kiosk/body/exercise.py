@@ -47,6 +47,8 @@ LEG_BASELINE_MIN = 5
 LEG_BASELINE_MAX_DEG = 10.0
 """A leg further out or in than this is not standing (a stride, legs crossing): no baseline from it.
 The baseline is taken only once the person has stood still in position (`ready_s`)."""
+STILL_HINT_S = 2.0
+"""Seen this long past `ready_s` without standing still: the screen says to stand still first."""
 LIFT_ONSET_S = 0.25
 """A leg crossing the enter angle started rising about this long before."""
 
@@ -154,6 +156,8 @@ class ExerciseCoach:
         self._last_seen_s: float | None = None
         self._last_rep_s: float | None = None
         self._set_start_s: float | None = None
+        self._seen_since: float | None = None
+        self._still_first = False
 
     def update(self, pose: Pose | None, tilt_deg: float | None, t_s: float, marked: bool = False) -> ExerciseStatus:
         """One frame: the pose, the ruler's tilt (None: no verdict), and whether that tilt was read
@@ -194,6 +198,9 @@ class ExerciseCoach:
             self._standing.append((t_s, tilt_deg, self._lean(pose)))
             if self._ready and max(abs(raw_left), abs(raw_right)) <= LEG_BASELINE_MAX_DEG:
                 self._legs_standing.append((raw_left, raw_right))
+        if self._seen_since is None:
+            self._seen_since = t_s  # in view since (a set that ended on this frame starts it again)
+        self._still_first = not self._ready and t_s - self._seen_since > t.ready_s + STILL_HINT_S
         if not self._ready:
             return self._status(max(left, right), False, finished)
         if self._open is None and not self._await_down:
@@ -231,7 +238,8 @@ class ExerciseCoach:
             self._await_down = True
         elif angle < t.exit_deg:
             self._close(t_s)
-        return self._status(angle, hike >= self._hike_limit(marked) and self._open is not None, finished)
+        return self._status(angle, hike >= self._hike_limit(marked) and self._open is not None, finished,
+                            lift_deg=hip_range)
 
     def end_set(self, t_s: float) -> SetSummary | None:
         """Close the set (the person left, rested, or the run ends); its summary when it had a rep."""
@@ -248,6 +256,8 @@ class ExerciseCoach:
         self._standing.clear()
         self._legs_standing.clear()
         self._last_seen_s = None
+        self._seen_since = None
+        self._still_first = False
         return summary
 
     def _angles(self, pose: Pose) -> tuple[float, float] | None:
@@ -309,8 +319,9 @@ class ExerciseCoach:
         self._standing.clear()  # the next rep is judged against the standing that follows this one
 
     def _status(self, angle: float | None, hiking: bool, finished: SetSummary | None,
-                feet_unseen: bool = False) -> ExerciseStatus:
+                feet_unseen: bool = False, lift_deg: float | None = None) -> ExerciseStatus:
         return ExerciseStatus(self._ready, sum(r.side is Side.LEFT for r in self.reps),
                               sum(r.side is Side.RIGHT for r in self.reps),
                               self._open.side if self._open is not None else None, angle, hiking,
-                              self.reps[-1] if self.reps else None, finished, feet_unseen)
+                              self.reps[-1] if self.reps else None, finished, feet_unseen, lift_deg,
+                              self._still_first)

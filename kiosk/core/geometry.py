@@ -155,3 +155,33 @@ def frame_to_screen(xy: np.ndarray, fit: Fit, frame_w: int, mirror: bool) -> tup
     if mirror:
         x = frame_w - x
     return fit.left_px + x * fit.scale, fit.top_px + float(xy[1]) * fit.scale
+
+
+ScreenPoint = tuple[float, float]
+
+
+def rulers_kept_apart(rulers: list[tuple[ScreenPoint, ScreenPoint]], clearance_px: float,
+                      gap_px: float) -> list[tuple[ScreenPoint, ScreenPoint]]:
+    """Group mode's rulers, shortened about their middles so that no two overlap on the screen.
+
+    Two rulers closer than `clearance_px` in height whose spans overlap side to side are each
+    cut back to `gap_px / 2` short of the point halfway between their middles; a ruler keeps its
+    middle and its tilt (the tilt is the message), only its length gives way.  Ends are screen
+    points; a ruler may be given either end first.
+    """
+    spans: list[tuple[float, float, float, float, float]] = []  # centre x, centre y, half length, ux, uy
+    for a, b in rulers:
+        cx, cy = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+        half = math.hypot(b[0] - a[0], b[1] - a[1]) / 2
+        ux, uy = ((b[0] - a[0]) / (2 * half), (b[1] - a[1]) / (2 * half)) if half > 0 else (1.0, 0.0)
+        spans.append((cx, cy, half, ux, uy))
+    halves = [s[2] for s in spans]
+    for i, (xi, yi, _, uxi, _) in enumerate(spans):
+        for j, (xj, yj, *_) in enumerate(spans):
+            if j == i or abs(yi - yj) >= clearance_px:
+                continue
+            room = max(0.0, abs(xi - xj) / 2 - gap_px / 2)  # side to side, from i's middle
+            reach = room / max(abs(uxi), 1e-6)  # along i's own (tilted) line
+            halves[i] = min(halves[i], reach)
+    return [((cx - ux * h, cy - uy * h), (cx + ux * h, cy + uy * h))
+            for (cx, cy, _, ux, uy), h in zip(spans, halves, strict=True)]

@@ -458,6 +458,10 @@ class SetSummary:
         return round(max(values), 1) if values else None
 
     @property
+    def clean_reps(self) -> int:
+        return sum(rep.verdict is RepVerdict.CLEAN for rep in self.reps)
+
+    @property
     def clean_fraction(self) -> float:
         if not self.reps:
             return 0.0
@@ -501,6 +505,11 @@ class ExerciseStatus:
     """The set just ended, once, on the frame where it ended."""
     feet_unseen: bool = False
     """A person is there, but the model is unsure of an ankle: no leg angle until the feet are in view."""
+    lift_deg: float | None = None
+    """The lifting leg's angle out from the body's axis now (the angle a rep's `peak_angle_deg` is
+    the largest of): what the screen names the lift by."""
+    still_first: bool = False
+    """In view a while and not yet counting, because the person has not stood still: say so."""
 
 
 class Stage(enum.StrEnum):

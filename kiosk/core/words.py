@@ -30,22 +30,30 @@ PATTERN_WORDS = {
 SIDE_WORDS = {Side.LEFT: "left", Side.RIGHT: "right"}
 
 
+def plural(count: int, thing: str) -> str:
+    """'1 step', '3 steps', '0 reps'."""
+    return f"{count} {thing}" if count == 1 else f"{count} {thing}s"
+
+
 def walk_summary_lines(summary: WalkSummary) -> list[str]:
-    """The walk summary in a few plain lines for the screen."""
-
-    def side(value: float | None) -> str:
-        return "\u2013" if value is None else f"{value:.1f}\u00b0"
-
+    """The walk summary in a few plain lines for the screen, ending with how to go again."""
+    drops = [f"{SIDE_WORDS[side]} hip {peak:.1f}\u00b0" for side, peak in
+             ((Side.LEFT, summary.peak_left_drop_deg), (Side.RIGHT, summary.peak_right_drop_deg)) if peak is not None]
+    level = round(100 * summary.level_step_fraction)
     return [
-        f"{summary.steps} steps, {round(100 * summary.level_step_fraction)} % of them level",
-        f"Largest drop: left hip {side(summary.peak_left_drop_deg)}, right hip {side(summary.peak_right_drop_deg)}",
+        f"{plural(summary.steps, 'step')}, {level} % of them level",
+        f"Largest drop: {' and '.join(drops)} low" if drops else "No step dropped a hip",
         f"Pattern: {PATTERN_WORDS[summary.dominant_pattern]}",
+        WALK_AGAIN,
     ]
 
 
+WALK_AGAIN = "Walk toward the mirror again for another try"
+
+
 def last_step_words(step: StepRecord) -> str:
-    """The walk corner's note on the last step: 'last: left hip 4.2°'."""
-    return f"last: {SIDE_WORDS[step.drop_side]} hip {step.peak_drop_deg:.1f}\u00b0"
+    """The walk corner's note on the last step: 'Last step: left hip 4.2° low'."""
+    return f"Last step: {SIDE_WORDS[step.drop_side]} hip {step.peak_drop_deg:.1f}\u00b0 low"
 
 
 def verdict_words(verdict: Verdict, short: bool = False) -> str:
@@ -70,7 +78,7 @@ SHORT_NO_VERDICT_WORDS = {
 
 
 def steps_words(steps: int) -> str:
-    return "1 step" if steps == 1 else f"{steps} steps"
+    return plural(steps, "step")
 
 
 STARTING = "Starting\u2026"
@@ -93,10 +101,14 @@ of the mirror, so it goes to the log and the command's output, not to the screen
 # ---- the exercise coach (kiosk.body.exercise) ----------------------------------------------------------
 
 EXERCISE_GET_READY = "Stand still, feet together, to start"
+EXERCISE_STILL_FIRST = "Stand still for a moment first"
+"""Instead of EXERCISE_GET_READY once a person has been in view for a while without standing still:
+why the lifts do not count yet."""
 EXERCISE_SHOW_FEET = "Step back so your feet are in view"
 EXERCISE_LIFT = "Lift one leg out to the side"
 HIKE_CUE = "Lift lower \u2014 keep your belt level"
 LEAN_CUE = "Stand tall \u2014 keep your trunk upright"
+SET_AGAIN = "Stand still to start another set"
 
 
 def rep_counter_words(left: int, right: int) -> str:
@@ -104,37 +116,48 @@ def rep_counter_words(left: int, right: int) -> str:
     return f"Left {left} \u00b7 Right {right}"
 
 
+# One angle names a lift everywhere: the leg's angle out from the body's axis (the hip's own
+# range, `Rep.peak_angle_deg`), live while it rises, for the rep just done, and in the set summary.
+
+def lifting_words(side: Side, angle_deg: float) -> str:
+    """Live, while a leg is up: 'Right leg out 24°'."""
+    return f"{SIDE_WORDS[side].capitalize()} leg out {angle_deg:.0f}\u00b0"
+
+
 def rep_words(side: Side, peak_angle_deg: float, pelvis_hike_deg: float, hiked: bool, leaned: bool) -> str:
-    """The last rep in words: 'Left: 27°, pelvis level', 'Right: 24°, pelvis hiked 6°'."""
+    """The rep just done: 'Left leg out 27°, pelvis level', 'Right leg out 24°, pelvis hiked 6°'."""
     if hiked:
         pelvis = f"pelvis hiked {pelvis_hike_deg:.0f}\u00b0"
     elif leaned:
         pelvis = "trunk leaned"
     else:
         pelvis = "pelvis level"
-    return f"{SIDE_WORDS[side].capitalize()}: {peak_angle_deg:.0f}\u00b0, {pelvis}"
-
-
-def lifting_words(side: Side, angle_deg: float) -> str:
-    return f"{SIDE_WORDS[side].capitalize()} leg {angle_deg:.0f}\u00b0"
+    return f"{lifting_words(side, peak_angle_deg)}, {pelvis}"
 
 
 def set_summary_lines(left: int, right: int, mean_left: float | None, mean_right: float | None,
-                      best_left: float | None, best_right: float | None, clean_fraction: float,
+                      best_left: float | None, best_right: float | None, clean: int,
                       difference_deg: float | None) -> list[str]:
-    """The set's summary for the screen."""
+    """The set's summary for the screen: each leg's reps and how far out, the clean reps, how to go on."""
 
-    def degrees(value: float | None) -> str:
-        return "\u2013" if value is None else f"{value:.0f}\u00b0"
+    def leg(side: Side, reps: int, mean: float | None, best: float | None) -> str:
+        name = f"{SIDE_WORDS[side].capitalize()} leg"
+        if not reps or mean is None or best is None:
+            return f"{name}: no reps"
+        if reps == 1:
+            return f"{name}: 1 rep, out {best:.0f}\u00b0"
+        return f"{name}: {reps} reps, out {mean:.0f}\u00b0 on average, best {best:.0f}\u00b0"
 
+    total = left + right
     lines = [
-        f"Left {left} reps, right {right} reps; {round(100 * clean_fraction)} % clean (pelvis level, trunk upright)",
-        f"Range: left {degrees(mean_left)} (best {degrees(best_left)}), "
-        f"right {degrees(mean_right)} (best {degrees(best_right)})",
+        leg(Side.LEFT, left, mean_left, best_left),
+        leg(Side.RIGHT, right, mean_right, best_right),
+        f"{clean} of {plural(total, 'rep')} clean: pelvis level, trunk upright",
     ]
     if difference_deg is not None and abs(difference_deg) >= 1:
         wider = "left" if difference_deg > 0 else "right"
         lines.append(f"The {wider} leg goes {abs(difference_deg):.0f}\u00b0 further out")
     elif difference_deg is not None:
         lines.append("Both legs go as far out")
+    lines.append(SET_AGAIN)
     return lines

@@ -22,7 +22,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 
 from kiosk.core.errors import DisplayError
-from kiosk.core.geometry import Fit, fit_inside, frame_to_screen
+from kiosk.core.geometry import Fit, fit_inside, frame_to_screen, rulers_kept_apart
 from kiosk.core.types import (
     ExerciseStatus,
     Frame,
@@ -41,6 +41,7 @@ from kiosk.core.words import (
     EXERCISE_GET_READY,
     EXERCISE_LIFT,
     EXERCISE_SHOW_FEET,
+    EXERCISE_STILL_FIRST,
     HIKE_CUE,
     LEAN_CUE,
     NO_VERDICT_WORDS,
@@ -61,6 +62,7 @@ from kiosk.screen.draw import (
     OUTLINE,
     TEXT_WHITE,
     WAITING_GREY,
+    Point,
     badge_colour,
     draw_disc,
     draw_ticks,
@@ -75,6 +77,60 @@ class _Layout:
     fit: Fit
     frame_w: int
     frame_h: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextBox:
+    """One text the last screen showed, where its drawn pixels (and the plate under them) are on
+    the canvas (the screen before any rotation): for the review sheet's size and overlap checks."""
+
+    words: str
+    left_px: int
+    top_px: int
+    width_px: int
+    height_px: int
+    letter_height_px: int
+    """How tall the font's letters are as drawn, from the top of a capital to the foot of a 'g'."""
+    ink_px: int
+    """How many pixels of the words are drawn in full white (where a later drawing would show as a gap)."""
+
+    @property
+    def rect(self) -> tuple[int, int, int, int]:
+        return self.left_px, self.top_px, self.width_px, self.height_px
+
+
+MIN_TEXT_SHARE = 1 / 30
+"""No text on the mirror is smaller than this share of the screen's height: readable at 3 m."""
+
+
+def _letter_height(font: pygame.font.Font) -> int:
+    return int(font.render("Hg", True, TEXT_WHITE).get_bounding_rect().height)
+
+
+def _font_at_least(height_px: float) -> pygame.font.Font:
+    """pygame's own font, the smallest size whose letters are drawn at least `height_px` tall."""
+    size = max(8, int(height_px / 0.7))
+    while True:
+        font = pygame.font.Font(None, size)
+        if _letter_height(font) >= height_px:
+            return font
+        size += 1
+
+
+def wrapped(words: str, font: pygame.font.Font, width_px: float) -> list[str]:
+    """Words broken into lines no wider than `width_px` where spaces allow (a single long word stays whole)."""
+    lines: list[str] = []
+    for paragraph in words.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and font.size(candidate)[0] > width_px:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
 
 
 def sdl_video_drivers() -> tuple[str, ...]:
@@ -131,9 +187,13 @@ class MirrorView:
         canvas_w, canvas_h = self._canvas.get_size()
         short_side = min(canvas_w, canvas_h)
         self._ruler_width_px = max(6, round(short_side / 45))
-        self._banner_font = pygame.font.Font(None, max(24, round(short_side / 9)))
-        self._small_font = pygame.font.Font(None, max(16, round(short_side / 30)))
-        self._medium_font = pygame.font.Font(None, max(20, round(short_side / 15)))
+        smallest = canvas_h * MIN_TEXT_SHARE
+        self._small_font = _font_at_least(smallest)
+        self._medium_font = _font_at_least(max(smallest * 1.25, short_side / 21))
+        self._banner_font = _font_at_least(max(smallest * 1.5, short_side / 13.5))
+        self._letters = {id(font): _letter_height(font)
+                         for font in (self._small_font, self._medium_font, self._banner_font)}
+        self._boxes: list[TextBox] = []
         self._dimmer = pygame.Surface((canvas_w, canvas_h), pygame.SRCALPHA)
         self._dimmer.fill((0, 0, 0, 110))
         self._layout: _Layout | None = None
@@ -148,26 +208,43 @@ class MirrorView:
     def driver(self) -> str:
         return pygame.display.get_driver()
 
+    @property
+    def canvas_size(self) -> tuple[int, int]:
+        """The drawing's size before any rotation onto the screen (portrait for a turned screen)."""
+        return self._canvas.get_size()
+
+    @property
+    def text_boxes(self) -> tuple[TextBox, ...]:
+        """Every text the last screen drew, with its plate, on the canvas."""
+        return tuple(self._boxes)
+
+    @property
+    def picture_box(self) -> tuple[int, int, int, int] | None:
+        """Where the last camera picture sits on the canvas (left, top, width, height)."""
+        if self._layout is None:
+            return None
+        fit = self._layout.fit
+        return fit.left_px, fit.top_px, fit.width_px, fit.height_px
+
     def show(self, frame: Frame, verdict: Verdict, fps: float | None = None,
              walk: WalkStatus | None = None, exercise: ExerciseStatus | None = None,
              notice: str | None = None) -> ShowTiming:
         """Draw one frame with its verdict and put it on the screen (`exercise`: the coach's screen)."""
         started = time.perf_counter()
         layout = self._draw_camera(frame)
+        if notice is not None:
+            self._draw_notice(notice)
         if verdict.state is State.NONE:
             self._canvas.blit(self._dimmer, (0, 0))
             self._draw_message(NO_VERDICT_WORDS[verdict.reason or NoVerdict.NO_PERSON])
         elif exercise is not None:
             self._draw_exercise(verdict, layout, exercise)
-            self._draw_source_mark(verdict, layout)
         else:
             self._draw_ruler(verdict, layout)
-            self._draw_source_mark(verdict, layout)
             self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
-        if walk is not None and walk.steps and verdict.state is not State.NONE:
-            self._draw_walk_corner(walk)
-        if notice is not None:
-            self._draw_notice(notice)
+            if walk is not None and walk.steps:
+                self._draw_walk_corner(walk)
+            self._draw_source_mark(verdict, layout)
         return self._present_timed(started, fps)
 
     def show_group(self, frame: Frame, people: list[PersonVerdict], fps: float | None = None,
@@ -175,17 +252,29 @@ class MirrorView:
         """Group mode: a ruler and a numbered badge per person, and a panel for the coach."""
         started = time.perf_counter()
         layout = self._draw_camera(frame)
+        if notice is not None:
+            self._draw_notice(notice)
         if not people:
             self._canvas.blit(self._dimmer, (0, 0))
             self._draw_message(NO_VERDICT_WORDS[NoVerdict.NO_PERSON])
-        for person in people:
-            if person.verdict.state is not State.NONE:
-                self._draw_ruler(person.verdict, layout)
-            self._draw_badge(person, layout)
+        judged = [p for p in people if p.verdict.state is not State.NONE and p.verdict.ruler_left_end_px is not None
+                  and p.verdict.ruler_right_end_px is not None]
+        ends = [self._ruler_ends(p.verdict, layout) for p in judged]
+        width = self._ruler_width_px
+        kept = rulers_kept_apart([e[0] for e in ends], clearance_px=3 * width, gap_px=3 * width)
+        for person, (_, level), shown in zip(judged, ends, kept, strict=True):
+            # The level guide gives way as its ruler did, and reaches at most a ruler's width past
+            # its ends: guides of neighbours never meet.
+            reach = math.dist(*shown) / 2 + width
+            half = math.dist(*level) / 2
+            share = min(1.0, reach / max(half, 1e-6))
+            middle = ((level[0][0] + level[1][0]) / 2, (level[0][1] + level[1][1]) / 2)
+            guide = tuple((middle[0] + (x - middle[0]) * share, middle[1] + (y - middle[1]) * share) for x, y in level)
+            self._draw_ruler_at(shown, (guide[0], guide[1]), state_colour(person.verdict.state))
         if people:
             self._draw_group_panel(people)
-        if notice is not None:
-            self._draw_notice(notice)
+        for person in people:
+            self._draw_badge(person, layout)
         return self._present_timed(started, fps)
 
     def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None:
@@ -194,10 +283,10 @@ class MirrorView:
         canvas = self._canvas
         if verdict.state is not State.NONE:
             self._draw_ruler(verdict, layout, CALIBRATION_BLUE)
-        self._draw_banner(words, CALIBRATION_BLUE)
+        banner = self._draw_banner(words, CALIBRATION_BLUE)
         canvas_w, canvas_h = canvas.get_size()
         bar = pygame.Rect(0, 0, int(canvas_w * 0.6), max(8, canvas_h // 40))
-        bar.midbottom = (canvas_w // 2, canvas_h - self._banner_font.get_height() * 2)
+        bar.midbottom = (canvas_w // 2, banner.top - banner.height // 2)
         pygame.draw.rect(canvas, OUTLINE, bar.inflate(6, 6), border_radius=bar.height)
         filled = bar.copy()
         filled.width = max(0, int(bar.width * min(max(progress, 0.0), 1.0)))
@@ -209,71 +298,76 @@ class MirrorView:
         """After a walk: the mirror dimmed, and what the walk showed, in a few large lines."""
         self._draw_summary(frame, "Your walk", walk_summary_lines(summary))
 
+    def show_set_summary(self, frame: Frame, summary: SetSummary) -> None:
+        """After a set: the mirror dimmed, the reps per side, how far out, and how many were clean."""
+        self._draw_summary(frame, "Your set", set_summary_lines(
+            summary.count(Side.LEFT), summary.count(Side.RIGHT), summary.mean_range_deg(Side.LEFT),
+            summary.mean_range_deg(Side.RIGHT), summary.best_range_deg(Side.LEFT), summary.best_range_deg(Side.RIGHT),
+            summary.clean_reps, summary.range_difference_deg))
+
     def _draw_summary(self, frame: Frame, heading: str, lines: list[str]) -> None:
+        """A heading and lines on one dark plate in the middle, each line wrapped to the picture."""
         self._draw_camera(frame)
         canvas = self._canvas
         canvas.blit(self._dimmer, (0, 0))
         canvas.blit(self._dimmer, (0, 0))
         canvas_w, canvas_h = canvas.get_size()
-        line_h = self._medium_font.get_height() * 1.5
-        title = self._text(heading)
-        top = canvas_h / 2 - (title.get_height() + line_h * len(lines)) / 2
-        canvas.blit(title, title.get_rect(midtop=(canvas_w // 2, int(top))))
-        for i, line in enumerate(lines):
-            text = self._medium_font.render(line, True, TEXT_WHITE)
-            if text.get_width() > canvas_w * 0.94:
-                scale = canvas_w * 0.94 / text.get_width()
-                size = (int(text.get_width() * scale), int(text.get_height() * scale))
-                text = pygame.transform.smoothscale(text, size)
-            canvas.blit(text, text.get_rect(midtop=(canvas_w // 2, int(top + title.get_height() + line_h * i))))
+        width = self._text_width()
+        title = self._block(heading, _BANNER, width)
+        body = [self._block(line, _MEDIUM, width) for line in lines]
+        gap = self._medium_font.get_height() // 2
+        pad = gap
+        inner_w = max([title.get_width()] + [b.get_width() for b in body])
+        inner_h = title.get_height() + sum(b.get_height() + gap for b in body)
+        plate = pygame.Rect(0, 0, inner_w + 4 * pad, inner_h + 2 * pad)
+        plate.center = (canvas_w // 2, canvas_h // 2)
+        plate.clamp_ip(canvas.get_rect())
+        pygame.draw.rect(canvas, OUTLINE, plate, border_radius=pad)
+        y = plate.top + pad
+        for surface, words, key in [(title, heading, _BANNER)] + [(b, w, _MEDIUM) for b, w in zip(body, lines,
+                                                                                                  strict=True)]:
+            box = surface.get_rect(midtop=(plate.centerx, y))
+            canvas.blit(surface, box)
+            self._record(words, box, key, width)
+            y = box.bottom + gap
         self._present()
-
-    def show_set_summary(self, frame: Frame, summary: SetSummary) -> None:
-        """After a set: the mirror dimmed, the reps per side, the range and how many were clean."""
-        self._draw_summary(frame, "Your set", set_summary_lines(
-            summary.count(Side.LEFT), summary.count(Side.RIGHT), summary.mean_range_deg(Side.LEFT),
-            summary.mean_range_deg(Side.RIGHT), summary.best_range_deg(Side.LEFT), summary.best_range_deg(Side.RIGHT),
-            summary.clean_fraction, summary.range_difference_deg))
 
     def _draw_exercise(self, verdict: Verdict, layout: _Layout, status: ExerciseStatus) -> None:
         """The ruler green while the pelvis stays level, red while it hikes; the counter on top; one line below."""
-        self._draw_ruler(verdict, layout, state_colour(State.TILTED if status.hiking else State.LEVEL))
-        canvas_w = self._canvas.get_width()
-        counter = self._text(rep_counter_words(status.left, status.right))
-        pad = counter.get_height() // 4
-        box = counter.get_rect(midtop=(canvas_w // 2, 2 * pad)).inflate(3 * pad, pad)
-        pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
-        self._canvas.blit(counter, counter.get_rect(center=box.center))
+        hiking = state_colour(State.TILTED if status.hiking else State.LEVEL)
+        self._draw_ruler(verdict, layout, hiking)
         last = status.last_rep
-        if last is not None:
-            words = rep_words(last.side, last.peak_angle_deg, last.pelvis_hike_deg,
-                              last.verdict is RepVerdict.PELVIS_HIKED, last.verdict is RepVerdict.TRUNK_LEANED)
-            text = self._medium_font.render(words, True, TEXT_WHITE)
-            small = text.get_rect(midtop=(canvas_w // 2, box.bottom + pad)).inflate(2 * pad, pad // 2)
-            pygame.draw.rect(self._canvas, OUTLINE, small, border_radius=pad)
-            self._canvas.blit(text, text.get_rect(center=small.center))
         if status.feet_unseen:
             self._draw_banner(EXERCISE_SHOW_FEET, CALIBRATION_BLUE)
         elif not status.ready:
-            self._draw_banner(EXERCISE_GET_READY, CALIBRATION_BLUE)
-        elif status.lifting is not None and status.angle_deg is not None:
-            self._draw_banner(lifting_words(status.lifting, status.angle_deg),
-                              state_colour(State.TILTED if status.hiking else State.LEVEL))
+            self._draw_banner(EXERCISE_STILL_FIRST if status.still_first else EXERCISE_GET_READY, CALIBRATION_BLUE)
+        elif status.lifting is not None and status.lift_deg is not None:
+            self._draw_banner(lifting_words(status.lifting, status.lift_deg), hiking)
         elif last is not None and last.verdict is RepVerdict.PELVIS_HIKED:
             self._draw_banner(HIKE_CUE, CALIBRATION_BLUE)
         elif last is not None and last.verdict is RepVerdict.TRUNK_LEANED:
             self._draw_banner(LEAN_CUE, CALIBRATION_BLUE)
         else:
             self._draw_banner(EXERCISE_LIFT, state_colour(State.LEVEL))
+        canvas_w = self._canvas.get_width()
+        counter = self._put(rep_counter_words(status.left, status.right), _BANNER, OUTLINE,
+                            midtop=(canvas_w // 2, self._margin()))
+        if last is not None:
+            self._put(rep_words(last.side, last.peak_angle_deg, last.pelvis_hike_deg,
+                                last.verdict is RepVerdict.PELVIS_HIKED, last.verdict is RepVerdict.TRUNK_LEANED),
+                      _MEDIUM, OUTLINE, midtop=(canvas_w // 2, counter.bottom + self._margin() // 2))
+        self._draw_source_mark(verdict, layout)
 
     def show_message(self, words: str) -> None:
         """A calm dark screen with one line of words: the camera is gone, the model is missing..."""
+        self._boxes.clear()
         self._canvas.fill((18, 18, 22))
         self._draw_message(words)
         self._present()
 
     def _draw_camera(self, frame: Frame) -> _Layout:
         """The mirrored picture, fitted to the screen, under whatever is drawn next."""
+        self._boxes.clear()
         layout = self._layout_for(frame)
         if (layout.fit.width_px, layout.fit.height_px) != self._canvas.get_size():
             self._canvas.fill((0, 0, 0))  # the bars beside or above the picture
@@ -283,7 +377,8 @@ class MirrorView:
     def _present_timed(self, started: float, fps: float | None) -> ShowTiming:
         """The optional fps counter, then onto the screen; how long drawing and flipping took."""
         if fps is not None and self._settings.show_fps:
-            self._canvas.blit(self._small_font.render(f"{fps:.0f} fps", True, TEXT_WHITE), (8, 8))
+            self._put(f"{fps:.0f} fps", _SMALL, OUTLINE, bottomleft=(self._margin(), self._canvas.get_height()),
+                      away=-1)
         self._rotate_onto_screen()
         drawn = time.perf_counter()
         pygame.display.flip()
@@ -345,45 +440,44 @@ class MirrorView:
     def _to_screen(self, xy: np.ndarray, layout: _Layout) -> tuple[float, float]:
         return frame_to_screen(xy, layout.fit, layout.frame_w, self._settings.mirror)
 
-    def _draw_ruler(self, verdict: Verdict, layout: _Layout, colour: tuple[int, int, int] | None = None) -> None:
-        if verdict.ruler_left_end_px is None or verdict.ruler_right_end_px is None:
-            return
+    def _ruler_ends(self, verdict: Verdict, layout: _Layout) -> tuple[tuple[Point, Point], tuple[Point, Point]]:
+        """The ruler's ends and its level guide's ends on the canvas."""
+        assert verdict.ruler_left_end_px is not None and verdict.ruler_right_end_px is not None
         a = self._to_screen(verdict.ruler_left_end_px, layout)
         b = self._to_screen(verdict.ruler_right_end_px, layout)
-        center = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-        half = math.hypot(b[0] - a[0], b[1] - a[1]) / 2
-        width = self._ruler_width_px
         # A thin level guide, longer than the ruler so its ends show beside it: the ruler's tilt
         # against it is what the person corrects.
         if verdict.level_left_end_px is not None and verdict.level_right_end_px is not None:
-            level_a = self._to_screen(verdict.level_left_end_px, layout)
-            level_b = self._to_screen(verdict.level_right_end_px, layout)
-        else:
-            reach = half * 1.25
-            level_a, level_b = (center[0] - reach, center[1]), (center[0] + reach, center[1])
+            return (a, b), (self._to_screen(verdict.level_left_end_px, layout),
+                            self._to_screen(verdict.level_right_end_px, layout))
+        center = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        reach = math.hypot(b[0] - a[0], b[1] - a[1]) / 2 * 1.25
+        return (a, b), ((center[0] - reach, center[1]), (center[0] + reach, center[1]))
+
+    def _draw_ruler(self, verdict: Verdict, layout: _Layout, colour: tuple[int, int, int] | None = None) -> None:
+        if verdict.ruler_left_end_px is None or verdict.ruler_right_end_px is None:
+            return
+        ruler, level = self._ruler_ends(verdict, layout)
+        self._draw_ruler_at(ruler, level, colour or state_colour(verdict.state))
+
+    def _draw_ruler_at(self, ruler: tuple[Point, Point], level: tuple[Point, Point],
+                       colour: tuple[int, int, int]) -> None:
+        (a, b), (level_a, level_b) = ruler, level
+        width = self._ruler_width_px
         thick_line(self._canvas, level_a, level_b, 5, OUTLINE)
         thick_line(self._canvas, level_a, level_b, 2, GUIDE_WHITE)
         thick_line(self._canvas, a, b, width + 4, OUTLINE)
-        thick_line(self._canvas, a, b, width, colour or state_colour(verdict.state))
+        thick_line(self._canvas, a, b, width, colour)
         draw_ticks(self._canvas, a, b, width)
 
     def _draw_source_mark(self, verdict: Verdict, layout: _Layout) -> None:
-        """Small, under the ruler's middle: which reading the ruler shows (kiosk.core.words.SOURCE_WORDS)."""
+        """Under the ruler's middle: which reading the ruler shows (kiosk.core.words.SOURCE_WORDS)."""
         if verdict.source is None or verdict.ruler_left_end_px is None or verdict.ruler_right_end_px is None:
             return
         a = self._to_screen(verdict.ruler_left_end_px, layout)
         b = self._to_screen(verdict.ruler_right_end_px, layout)
-        text = self._mark(SOURCE_WORDS[verdict.source])
-        pad = text.get_height() // 4
-        box = text.get_rect().inflate(2 * pad, pad)
-        box.midtop = (round((a[0] + b[0]) / 2), round(max(a[1], b[1]) + 1.5 * self._ruler_width_px))
-        box.clamp_ip(self._canvas.get_rect())
-        pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
-        self._canvas.blit(text, text.get_rect(center=box.center))
-
-    @functools.lru_cache(maxsize=6)  # noqa: B019 - one view per process; three marks and a notice or two
-    def _mark(self, words: str) -> pygame.Surface:
-        return self._small_font.render(words, True, TEXT_WHITE)
+        self._put(SOURCE_WORDS[verdict.source], _SMALL, OUTLINE,
+                  midtop=(round((a[0] + b[0]) / 2), round(max(a[1], b[1]) + 1.5 * self._ruler_width_px)), away=-1)
 
     def _draw_badge(self, person: PersonVerdict, layout: _Layout) -> None:
         """The person's number in a coloured disc above their belt (grey while they get no verdict)."""
@@ -397,92 +491,131 @@ class MirrorView:
             if not np.isfinite(hips).all():
                 return
             x, y = self._to_screen(hips, layout)
-        radius = max(10, self._small_font.get_height() * 2 // 3)
-        y -= radius + self._ruler_width_px * 2
+        number = self._block(str(person.person_id), _SMALL, self._canvas.get_width())
+        radius = max(number.get_width(), number.get_height()) * 2 // 3 + 2
+        disc = pygame.Rect(0, 0, 2 * radius, 2 * radius)
+        disc.center = (round(x), round(y - radius - self._ruler_width_px * 2))
+        disc = self._free(disc, away=-1)
         colour = badge_colour(person.person_id) if verdict.state is not State.NONE else WAITING_GREY
-        canvas_w, canvas_h = self._canvas.get_size()
-        centre = (round(min(max(x, radius), canvas_w - radius)), round(min(max(y, radius), canvas_h - radius)))
-        draw_disc(self._canvas, centre, radius + 2, OUTLINE)
-        draw_disc(self._canvas, centre, radius, colour)
-        number = self._small_font.render(str(person.person_id), True, TEXT_WHITE)
-        self._canvas.blit(number, number.get_rect(center=centre))
+        draw_disc(self._canvas, disc.center, radius, OUTLINE)
+        draw_disc(self._canvas, disc.center, radius - 2, colour)
+        self._canvas.blit(number, number.get_rect(center=disc.center))
+        self._record(str(person.person_id), disc, _SMALL, self._canvas.get_width())
 
     def _draw_group_panel(self, people: list[PersonVerdict]) -> None:
-        """Along the bottom, one cell per person: badge number, state in its colour, steps."""
+        """Along the bottom, one cell per person: badge number, state in its colour, steps; rows
+        wrap upward when the cells do not fit side by side."""
         canvas_w, canvas_h = self._canvas.get_size()
-        font = self._small_font
-        pad = font.get_height() // 3
-        cells = []
+        pad = self._margin()
+        x, bottom = pad, canvas_h - pad
         for person in people:
             words = f"{person.person_id}  {verdict_words(person.verdict, short=True)}"
             if person.steps:
-                words += f" \u00b7 {steps_words(person.steps)}"
-            cells.append((font.render(words, True, TEXT_WHITE), person))
-        row_h = font.get_height() + 2 * pad
-        x, y = pad, canvas_h - row_h - pad
-        for text, person in cells:
-            box = pygame.Rect(x, y, text.get_width() + 4 * pad, row_h)
-            if box.right > canvas_w - pad and x > pad:  # wrap onto a row above
-                x, y = pad, y - row_h - pad
-                box.topleft = (x, y)
+                words += f", {steps_words(person.steps)}"
+            text = self._block(words, _MEDIUM, canvas_w - 6 * pad)
+            box = pygame.Rect(0, 0, text.get_width() + 4 * pad, text.get_height() + pad)
+            if x + box.width > canvas_w - pad and x > pad:  # wrap onto a row above
+                x, bottom = pad, bottom - box.height - pad
+            box.bottomleft = (x, bottom)
             background = state_colour(person.verdict.state) if person.verdict.state is not State.NONE else OUTLINE
             pygame.draw.rect(self._canvas, background, box, border_radius=pad)
             edge = pygame.Rect(box.left, box.top, 3 * pad // 2, box.height)
             pygame.draw.rect(self._canvas, badge_colour(person.person_id), edge,
                              border_top_left_radius=pad, border_bottom_left_radius=pad)
             self._canvas.blit(text, text.get_rect(midleft=(box.left + 5 * pad // 2, box.centery)))
+            self._record(words, box, _MEDIUM, canvas_w - 6 * pad)
             x = box.right + pad
 
     def _draw_walk_corner(self, walk: WalkStatus) -> None:
-        """Small, in a corner: the step count and the last step's drop.  The ruler stays the message."""
+        """Top right: the step count and the last step's drop, in words.  The ruler stays the message."""
         words = steps_words(walk.steps)
         if walk.last_step is not None:
-            words += f" \u00b7 {last_step_words(walk.last_step)}"
-        text = self._small_font.render(words, True, TEXT_WHITE)
-        pad = text.get_height() // 3
-        box = text.get_rect(topright=(self._canvas.get_width() - 2 * pad, 2 * pad)).inflate(2 * pad, pad)
-        pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
-        self._canvas.blit(text, text.get_rect(center=box.center))
+            words += "\n" + last_step_words(walk.last_step)
+        self._put(words, _SMALL, OUTLINE, topright=(self._canvas.get_width() - self._margin(), self._margin()))
 
     def _draw_notice(self, words: str) -> None:
-        """Small, top left, until it no longer holds: something staff should fix (a lost calibration)."""
-        text = self._mark(words)
-        pad = text.get_height() // 3
-        box = text.get_rect(topleft=(2 * pad, 2 * pad)).inflate(2 * pad, pad)
-        pygame.draw.rect(self._canvas, OUTLINE, box, border_radius=pad)
-        pygame.draw.rect(self._canvas, NOTICE_EDGE, box, width=max(2, pad // 2), border_radius=pad)
-        self._canvas.blit(text, text.get_rect(center=box.center))
+        """Top left, until it no longer holds: something staff should fix (a lost calibration)."""
+        self._put(words, _SMALL, OUTLINE, topleft=(self._margin(), self._margin()), edge=NOTICE_EDGE,
+                  width_px=self._canvas.get_width() * 0.5)
 
-    def _draw_banner(self, words: str, colour: tuple[int, int, int]) -> None:
+    def _draw_banner(self, words: str, colour: tuple[int, int, int]) -> pygame.Rect:
         canvas_w, canvas_h = self._canvas.get_size()
-        text = self._text(words)
-        pad = text.get_height() // 3
-        box = pygame.Rect(0, 0, text.get_width() + 2 * pad, text.get_height() + pad)
-        box.midbottom = (canvas_w // 2, canvas_h - pad)
-        pygame.draw.rect(self._canvas, colour, box, border_radius=pad)
-        self._canvas.blit(text, text.get_rect(center=box.center))
+        return self._put(words, _BANNER, colour, midbottom=(canvas_w // 2, canvas_h - self._margin()), away=-1)
 
     def _draw_message(self, words: str) -> None:
         canvas_w, canvas_h = self._canvas.get_size()
-        text, shadow = self._message(words)
-        rect = text.get_rect(center=(canvas_w // 2, canvas_h // 2))
-        self._canvas.blit(shadow, rect.move(3, 3))
-        self._canvas.blit(text, rect)
+        self._put(words, _BANNER, OUTLINE, center=(canvas_w // 2, canvas_h // 2))
+
+    # ---- text: every word goes through _put (or _record), so the review sheet sees every box ----------
+
+    def _margin(self) -> int:
+        return max(4, self._small_font.get_height() // 3)
+
+    def _text_width(self) -> float:
+        """How wide a line may be: the picture's width when it fills most of the screen (so words do
+        not run off the picture into the bars), else the screen's."""
+        canvas_w = self._canvas.get_width()
+        layout = self._layout
+        wide = layout is not None and layout.fit.width_px >= 0.6 * canvas_w
+        return 0.92 * (layout.fit.width_px if layout is not None and wide else canvas_w)
+
+    def _font(self, key: str) -> pygame.font.Font:
+        return {_SMALL: self._small_font, _MEDIUM: self._medium_font, _BANNER: self._banner_font}[key]
 
     # Few entries: a banner surface is ~100 kB, and a walker's tilt visits hundreds of values.
-    @functools.lru_cache(maxsize=16)  # noqa: B019 - one view per process
-    def _text(self, words: str) -> pygame.Surface:
-        return self._banner_font.render(words, True, TEXT_WHITE)
+    def _block(self, words: str, key: str, width_px: float) -> pygame.Surface:
+        return self._inked(words, key, width_px)[0]
 
-    @functools.lru_cache(maxsize=8)  # noqa: B019 - one view per process; a handful of messages
-    def _message(self, words: str) -> tuple[pygame.Surface, pygame.Surface]:
-        """White words with a dark shadow, shrunk to fit a narrow (portrait) screen."""
-        canvas_w = self._canvas.get_width()
-        text = self._banner_font.render(words, True, TEXT_WHITE)
-        shadow = self._banner_font.render(words, True, OUTLINE)
-        if text.get_width() > canvas_w * 0.92:
-            scale = canvas_w * 0.92 / text.get_width()
-            size = (int(text.get_width() * scale), int(text.get_height() * scale))
-            text = pygame.transform.smoothscale(text, size)
-            shadow = pygame.transform.smoothscale(shadow, size)
-        return text, shadow
+    @functools.lru_cache(maxsize=24)  # noqa: B019 - one view per process
+    def _inked(self, words: str, key: str, width_px: float) -> tuple[pygame.Surface, int]:
+        """Words in one of the view's fonts, wrapped to `width_px`, the lines centred; and their ink."""
+        font = self._font(key)
+        lines = [font.render(line, True, TEXT_WHITE) for line in wrapped(words, font, width_px)]
+        block = pygame.Surface((max(line.get_width() for line in lines), sum(line.get_height() for line in lines)),
+                               pygame.SRCALPHA)
+        y = 0
+        for line in lines:
+            block.blit(line, line.get_rect(midtop=(block.get_width() // 2, y)))
+            y += line.get_height()
+        return block, int(np.count_nonzero(pygame.surfarray.pixels_alpha(block) == 255))
+
+    def _put(self, words: str, key: str, colour: tuple[int, int, int], edge: tuple[int, int, int] | None = None,
+             away: int = 1, width_px: float | None = None, **anchor: tuple[int, int]) -> pygame.Rect:
+        """Words on a rounded plate in `colour`, the plate placed at `anchor` (pygame's rect
+        attributes: midtop=..., topright=...) and moved down (`away` 1) or up (-1) past any text
+        already drawn; recorded for the review sheet.  The plate's rect."""
+        text = self._block(words, key, width_px or self._text_width())
+        pad = max(3, self._font(key).get_height() // 4)
+        plate = text.get_rect().inflate(3 * pad, pad)
+        for name, point in anchor.items():
+            setattr(plate, name, point)
+        plate = self._free(plate, away)
+        pygame.draw.rect(self._canvas, colour, plate, border_radius=pad)
+        if edge is not None:
+            pygame.draw.rect(self._canvas, edge, plate, width=max(2, pad // 2), border_radius=pad)
+        self._canvas.blit(text, text.get_rect(center=plate.center))
+        self._record(words, plate, key, width_px)
+        return plate
+
+    def _free(self, rect: pygame.Rect, away: int) -> pygame.Rect:
+        """`rect` kept on the canvas and moved along the screen's height, past the texts it would cover."""
+        bounds = self._canvas.get_rect()
+        rect = rect.clamp(bounds)
+        gap = max(2, self._margin() // 2)
+        for _ in range(len(self._boxes)):
+            hit = next((pygame.Rect(box.rect) for box in self._boxes if rect.colliderect(box.rect)), None)
+            if hit is None:
+                break
+            if away > 0:
+                rect.top = hit.bottom + gap
+            else:
+                rect.bottom = hit.top - gap
+        return rect.clamp(bounds)
+
+    def _record(self, words: str, rect: pygame.Rect, key: str, width_px: float | None = None) -> None:
+        ink = self._inked(words, key, width_px or self._text_width())[1]
+        self._boxes.append(TextBox(words, rect.left, rect.top, rect.width, rect.height,
+                                   self._letters[id(self._font(key))], ink))
+
+
+_SMALL, _MEDIUM, _BANNER = "small", "medium", "banner"

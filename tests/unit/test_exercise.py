@@ -422,3 +422,27 @@ def test_a_rep_counts_through_frames_the_ruler_has_no_reading_for():
     s.hold(1.0)
     (rep,) = s.reps
     assert rep.side is Side.LEFT and rep.peak_leg_deg == pytest.approx(30.0, abs=0.5)
+
+
+def test_one_angle_names_a_lift_live_and_after_the_rep():
+    """The screen shows the lifting leg's angle against the trunk live; the rep's peak is the
+    largest of those same values (not the leg's angle from the picture's vertical)."""
+    s = Session()
+    s.hold(1.5)
+    s.rep(Side.LEFT, peak_deg=30.0, lean_away_deg=8.0)
+    live = [status.lift_deg for status in s.statuses if status.lifting is Side.LEFT and status.lift_deg is not None]
+    (rep,) = s.reps
+    assert live and max(live) == pytest.approx(rep.peak_angle_deg, abs=0.05)
+    assert rep.peak_leg_deg > rep.peak_angle_deg + 3  # the lean adds to the leg's angle in the picture, not the lift
+
+
+def test_moving_without_standing_still_first_is_said_after_a_few_seconds():
+    s = Session()
+    for i in range(int(2.5 * FPS)):  # swinging a leg from the start
+        s.frame(left_deg=25.0 if (i // 8) % 2 else 0.0)
+    assert not s.statuses[-1].ready and not s.statuses[-1].still_first
+    for i in range(int(1.5 * FPS)):
+        s.frame(left_deg=25.0 if (i // 8) % 2 else 0.0)
+    assert not s.statuses[-1].ready and s.statuses[-1].still_first
+    s.hold(1.5)  # then standing still: counting starts, the hint goes
+    assert s.statuses[-1].ready and not s.statuses[-1].still_first

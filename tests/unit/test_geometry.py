@@ -133,3 +133,17 @@ def test_search_squares_cover_a_wide_frame_after_the_whole_frame():
     portrait = search_squares(270, 960)[1:]
     assert portrait[-1].top_px + 270 == 960 and all(t.left_px == 0 for t in portrait)
     assert search_squares(640, 600) == [full_frame_square(640, 600)]  # nearly square: the whole frame will do
+
+
+def test_group_rulers_give_way_to_each_other_keeping_their_middles_and_tilts():
+    from kiosk.core.geometry import rulers_kept_apart
+
+    near = [((100.0, 300.0), (300.0, 300.0)), ((250.0, 310.0), (450.0, 290.0)), ((200.0, 600.0), (400.0, 600.0))]
+    kept = rulers_kept_apart(near, clearance_px=48, gap_px=30)
+    (a0, a1), (b0, b1), (c0, c1) = kept
+    assert max(a0[0], a1[0]) + 30 <= min(b0[0], b1[0]) + 1e-6  # apart by the gap
+    assert ((a0[0] + a1[0]) / 2, (b0[1] + b1[1]) / 2) == pytest.approx((200.0, 300.0))  # middles kept
+    tilt = math.atan2(b1[1] - b0[1], b1[0] - b0[0])
+    assert tilt == pytest.approx(math.atan2(-20, 200))  # the tilt kept
+    assert (c0, c1) == near[2]  # far below the others: untouched
+    assert rulers_kept_apart(near[:1], 48, 30) == near[:1]
