@@ -21,7 +21,8 @@ from typing import IO, TYPE_CHECKING
 from kiosk import __version__
 from kiosk.core.errors import BeltlineError, RecordsError
 from kiosk.core.files import write_atomically
-from kiosk.core.types import Side, StepRecord
+from kiosk.core.types import Pattern, RepVerdict, Side, StepRecord
+from kiosk.core.words import PATTERN_MEANING, PATTERN_WORDS, drops_more_words
 from kiosk.recording import plots
 from kiosk.recording.store import RecordStore, StoredSet, WalkRecord, clean_text
 
@@ -40,7 +41,11 @@ MIRROR_WORDS = {"on": "on (each frame as it is and mirrored)",
 
 WALK_COLUMNS = ("started", "ended", "kiosk", "mode", "steps", "peak_left_drop_deg", "peak_right_drop_deg",
                 "mean_left_drop_deg", "mean_right_drop_deg", "asymmetry_deg", "level_step_fraction",
-                "dominant_pattern", "tolerance_deg", "calibration_deg", "uid")
+                "dominant_pattern", "tolerance_deg", "calibration_deg", "uid", "judged_share")
+"""The walks CSV's columns (`report --csv`): a side without a low-hip step has its peak and mean empty
+alike; `judged_share` is empty for walks recorded before it was kept."""
+JUDGED_SHARE_LOW = 0.8
+"""A walk judged on fewer of the camera's frames than this is marked: its peaks may be missed."""
 
 
 @dataclass(frozen=True)
@@ -127,8 +132,10 @@ def write_walks_csv(handle: IO[str], walks: Iterable[WalkRecord]) -> None:
             dt.datetime.fromtimestamp(w.ended_unix_s).isoformat(timespec="seconds"),
             spreadsheet_text(w.kiosk), w.mode.value, s.steps, _blank(s.peak_left_drop_deg),
             _blank(s.peak_right_drop_deg),
-            s.mean_left_drop_deg, s.mean_right_drop_deg, s.asymmetry_deg, s.level_step_fraction,
-            s.dominant_pattern.value, w.tolerance_deg, _blank(w.calibration_deg), w.uid,
+            _blank(None if s.peak_left_drop_deg is None else s.mean_left_drop_deg),
+            _blank(None if s.peak_right_drop_deg is None else s.mean_right_drop_deg),
+            s.asymmetry_deg, s.level_step_fraction,
+            s.dominant_pattern.value, w.tolerance_deg, _blank(w.calibration_deg), w.uid, _blank(w.judged_share),
         ])
 
 
@@ -165,11 +172,19 @@ td.text, .sub, .note { overflow-wrap: anywhere; }
 th { background: #f4f6f8; font-weight: 600; }
 td.over { color: #b0152a; font-weight: 600; }
 .note { color: #555; font-size: 0.85rem; }
+figure { margin: 0.5rem 0 1rem; }
+figcaption { color: #333; font-size: 0.9rem; margin-top: 0.2rem; }
+td.few { color: #b0152a; }
 """
 
 
 def _image(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
+def _plot(png: bytes, alt: str, caption: str) -> str:
+    """A plot with a caption under it that says what to look at."""
+    return f"<figure>{_image(png, alt)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
 def _page(title: str, body: list[str]) -> str:
@@ -228,31 +243,54 @@ def records_report(records: RecordSet, since_unix_s: float | None = None) -> str
         used = ", ".join(f"{t:g}°" for t in tolerances)
         body.append(f'<p class="note">The kiosks used different tolerances ({used}); '
                     f"the plots show {tolerance:g}°.</p>")
-    body += ["<h2>Walks per day</h2>", _image(plots.walks_per_day(walks), "walks per day")]
+    few = [w for w in walks if w.judged_share is not None and w.judged_share < JUDGED_SHARE_LOW]
+    if few:
+        body.append(f'<p class="note">{len(few)} walk{"s were" if len(few) != 1 else " was"} judged on fewer than '
+                    f"{JUDGED_SHARE_LOW:.0%} of the camera's frames (the kiosk was busy and let frames go): "
+                    "a short drop may have been missed, so their peaks may read low. They are marked in the "
+                    "table of recent walks.</p>")
+    body += ["<h2>Walks per day</h2>",
+             _plot(plots.walks_per_day(walks), "walks per day",
+                   "How often the kiosk was used: one bar per day, split by kiosk.")]
     body += ["<h2>Peak drop per walk, per side</h2>",
-             _image(plots.peak_drop_over_time(walks, tolerance, MIN_STABLE_STEPS, MEANINGFUL_CHANGE_DEG),
-                    "peak drop per walk over time"),
-             f'<p class="note">Each dot is one walk: the largest drop among its steps with that hip low. Hollow dots '
-             f"are walks of fewer than {MIN_STABLE_STEPS} steps, too short for a stable mean; the line joins the "
-             f"daily means of the longer ones, and a change of more than {MEANINGFUL_CHANGE_DEG}° from one day to the "
-             f"next is ringed in red (smaller changes are within what 2D video can tell apart). Green: within the "
-             f"tolerance.</p>"]
+             _plot(plots.peak_drop_over_time(walks, tolerance, MIN_STABLE_STEPS, MEANINGFUL_CHANGE_DEG),
+                   "peak drop per walk over time",
+                   f"Look for the line coming down into the green band: the drop is getting smaller. Each dot is "
+                   f"one walk: the largest drop among its steps with that hip low. Hollow dots are walks of fewer "
+                   f"than {MIN_STABLE_STEPS} steps, too short for a stable mean; the line joins the daily means of "
+                   f"the longer ones, and a change of more than {MEANINGFUL_CHANGE_DEG}° from one day to the next is "
+                   f"ringed in red (smaller changes are within what 2D video can tell apart).")]
     changed = []
     for side in (Side.LEFT, Side.RIGHT):
         for day, change in plots.changes(plots.daily_means(walks, side, MIN_STABLE_STEPS), MEANINGFUL_CHANGE_DEG):
-            changed.append(f"{day.isoformat()}: {side.value} {change:+.1f}°")
+            changed.append(f"{day.isoformat()}: {side.value} hip's drop {'fell' if change < 0 else 'rose'} by "
+                           f"{abs(change):.1f}°")
     body.append("<p>Changes beyond {:g}°: {}</p>".format(
         MEANINGFUL_CHANGE_DEG, html.escape("; ".join(changed)) if changed else
         ("none" if stable else f"none can be told yet (no walk of {MIN_STABLE_STEPS} or more steps)")))
     body += ["<h2>Every step's drop, per side</h2>",
-             _image(plots.step_drop_distribution(steps, tolerance), "distribution of per-step drops"),
-             "<h2>Patterns</h2>", _image(plots.pattern_shares(steps), "share of steps per pattern"),
-             '<p class="note">trendelenburg: the pelvis drops on the swing side; trunk_lean: a level pelvis bought by '
-             "leaning over the stance leg; hip_drop_shift: a drop with a large sideways shift; level: none of these. "
-             "Heuristics from 2D video, not a diagnosis.</p>"]
+             _plot(plots.step_drop_distribution(steps, tolerance), "distribution of per-step drops",
+                   f"Most steps should sit left of the dashed line (the {tolerance:g}° tolerance). A side whose "
+                   "bars reach further right drops more often and further."),
+             "<h2>Patterns</h2>",
+             _plot(plots.pattern_shares(steps), "share of steps per pattern",
+                   "The share of all steps with each pattern. Green is level; the other colours are the ways a "
+                   "pelvis gives way, below.")]
+    body.append('<ul class="note">' + "".join(
+        f"<li><b>{html.escape(PATTERN_WORDS[p].capitalize())}</b>: {html.escape(PATTERN_MEANING[p])}.</li>"
+        for p in (Pattern.TRENDELENBURG, Pattern.TRUNK_LEAN, Pattern.HIP_DROP_SHIFT, Pattern.LEVEL))
+        + "<li>Heuristics from 2D video, not a diagnosis.</li></ul>")
     body.append("<h2>Exercise sets</h2>")
     if records.sets:
-        body.append(_image(plots.exercise_sets(records.sets), "exercise reps and range"))
+        reps = [rep for stored in records.sets for rep in stored.reps]
+        clean = sum(rep.verdict == RepVerdict.CLEAN.value for rep in reps)
+        body.append(_plot(plots.exercise_sets(records.sets), "exercise reps per leg, by verdict",
+                          "One pair of bars per set: the left leg's reps (L) and the right leg's (R), green when "
+                          "the pelvis stayed level and the trunk upright, red when the pelvis hiked, amber when "
+                          "the trunk leaned. Under each set: how many of its reps were clean. More green, and "
+                          "the two bars alike, is the aim."))
+        body.append(f"<p>{clean} of {len(reps)} rep{'s' if len(reps) != 1 else ''} clean in "
+                    f"{len(records.sets)} set{'s' if len(records.sets) != 1 else ''}.</p>")
     else:
         body.append("<p>No exercise sets recorded.</p>")
     body += [f"<h2>Recent walks (the last {min(RECENT_WALKS, len(walks))})</h2>", _walks_table(walks[-RECENT_WALKS:])]
@@ -260,21 +298,36 @@ def records_report(records: RecordSet, since_unix_s: float | None = None) -> str
 
 
 def _walks_table(walks: Sequence[WalkRecord]) -> str:
-    rows = ['<table><tr><th class="text">started</th><th class="text">kiosk</th><th>steps</th><th>peak left</th>'
-            "<th>peak right</th><th>mean left</th><th>mean right</th><th>asymmetry</th><th>level steps</th>"
-            '<th class="text">pattern</th><th>tolerance</th><th>calibration</th></tr>']
+    rows = ['<table><tr><th class="text">started</th><th class="text">kiosk</th><th>steps</th>'
+            "<th>peak drop, left hip low</th><th>peak drop, right hip low</th><th>mean, left hip low</th>"
+            '<th>mean, right hip low</th><th class="text">which drops more</th><th>level steps</th>'
+            '<th class="text">pattern</th><th>tolerance</th><th>calibration</th><th>frames judged</th></tr>']
     for w in reversed(walks):
         s = w.summary
+        few = w.judged_share is not None and w.judged_share < JUDGED_SHARE_LOW
+        judged = "<td>–</td>" if w.judged_share is None else (
+            f'<td{" class=few" if few else ""}>{w.judged_share:.0%}{" (few)" if few else ""}</td>')
         rows.append(
             f'<tr><td>{_when(w.started_unix_s)}</td><td class="text">{html.escape(w.kiosk)}</td><td>{s.steps}</td>'
             f"{_degrees(s.peak_left_drop_deg, w.tolerance_deg)}{_degrees(s.peak_right_drop_deg, w.tolerance_deg)}"
             f"{_degrees(s.mean_left_drop_deg if s.peak_left_drop_deg is not None else None)}"
             f"{_degrees(s.mean_right_drop_deg if s.peak_right_drop_deg is not None else None)}"
-            f"<td>{s.asymmetry_deg:+.1f}°</td><td>{s.level_step_fraction:.0%}</td>"
-            f'<td class="text">{html.escape(s.dominant_pattern.value)}</td><td>{w.tolerance_deg:g}°</td>'
-            f"<td>{'–' if w.calibration_deg is None else f'{w.calibration_deg:+.1f}°'}</td></tr>")
+            f'<td class="text">{drops_more_words(s.asymmetry_deg)}</td><td>{s.level_step_fraction:.0%}</td>'
+            f'<td class="text">{html.escape(PATTERN_WORDS[s.dominant_pattern])}</td><td>{w.tolerance_deg:g}°</td>'
+            f"<td>{'–' if w.calibration_deg is None else f'{w.calibration_deg:+.1f}°'}</td>{judged}</tr>")
     rows.append("</table>")
     return "\n".join(rows)
+
+
+GAIT_THRESHOLD_WORDS = {
+    "drop_deg": ("a step drops when its peak is over", "pelvis.tolerance_deg", "°"),
+    "lean_deg": ("the trunk leans when tilted over the standing leg by more than", "built in", "°"),
+    "shift_hip_widths": ("the pelvis swings sideways when it travels more than", "built in", " hip widths"),
+    "lead_hip_widths": ("a foot leads when the ankles differ in height by", "built in", " hip widths"),
+    "min_step_s": ("the shortest step", "built in", " s"),
+    "max_step_s": ("the longest step (longer is standing)", "built in", " s"),
+}
+"""The gait thresholds `analyze` reports, in plain words, with where each comes from."""
 
 
 def walk_report(analysis: Analysis, title: str) -> str:
@@ -292,42 +345,50 @@ def walk_report(analysis: Analysis, title: str) -> str:
             _figure("steps", str(walk["steps"])),
             _figure("peak drop, left hip low", "–" if peak["left"] is None else f'{peak["left"]:.1f}°'),
             _figure("peak drop, right hip low", "–" if peak["right"] is None else f'{peak["right"]:.1f}°'),
-            _figure("asymmetry (mean left − right)", f'{walk["asymmetry_deg"]:+.1f}°'),
+            _figure("on average", drops_more_words(float(walk["asymmetry_deg"]))),
             _figure("level steps", f'{walk["level_step_fraction"]:.0%}'),
-            _figure("pattern", str(walk["dominant_pattern"])),
+            _figure("pattern", PATTERN_WORDS[Pattern(walk["dominant_pattern"])]),
         ]) + "</div>")
     for person_id, trace in sorted(analysis.traces.items()):
         steps = analysis.steps_by_person.get(person_id, []) if analysis.steps_by_person else analysis.steps
         heading = "The ruler's tilt over time" + (f", person {person_id}" if len(analysis.traces) > 1 else "")
         body += [f"<h2>{heading}</h2>",
-                 _image(plots.tilt_over_time(trace.t_s, trace.tilt_deg, steps, tolerance), "tilt over time")]
+                 _plot(plots.tilt_over_time(trace.t_s, trace.tilt_deg, steps, tolerance), "tilt over time",
+                       f"The black line is the tilt the ruler showed: above zero the left hip is low, below zero "
+                       f"the right. Look for peaks leaving the green band (±{tolerance:g}°), and whether they come "
+                       f"on one side only. Each band is one step, labelled with its low hip and its peak drop, "
+                       f"as in the table below.")]
     body += ["<h2>Steps</h2>", _steps_table(analysis.steps, tolerance) if analysis.steps else
              "<p>No steps: nobody walked toward the camera long enough (a step is told by which foot leads).</p>"]
-    rows = [("tolerance (level within ±)", f"{tolerance:g}°"),
-            ("hysteresis", f'{summary["hysteresis_deg"]:g}°'),
-            ("minimum dwell before the colour changes", f'{summary["min_dwell_s"]:g} s'),
-            ("tilt filter", str(summary["tilt_filter"])),
+    rows = [("level within \u00b1 (tolerance)", f"{tolerance:g}°", "pelvis.tolerance_deg"),
+            ("turns red only past the tolerance by", f'{summary["hysteresis_deg"]:g}°', "pelvis.hysteresis_deg"),
+            ("holds a colour at least", f'{summary["min_dwell_s"]:g} s', "pelvis.min_dwell_s"),
+            ("smoothing of the tilt", str(summary["tilt_filter"]), "built in"),
             ("calibrated standing tilt", "none" if summary["calibrated_standing_tilt_deg"] is None
-             else f'{summary["calibrated_standing_tilt_deg"]:+.2f}°'),
-            *((f"gait: {key}", f"{value:g}") for key, value in thresholds.items() if isinstance(value, (int, float))),
-            ("model", Path(str(summary["model"])).name),
-            ("mirror averaging", MIRROR_WORDS[str(summary["mirror_mode"])]),
-            ("vote decoding", "on" if summary["refine_keypoints"] else "off")]
-    body += ["<h2>Thresholds in force</h2>", "<table>" + "".join(
-        f'<tr><td class="text">{html.escape(k)}</td><td>{html.escape(v)}</td></tr>' for k, v in rows) + "</table>"]
+             else f'{summary["calibrated_standing_tilt_deg"]:+.2f}°', "pelvis.calibration_file"),
+            *((words, f"{thresholds[key]:g}{unit}", where) for key, (words, where, unit) in GAIT_THRESHOLD_WORDS.items()
+              if isinstance(thresholds.get(key), (int, float))),
+            ("pose model", Path(str(summary["model"])).name, "model.path"),
+            ("each frame also read mirrored", MIRROR_WORDS[str(summary["mirror_mode"])], "model.mirror_average"),
+            ("keypoints refined by votes", "on" if summary["refine_keypoints"] else "off", "built in")]
+    body += ["<h2>Thresholds in force</h2>",
+             '<table><tr><th class="text">what</th><th>value</th><th class="text">config key</th></tr>' + "".join(
+                 f'<tr><td class="text">{html.escape(k)}</td><td>{html.escape(v)}</td>'
+                 f'<td class="text"><code>{html.escape(where)}</code></td></tr>' for k, v, where in rows) + "</table>"]
     return _page(f"Beltline: {title}", body)
 
 
 def _steps_table(steps: Sequence[StepRecord], tolerance_deg: float) -> str:
-    rows = ['<table><tr><th>step</th><th>start (s)</th><th>end (s)</th><th class="text">standing on</th>'
-            '<th>peak drop</th><th class="text">low hip</th><th>trunk lean</th><th>sideways shift (hip widths)</th>'
-            '<th class="text">pattern</th></tr>']
+    rows = ['<table><tr><th>step</th><th>start (s)</th><th>end (s)</th><th class="text">low hip</th>'
+            '<th>peak drop</th><th class="text">standing on</th><th>trunk lean toward the standing leg</th>'
+            '<th>sideways shift (hip widths)</th><th class="text">pattern</th></tr>']
     for step in steps:
         rows.append(
             f"<tr><td>{step.index}</td><td>{step.start_s:.2f}</td><td>{step.end_s:.2f}</td>"
-            f'<td class="text">{step.stance_side.value}</td>{_degrees(step.peak_drop_deg, tolerance_deg)}'
-            f'<td class="text">{step.drop_side.value}</td><td>{step.trunk_lean_deg:+.1f}°</td>'
-            f'<td>{step.lateral_shift_hip_widths:.2f}</td><td class="text">{step.pattern.value}</td></tr>')
+            f'<td class="text">{step.drop_side.value}</td>{_degrees(step.peak_drop_deg, tolerance_deg)}'
+            f'<td class="text">{step.stance_side.value} leg</td><td>{step.trunk_lean_deg:+.1f}°</td>'
+            f'<td>{step.lateral_shift_hip_widths:.2f}</td>'
+            f'<td class="text">{html.escape(PATTERN_WORDS[step.pattern])}</td></tr>')
     rows.append("</table>")
     return "\n".join(rows)
 

@@ -209,13 +209,17 @@ class WalkTracker:
         self._keep_history = keep_history
         self.history: list[StepRecord] = []
         """Every step of every walk so far, with `keep_history`."""
+        self._frames = _FrameCount()
 
-    def update(self, pose: Pose | None, verdict: Verdict, t_s: float) -> WalkStatus:
+    def update(self, pose: Pose | None, verdict: Verdict, t_s: float, frame_index: int | None = None) -> WalkStatus:
+        """One judged frame; `frame_index`, the frame's place in the camera's stream, lets the walk
+        say what share of the camera's frames it was judged on (None: not known)."""
         finished = None
         self._now_s = t_s
         if self._last_seen_s is not None and t_s < self._last_seen_s:
             # The stream's clock went back (a clip opened afresh after a reconnection): a new scene, a new walk.
             finished = self.close()
+        self._frames.judged(frame_index, seen=verdict.tilt_deg is not None)
         if verdict.tilt_deg is not None:
             self._gait.update(pose, verdict, t_s)
             self._last_seen_s = t_s
@@ -233,10 +237,43 @@ class WalkTracker:
             first = len(self.history)  # not inside the generator: extend() grows the list as it goes
             self.history.extend(dataclasses.replace(step, index=first + i) for i, step in enumerate(steps))
         last_seen_s = self._last_seen_s
+        share = self._frames.share()
         self._gait = GaitAnalyzer(self._thresholds)
         self._last_seen_s = None
+        self._frames = _FrameCount()
         if len(steps) < self._min_steps or last_seen_s is None:
             return None
         closed_s = self._now_s if self._now_s is not None and self._now_s >= last_seen_s else last_seen_s
         return FinishedWalk(walk_summary(steps, self._thresholds.drop_deg), tuple(steps), steps[0].start_s,
-                            last_seen_s, closed_s)
+                            last_seen_s, closed_s, share)
+
+
+class _FrameCount:
+    """How many of the camera's frames one walk was judged on, from its first frame with a verdict
+    to its last: frames the loop let go (the newest frame wins) are the gaps in the frame indices."""
+
+    def __init__(self) -> None:
+        self._first: int | None = None
+        self._last_seen: int | None = None
+        self._count = 0
+        self._count_at_last_seen = 0
+        self._broken = False
+
+    def judged(self, index: int | None, seen: bool) -> None:
+        if index is None:
+            self._broken = True
+            return
+        if self._first is None:
+            if not seen:
+                return
+            self._first = index
+        elif self._last_seen is not None and index <= self._last_seen:
+            self._broken = True  # the stream started again (a fresh camera): the span is not known
+        self._count += 1
+        if seen:
+            self._last_seen, self._count_at_last_seen = index, self._count
+
+    def share(self) -> float | None:
+        if self._broken or self._first is None or self._last_seen is None:
+            return None
+        return round(min(1.0, self._count_at_last_seen / (self._last_seen - self._first + 1)), 3)

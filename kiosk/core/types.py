@@ -386,6 +386,9 @@ class FinishedWalk:
     """When its walker was last seen."""
     closed_s: float
     """The stream time at which it was closed (the walker had been gone a while, or the run ended)."""
+    judged_share: float | None = None
+    """The share of the camera's frames, from the walk's first verdict to its last, that were judged
+    (under 1 when the loop let frames go); None when the frames' places in the stream were not known."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,32 @@ picture shows, or the pose's hips alone, which see a hip drop only in part)."""
 
 
 PATTERN_WORDS = {
-    Pattern.TRENDELENBURG: "the pelvis drops on the swing side (hip abductors)",
-    Pattern.TRUNK_LEAN: "the trunk leans over the standing leg (lower-back compensation)",
-    Pattern.HIP_DROP_SHIFT: "the hip drops and the pelvis swings sideways (\u201crunway\u201d walk)",
+    Pattern.TRENDELENBURG: "hip drops on the swing side",
+    Pattern.TRUNK_LEAN: "trunk leans over the standing leg",
+    Pattern.HIP_DROP_SHIFT: "hip drops and swings sideways (\u201crunway\u201d walk)",
     Pattern.LEVEL: "mostly level",
 }
+"""A walk's (or a step's) pattern as the screen and the report both name it."""
+
+PATTERN_MEANING = {
+    Pattern.TRENDELENBURG: "the pelvis drops on the side of the leg in the air: weak hip abductors "
+                           "(Trendelenburg gait)",
+    Pattern.TRUNK_LEAN: "the pelvis is kept level by leaning the trunk over the standing leg (the lower back "
+                        "does the hip's work)",
+    Pattern.HIP_DROP_SHIFT: "the hip drops and the pelvis swings far sideways (a \u201crunway\u201d walk, "
+                            "which loads the outer hip)",
+    Pattern.LEVEL: "none of these: the belt line stays within the tolerance",
+}
+"""What each pattern means, for the report's notes."""
+
+
+def drops_more_words(asymmetry_deg: float) -> str:
+    """The sign of a walk's asymmetry (mean left drop minus right) in words: 'left hip drops more, by 1.2°'."""
+    if round(abs(asymmetry_deg), 1) == 0:
+        return "both hips drop alike"
+    side = "left" if asymmetry_deg > 0 else "right"
+    return f"{side} hip drops more, by {abs(asymmetry_deg):.1f}\u00b0"
+
 
 SIDE_WORDS = {Side.LEFT: "left", Side.RIGHT: "right"}
 

@@ -207,7 +207,7 @@ class GroupPipeline:
                 self._follows[person.person_id] = follow
             if person.person_id in looked.refreshed:
                 follow.verdict = follow.chain.judge(person.pose, frame)
-                follow.steps = follow.chain.walked(person.pose, follow.verdict, frame.t_s).steps
+                follow.steps = follow.chain.walked(person.pose, follow.verdict, frame).steps
             results.append(PersonVerdict(person.person_id, person.pose, follow.verdict, follow.steps,
                                          person.person_id in looked.refreshed))
         for person_id in set(self._follows) - seen:

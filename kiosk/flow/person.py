@@ -46,9 +46,9 @@ class PersonChain:
         """No person in this frame (or a broken model output)."""
         return self.tracker.update(NoVerdict.NO_PERSON, t_s)
 
-    def walked(self, pose: Pose, verdict: Verdict, t_s: float) -> WalkStatus:
+    def walked(self, pose: Pose, verdict: Verdict, frame: Frame) -> WalkStatus:
         """The walk after this frame; a walk that just finished goes to the sink."""
-        status = self._walk.update(pose, verdict, t_s)
+        status = self._walk.update(pose, verdict, frame.t_s, frame.index)
         if status.finished is not None and self._on_walk is not None:
             self._on_walk(status.finished)
         return status

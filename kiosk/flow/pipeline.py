@@ -354,7 +354,7 @@ class PelvisPipeline:
             if self.exercise.finished_set is not None:
                 self._set_finished(self.exercise.finished_set)
         else:
-            self.walk = self._person.walked(pose, verdict, frame.t_s)
+            self.walk = self._person.walked(pose, verdict, frame)
             # The set the switch ended, on this one frame (its summary screen), else nothing.
             self.exercise = None if ended is None else ExerciseStatus(False, ended.count(Side.LEFT),
                                                                       ended.count(Side.RIGHT), None, None, False,

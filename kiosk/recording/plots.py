@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from kiosk.core.types import Pattern, Side, StepRecord
+from kiosk.core.types import Pattern, RepVerdict, Side, StepRecord
+from kiosk.core.words import PATTERN_WORDS
 
 if TYPE_CHECKING:
     from kiosk.recording.store import StoredSet, WalkRecord
@@ -188,7 +189,8 @@ def pattern_shares(steps: Sequence[StepRecord]) -> bytes:
     for pattern in Pattern:
         share = counts.get(pattern, 0) / total
         if share:
-            axes.barh([0], [share * 100], left=[left], color=PATTERN_COLOURS[pattern], label=pattern.value)
+            axes.barh([0], [share * 100], left=[left], color=PATTERN_COLOURS[pattern],
+                          label=PATTERN_WORDS[pattern])
             if share >= 0.06:
                 axes.text(left + share * 50, 0, f"{share:.0%}", ha="center", va="center", color="white",
                           fontweight="bold", fontsize=10)
@@ -198,48 +200,65 @@ def pattern_shares(steps: Sequence[StepRecord]) -> bytes:
     axes.set_xlabel("share of steps (%)")
     axes.grid(False)
     if counts:
-        figure.legend(frameon=False, ncols=4, fontsize=9, loc="outside upper center")
+        figure.legend(frameon=False, ncols=2, fontsize=9, loc="outside upper center")
     return _png(figure)
 
 
+VERDICT_COLOURS = {RepVerdict.CLEAN.value: "#2e9e4a", RepVerdict.PELVIS_HIKED.value: "#c0182b",
+                   RepVerdict.TRUNK_LEANED.value: "#e0a21b"}
+VERDICT_WORDS = {RepVerdict.CLEAN.value: "clean: pelvis level, trunk upright",
+                 RepVerdict.PELVIS_HIKED.value: "pelvis hiked", RepVerdict.TRUNK_LEANED.value: "trunk leaned"}
+
+
 def exercise_sets(sets: Sequence[StoredSet]) -> bytes:
-    """Reps per side per set, and each set's mean range of motion."""
-    figure, axes = _figure(3.0)
-    when = [dt.datetime.fromtimestamp(s.started_unix_s) for s in sets]
-    axes.plot(when, [s.reps_left for s in sets], marker="o", color=LEFT_COLOUR, label="left reps")
-    axes.plot(when, [s.reps_right for s in sets], marker="o", color=RIGHT_COLOUR, label="right reps")
-    axes.set_ylabel("reps per set")
-    ranges = [s.mean_range_deg for s in sets]
-    twin = axes.twinx()
-    twin.plot(when, [float("nan") if r is None else r for r in ranges], color="#555555", linestyle="--",
-              marker="s", label="mean range (°)")
-    twin.set_ylabel("mean range of motion (°)")
-    lines = axes.get_legend_handles_labels()
-    more = twin.get_legend_handles_labels()
-    axes.legend(lines[0] + more[0], lines[1] + more[1], frameon=False, fontsize=9, loc="upper left")
-    if sets:
-        _days_axis(axes, _day(sets[0].started_unix_s), _day(sets[-1].started_unix_s))
-    figure.autofmt_xdate()
+    """Per set, a bar per leg: its reps, coloured by verdict; the share of clean reps above each set."""
+    figure, axes = _figure(3.2)
+    labels = []
+    for number, stored in enumerate(sets):
+        for offset, side in ((-0.2, Side.LEFT), (0.2, Side.RIGHT)):
+            bottom = 0
+            for verdict, colour in VERDICT_COLOURS.items():
+                count = sum(rep.side is side and rep.verdict == verdict for rep in stored.reps)
+                if count:
+                    axes.bar([number + offset], [count], bottom=[bottom], width=0.38, color=colour,
+                             edgecolor="white", linewidth=0.8)
+                    bottom += count
+            axes.text(number + offset, bottom, "L" if side is Side.LEFT else "R", ha="center", va="bottom",
+                      fontsize=8, color="#444444")
+        total = len(stored.reps)
+        clean = sum(rep.verdict == RepVerdict.CLEAN.value for rep in stored.reps)
+        labels.append(f"{dt.datetime.fromtimestamp(stored.started_unix_s):%d %b %H:%M}\n"
+                      f"{clean}/{total} clean")
+    axes.set_xticks(range(len(sets)), labels, fontsize=8)
+    axes.set_ylabel("reps (L: left leg, R: right leg)")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    tallest = max((max(s.reps_left, s.reps_right) for s in sets), default=1)
+    axes.set_ylim(0, tallest * 1.2 + 1)
+    from matplotlib.patches import Patch  # imported with pyplot, when a report is made
+
+    axes.legend([Patch(color=c) for c in VERDICT_COLOURS.values()], list(VERDICT_WORDS.values()),
+                frameon=False, fontsize=9, loc="upper left", ncols=3)
     return _png(figure)
 
 
 def tilt_over_time(t_s: Sequence[float], tilt_deg: Sequence[float | None], steps: Sequence[StepRecord],
                    tolerance_deg: float) -> bytes:
     """One clip: the ruler's tilt (positive: the left hip low) against time, the tolerance band,
-    and each step shaded by its stance side and labelled with its peak drop."""
+    and each step shaded by the side of its low hip and labelled with it and its peak drop (the
+    same side the step table's "low hip" names)."""
     figure, axes = _figure(3.6)
     axes.axhspan(-tolerance_deg, tolerance_deg, color=LEVEL_BAND, alpha=0.12, linewidth=0,
                  label=f"level: within ±{tolerance_deg:g}°")
     for step in steps:
-        axes.axvspan(step.start_s, step.end_s, color=SIDE_COLOURS[step.stance_side], alpha=0.08, linewidth=0)
+        axes.axvspan(step.start_s, step.end_s, color=SIDE_COLOURS[step.drop_side], alpha=0.08, linewidth=0)
         axes.axvline(step.start_s, color="#999999", linewidth=0.6)
-        label = f"{step.stance_side.value[0].upper()} {step.peak_drop_deg:.1f}°"
+        label = f"{step.drop_side.value}\n{step.peak_drop_deg:.1f}°"
         axes.text((step.start_s + step.end_s) / 2, 0.98, label, transform=axes.get_xaxis_transform(),
                   ha="center", va="top", fontsize=7, color="#444444")
     values = [float("nan") if v is None else v for v in tilt_deg]
     axes.plot(t_s, values, color="#222222", linewidth=1.3, label="tilt shown by the ruler")
     axes.axhline(0, color="#777777", linewidth=0.6)
-    axes.set_xlabel("time in the clip (s); shaded: one step each, blue standing on the left leg, orange on the right")
+    axes.set_xlabel("time in the clip (s); one band per step: blue when the left hip was low, orange the right")
     axes.set_ylabel("tilt (°), + left hip low")
     finite = [abs(v) for v in values if v == v]
     limit = max([tolerance_deg * 2, *finite]) * 1.15

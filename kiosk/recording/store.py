@@ -111,6 +111,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (set_id, idx)
         ) WITHOUT ROWID""",
     ),
+    # 3: the share of the camera's frames a walk was judged on (NULL: not known, as for walks before it).
+    ("ALTER TABLE walks ADD COLUMN judged_share REAL",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -182,6 +184,8 @@ class WalkRecord:
     tolerance_deg: float
     calibration_deg: float | None
     version: str = __version__
+    judged_share: float | None = None
+    """The share of the camera's frames the walk was judged on (FinishedWalk.judged_share)."""
 
     @classmethod
     def of(cls, walk: FinishedWalk, context: WalkContext, now_unix_s: float) -> WalkRecord:
@@ -194,7 +198,7 @@ class WalkRecord:
             for i, s in enumerate(walk.steps)
         )
         return cls(uuid.uuid4().hex, context.kiosk, context.mode, round(started, 3), round(ended, 3), walk.summary,
-                   steps, context.tolerance_deg, context.calibration_deg)
+                   steps, context.tolerance_deg, context.calibration_deg, judged_share=walk.judged_share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,12 +390,12 @@ class RecordStore:
             cursor = db.execute(
                 "INSERT INTO walks (uid, kiosk, mode, started_unix_s, ended_unix_s, steps, peak_left_drop_deg,"
                 " peak_right_drop_deg, mean_left_drop_deg, mean_right_drop_deg, asymmetry_deg,"
-                " level_step_fraction, dominant_pattern, tolerance_deg, calibration_deg, version)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " level_step_fraction, dominant_pattern, tolerance_deg, calibration_deg, version, judged_share)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (walk.uid, walk.kiosk, walk.mode.value, walk.started_unix_s, walk.ended_unix_s, s.steps,
                  s.peak_left_drop_deg, s.peak_right_drop_deg, s.mean_left_drop_deg, s.mean_right_drop_deg,
                  s.asymmetry_deg, s.level_step_fraction, s.dominant_pattern.value, walk.tolerance_deg,
-                 walk.calibration_deg, walk.version),
+                 walk.calibration_deg, walk.version, walk.judged_share),
             )
             walk_id = int(cursor.lastrowid or 0)
             db.executemany(
@@ -520,7 +524,7 @@ def _walk_of(row: sqlite3.Row, steps: tuple[StepRecord, ...]) -> WalkRecord:
     )
     return WalkRecord(clean_text(row["uid"], 64), clean_text(row["kiosk"]), Mode(row["mode"]), started, ended,
                       summary, steps, tolerance, _optional(row["calibration_deg"], "calibration_deg", -a, a),
-                      clean_text(row["version"]))
+                      clean_text(row["version"]), _optional(row["judged_share"], "judged_share", 0, 1))
 
 
 def _set_of(row: sqlite3.Row, reps: list[sqlite3.Row]) -> StoredSet:

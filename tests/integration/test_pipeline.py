@@ -4,7 +4,7 @@ import time
 import pytest
 
 from kiosk.camera.sources import ClipSource
-from kiosk.core.types import State
+from kiosk.core.types import Frame, State
 from kiosk.flow.loop import run_mirror
 from kiosk.flow.pipeline import PelvisPipeline
 from kiosk.settings.config import PelvisConfig
@@ -227,3 +227,37 @@ def test_the_screen_thread_judges_every_look_in_order_even_when_it_shows_fewer()
     assert set(shown) <= set(pipeline.judged) and stats.frames_shown == len(shown)
     # ... but every frame the model looked at was judged: none went missing between them
     assert pipeline.judged == list(range(pipeline.judged[0], pipeline.judged[-1] + 1))
+
+
+@pytest.mark.shared
+def test_a_walk_recorded_while_frames_were_let_go_carries_its_judged_share(tmp_path, model_path):
+    """The real walk clip through the kiosk with records, once whole and once with two frames in
+    three let go (as a busy loop lets them go: the frames keep their places in the stream)."""
+    import cv2
+
+    from kiosk.app.assembly import Purpose, assemble
+    from kiosk.recording.store import RecordStore
+
+    from conftest import pinned_config
+
+    capture = cv2.VideoCapture(str(shared_file("frontal_walk_white_bg.mp4")))
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    capture.release()
+    shares = {}
+    for keep in (1, 3):
+        db = tmp_path / f"keep-{keep}.sqlite"
+        kiosk = assemble(pinned_config(), model_path, Purpose.ANALYZE, record_to=db)
+        for index in range(0, len(frames), keep):
+            kiosk.pipeline.step(Frame(frames[index], index, index / 25))
+        kiosk.pipeline.end_walks()
+        kiosk.close()
+        store = RecordStore.open(db, read_only=True)
+        shares[keep] = [walk.judged_share for walk in store.walks()]
+        store.close()
+    assert shares[1] and all(share == 1.0 for share in shares[1])
+    assert shares[3] and all(0.3 <= share <= 0.36 for share in shares[3])

@@ -200,3 +200,24 @@ def test_the_streams_clock_going_back_ends_the_walk_and_begins_the_next():
     assert [(loop, i) for loop, i, _ in finished] == [(1, 0), (2, 0)]
     assert all(6 <= w.summary.steps <= 8 for _, _, w in finished)
     assert walk.close().summary.steps == finished[0][2].summary.steps  # the third pass, closed at the end
+
+
+def test_a_walk_says_what_share_of_the_cameras_frames_it_was_judged_on():
+    from kiosk.body.gait import GaitThresholds, WalkTracker
+    from kiosk.core.types import NoVerdict, State, Verdict
+
+    def walk_with(judged_every: int, indices: bool = True) -> float | None:
+        walk = WalkTracker(GaitThresholds(), leave_after_s=1.0, min_steps=4)
+        tracker = PelvisTracker(SETTINGS)
+        for i in range(0, 120, judged_every):  # the loop let the frames between go
+            t = i / 30
+            pose = _stepping_pose(t)
+            walk.update(pose, tracker.update(read_pelvis(pose, SETTINGS), t), t, i if indices else None)
+        gone = Verdict(State.NONE, NoVerdict.NO_PERSON, None, None)
+        finished = [walk.update(None, gone, 4.0 + i / 30, 120 + i).finished for i in range(60)]
+        (done,) = [f for f in finished if f is not None]
+        return done.judged_share
+
+    assert walk_with(1) == 1.0
+    assert walk_with(3) == pytest.approx(40 / 118, abs=0.01)  # frames 0, 3, ... 117 of 0..117
+    assert walk_with(2, indices=False) is None

@@ -3,6 +3,7 @@ when the file is corrupt, locked, on a full disk, or its writer is killed mid-wa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -78,17 +79,24 @@ def test_a_new_database_has_the_current_schema_in_wal_mode_readable_by_its_owner
 def test_an_older_database_is_migrated_and_keeps_its_walks(tmp_path):
     path = tmp_path / "records.sqlite"
     old = RecordStore(sqlite3.connect(path, isolation_level=None), path)
-    old.migrate(0, to=1)  # what the first release made: walks and steps only
-    old.add_walk(WalkRecord.of(finished_walk(), CONTEXT, now_unix_s=time.time()))
+    old.migrate(0, to=1)  # what the first release made: walks and steps only, as it wrote them
+    now = time.time()
+    old._db.execute(
+        "INSERT INTO walks (uid, kiosk, mode, started_unix_s, ended_unix_s, steps, peak_left_drop_deg,"
+        " peak_right_drop_deg, mean_left_drop_deg, mean_right_drop_deg, asymmetry_deg, level_step_fraction,"
+        " dominant_pattern, tolerance_deg, calibration_deg, version) VALUES ('old', 'hall', 'single', ?, ?, 4, 6.0,"
+        " NULL, 5.0, 0.0, 5.0, 0.5, 'trendelenburg', 5.0, NULL, '0.1')", (now - 10, now))
     old.close()
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
     store = RecordStore.open(path)
     assert store.schema_version == SCHEMA_VERSION
     assert len(store.walks()) == 1 and store.sets() == []
+    assert store.walks()[0].judged_share is None  # not known for a walk from before it was kept
     store.close()
-    write_walks(path, [finished_walk()])
+    write_walks(path, [dataclasses.replace(finished_walk(), judged_share=0.72)])
     store = RecordStore.open(path, read_only=True)
     assert len(store.walks()) == 2 and store.integrity() == "ok"
+    assert [w.judged_share for w in store.walks()] == [None, 0.72]
     store.close()
 
 

@@ -106,7 +106,12 @@ def test_the_report_of_one_clip_has_its_tilt_its_steps_and_its_thresholds(tmp_pa
     assert len(_images(html)) == 1
     step_table = html[html.index("<h2>Steps"):html.index("<h2>Thresholds")]
     assert step_table.count("<tr>") == len(steps) + 1
-    assert "tolerance (level within ±)" in html and "hysteresis" in html
+    assert "level within ± (tolerance)" in html and "<code>pelvis.hysteresis_deg</code>" in html
+    assert "gait:" not in html and "_" not in step_table.replace("class=", "")  # plain words, no code names
+    # the bands' labels and the table name the same side: the low hip
+    assert [row.split('<td class="text">')[1].split("<")[0] for row in step_table.split("<tr>")[2:]] == \
+        [step["drop_side"] for step in steps]
+    assert html.count("<figcaption>") == len(_images(html))
     image = _screenshot(out, tmp_path / "clip.png", 1900)
     assert _pixels_near(image, "#e6f3e9", tolerance=8) > 5000  # the tolerance band (pale green)
     assert _pixels_near(image, "#222222", tolerance=30) > 300  # the tilt line and the words
@@ -199,3 +204,35 @@ def test_exercise_sets_get_their_plot_once_there_are_any(tmp_path):
     connection.close()
     html = records_report(load_records([db]))
     assert len(_images(html)) == 5 and "No exercise sets recorded" not in html
+
+
+def test_a_walk_judged_on_few_frames_is_marked_and_the_csv_leaves_a_missing_side_empty(tmp_path):
+    import dataclasses
+    import io
+
+    from kiosk.app.report import write_walks_csv
+    from kiosk.body.gait import walk_summary
+    from kiosk.core.types import Pattern, StepRecord
+
+    db = tmp_path / "records.sqlite"
+    writer = RecordWriter(db, CONTEXT)
+    writer.submit(dataclasses.replace(finished_walk(), judged_share=0.69))
+    writer.submit(dataclasses.replace(finished_walk(), judged_share=0.97))
+    # a walk whose steps all dropped the right hip: nothing for the left
+    steps = tuple(StepRecord(i, 100 + i * 0.5, 100.5 + i * 0.5, Side.LEFT, 6.0, Side.RIGHT, 0.0, 0.0,
+                             Pattern.TRENDELENBURG) for i in range(6))
+    base = finished_walk()
+    writer.submit(dataclasses.replace(base, summary=walk_summary(list(steps), 5.0), steps=steps))
+    writer.close()
+    records = load_records([db])
+    html = records_report(records)
+    assert "1 walk was judged on fewer than 80% of the camera" in html
+    assert html.count("69% (few)") == 1 and "97%" in html and "(few)" not in html.split("97%")[1][:20]
+    assert "right hip drops more, by 6.0°" in html and "hip drops on the swing side" in html
+    assert "trendelenburg" not in html.split("<h2>Recent walks")[1]  # plain words in the table
+    out = io.StringIO()
+    write_walks_csv(out, records.walks)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    one_sided = [r for r in rows if r["peak_left_drop_deg"] == ""]
+    assert len(one_sided) == 1 and one_sided[0]["mean_left_drop_deg"] == ""
+    assert sorted(r["judged_share"] for r in rows) == ["", "0.69", "0.97"]
