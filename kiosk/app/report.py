@@ -36,6 +36,7 @@ MIN_STABLE_STEPS = 7
 MEANINGFUL_CHANGE_DEG = 2.7
 """A change smaller than this is within what 2D video can tell apart (Dingenen 2018)."""
 RECENT_WALKS = 40
+FILTER_WORDS = {"one_euro": "One Euro filter (smooths more when still, less when moving)"}
 MIRROR_WORDS = {"on": "on (each frame as it is and mirrored)",
                 "alternate": "every other frame mirrored, averaged with the one before", "off": "off"}
 
@@ -175,6 +176,7 @@ td.over { color: #b0152a; font-weight: 600; }
 figure { margin: 0.5rem 0 1rem; }
 figcaption { color: #333; font-size: 0.9rem; margin-top: 0.2rem; }
 td.few { color: #b0152a; }
+td code { white-space: nowrap; }
 """
 
 
@@ -285,7 +287,7 @@ def records_report(records: RecordSet, since_unix_s: float | None = None) -> str
         reps = [rep for stored in records.sets for rep in stored.reps]
         clean = sum(rep.verdict == RepVerdict.CLEAN.value for rep in reps)
         body.append(_plot(plots.exercise_sets(records.sets), "exercise reps per leg, by verdict",
-                          "One pair of bars per set: the left leg's reps (L) and the right leg's (R), green when "
+                          "One pair of bars per set: the left leg's reps and the right leg's, green when "
                           "the pelvis stayed level and the trunk upright, red when the pelvis hiked, amber when "
                           "the trunk leaned. Under each set: how many of its reps were clean. More green, and "
                           "the two bars alike, is the aim."))
@@ -300,7 +302,7 @@ def records_report(records: RecordSet, since_unix_s: float | None = None) -> str
 def _walks_table(walks: Sequence[WalkRecord]) -> str:
     rows = ['<table><tr><th class="text">started</th><th class="text">kiosk</th><th>steps</th>'
             "<th>peak drop, left hip low</th><th>peak drop, right hip low</th><th>mean, left hip low</th>"
-            '<th>mean, right hip low</th><th class="text">which drops more</th><th>level steps</th>'
+            '<th>mean, right hip low</th><th class="text">hip that drops more</th><th>level steps</th>'
             '<th class="text">pattern</th><th>tolerance</th><th>calibration</th><th>frames judged</th></tr>']
     for w in reversed(walks):
         s = w.summary
@@ -312,7 +314,7 @@ def _walks_table(walks: Sequence[WalkRecord]) -> str:
             f"{_degrees(s.peak_left_drop_deg, w.tolerance_deg)}{_degrees(s.peak_right_drop_deg, w.tolerance_deg)}"
             f"{_degrees(s.mean_left_drop_deg if s.peak_left_drop_deg is not None else None)}"
             f"{_degrees(s.mean_right_drop_deg if s.peak_right_drop_deg is not None else None)}"
-            f'<td class="text">{drops_more_words(s.asymmetry_deg)}</td><td>{s.level_step_fraction:.0%}</td>'
+            f'<td class="text">{drops_more_words(s.asymmetry_deg, short=True)}</td><td>{s.level_step_fraction:.0%}</td>'
             f'<td class="text">{html.escape(PATTERN_WORDS[s.dominant_pattern])}</td><td>{w.tolerance_deg:g}°</td>'
             f"<td>{'–' if w.calibration_deg is None else f'{w.calibration_deg:+.1f}°'}</td>{judged}</tr>")
     rows.append("</table>")
@@ -363,7 +365,8 @@ def walk_report(analysis: Analysis, title: str) -> str:
     rows = [("level within \u00b1 (tolerance)", f"{tolerance:g}°", "pelvis.tolerance_deg"),
             ("turns red only past the tolerance by", f'{summary["hysteresis_deg"]:g}°', "pelvis.hysteresis_deg"),
             ("holds a colour at least", f'{summary["min_dwell_s"]:g} s', "pelvis.min_dwell_s"),
-            ("smoothing of the tilt", str(summary["tilt_filter"]), "built in"),
+            ("smoothing of the tilt", FILTER_WORDS.get(str(summary["tilt_filter"]), str(summary["tilt_filter"])),
+             "built in"),
             ("calibrated standing tilt", "none" if summary["calibrated_standing_tilt_deg"] is None
              else f'{summary["calibrated_standing_tilt_deg"]:+.2f}°', "pelvis.calibration_file"),
             *((words, f"{thresholds[key]:g}{unit}", where) for key, (words, where, unit) in GAIT_THRESHOLD_WORDS.items()

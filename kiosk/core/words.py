@@ -40,12 +40,14 @@ PATTERN_MEANING = {
 """What each pattern means, for the report's notes."""
 
 
-def drops_more_words(asymmetry_deg: float) -> str:
-    """The sign of a walk's asymmetry (mean left drop minus right) in words: 'left hip drops more, by 1.2°'."""
+def drops_more_words(asymmetry_deg: float, short: bool = False) -> str:
+    """The sign of a walk's asymmetry (mean left drop minus right) in words: 'left hip drops more, by
+    1.2°'; `short`, for a table column that names it: 'left, by 1.2°'."""
     if round(abs(asymmetry_deg), 1) == 0:
-        return "both hips drop alike"
+        return "neither" if short else "both hips drop alike"
     side = "left" if asymmetry_deg > 0 else "right"
-    return f"{side} hip drops more, by {abs(asymmetry_deg):.1f}\u00b0"
+    return f"{side}, by {abs(asymmetry_deg):.1f}\u00b0" if short else \
+        f"{side} hip drops more, by {abs(asymmetry_deg):.1f}\u00b0"
 
 
 SIDE_WORDS = {Side.LEFT: "left", Side.RIGHT: "right"}

@@ -223,14 +223,14 @@ def exercise_sets(sets: Sequence[StoredSet]) -> bytes:
                     axes.bar([number + offset], [count], bottom=[bottom], width=0.38, color=colour,
                              edgecolor="white", linewidth=0.8)
                     bottom += count
-            axes.text(number + offset, bottom, "L" if side is Side.LEFT else "R", ha="center", va="bottom",
-                      fontsize=8, color="#444444")
+            axes.text(number + offset, bottom, "left" if side is Side.LEFT else "right", ha="center", va="bottom",
+                      fontsize=9, color="#222222")
         total = len(stored.reps)
         clean = sum(rep.verdict == RepVerdict.CLEAN.value for rep in stored.reps)
         labels.append(f"{dt.datetime.fromtimestamp(stored.started_unix_s):%d %b %H:%M}\n"
                       f"{clean}/{total} clean")
     axes.set_xticks(range(len(sets)), labels, fontsize=8)
-    axes.set_ylabel("reps (L: left leg, R: right leg)")
+    axes.set_ylabel("reps per leg")
     axes.yaxis.get_major_locator().set_params(integer=True)
     tallest = max((max(s.reps_left, s.reps_right) for s in sets), default=1)
     axes.set_ylim(0, tallest * 1.2 + 1)
