@@ -168,8 +168,9 @@ def set_summary_lines(left: int, right: int, mean_left: float | None, mean_right
         if not reps or mean is None or best is None:
             return f"{name}: no reps"
         if reps == 1:
-            return f"{name}: 1 rep, out {best:.0f}\u00b0"
-        return f"{name}: {reps} reps, out {mean:.0f}\u00b0 on average, best {best:.0f}\u00b0"
+            return f"{name}: 1 rep, out\u00a0{best:.0f}\u00b0"
+        # no-break spaces: a wrapped line never leaves a bare angle on a line of its own
+        return f"{name}: {reps} reps, out\u00a0{mean:.0f}\u00b0 on average, best\u00a0{best:.0f}\u00b0"
 
     total = left + right
     lines = [

@@ -45,12 +45,12 @@ def test_a_lift_is_named_the_same_way_live_after_the_rep_and_in_the_summary():
     assert rep_words(Side.RIGHT, 27.4, 0.5, False, False) == "Right leg out 27\u00b0, pelvis level"
     assert rep_words(Side.LEFT, 20.0, 6.2, True, False) == "Left leg out 20\u00b0, pelvis hiked 6\u00b0"
     lines = set_summary_lines(1, 0, 27.4, None, 27.4, None, 1, None)
-    assert lines[0] == "Left leg: 1 rep, out 27\u00b0"
+    assert lines[0] == "Left leg: 1 rep, out\u00a027\u00b0"
     assert lines[1] == "Right leg: no reps"
     assert lines[2] == "1 of 1 rep clean: pelvis level, trunk upright"
     assert lines[-1] == SET_AGAIN
     both = set_summary_lines(2, 3, 24.0, 21.0, 27.0, 22.0, 4, 3.0)
-    assert both[:2] == ["Left leg: 2 reps, out 24\u00b0 on average, best 27\u00b0",
-                        "Right leg: 3 reps, out 21\u00b0 on average, best 22\u00b0"]
+    assert both[:2] == ["Left leg: 2 reps, out\u00a024\u00b0 on average, best\u00a027\u00b0",
+                        "Right leg: 3 reps, out\u00a021\u00b0 on average, best\u00a022\u00b0"]
     assert both[2] == "4 of 5 reps clean: pelvis level, trunk upright"
     assert both[3] == "The left leg goes 3\u00b0 further out"
