@@ -191,8 +191,7 @@ class MirrorView:
         self._small_font = _font_at_least(smallest)
         self._medium_font = _font_at_least(max(smallest * 1.25, short_side / 21))
         self._banner_font = _font_at_least(max(smallest * 1.5, short_side / 13.5))
-        self._letters = {id(font): _letter_height(font)
-                         for font in (self._small_font, self._medium_font, self._banner_font)}
+        self._letters = {key: _letter_height(self._font(key)) for key in (_SMALL, _MEDIUM, _BANNER)}
         self._boxes: list[TextBox] = []
         self._dimmer = pygame.Surface((canvas_w, canvas_h), pygame.SRCALPHA)
         self._dimmer.fill((0, 0, 0, 110))
@@ -615,7 +614,7 @@ class MirrorView:
     def _record(self, words: str, rect: pygame.Rect, key: str, width_px: float | None = None) -> None:
         ink = self._inked(words, key, width_px or self._text_width())[1]
         self._boxes.append(TextBox(words, rect.left, rect.top, rect.width, rect.height,
-                                   self._letters[id(self._font(key))], ink))
+                                   self._letters[key], ink))
 
 
 _SMALL, _MEDIUM, _BANNER = "small", "medium", "banner"
