@@ -11,16 +11,19 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kiosk.app.assembly import Kiosk
 from kiosk.body.gait import GaitThresholds, walk_summary
 from kiosk.camera.sources import FrameSource
 from kiosk.core.types import Frame, PersonVerdict, SetSummary, Side, StepRecord
-from kiosk.flow.pipeline import primary_verdict
+from kiosk.flow.pipeline import Result, primary_verdict
 from kiosk.recording.outputs import CsvRecorder, SummaryTally
 from kiosk.settings.config import Mode
 from kiosk.settings.model_files import sha256_of
+
+if TYPE_CHECKING:
+    from kiosk.app.video import ClipVideo  # (imports pygame: only with --video)
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,26 @@ class Analysis:
     """The exercise sets (exercise mode, or switched to by the gesture)."""
 
 
+def judged_results(source: FrameSource, kiosk: Kiosk) -> Iterator[Result]:
+    """Every frame of `source`, in order, judged by the kiosk's pipeline as the loop judges it; the
+    frame is released after use."""
+    pipeline = kiosk.pipeline
+    while (frame := source.read()) is not None:
+        result = pipeline.finish(pipeline.prepare(frame))
+        yield result
+        result.release()
+
+
 def judged_frames(source: FrameSource, kiosk: Kiosk) -> Iterator[tuple[Frame, list[PersonVerdict]]]:
     """Every frame of `source`, in order, with everyone's verdict; the frame is released after use."""
-    while (frame := source.read()) is not None:
-        yield frame, kiosk.pipeline.step(frame)
-        frame.release()
+    for result in judged_results(source, kiosk):
+        yield result.frame, result.people
 
 
-def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[str] | None = None) -> Analysis:
+def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[str] | None = None,
+            video: ClipVideo | None = None) -> Analysis:
     """Push every frame through the kiosk's pipeline; rows go to `csv_handle` as they come, so an
-    interrupted analysis keeps what it did."""
+    interrupted analysis keeps what it did; `video` gets every frame drawn as the mirror draws it."""
     config = kiosk.config
     tolerance = config.pelvis.tolerance_deg
     tally = SummaryTally(tolerance)
@@ -67,7 +80,10 @@ def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[s
     traces: dict[int, TiltTrace] = {}
     group = kiosk.settings.mode is Mode.GROUP
     started = time.perf_counter()
-    for frame, people in judged_frames(source, kiosk):
+    for result in judged_results(source, kiosk):
+        frame, people = result.frame, result.people
+        if video is not None:
+            video.add(result)
         primary = primary_verdict(people)
         tally.add(primary)
         if not group:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 # OpenCV and FFmpeg print their own warnings for every camera or clip that fails to open; our
 # one-line errors say it better.  Set before cv2 is first imported; the environment can override.
@@ -37,6 +37,9 @@ from kiosk.settings.config import MODES, Config
 from kiosk.settings.config_file import load_config, resolve_config_path
 from kiosk.settings.locations import calibrate_output_path
 from kiosk.settings.model_files import resolve_model_path
+
+if TYPE_CHECKING:
+    from kiosk.app.video import ClipVideo
 
 log = logging.getLogger("beltline")
 
@@ -91,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--report", type=Path, help="an HTML report of this clip to write: the tilt over time with "
                          "the steps, the per-step table, the thresholds")
     analyze.add_argument("--db", type=Path, help="also record the clip's walks in this records database")
+    analyze.add_argument("--video", type=Path, help="an MP4 of the clip with the ruler, the tilt, the verdict and "
+                         "the steps drawn as the mirror draws them, one video frame per CSV frame")
+    analyze.add_argument("--speed", type=float, default=1.0, help="the video's speed against the clip's (0.5: half "
+                         "speed; default 1)")
+    analyze.add_argument("--mirror", action="store_true", help="the video mirrored, as the kiosk shows it (default: "
+                         "as others see the person)")
 
     report = subcommand("report", "an HTML report of the recorded walks (one or more kiosks)")
     report.add_argument("--db", type=Path, action="append", help="a records database; repeat to merge several "
@@ -265,12 +274,18 @@ def command_analyze(args: argparse.Namespace) -> int:
     from kiosk.app.analyze import analyze
     from kiosk.recording.outputs import write_steps_csv
 
+    if args.video is None and (args.speed != 1.0 or args.mirror):
+        raise BeltlineError("--speed and --mirror are for --video; add --video OUT.mp4")
+    if args.video is not None:
+        from kiosk.app.video import check_video_path
+
+        check_video_path(args.video, args.speed)
     kiosk = _assemble(args, _config(args), Purpose.ANALYZE, record_to=args.db)
     try:
         source = kiosk.open_source(args.input)
         try:
-            with _open_output(args.csv) as handle:
-                analysis = analyze(kiosk, source, str(args.input), handle)
+            with _open_output(args.csv) as handle, _open_video(args, kiosk, source.fps) as video:
+                analysis = analyze(kiosk, source, str(args.input), handle, video)
         finally:
             source.close()
     finally:
@@ -435,6 +450,22 @@ def _open_output(path: Path | None) -> Iterator[IO[str] | None]:
             yield handle
     except OSError as error:
         raise BeltlineError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+@contextlib.contextmanager
+def _open_video(args: argparse.Namespace, kiosk: Kiosk, clip_fps: float) -> Iterator[ClipVideo | None]:
+    """`analyze --video`: the MP4 the frames are drawn into, whole or not at all."""
+    if args.video is None:
+        yield None
+        return
+    from kiosk.app.video import ClipVideo
+
+    try:
+        with ClipVideo(args.video, kiosk.config.display, kiosk.settings.mode, clip_fps, args.speed,
+                       args.mirror) as video:
+            yield video
+    except OSError as error:
+        raise BeltlineError(f"cannot write {args.video}: {error.strerror or error}") from error
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -48,6 +48,31 @@ def atomic_writer(path: Path, mode: int = PRIVATE) -> Iterator[IO[str]]:
     sync_folder(folder)
 
 
+@contextlib.contextmanager
+def atomic_path(path: Path, mode: int = PRIVATE) -> Iterator[Path]:
+    """A temporary path beside `path`, with the same suffix (for writers that pick a format from
+    it, as OpenCV's video writer does), that replaces `path` when the block ends without an
+    exception; on an exception the target is untouched and the temporary file goes."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    descriptor, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=folder)
+    os.close(descriptor)
+    try:
+        os.chmod(name, mode)
+        yield Path(name)
+        descriptor = os.open(name, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    sync_folder(folder)
+
+
 def write_atomically(path: Path, text: str, mode: int = PRIVATE) -> None:
     """`text` as the whole of `path`, atomically (see atomic_writer)."""
     with atomic_writer(path, mode) as handle:

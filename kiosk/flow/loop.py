@@ -119,18 +119,61 @@ class _FrameRate:
         self._last = now
 
 
-def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: StageProbe | None) -> None:
+def draw_result(view: View, mode: Mode, result: Result, fps: float | None = None) -> ShowTiming | None:
+    """One judged frame on the screen, as the mirror shows it (`analyze --video` draws the same way)."""
     if mode is Mode.GROUP:
-        timing = view.show_group(result.frame, result.people, rate.value, notice=result.notice)
-    elif result.calibration is not None:
+        return view.show_group(result.frame, result.people, fps, notice=result.notice)
+    if result.calibration is not None:
         primary = result.primary
         words = (stand_still_words(result.calibration.seconds_left_s) if primary.state is not State.NONE
                  else NO_VERDICT_WORDS[primary.reason or NoVerdict.NO_PERSON])
         view.show_calibration(result.frame, primary, words, result.calibration.progress)
-        timing = None
+        return None
+    return view.show(result.frame, result.primary, fps, walk=result.walk, exercise=result.exercise,
+                     notice=result.notice)
+
+
+class SummaryHold:
+    """After a walk (or an exercise set), which summary the screen shows instead of the mirror, and
+    until when: `walk_summary_s`, or until someone steps in (a set's summary stays at least
+    SET_SUMMARY_MIN_S, since the person is often still there).  Pure: the caller gives the time."""
+
+    def __init__(self, walk_summary_s: float) -> None:
+        self._walk_summary_s = walk_summary_s
+        self.summary: WalkSummary | SetSummary | None = None
+        self._since_s = 0.0
+        self._until_s = 0.0
+
+    def note(self, result: Result, now_s: float) -> None:
+        """A walk or set that finished with this frame: its summary is shown next."""
+        finished: WalkSummary | SetSummary | None = None
+        if result.walk is not None and result.walk.finished is not None:
+            finished = result.walk.finished.summary
+        if result.exercise is not None and result.exercise.finished_set is not None:
+            finished = result.exercise.finished_set
+        if finished is not None:
+            self.summary, self._since_s, self._until_s = finished, now_s, now_s + self._walk_summary_s
+
+    def showing(self, result: Result, now_s: float) -> WalkSummary | SetSummary | None:
+        """The summary to show with this frame, or None: the mirror again."""
+        if self.summary is None:
+            return None
+        someone = result.primary.state is not State.NONE
+        settled = isinstance(self.summary, WalkSummary) or now_s - self._since_s > SET_SUMMARY_MIN_S
+        if (someone and settled) or now_s > self._until_s:
+            self.summary = None
+        return self.summary
+
+
+def show_summary(view: View, frame: Frame, summary: WalkSummary | SetSummary) -> None:
+    if isinstance(summary, WalkSummary):
+        view.show_walk_summary(frame, summary)
     else:
-        timing = view.show(result.frame, result.primary, rate.value, walk=result.walk, exercise=result.exercise,
-                           notice=result.notice)
+        view.show_set_summary(frame, summary)
+
+
+def _show(view: View, mode: Mode, result: Result, rate: _FrameRate, probe: StageProbe | None) -> None:
+    timing = draw_result(view, mode, result, rate.value)
     now = time.monotonic()
     if probe is not None and rate.last_s is not None:
         probe.record(Stage.INTERVAL, now - rate.last_s)
@@ -196,9 +239,7 @@ class _Loop:
         self._workers_stop = threading.Event()
         self._status = CameraStatus()
         self._capture = self._new_capture(source)
-        self._summary: WalkSummary | SetSummary | None = None
-        self._summary_until = 0.0
-        self._summary_since = 0.0
+        self._summaries = SummaryHold(supervision.walk_summary_s if supervision else 0.0)
         self._inference = InferenceThread(self._frames, pipeline, self._looks, self._workers_stop)
 
     def _new_capture(self, source: FrameSource | None) -> CaptureThread:
@@ -256,33 +297,15 @@ class _Loop:
 
     def _note_summary(self, result: Result) -> None:
         """A walk (or an exercise set) that finished with this frame: its summary is shown next."""
-        if self._supervision is None:
-            return
-        now = time.monotonic()
-        if result.walk is not None and result.walk.finished is not None:
-            self._summary, self._summary_since = result.walk.finished.summary, now
-            self._summary_until = now + self._supervision.walk_summary_s
-        if result.exercise is not None and result.exercise.finished_set is not None:
-            self._summary, self._summary_since = result.exercise.finished_set, now
-            self._summary_until = now + self._supervision.walk_summary_s
+        if self._supervision is not None:
+            self._summaries.note(result, time.monotonic())
 
     def _summary_screen(self, result: Result) -> bool:
-        """After a walk (or an exercise set), show its summary until the time is up or someone
-        steps in again (a set's summary waits for a minimum while the person is still there)."""
-        shown_at = time.monotonic()
-        if self._summary is None:
+        """After a walk (or an exercise set), its summary instead of the mirror (SummaryHold)."""
+        summary = self._summaries.showing(result, time.monotonic())
+        if summary is None:
             return False
-        someone = result.primary.state is not State.NONE
-        # A set ends with the person often still in front of the mirror: its summary stays a few
-        # seconds whatever they do; a walk's gives way to the next walker at once.
-        settled = isinstance(self._summary, WalkSummary) or shown_at - self._summary_since > SET_SUMMARY_MIN_S
-        if (someone and settled) or shown_at > self._summary_until:
-            self._summary = None
-            return False
-        if isinstance(self._summary, WalkSummary):
-            self._view.show_walk_summary(result.frame, self._summary)
-        else:
-            self._view.show_set_summary(result.frame, self._summary)
+        show_summary(self._view, result.frame, summary)
         result.release()
         return True
 

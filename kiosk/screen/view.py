@@ -7,6 +7,7 @@ verdict.  Draws on a logical canvas that is rotated for portrait-mounted screens
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -161,14 +162,21 @@ def sdl_video_drivers() -> tuple[str, ...]:
 class MirrorView:
     """A pygame window or full screen that shows frames and verdicts."""
 
-    def __init__(self, settings: DisplayConfig, windowed: bool) -> None:
+    def __init__(self, settings: DisplayConfig, windowed: bool, offscreen_size: tuple[int, int] | None = None) -> None:
+        """`offscreen_size`: draw on a picture of this size in memory, with no window and no screen
+        (`analyze --video`); the rotation is then ignored."""
         self._settings = settings
+        self._offscreen = offscreen_size is not None
         try:
-            pygame.display.init()
             pygame.font.init()
-            if windowed or not settings.fullscreen:
+            if offscreen_size is not None:
+                self._screen = pygame.Surface(offscreen_size)
+                settings = self._settings = dataclasses.replace(settings, rotation=0)
+            elif windowed or not settings.fullscreen:
+                pygame.display.init()
                 self._screen = pygame.display.set_mode((settings.window_width, settings.window_height))
             else:
+                pygame.display.init()
                 self._screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
                 pygame.mouse.set_visible(False)
         except pygame.error as error:
@@ -176,7 +184,8 @@ class MirrorView:
             raise DisplayError(
                 f"no display to draw on ({error}); run it on a desktop or console, or set SDL_VIDEODRIVER"
             ) from error
-        pygame.display.set_caption("Beltline")
+        if not self._offscreen:
+            pygame.display.set_caption("Beltline")
         screen_w, screen_h = self._screen.get_size()
         if settings.rotation in (90, 270):
             self._canvas = pygame.Surface((screen_h, screen_w))
@@ -205,7 +214,7 @@ class MirrorView:
 
     @property
     def driver(self) -> str:
-        return pygame.display.get_driver()
+        return "offscreen" if self._offscreen else pygame.display.get_driver()
 
     @property
     def canvas_size(self) -> tuple[int, int]:
@@ -380,12 +389,14 @@ class MirrorView:
                       away=-1)
         self._rotate_onto_screen()
         drawn = time.perf_counter()
-        pygame.display.flip()
+        if not self._offscreen:
+            pygame.display.flip()
         return ShowTiming(drawn - started, time.perf_counter() - drawn)
 
     def _present(self) -> None:
         self._rotate_onto_screen()
-        pygame.display.flip()
+        if not self._offscreen:
+            pygame.display.flip()
 
     def _rotate_onto_screen(self) -> None:
         if self._canvas is not self._screen:
@@ -393,6 +404,8 @@ class MirrorView:
 
     def quit_requested(self) -> bool:
         """True when Esc or q was pressed or the window was closed."""
+        if self._offscreen:
+            return False
         for event in pygame.event.get():
             if event.type == pygame.QUIT:
                 return True
@@ -407,7 +420,14 @@ class MirrorView:
         except (pygame.error, OSError) as error:
             raise DisplayError(f"cannot write snapshot {path}: {error}") from error
 
+    def pixels(self) -> np.ndarray:
+        """What the screen shows now, as an (H, W, 3) uint8 RGB array (a copy)."""
+        width, height = self._screen.get_size()
+        return np.frombuffer(pygame.image.tobytes(self._screen, "RGB"), dtype=np.uint8).reshape(height, width, 3)
+
     def close(self) -> None:
+        if self._offscreen:
+            return  # no window to close; pygame's fonts stay for whoever else draws
         pygame.display.quit()
         pygame.quit()
 
