@@ -46,10 +46,12 @@ from kiosk.core.types import (  # noqa: E402
     Pattern,
     PersonVerdict,
     Rep,
+    ReplayScreen,
     RepVerdict,
     SetSummary,
     Side,
     State,
+    StepMark,
     StepRecord,
     Verdict,
     WalkStatus,
@@ -62,11 +64,13 @@ from kiosk.core.words import (  # noqa: E402
     CAMERA_UNAVAILABLE,
     MODEL_MISSING,
     STARTING,
+    largest_drop_words,
     stand_still_words,
 )
+from kiosk.flow.replay import ReplayRecorder  # noqa: E402
 from kiosk.screen.draw import TEXT_WHITE  # noqa: E402
 from kiosk.screen.view import MIN_TEXT_SHARE, MirrorView, TextBox  # noqa: E402
-from kiosk.settings.config import Config, DisplayConfig, MirrorAverage, Mode, ModelConfig  # noqa: E402
+from kiosk.settings.config import Config, DisplayConfig, MirrorAverage, Mode, ModelConfig, ReplayConfig  # noqa: E402
 
 DATA = PROJECT.parent / "shared" / "data"
 MODEL = PROJECT.parent / "shared" / "models" / "lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
@@ -217,6 +221,21 @@ def _states() -> dict[str, tuple[bool, State_]]:
             view.show_group(s.group, crowd[:count], notice=notice)
         return draw
 
+    def replay(frozen: bool) -> State_:
+        """A walk's replay, its picture kept as the kiosk keeps it (scaled down, I420, and back)."""
+        def draw(view: MirrorView, s: Scene) -> None:
+            verdict = _tilted(s.walker_verdict, 6.2) if frozen else s.walker_verdict
+            recorder = ReplayRecorder(ReplayConfig(), 30.0)
+            recorder.add(s.walker, verdict)
+            width, height = recorder.picture_size
+            image = recorder.picture(0, np.empty((height, width, 3), dtype=np.uint8))
+            marks = tuple(StepMark(0.12 + 0.11 * k, Side.LEFT if k % 2 else Side.RIGHT, 6.2 if k == 3 else 2.5, k == 3)
+                          for k in range(8))
+            view.show_replay(ReplayScreen(image, s.walker.width_px, s.walker.height_px, verdict,
+                                          0.45 if frozen else 0.3, marks, 0.33,
+                                          largest_drop_words(_step(Side.LEFT, 6.2)) if frozen else None))
+        return draw
+
     walking = WalkStatus(7, _step(Side.RIGHT, 2.4))
     return {
         "walk-level": (True, walk(lambda s: s.walker_verdict, walking)),
@@ -227,6 +246,8 @@ def _states() -> dict[str, tuple[bool, State_]]:
         "hips-out": (True, walk(lambda s: _none(NoVerdict.HIPS_OUT_OF_FRAME))),
         "not-facing": (True, walk(lambda s: _none(NoVerdict.NOT_FACING))),
         "walk-summary": (True, lambda view, s: view.show_walk_summary(s.walker, walk_summary)),
+        "walk-replay": (True, replay(frozen=False)),
+        "walk-replay-largest-drop": (True, replay(frozen=True)),
         "exercise-get-ready": (True, exercise(ExerciseStatus(False, 0, 0, None, 2.0, False, None))),
         "exercise-still-first": (True, exercise(ExerciseStatus(False, 0, 0, None, 12.0, False, None,
                                                                still_first=True))),

@@ -38,6 +38,7 @@ from kiosk.flow.lock import NearestPersonLock
 from kiosk.flow.loop import Notifier, RunStats, Supervision, View, run_mirror
 from kiosk.flow.person import WalkSink
 from kiosk.flow.pipeline import PelvisPipeline, Pipeline
+from kiosk.flow.replay import ReplayKeeper, ReplayRecorder
 from kiosk.flow.threads import StageProbe
 from kiosk.model.decode import VoteDecoder
 from kiosk.model.pose import MoveNet, PoseModel
@@ -88,6 +89,9 @@ class KioskSettings:
     """A failing or stalled camera is reopened instead of ending the loop."""
     records: bool
     """Every finished walk goes to the records database (kiosk.recording.store); `analyze --db` asks for it too."""
+    replay: bool
+    """The frames shown are kept in memory for a walk's slow-motion replay (kiosk.flow.replay): the
+    kiosk and its benchmark, single and exercise modes, when `replay.enabled`."""
 
 
 def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
@@ -105,6 +109,7 @@ def settings_for(config: Config, purpose: Purpose) -> KioskSettings:
         decoder_threads=1 if purpose is Purpose.BENCH else 0,
         supervised=purpose is Purpose.RUN,
         records=purpose is Purpose.RUN and config.records.enabled,
+        replay=purpose in (Purpose.RUN, Purpose.BENCH) and config.replay.enabled and mode is not Mode.GROUP,
     )
 
 
@@ -128,6 +133,8 @@ class Kiosk:
     calibration: Calibration | None
     records: RecordWriter | None = None
     """Where finished walks are written, when this kiosk records them."""
+    replays: ReplayKeeper | None = None
+    """The frames kept for a walk's replay, when this kiosk keeps them."""
 
     def restarted(self, baseline_deg: float | None = None) -> Kiosk:
         """The same model with a fresh pipeline, as if the kiosk had just started on a new scene:
@@ -168,7 +175,8 @@ class Kiosk:
             raise ValueError("without a source, the loop needs supervision to open one")
         freeze_startup_objects()  # start-up is done: later collections walk only what comes after
         stats = run_mirror(source, self.pipeline, view, max_frames, stop, sequential=sequential,
-                           on_demand=self.settings.on_demand, probe=probe, supervision=supervision)
+                           on_demand=self.settings.on_demand, probe=probe, supervision=supervision,
+                           replays=None if sequential else self.replays)
         if close_walks:
             self.pipeline.end_walks()  # a clean stop (the clip ended, SIGTERM) still records the walk in progress
         return stats
@@ -203,7 +211,9 @@ def assemble(config: Config, model_path: Path, purpose: Purpose, *,
                               calibration.belt_offset_deg if calibration else None,
                               calibration.marker_color if calibration else None)
     pipeline.notice = notice
-    return Kiosk(config, settings, model_path, model, pipeline, calibration, records)
+    replays = (ReplayKeeper(ReplayRecorder(config.replay, config.source.fps), config.pelvis.tolerance_deg)
+               if settings.replay else None)
+    return Kiosk(config, settings, model_path, model, pipeline, calibration, records, replays)
 
 
 def _calibration(config: Config, settings: KioskSettings) -> tuple[Calibration | None, str | None]:

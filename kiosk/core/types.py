@@ -392,6 +392,38 @@ class FinishedWalk:
 
 
 @dataclass(frozen=True, slots=True)
+class StepMark:
+    """One step on the replay's timeline (kiosk.flow.replay)."""
+
+    position: float
+    """Where the step ends, 0 to 1 along the replay."""
+    drop_side: Side
+    peak_drop_deg: float
+    dropped: bool
+    """Its drop was at or over the tolerance."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayScreen:
+    """One picture of a walk's slow-motion replay, for the mirror to draw (kiosk.flow.replay)."""
+
+    image: Image
+    """The kept picture, scaled down, as the camera saw it (the mirror mirrors it as it mirrors the camera)."""
+    frame_width_px: int
+    """The camera frame's size, in which the verdict's coordinates are."""
+    frame_height_px: int
+    verdict: Verdict
+    """The verdict the mirror showed with this picture: the ruler is drawn again as it was."""
+    position: float
+    """How far along the replay is, 0 to 1."""
+    steps: tuple[StepMark, ...]
+    speed: float
+    """The replay's speed against real time."""
+    frozen_words: str | None = None
+    """While the replay stands still on the step with the largest drop: that drop in words."""
+
+
+@dataclass(frozen=True, slots=True)
 class WalkStatus:
     """What the screen may show about the walk in progress or just finished."""
 

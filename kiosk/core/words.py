@@ -74,6 +74,20 @@ def walk_summary_lines(summary: WalkSummary) -> list[str]:
 WALK_AGAIN = "Walk toward the mirror again for another try"
 
 
+def largest_drop_words(step: StepRecord) -> str:
+    """The replay's stop on a walk's largest drop: 'Largest drop, step 5: left hip 6.2° low'."""
+    hip = f"{SIDE_WORDS[step.drop_side]} hip {step.peak_drop_deg:.1f}\u00b0 low"
+    return f"Largest drop, step\u00a0{step.index + 1}: {hip}"
+
+
+def replay_words(speed: float) -> str:
+    """The replay's label: 'Replay, 1/3 speed'."""
+    if speed >= 0.95:
+        return "Replay"
+    part = round(1 / speed)
+    return f"Replay, 1/{part} speed" if abs(part * speed - 1) < 0.05 else f"Replay, {speed:.2g}\u00d7 speed"
+
+
 def last_step_words(step: StepRecord) -> str:
     """The walk corner's note on the last step: 'Last step: left hip 4.2° low'."""
     return f"Last step: {SIDE_WORDS[step.drop_side]} hip {step.peak_drop_deg:.1f}\u00b0 low"

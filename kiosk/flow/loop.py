@@ -24,6 +24,7 @@ from kiosk.core.types import (
     Frame,
     NoVerdict,
     PersonVerdict,
+    ReplayScreen,
     SetSummary,
     ShowTiming,
     Stage,
@@ -34,6 +35,7 @@ from kiosk.core.types import (
 )
 from kiosk.core.words import CAMERA_UNAVAILABLE, NO_VERDICT_WORDS, stand_still_words
 from kiosk.flow.pipeline import Captured, Looked, Pipeline, Result
+from kiosk.flow.replay import ReplayKeeper
 from kiosk.flow.threads import CameraStatus, CaptureThread, InferenceThread, NewestSlot, Slot, StageProbe
 from kiosk.settings.config import Mode
 
@@ -55,6 +57,8 @@ class View(Protocol):
     def show_walk_summary(self, frame: Frame, summary: WalkSummary) -> None: ...
 
     def show_set_summary(self, frame: Frame, summary: SetSummary) -> None: ...
+
+    def show_replay(self, screen: ReplayScreen) -> None: ...
 
     def quit_requested(self) -> bool: ...
 
@@ -154,6 +158,11 @@ class SummaryHold:
         if finished is not None:
             self.summary, self._since_s, self._until_s = finished, now_s, now_s + self._walk_summary_s
 
+    def restart(self, now_s: float) -> None:
+        """Show the summary in hand for its full time from now (after the walk's replay)."""
+        if self.summary is not None:
+            self._since_s, self._until_s = now_s, now_s + self._walk_summary_s
+
     def showing(self, result: Result, now_s: float) -> WalkSummary | SetSummary | None:
         """The summary to show with this frame, or None: the mirror again."""
         if self.summary is None:
@@ -202,12 +211,14 @@ def run_mirror(
     on_demand: bool = False,
     probe: StageProbe | None = None,
     supervision: Supervision | None = None,
+    replays: ReplayKeeper | None = None,
 ) -> RunStats:
     """The kiosk loop until the source ends, a quit key, `stop` or `max_frames` shown frames.
 
     `sequential` runs capture, inference and drawing one after another in this thread (for
     comparison in `bench`); `on_demand` is CaptureThread's benchmark mode; `supervision` makes
-    the loop survive a camera that fails or stalls (the kiosk), instead of ending with its error.
+    the loop survive a camera that fails or stalls (the kiosk), instead of ending with its error;
+    `replays` keeps the frames shown, and (supervised) plays each finished walk back.
     """
     stop = stop or threading.Event()
     started = time.monotonic()
@@ -216,7 +227,7 @@ def run_mirror(
         shown = _run_sequential(source, pipeline, view, max_frames, stop, probe)
         dropped = 0
     else:
-        shown, dropped = _Loop(source, pipeline, view, stop, on_demand, probe, supervision).run(max_frames)
+        shown, dropped = _Loop(source, pipeline, view, stop, on_demand, probe, supervision, replays).run(max_frames)
     stats = RunStats(shown, dropped, time.monotonic() - started)
     log.info("showed %d frames in %.1f s (%.1f fps), dropped %d stale frames",
              shown, stats.seconds, stats.fps, stats.frames_dropped)
@@ -227,8 +238,10 @@ class _Loop:
     """The pipelined loop: this (main) thread draws; capture and inference run in their own threads."""
 
     def __init__(self, source: FrameSource | None, pipeline: Pipeline, view: View, stop: threading.Event,
-                 on_demand: bool, probe: StageProbe | None, supervision: Supervision | None) -> None:
+                 on_demand: bool, probe: StageProbe | None, supervision: Supervision | None,
+                 replays: ReplayKeeper | None = None) -> None:
         self._pipeline = pipeline
+        self._replays = replays
         self._view = view
         self._stop = stop
         self._on_demand = on_demand
@@ -296,13 +309,29 @@ class _Loop:
         return result
 
     def _note_summary(self, result: Result) -> None:
-        """A walk (or an exercise set) that finished with this frame: its summary is shown next."""
-        if self._supervision is not None:
-            self._summaries.note(result, time.monotonic())
+        """A walk (or an exercise set) that finished with this frame: its replay and its summary are shown next."""
+        if self._supervision is None:
+            return
+        now = time.monotonic()
+        self._summaries.note(result, now)
+        if self._replays is not None and result.walk is not None and result.walk.finished is not None:
+            self._replays.walk_finished(result.walk.finished, now)
 
     def _summary_screen(self, result: Result) -> bool:
-        """After a walk (or an exercise set), its summary instead of the mirror (SummaryHold)."""
-        summary = self._summaries.showing(result, time.monotonic())
+        """After a walk, its replay (ReplayKeeper), then its summary (SummaryHold), instead of the
+        mirror; after an exercise set, its summary."""
+        now = time.monotonic()
+        replays = self._replays
+        if replays is not None:
+            replays.keep(result.frame, result.primary, now)
+            if replays.playing:
+                screen = replays.screen(result.primary, now)
+                if screen is not None:
+                    self._view.show_replay(screen)
+                    result.release()
+                    return True
+                self._summaries.restart(now)  # played to its end (or cut short: then the summary ends too)
+        summary = self._summaries.showing(result, now)
         if summary is None:
             return False
         show_summary(self._view, result.frame, summary)

@@ -29,6 +29,7 @@ from kiosk.core.types import (
     Frame,
     NoVerdict,
     PersonVerdict,
+    ReplayScreen,
     RepVerdict,
     SetSummary,
     ShowTiming,
@@ -51,6 +52,7 @@ from kiosk.core.words import (
     lifting_words,
     rep_counter_words,
     rep_words,
+    replay_words,
     set_summary_lines,
     steps_words,
     verdict_words,
@@ -366,6 +368,44 @@ class MirrorView:
                       _MEDIUM, OUTLINE, midtop=(canvas_w // 2, counter.bottom + self._margin() // 2))
         self._draw_source_mark(verdict, layout)
 
+    def show_replay(self, screen: ReplayScreen) -> None:
+        """A walk played again in slow motion: the kept picture, mirrored as the mirror is, the ruler
+        as it was shown, the steps along a timeline with where the replay is, and the largest drop in
+        words while the replay stands still on it."""
+        self._boxes.clear()
+        layout = self._layout_for(screen.frame_width_px, screen.frame_height_px)
+        if (layout.fit.width_px, layout.fit.height_px) != self._canvas.get_size():
+            self._canvas.fill((0, 0, 0))
+        self._canvas.blit(self._camera_surface(screen.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        verdict = screen.verdict
+        self._draw_ruler(verdict, layout)
+        self._put(replay_words(screen.speed), _SMALL, OUTLINE, topleft=(self._margin(), self._margin()))
+        if screen.frozen_words is not None:
+            banner = self._draw_banner(screen.frozen_words, state_colour(verdict.state))
+        else:
+            banner = self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
+        self._draw_timeline(screen, banner.top - self._margin())
+        self._present()
+
+    def _draw_timeline(self, screen: ReplayScreen, bottom_px: int) -> None:
+        """Above the banner: a bar for the replay, a tick for each step (red where its drop reached
+        the tolerance), and a disc where the replay is."""
+        canvas_w = self._canvas.get_width()
+        width = self._ruler_width_px
+        length = round(self._text_width() * 0.8)
+        left = (canvas_w - length) // 2
+        y = bottom_px - 2 * width
+        thick_line(self._canvas, (left, y), (left + length, y), width + 4, OUTLINE)
+        thick_line(self._canvas, (left, y), (left + length, y), width, GUIDE_WHITE)
+        for mark in screen.steps:
+            x = left + mark.position * length
+            colour = state_colour(State.TILTED if mark.dropped else State.LEVEL)
+            thick_line(self._canvas, (x, y - 2 * width), (x, y + 2 * width), width // 2 + 4, OUTLINE)
+            thick_line(self._canvas, (x, y - 2 * width), (x, y + 2 * width), width // 2, colour)
+        head = (round(left + screen.position * length), y)
+        draw_disc(self._canvas, head, width + 4, OUTLINE)
+        draw_disc(self._canvas, head, width + 1, TEXT_WHITE)
+
     def show_message(self, words: str) -> None:
         """A calm dark screen with one line of words: the camera is gone, the model is missing..."""
         self._boxes.clear()
@@ -376,7 +416,7 @@ class MirrorView:
     def _draw_camera(self, frame: Frame) -> _Layout:
         """The mirrored picture, fitted to the screen, under whatever is drawn next."""
         self._boxes.clear()
-        layout = self._layout_for(frame)
+        layout = self._layout_for(frame.width_px, frame.height_px)
         if (layout.fit.width_px, layout.fit.height_px) != self._canvas.get_size():
             self._canvas.fill((0, 0, 0))  # the bars beside or above the picture
         self._canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
@@ -431,12 +471,12 @@ class MirrorView:
         pygame.display.quit()
         pygame.quit()
 
-    def _layout_for(self, frame: Frame) -> _Layout:
+    def _layout_for(self, frame_w_px: int, frame_h_px: int) -> _Layout:
         layout = self._layout
-        if layout is None or (layout.frame_w, layout.frame_h) != (frame.width_px, frame.height_px):
+        if layout is None or (layout.frame_w, layout.frame_h) != (frame_w_px, frame_h_px):
             canvas_w, canvas_h = self._canvas.get_size()
-            fit = fit_inside(frame.width_px, frame.height_px, canvas_w, canvas_h)
-            layout = _Layout(fit, frame.width_px, frame.height_px)
+            fit = fit_inside(frame_w_px, frame_h_px, canvas_w, canvas_h)
+            layout = _Layout(fit, frame_w_px, frame_h_px)
             self._layout = layout
             self._scaled = np.empty((fit.height_px, fit.width_px, 3), dtype=np.uint8)
             self._mirrored = np.empty_like(self._scaled)
@@ -446,7 +486,7 @@ class MirrorView:
         assert self._scaled is not None and self._mirrored is not None
         fit = layout.fit
         shown = image
-        if (fit.width_px, fit.height_px) != (layout.frame_w, layout.frame_h):
+        if (fit.width_px, fit.height_px) != (image.shape[1], image.shape[0]):
             shown = cv2.resize(image, (fit.width_px, fit.height_px), dst=self._scaled, interpolation=cv2.INTER_LINEAR)
         if self._settings.mirror:
             shown = cv2.flip(shown, 1, dst=self._mirrored)

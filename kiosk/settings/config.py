@@ -434,6 +434,33 @@ class RecordsConfig:
         return problems
 
 
+@dataclass(frozen=True)
+class ReplayConfig:
+    enabled: bool = True
+    """After a walk of four or more steps, the mirror plays it again in slow motion from memory
+    (single mode; never in group mode).  The frames stay in memory only: never on disk, never sent."""
+    speed: float = 0.33
+    """The replay's speed against real time (0.33: a third)."""
+    span_s: float = 12.0
+    """The longest stretch of the walk kept for the replay, in seconds."""
+    memory_mb: int = 64
+    """The memory the kept frames may take; the frames are scaled down to fit `span_s` in it."""
+    freeze_s: float = 2.0
+    """How long the replay stops on the step with the largest drop."""
+
+    def check(self) -> dict[str, str]:
+        problems = {}
+        if not 0.05 <= self.speed <= 1.0:
+            problems["speed"] = "must be between 0.05 and 1 (a third is 0.33)"
+        if not 2.0 <= self.span_s <= 60.0:
+            problems["span_s"] = "must be between 2 and 60 seconds"
+        if not 8 <= self.memory_mb <= 512:
+            problems["memory_mb"] = "must be between 8 and 512"
+        if not 0.0 <= self.freeze_s <= 10.0:
+            problems["freeze_s"] = "must be between 0 and 10 seconds"
+        return problems
+
+
 MARKER_AUTO = "auto"
 MARKER_OFF = "off"
 _HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -487,3 +514,4 @@ class Config:
     exercise: ExerciseConfig = field(default_factory=ExerciseConfig)
     records: RecordsConfig = field(default_factory=RecordsConfig)
     marker: MarkerConfig = field(default_factory=MarkerConfig)
+    replay: ReplayConfig = field(default_factory=ReplayConfig)

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import run_beltline, shared_file
 from kiosk.screen.draw import LEVEL_GREEN, TILTED_RED
+
+from conftest import run_beltline, shared_file
 
 CANE = "frontal_walk_outdoor_cane.mp4"
 
