@@ -12,8 +12,10 @@ the plugin's counts; `guest` (what runs inside) builds the kiosk as `beltline be
 (kiosk.app.assembly, Purpose.BENCH; mirror averaging on, one interpreter thread, so both invokes are
 counted apart), then for each frame marks: capture/decode (the clip's next frame), preprocess
 (crop and scale into the model input), each invoke, decode and tracker (the rest of the
-pipeline's step: vote decoding, gates, tracker, steps), and render (pygame, SDL's dummy
-driver: the drawing, not a real flip).  Bare invokes are counted too, for comparison.
+pipeline's step: vote decoding, gates, tracker, steps), render (pygame, SDL's dummy
+driver: the drawing, not a real flip) and replay_keep (the frame kept, scaled down, for the walk's
+replay: kiosk.flow.replay, on as shipped; `--replay off` leaves it out).  Bare invokes are
+counted too, for comparison.
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parent.parent
 MAGIC = 0x7E570000
-STAGES = ("capture", "preprocess", "invoke_1", "invoke_2", "decode_and_tracker", "render")
+STAGES = ("capture", "preprocess", "invoke_1", "invoke_2", "decode_and_tracker", "render", "replay_keep")
 # Marks: frame k uses labels 1000 + 10 k + stage (0 start, 1 after capture, 2 after preprocess,
-# 3/4 around the first invoke, 5/6 around the second, 7 after the pipeline, 8 after rendering).
+# 3/4 around the first invoke, 5/6 around the second, 7 after the pipeline, 8 after rendering,
+# 9 after the replay's keeping).
 BARE = 900
 
 
@@ -66,7 +70,8 @@ class _MarkedInterpreter:
         self.invokes += 1
 
 
-def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str, marker: str = "off") -> None:
+def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str, marker: str = "off",
+          replay: str = "on") -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     sys.path.insert(0, str(PROJECT))
     from kiosk.app.assembly import Purpose, assemble, open_view
@@ -74,7 +79,7 @@ def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str, m
 
     config = config_from_table({"model": {"mirror_average": True if invokes == 2 else "alternate", "threads": 1},
                                 "pelvis": {"belt_picture": belt_picture}, "records": {"enabled": False},
-                                "marker": {"color": marker}})
+                                "marker": {"color": marker}, "replay": {"enabled": replay == "on"}})
     kiosk = assemble(config, Path(model), Purpose.BENCH)
     tensors = kiosk.model._tensors  # type: ignore[attr-defined]  # the one seam: count each invoke
     marked = _MarkedInterpreter(tensors._interpreter)
@@ -101,6 +106,10 @@ def guest(frames: int, clip: str, model: str, invokes: int, belt_picture: str, m
         view.show(result.frame, result.primary, walk=result.walk, exercise=result.exercise)
         if k >= 0:
             mark(base + 8)
+        if kiosk.replays is not None:
+            kiosk.replays.keep(result.frame, result.primary, time.monotonic())
+        if k >= 0:
+            mark(base + 9)
         captured.release()
     marked.frame = BARE
     kiosk.model.time_invokes(5)
@@ -117,7 +126,7 @@ def summarize(log: str, frames: int) -> dict[str, Any]:
     per_stage: dict[str, list[float]] = {stage: [] for stage in (*STAGES, "frame")}
     for k in range(frames):
         b = 1000 + 10 * k
-        m = {i: at[b + i] for i in range(9) if b + i in at}
+        m = {i: at[b + i] for i in range(10) if b + i in at}
         if not all(i in m for i in (0, 1, 2, 3, 4, 7, 8)):
             continue
         per_stage["capture"].append(m[1] - m[0])
@@ -128,7 +137,9 @@ def summarize(log: str, frames: int) -> dict[str, Any]:
             per_stage["invoke_2"].append(second)
         per_stage["decode_and_tracker"].append((m[7] - m[2]) - (m[4] - m[3]) - second)
         per_stage["render"].append(m[8] - m[7])
-        per_stage["frame"].append(m[8] - m[0])
+        if 9 in m:
+            per_stage["replay_keep"].append(m[9] - m[8])
+        per_stage["frame"].append(m[9 if 9 in m else 8] - m[0])
     bare_starts, bare_ends = marks.get(BARE, []), marks.get(BARE + 1, [])
     bare = [e - s for s, e in zip(bare_starts, bare_ends, strict=False)]
     return {
@@ -151,14 +162,15 @@ def run(args: argparse.Namespace) -> int:
     command = ["qemu-aarch64", "-cpu", args.cpu, "-L", str(root), "-plugin", str(plugin), "-d", "plugin",
                str(root / "usr/bin/python3.11"), str(Path(__file__).resolve()), "guest", "--frames", str(args.frames),
                "--clip", str(Path(args.clip).resolve()), "--model", str(Path(args.model).resolve()),
-               "--invokes", str(args.invokes), "--belt-picture", args.belt_picture, "--marker", args.marker]
+               "--invokes", str(args.invokes), "--belt-picture", args.belt_picture, "--marker", args.marker,
+               "--replay", args.replay]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     log = result.stdout + result.stderr
     if result.returncode != 0 or "GUEST done" not in log:
         print(log[-3000:], file=sys.stderr)
         return 1
     figures = {"cpu": args.cpu, "clip": Path(args.clip).name, "invokes_per_frame": args.invokes,
-               "belt_picture": args.belt_picture, "marker": args.marker,
+               "belt_picture": args.belt_picture, "marker": args.marker, "replay": args.replay,
                **summarize(log, args.frames)}
     print(json.dumps(figures, indent=2))
     if args.json:
@@ -181,6 +193,8 @@ def main() -> int:
                       help="pelvis.belt_picture (the belt line read from the picture, in decode and tracker)")
     host.add_argument("--marker", default="off", help='[marker] color: "off", or the #RRGGBB looked for (a '
                       "marker read on every frame, in decode and tracker)")
+    host.add_argument("--replay", default="on", choices=["on", "off"],
+                      help="[replay] enabled: each shown frame kept for the walk's replay (on as shipped)")
     host.add_argument("--json", type=Path)
     inside = sub.add_parser("guest")
     inside.add_argument("--frames", type=int, required=True)
@@ -189,9 +203,10 @@ def main() -> int:
     inside.add_argument("--invokes", type=int, default=2)
     inside.add_argument("--belt-picture", default="fuse")
     inside.add_argument("--marker", default="off")
+    inside.add_argument("--replay", default="on")
     args = parser.parse_args()
     if args.role == "guest":
-        guest(args.frames, args.clip, args.model, args.invokes, args.belt_picture, args.marker)
+        guest(args.frames, args.clip, args.model, args.invokes, args.belt_picture, args.marker, args.replay)
         return 0
     return run(args)
 

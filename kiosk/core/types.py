@@ -393,14 +393,16 @@ class FinishedWalk:
 
 @dataclass(frozen=True, slots=True)
 class StepMark:
-    """One step on the replay's timeline (kiosk.flow.replay)."""
+    """One step (or an exercise rep) on the replay's timeline (kiosk.flow.replay)."""
 
     position: float
     """Where the step ends, 0 to 1 along the replay."""
     drop_side: Side
+    """The hip that dropped (a rep: the lifted leg)."""
     peak_drop_deg: float
+    """The step's drop (a rep: its pelvis hike)."""
     dropped: bool
-    """Its drop was at or over the tolerance."""
+    """Its drop reached the tolerance (a rep: it was not clean)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,7 +422,10 @@ class ReplayScreen:
     speed: float
     """The replay's speed against real time."""
     frozen_words: str | None = None
-    """While the replay stands still on the step with the largest drop: that drop in words."""
+    """While the replay stands still on the step with the largest drop (or the worst rep's highest
+    hike): that drop in words."""
+    frozen_state: State = State.LEVEL
+    """The words' colour: TILTED when that drop reached the tolerance (the rep was not clean)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from kiosk.core.types import (
     Frame,
     NoVerdict,
     PersonVerdict,
+    Rep,
     ReplayScreen,
     SetSummary,
     ShowTiming,
@@ -242,6 +243,7 @@ class _Loop:
                  replays: ReplayKeeper | None = None) -> None:
         self._pipeline = pipeline
         self._replays = replays
+        self._last_rep: Rep | None = None
         self._view = view
         self._stop = stop
         self._on_demand = on_demand
@@ -314,18 +316,28 @@ class _Loop:
             return
         now = time.monotonic()
         self._summaries.note(result, now)
-        if self._replays is not None and result.walk is not None and result.walk.finished is not None:
-            self._replays.walk_finished(result.walk.finished, now)
+        replays = self._replays
+        if replays is None:
+            return
+        if result.walk is not None and result.walk.finished is not None:
+            replays.walk_finished(result.walk.finished, now)
+        exercise = result.exercise
+        if exercise is not None and exercise.last_rep is not None and exercise.last_rep is not self._last_rep:
+            replays.rep_done(exercise.last_rep)
+        self._last_rep = exercise.last_rep if exercise is not None else None
+        if exercise is not None and exercise.finished_set is not None:
+            replays.set_finished(exercise.finished_set, now)
 
     def _summary_screen(self, result: Result) -> bool:
         """After a walk, its replay (ReplayKeeper), then its summary (SummaryHold), instead of the
-        mirror; after an exercise set, its summary."""
+        mirror; after an exercise set, its worst rep's replay, then its summary."""
         now = time.monotonic()
         replays = self._replays
         if replays is not None:
             replays.keep(result.frame, result.primary, now)
             if replays.playing:
-                screen = replays.screen(result.primary, now)
+                lifting = result.exercise is not None and result.exercise.lifting is not None
+                screen = replays.screen(result.primary, now, lifting)
                 if screen is not None:
                     self._view.show_replay(screen)
                     result.release()

@@ -16,14 +16,27 @@ Pure apart from the pictures: the caller gives the time.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import logging
 import math
 
 import cv2
 import numpy as np
 
-from kiosk.core.types import FinishedWalk, Frame, Image, ReplayScreen, Side, State, StepMark, StepRecord, Verdict
-from kiosk.core.words import largest_drop_words
+from kiosk.core.types import (
+    FinishedWalk,
+    Frame,
+    Image,
+    Rep,
+    ReplayScreen,
+    RepVerdict,
+    SetSummary,
+    Side,
+    State,
+    StepMark,
+    Verdict,
+)
+from kiosk.core.words import largest_drop_words, rep_words
 from kiosk.settings.config import ReplayConfig
 
 log = logging.getLogger(__name__)
@@ -49,23 +62,31 @@ def kept_size(frame_w_px: int, frame_h_px: int, slots: int, budget_bytes: int) -
     return max(2, int(frame_w_px * scale) // 2 * 2), max(2, int(frame_h_px * scale) // 2 * 2)
 
 
+REP_SPAN_S = 4.0
+"""The held rows' span: room for one exercise rep, copied out of the ring as the set goes on."""
+
+
 class ReplayRecorder:
     """The ring of kept frames: `slots` pictures (the span at the camera's rate), each scaled to fit
-    the budget, with the time and the verdict each was shown with."""
+    the budget, with the time and the verdict each was shown with; and after it, `held_slots`
+    rows where one stretch of the ring (an exercise set's worst rep so far) is copied to outlive it."""
 
     def __init__(self, settings: ReplayConfig, camera_fps: float) -> None:
         self.settings = settings
         self.slots = max(2, math.ceil(settings.span_s * camera_fps))
+        self.held_slots = max(2, math.ceil(REP_SPAN_S * camera_fps))
         self.budget_bytes = settings.memory_mb * 2**20
         self._ring: np.ndarray | None = None
-        """(slots, h * 3 / 2, w) uint8: I420 pictures."""
+        """(slots + held_slots, h * 3 / 2, w) uint8: I420 pictures."""
         self._small: Image | None = None
         self._frame_size: tuple[int, int] | None = None
         self._size: tuple[int, int] = (0, 0)
-        self._t_s = np.full(self.slots, np.nan)
-        self._verdicts: list[Verdict | None] = [None] * self.slots
+        rows = self.slots + self.held_slots
+        self._t_s = np.full(rows, np.nan)
+        self._verdicts: list[Verdict | None] = [None] * rows
         self._next = 0
         self._count = 0
+        self._held = 0
 
     @property
     def nbytes(self) -> int:
@@ -95,14 +116,42 @@ class ReplayRecorder:
         self._next = (slot + 1) % self.slots
         self._count = min(self._count + 1, self.slots)
 
-    def clear(self) -> None:
-        """Forget every kept frame: the pictures are overwritten with black, the verdicts dropped."""
+    def clear(self, keep_held: bool = False) -> None:
+        """Forget every kept frame (`keep_held`: but the held ones): the pictures are overwritten
+        with black, the verdicts dropped."""
         if self._ring is not None and self._count:
-            self._ring.fill(0)
-        self._t_s.fill(np.nan)
-        self._verdicts = [None] * self.slots
+            self._ring[: self.slots].fill(0)
+        self._t_s[: self.slots] = np.nan
+        for slot in range(self.slots):
+            self._verdicts[slot] = None
         self._next = 0
         self._count = 0
+        if not keep_held:
+            self.drop_held()
+
+    def hold(self, slots: list[int]) -> None:
+        """Copy these ring slots (in time order; the last `held_slots` of them) to the held rows,
+        replacing what was held."""
+        assert self._ring is not None or not slots
+        self.drop_held()
+        for row, slot in enumerate(slots[-self.held_slots:], start=self.slots):
+            assert self._ring is not None
+            self._ring[row] = self._ring[slot]
+            self._t_s[row] = self._t_s[slot]
+            self._verdicts[row] = self._verdicts[slot]
+            self._held += 1
+
+    def held(self) -> list[int]:
+        """The held rows, in time order (slot numbers, as `slots_between` gives)."""
+        return list(range(self.slots, self.slots + self._held))
+
+    def drop_held(self) -> None:
+        if self._ring is not None and self._held:
+            self._ring[self.slots :].fill(0)
+        self._t_s[self.slots :] = np.nan
+        for row in range(self.slots, self.slots + self.held_slots):
+            self._verdicts[row] = None
+        self._held = 0
 
     def slots_between(self, start_s: float, end_s: float) -> list[int]:
         """The kept frames from `start_s` to `end_s`, in time order (slot numbers)."""
@@ -131,52 +180,81 @@ class ReplayRecorder:
     def _allocate(self, frame_w_px: int, frame_h_px: int) -> None:
         """At the first frame, and again only if the camera's frame size changes."""
         self._frame_size = (frame_w_px, frame_h_px)
-        width, height = kept_size(frame_w_px, frame_h_px, self.slots, self.budget_bytes)
+        rows = self.slots + self.held_slots
+        width, height = kept_size(frame_w_px, frame_h_px, rows, self.budget_bytes)
         self._size = (width, height)
-        self._ring = np.zeros((self.slots, height * 3 // 2, width), dtype=np.uint8)
+        self._ring = np.zeros((rows, height * 3 // 2, width), dtype=np.uint8)
         self._small = np.empty((height, width, 3), dtype=np.uint8)
         self.clear()
 
 
-def _peak_slot(recorder: ReplayRecorder, slots: list[int], step: StepRecord) -> int:
-    """The kept frame within `step` where the ruler showed its hip lowest (the middle one, if none had a tilt)."""
-    sign = 1.0 if step.drop_side is Side.LEFT else -1.0  # tilt_deg > 0: the left hip is low
-    within = [s for s in slots if step.start_s <= recorder.time_of(s) <= step.end_s]
+def _peak_slot(recorder: ReplayRecorder, slots: list[int], start_s: float, end_s: float, sign: float) -> int:
+    """The kept frame between `start_s` and `end_s` where the ruler's tilt times `sign` was largest
+    (the middle one, if none had a tilt)."""
+    within = [s for s in slots if start_s <= recorder.time_of(s) <= end_s]
     tilted = [s for s in within if recorder.verdict_of(s).tilt_deg is not None]
     if tilted:
         return max(tilted, key=lambda s: sign * (recorder.verdict_of(s).tilt_deg or 0.0))
-    middle = (step.start_s + step.end_s) / 2
+    middle = (start_s + end_s) / 2
     return min(slots, key=lambda s: abs(recorder.time_of(s) - middle))
 
 
 class Replay:
-    """A finished walk played back from the recorder: `at(now_s)` gives the picture to show, or
-    None when it is over.  The recorder must not change while it plays (the loop stops adding)."""
+    """Kept frames played back from the recorder: `at(now_s)` gives the picture to show, or None
+    when it is over.  The recorder must not change while it plays (the loop stops adding)."""
 
-    def __init__(self, recorder: ReplayRecorder, walk: FinishedWalk, started_s: float, tolerance_deg: float) -> None:
+    def __init__(self, recorder: ReplayRecorder, slots: list[int], started_s: float, marks: tuple[StepMark, ...],
+                 freeze_slot: int | None, freeze_words: str, freeze_state: State, kind: str) -> None:
         settings = recorder.settings
         self._recorder = recorder
         self._started_s = started_s
         self._speed = settings.speed
         self._freeze_s = settings.freeze_s
-        end_s = walk.end_s + TAIL_S
-        start_s = max(walk.start_s - LEAD_S, end_s - settings.span_s)
-        self._slots = recorder.slots_between(start_s, end_s)
-        self._times = [recorder.time_of(s) for s in self._slots]
-        self.playable = len(self._slots) >= 2
+        self._slots = slots
+        self._times = [recorder.time_of(s) for s in slots]
+        self.kind = kind
+        """"walk" or "rep": what a newcomer means differs (kiosk.flow.replay.ReplayKeeper.screen)."""
+        self.playable = len(slots) >= 2 and freeze_slot is not None
         if not self.playable:
             return
+        assert freeze_slot is not None
         self._t0, self._t1 = self._times[0], self._times[-1]
         length = max(self._t1 - self._t0, 1e-6)
-        self._marks = tuple(
-            StepMark(min(max((step.end_s - self._t0) / length, 0.0), 1.0), step.drop_side, step.peak_drop_deg,
-                     step.peak_drop_deg >= tolerance_deg)
-            for step in walk.steps if self._t0 <= step.end_s <= self._t1 + TAIL_S)
-        worst = max(walk.steps, key=lambda step: step.peak_drop_deg)
-        self._freeze_t_s = recorder.time_of(_peak_slot(recorder, self._slots, worst))
-        self._freeze_words = largest_drop_words(worst)
+        self._marks = tuple(dataclasses.replace(m, position=min((m.position - self._t0) / length, 1.0))
+                            for m in marks if self._t0 <= m.position <= self._t1 + TAIL_S)
+        self._freeze_t_s = recorder.time_of(freeze_slot)
+        self._freeze_words = freeze_words
+        self._freeze_state = freeze_state
         width, height = recorder.picture_size
         self._image: Image = np.empty((height, width, 3), dtype=np.uint8)
+
+    @classmethod
+    def of_walk(cls, recorder: ReplayRecorder, walk: FinishedWalk, started_s: float,
+                tolerance_deg: float) -> Replay:
+        """A finished walk, from half a second before its first step to its walker's last moment;
+        it stops on the frame of the largest drop's step where the ruler showed that hip lowest."""
+        end_s = walk.end_s + TAIL_S
+        slots = recorder.slots_between(max(walk.start_s - LEAD_S, end_s - recorder.settings.span_s), end_s)
+        marks = tuple(StepMark(step.end_s, step.drop_side, step.peak_drop_deg, step.peak_drop_deg >= tolerance_deg)
+                      for step in walk.steps)  # positions in stream seconds until __init__ places them
+        worst = max(walk.steps, key=lambda step: step.peak_drop_deg)
+        sign = 1.0 if worst.drop_side is Side.LEFT else -1.0  # tilt_deg > 0: the left hip is low
+        freeze = _peak_slot(recorder, slots, worst.start_s, worst.end_s, sign) if slots else None
+        state = State.TILTED if worst.peak_drop_deg >= tolerance_deg else State.LEVEL
+        return cls(recorder, slots, started_s, marks, freeze, largest_drop_words(worst), state, "walk")
+
+    @classmethod
+    def of_rep(cls, recorder: ReplayRecorder, rep: Rep, started_s: float) -> Replay:
+        """An exercise set's worst rep, from the held rows; it stops where the pelvis hiked most."""
+        slots = recorder.held()
+        sign = -1.0 if rep.side is Side.LEFT else 1.0  # a hike toward the left leg raises the left hip
+        freeze = _peak_slot(recorder, slots, rep.start_s, rep.end_s, sign) if slots else None
+        clean = rep.verdict is RepVerdict.CLEAN
+        marks = (StepMark(rep.end_s, rep.side, rep.pelvis_hike_deg, not clean),)
+        words = "Your worst rep: " + rep_words(rep.side, rep.peak_angle_deg, rep.pelvis_hike_deg,
+                                               rep.verdict is RepVerdict.PELVIS_HIKED,
+                                               rep.verdict is RepVerdict.TRUNK_LEANED)
+        return cls(recorder, slots, started_s, marks, freeze, words, State.LEVEL if clean else State.TILTED, "rep")
 
     @property
     def length_s(self) -> float:
@@ -204,7 +282,8 @@ class Replay:
         frame_w, frame_h = self._recorder.frame_size
         return ReplayScreen(self._recorder.picture(slot, self._image), frame_w, frame_h,
                             self._recorder.verdict_of(slot), (t_s - self._t0) / max(self._t1 - self._t0, 1e-6),
-                            self._marks, self._speed, self._freeze_words if frozen else None)
+                            self._marks, self._speed, self._freeze_words if frozen else None,
+                            self._freeze_state)
 
 
 def someone_in(verdict: Verdict) -> bool:
@@ -218,18 +297,20 @@ Longer than a walk's own end (kiosk.body.gait.WalkTracker: 1 s), so a finished w
 
 
 class ReplayKeeper:
-    """The loop's side of the replay: what to keep, when to play a finished walk back, when to stop
-    and drop everything.  The loop's clock (`now_s`) times the playing; the stream's, the walk."""
+    """The loop's side of the replay: what to keep, when to play a finished walk (or an exercise
+    set's worst rep) back, when to stop and drop everything.  The loop's clock (`now_s`) times the
+    playing; the stream's, the walk and the reps."""
 
     def __init__(self, recorder: ReplayRecorder, tolerance_deg: float) -> None:
         self.recorder = recorder
         self._tolerance_deg = tolerance_deg
         self._playing: Replay | None = None
         self._last_seen_s: float | None = None
+        self._worst_rep: Rep | None = None
         self.played = 0
         """Replays started (for the journal and tests)."""
         self.interrupted = 0
-        """Replays stopped because someone stepped in."""
+        """Replays stopped because someone stepped in (or, after a set, started the next rep)."""
 
     @property
     def playing(self) -> bool:
@@ -244,28 +325,54 @@ class ReplayKeeper:
             self.recorder.add(frame, verdict)
             self._last_seen_s = now_s
         elif self._last_seen_s is not None and now_s - self._last_seen_s > LEAVE_S:
-            self.recorder.clear()
+            # A set's worst rep stays held until the set ends (its replay, then it goes too).
+            self.recorder.clear(keep_held=self._worst_rep is not None)
             self._last_seen_s = None
 
     def walk_finished(self, walk: FinishedWalk, now_s: float) -> None:
         """A walk of enough steps ended: play it back from now (if enough of it was kept)."""
-        replay = Replay(self.recorder, walk, now_s, self._tolerance_deg)
+        self._play(Replay.of_walk(self.recorder, walk, now_s, self._tolerance_deg),
+                   f"the walk: {len(walk.steps)} steps")
+
+    def rep_done(self, rep: Rep) -> None:
+        """An exercise rep just ended: if it is the set's worst so far (not clean before clean, then
+        the higher hike), its frames are held to outlive the ring."""
+        worst = self._worst_rep
+        if worst is not None and _badness(rep) <= _badness(worst):
+            return
+        slots = self.recorder.slots_between(rep.start_s - LEAD_S, rep.end_s + TAIL_S)
+        if len(slots) >= 2:
+            self.recorder.hold(slots)
+            self._worst_rep = rep
+
+    def set_finished(self, summary: SetSummary, now_s: float) -> None:
+        """An exercise set ended: play its worst rep back from now."""
+        worst, self._worst_rep = self._worst_rep, None
+        if worst is None or not summary.reps:
+            self.recorder.drop_held()
+            return
+        self._play(Replay.of_rep(self.recorder, worst, now_s), f"the set's worst rep (rep {worst.index + 1})")
+
+    def _play(self, replay: Replay, what: str) -> None:
         if replay.playable:
             self._playing = replay
             self.played += 1
-            log.info("playing the walk back: %d steps, %.1f s, from %d frames kept in memory (%.1f MB)",
-                     len(walk.steps), replay.length_s, self.recorder.kept, self.recorder.nbytes / 2**20)
+            log.info("playing %s back: %.1f s, from %d frames kept in memory (%.1f MB)",
+                     what, replay.length_s, self.recorder.kept, self.recorder.nbytes / 2**20)
         else:
             self.recorder.clear()
 
-    def screen(self, verdict: Verdict, now_s: float) -> ReplayScreen | None:
-        """What the replay shows with this frame, or None: it is not playing, it is over, or
-        someone stepped in (`verdict` is the live frame's), which stops it at once."""
-        if self._playing is None:
+    def screen(self, verdict: Verdict, now_s: float, lifting: bool = False) -> ReplayScreen | None:
+        """What the replay shows with this frame, or None: it is not playing, it is over, or it was
+        cut short: a walk's by anyone stepping in (`verdict` is the live frame's), a rep's (the
+        person is still there) by the next lift."""
+        replay = self._playing
+        if replay is None:
             return None
-        shown = None if someone_in(verdict) else self._playing.at(now_s)
+        cut = someone_in(verdict) if replay.kind == "walk" else lifting
+        shown = None if cut else replay.at(now_s)
         if shown is None:
-            self.interrupted += someone_in(verdict)
+            self.interrupted += cut
             self.stop()
         return shown
 
@@ -273,4 +380,9 @@ class ReplayKeeper:
         """No replay any more, and nothing kept."""
         self._playing = None
         self._last_seen_s = None
+        self._worst_rep = None
         self.recorder.clear()
+
+
+def _badness(rep: Rep) -> tuple[bool, float]:
+    return rep.verdict is not RepVerdict.CLEAN, rep.pelvis_hike_deg

@@ -381,7 +381,7 @@ class MirrorView:
         self._draw_ruler(verdict, layout)
         self._put(replay_words(screen.speed), _SMALL, OUTLINE, topleft=(self._margin(), self._margin()))
         if screen.frozen_words is not None:
-            banner = self._draw_banner(screen.frozen_words, state_colour(verdict.state))
+            banner = self._draw_banner(screen.frozen_words, state_colour(screen.frozen_state))
         else:
             banner = self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
         self._draw_timeline(screen, banner.top - self._margin())

@@ -6,7 +6,19 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from kiosk.core.types import FinishedWalk, Frame, NoVerdict, Pattern, Side, State, StepRecord, Verdict
+from kiosk.core.types import (
+    FinishedWalk,
+    Frame,
+    NoVerdict,
+    Pattern,
+    Rep,
+    RepVerdict,
+    SetSummary,
+    Side,
+    State,
+    StepRecord,
+    Verdict,
+)
 from kiosk.flow.replay import LEAVE_S, Replay, ReplayKeeper, ReplayRecorder, kept_size
 from kiosk.settings.config import ReplayConfig
 
@@ -40,7 +52,7 @@ def test_the_kept_pictures_fit_the_memory_budget_in_the_frames_proportions(size,
     assert recorder.slots == int(np.ceil(settings.span_s * fps))
     assert width % 2 == 0 and height % 2 == 0 and max(width, height) <= 640
     assert width / height == pytest.approx(size[0] / size[1], rel=0.02)
-    assert kept_size(*size, recorder.slots, settings.memory_mb * 2**20) == (width, height)
+    assert kept_size(*size, recorder.slots + recorder.held_slots, settings.memory_mb * 2**20) == (width, height)
 
 
 def test_ten_minutes_of_720p_frames_stay_inside_the_budget_without_allocating():
@@ -94,7 +106,7 @@ def test_the_replay_runs_at_its_speed_stops_on_the_largest_drop_and_ends():
     settings = ReplayConfig(speed=0.5, freeze_s=2.0)
     recorder = ReplayRecorder(settings, FPS)
     walk = _walked(recorder)
-    replay = Replay(recorder, walk, started_s=100.0, tolerance_deg=5.0)
+    replay = Replay.of_walk(recorder, walk, started_s=100.0, tolerance_deg=5.0)
     assert replay.playable
     first = replay.at(100.0)
     assert first is not None and first.position == pytest.approx(0.0) and first.frozen_words is None
@@ -161,3 +173,71 @@ def test_a_replay_plays_to_its_end_then_the_keeper_forgets_it():
     assert keeper.screen(NOBODY, now_s=1.0) is not None
     assert keeper.screen(NOBODY, now_s=5.0) is None
     assert not keeper.playing and keeper.interrupted == 0 and recorder.kept == 0
+
+
+def _rep(index, start_s, side, hike_deg, verdict):
+    return Rep(index, side, start_s, start_s + 2.0, 25.0, 27.0, 0.5, hike_deg, 1.0, verdict)
+
+
+def test_a_sets_worst_rep_is_held_past_the_ring_and_played_after_the_set_until_the_next_lift():
+    """Four reps of 2 s in a 12 s ring, then 20 s of rest (the ring forgets the reps): the worst
+    rep (the one that hiked, not the highest clean one) is played back after the set ends."""
+    settings = ReplayConfig(speed=0.5, freeze_s=1.0)
+    recorder = ReplayRecorder(settings, FPS)
+    keeper = ReplayKeeper(recorder, tolerance_deg=5.0)
+    image = np.zeros((360, 640, 3), np.uint8)
+    reps = [_rep(0, 1.0, Side.LEFT, 1.0, RepVerdict.CLEAN), _rep(1, 4.0, Side.RIGHT, 6.0, RepVerdict.PELVIS_HIKED),
+            _rep(2, 7.0, Side.LEFT, 3.0, RepVerdict.CLEAN), _rep(3, 10.0, Side.RIGHT, 4.0, RepVerdict.CLEAN)]
+    done = 0
+    for index in range(int(33 * FPS)):
+        t_s = index / FPS
+        hiking = 4.8 <= t_s < 4.84  # the right leg's rep hikes most here: the ruler tilts (left hip low)
+        image[:] = 250 if hiking else index % 200
+        keeper.keep(_frame(index, image), _verdict(6.5 if hiking else 0.5), now_s=t_s)
+        while done < len(reps) and t_s >= reps[done].end_s:
+            keeper.rep_done(reps[done])
+            done += 1
+    assert recorder.slots_between(0.0, 14.0) == []  # the ring has moved on past every rep
+    assert len(recorder.held()) >= 2 * FPS
+    keeper.set_finished(SetSummary(tuple(reps), 1.0, 12.0), now_s=100.0)
+    assert keeper.playing and keeper.played == 1
+    screens = []
+    now = 100.0
+    while (screen := keeper.screen(_verdict(0.5), now, lifting=False)) is not None:
+        screens.append(screen)
+        now += 0.05
+    frozen = [s for s in screens if s.frozen_words is not None]
+    assert frozen and {s.verdict.tilt_deg for s in frozen} == {6.5}
+    assert frozen[0].frozen_words.startswith("Your worst rep: Right leg out 25") and "hiked 6" in frozen[0].frozen_words
+    assert frozen[0].frozen_state is State.TILTED
+    # from half a second before the rep to its end (the frames kept when it ended), slowed, and the stop
+    assert len(screens) * 0.05 == pytest.approx((6.0 - 3.5) / 0.5 + 1.0, abs=0.15)
+    assert recorder.held() == [] and recorder.kept == 0
+
+
+def test_the_next_lift_cuts_a_reps_replay_short():
+    recorder = ReplayRecorder(ReplayConfig(speed=0.5), FPS)
+    keeper = ReplayKeeper(recorder, tolerance_deg=5.0)
+    image = np.zeros((360, 640, 3), np.uint8)
+    for index in range(int(4 * FPS)):
+        keeper.keep(_frame(index, image), _verdict(0.5), now_s=index / FPS)
+    rep = _rep(0, 1.0, Side.LEFT, 1.0, RepVerdict.CLEAN)
+    keeper.rep_done(rep)
+    keeper.set_finished(SetSummary((rep,), 1.0, 3.0), now_s=10.0)
+    assert keeper.screen(_verdict(0.5), 10.1, lifting=False) is not None  # the person still there: it plays
+    assert keeper.screen(_verdict(0.5), 10.2, lifting=True) is None
+    assert keeper.interrupted == 1 and not keeper.playing and recorder.held() == []
+
+
+def test_leaving_mid_set_forgets_the_ring_but_holds_the_worst_rep_for_the_sets_end():
+    recorder = ReplayRecorder(ReplayConfig(), FPS)
+    keeper = ReplayKeeper(recorder, tolerance_deg=5.0)
+    image = np.zeros((360, 640, 3), np.uint8)
+    for index in range(int(4 * FPS)):
+        keeper.keep(_frame(index, image), _verdict(0.5), now_s=index / FPS)
+    rep = _rep(0, 1.0, Side.LEFT, 1.0, RepVerdict.CLEAN)
+    keeper.rep_done(rep)
+    keeper.keep(_frame(200, image), NOBODY, now_s=4.0 + LEAVE_S + 0.1)
+    assert recorder.kept == 0 and recorder.held()
+    keeper.set_finished(SetSummary((rep,), 1.0, 3.0), now_s=10.0)
+    assert keeper.playing
