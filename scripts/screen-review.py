@@ -66,6 +66,7 @@ from kiosk.core.words import (  # noqa: E402
     STARTING,
     largest_drop_words,
     stand_still_words,
+    worst_rep_words,
 )
 from kiosk.flow.replay import ReplayRecorder  # noqa: E402
 from kiosk.screen.draw import TEXT_WHITE  # noqa: E402
@@ -221,19 +222,27 @@ def _states() -> dict[str, tuple[bool, State_]]:
             view.show_group(s.group, crowd[:count], notice=notice)
         return draw
 
-    def replay(frozen: bool) -> State_:
-        """A walk's replay, its picture kept as the kiosk keeps it (scaled down, I420, and back)."""
+    def replay(frozen: bool, rep: Rep | None = None) -> State_:
+        """A walk's (or a set's worst rep's) replay, its picture kept as the kiosk keeps it (scaled
+        down, I420, and back)."""
         def draw(view: MirrorView, s: Scene) -> None:
-            verdict = _tilted(s.walker_verdict, 6.2) if frozen else s.walker_verdict
+            frame = s.walker if rep is None else s.lifter
+            base = s.walker_verdict if rep is None else s.lifter_verdict
+            verdict = _tilted(base, 6.2) if frozen else base
             recorder = ReplayRecorder(ReplayConfig(), 30.0)
-            recorder.add(s.walker, verdict)
+            recorder.add(frame, verdict)
             width, height = recorder.picture_size
             image = recorder.picture(0, np.empty((height, width, 3), dtype=np.uint8))
-            marks = tuple(StepMark(0.12 + 0.11 * k, Side.LEFT if k % 2 else Side.RIGHT, 6.2 if k == 3 else 2.5, k == 3)
-                          for k in range(8))
-            view.show_replay(ReplayScreen(image, s.walker.width_px, s.walker.height_px, verdict,
-                                          0.45 if frozen else 0.3, marks, 0.33,
-                                          largest_drop_words(_step(Side.LEFT, 6.2)) if frozen else None))
+            if rep is None:
+                marks = tuple(StepMark(0.12 + 0.11 * k, Side.LEFT if k % 2 else Side.RIGHT, 6.2 if k == 3 else 2.5,
+                                       k == 3) for k in range(8))
+                words = largest_drop_words(_step(Side.LEFT, 6.2))
+            else:
+                marks = (StepMark(0.45, rep.side, rep.pelvis_hike_deg, True),)
+                words = worst_rep_words(rep.side, rep.peak_angle_deg, rep.pelvis_hike_deg, True, False)
+            view.show_replay(ReplayScreen(image, frame.width_px, frame.height_px, verdict, 0.45 if frozen else 0.3,
+                                          marks, 0.33, words if frozen else None,
+                                          State.TILTED if frozen else State.LEVEL))
         return draw
 
     walking = WalkStatus(7, _step(Side.RIGHT, 2.4))
@@ -262,6 +271,7 @@ def _states() -> dict[str, tuple[bool, State_]]:
         "exercise-lean-cue": (True, exercise(ExerciseStatus(True, 2, 2, None, 1.0, False, leaned))),
         "exercise-rep-done": (True, exercise(ExerciseStatus(True, 3, 2, None, 1.0, False, last))),
         "set-summary": (True, lambda view, s: view.show_set_summary(s.lifter, both)),
+        "set-replay-worst-rep": (True, replay(frozen=True, rep=hiked)),
         "set-summary-one-side": (True, lambda view, s: view.show_set_summary(s.lifter, one_side)),
         "group-1": (False, group(1)),
         "group-2": (False, group(2)),

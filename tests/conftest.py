@@ -82,6 +82,21 @@ def shared_file(name: str) -> Path:
     return path
 
 
+def rgb_frames(path: Path) -> list:
+    """Every frame of a clip (or a written video), RGB, in order."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    capture.release()
+    return frames
+
+
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     _needs_shared("the model")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -111,15 +110,3 @@ class ClipVideo:
         self._writer = writer
         return self._view
 
-
-def video_frames(path: Path) -> Iterator[np.ndarray]:
-    """The frames of a written video, BGR (for tests and `scripts/`)."""
-    capture = cv2.VideoCapture(str(path))
-    try:
-        while True:
-            ok, image = capture.read()
-            if not ok:
-                return
-            yield image
-    finally:
-        capture.release()

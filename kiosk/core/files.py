@@ -32,20 +32,8 @@ def atomic_writer(path: Path, mode: int = PRIVATE) -> Iterator[IO[str]]:
         with open(path, "w", newline="", encoding="utf-8") as direct:
             yield direct
         return
-    folder = path.parent if str(path.parent) else Path(".")
-    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-    sync_folder(folder)
+    with atomic_path(path, mode) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+        yield handle
 
 
 @contextlib.contextmanager

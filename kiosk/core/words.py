@@ -172,6 +172,12 @@ def rep_words(side: Side, peak_angle_deg: float, pelvis_hike_deg: float, hiked: 
     return f"{lifting_words(side, peak_angle_deg)}, {pelvis}"
 
 
+def worst_rep_words(side: Side, peak_angle_deg: float, pelvis_hike_deg: float, hiked: bool, leaned: bool) -> str:
+    """The replay's stop on a set's worst rep: 'Worst rep: right leg out 21°, pelvis hiked 6°'."""
+    words = rep_words(side, peak_angle_deg, pelvis_hike_deg, hiked, leaned)
+    return f"Worst rep: {words[0].lower()}{words[1:]}".replace("pelvis hiked ", "pelvis\u00a0hiked\u00a0")
+
+
 def set_summary_lines(left: int, right: int, mean_left: float | None, mean_right: float | None,
                       best_left: float | None, best_right: float | None, clean: int,
                       difference_deg: float | None) -> list[str]:

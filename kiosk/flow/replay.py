@@ -36,7 +36,7 @@ from kiosk.core.types import (
     StepMark,
     Verdict,
 )
-from kiosk.core.words import largest_drop_words, rep_words
+from kiosk.core.words import largest_drop_words, worst_rep_words
 from kiosk.settings.config import ReplayConfig
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class ReplayRecorder:
 
     def __init__(self, settings: ReplayConfig, camera_fps: float) -> None:
         self.settings = settings
+        self.camera_fps = camera_fps
         self.slots = max(2, math.ceil(settings.span_s * camera_fps))
         self.held_slots = max(2, math.ceil(REP_SPAN_S * camera_fps))
         self.budget_bytes = settings.memory_mb * 2**20
@@ -250,10 +251,10 @@ class Replay:
         sign = -1.0 if rep.side is Side.LEFT else 1.0  # a hike toward the left leg raises the left hip
         freeze = _peak_slot(recorder, slots, rep.start_s, rep.end_s, sign) if slots else None
         clean = rep.verdict is RepVerdict.CLEAN
-        marks = (StepMark(rep.end_s, rep.side, rep.pelvis_hike_deg, not clean),)
-        words = "Your worst rep: " + rep_words(rep.side, rep.peak_angle_deg, rep.pelvis_hike_deg,
-                                               rep.verdict is RepVerdict.PELVIS_HIKED,
-                                               rep.verdict is RepVerdict.TRUNK_LEANED)
+        # one mark, where the pelvis hiked most (where the replay stops)
+        marks = (StepMark(recorder.time_of(freeze), rep.side, rep.pelvis_hike_deg, not clean),) if freeze else ()
+        words = worst_rep_words(rep.side, rep.peak_angle_deg, rep.pelvis_hike_deg,
+                                rep.verdict is RepVerdict.PELVIS_HIKED, rep.verdict is RepVerdict.TRUNK_LEANED)
         return cls(recorder, slots, started_s, marks, freeze, words, State.LEVEL if clean else State.TILTED, "rep")
 
     @property
@@ -291,6 +292,10 @@ def someone_in(verdict: Verdict) -> bool:
     return verdict.state is not State.NONE
 
 
+KEEP_INTERVAL_SHARE = 0.5
+"""A frame is kept only this share of the camera's frame interval after the last one kept (or
+later): every frame of a camera whose frames arrive up to 50 % early or late, at most twice the
+camera's rate from a loop fed faster."""
 LEAVE_S = 2.0
 """Nobody judged for this long (seconds of the loop's clock) and no walk to play: the kept frames go.
 Longer than a walk's own end (kiosk.body.gait.WalkTracker: 1 s), so a finished walk is played first."""
@@ -306,6 +311,7 @@ class ReplayKeeper:
         self._tolerance_deg = tolerance_deg
         self._playing: Replay | None = None
         self._last_seen_s: float | None = None
+        self._last_kept_s: float | None = None
         self._worst_rep: Rep | None = None
         self.played = 0
         """Replays started (for the journal and tests)."""
@@ -322,7 +328,11 @@ class ReplayKeeper:
         if self._playing is not None:
             return
         if someone_in(verdict):
-            self.recorder.add(frame, verdict)
+            # Not much more often than the camera delivers: the ring is sized for the camera's rate
+            # (a loop fed faster, as `bench` feeds it, would only shorten the span and spend time).
+            if self._last_kept_s is None or now_s - self._last_kept_s >= KEEP_INTERVAL_SHARE / self.recorder.camera_fps:
+                self.recorder.add(frame, verdict)
+                self._last_kept_s = now_s
             self._last_seen_s = now_s
         elif self._last_seen_s is not None and now_s - self._last_seen_s > LEAVE_S:
             # A set's worst rep stays held until the set ends (its replay, then it goes too).

@@ -233,21 +233,13 @@ def test_the_screen_thread_judges_every_look_in_order_even_when_it_shows_fewer()
 def test_a_walk_recorded_while_frames_were_let_go_carries_its_judged_share(tmp_path, model_path):
     """The real walk clip through the kiosk with records, once whole and once with two frames in
     three let go (as a busy loop lets them go: the frames keep their places in the stream)."""
-    import cv2
 
     from kiosk.app.assembly import Purpose, assemble
     from kiosk.recording.store import RecordStore
 
-    from conftest import pinned_config
+    from conftest import pinned_config, rgb_frames
 
-    capture = cv2.VideoCapture(str(shared_file("frontal_walk_white_bg.mp4")))
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    capture.release()
+    frames = rgb_frames(shared_file("frontal_walk_white_bg.mp4"))
     shares = {}
     for keep in (1, 3):
         db = tmp_path / f"keep-{keep}.sqlite"

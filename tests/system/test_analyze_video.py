@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.screen.draw import LEVEL_GREEN, TILTED_RED
 
-from conftest import run_beltline, shared_file
+from conftest import rgb_frames, run_beltline, shared_file
 
 CANE = "frontal_walk_outdoor_cane.mp4"
 
@@ -26,14 +26,8 @@ def _analyze_to_video(tmp_path, model_path, *extra):
 def _frames(video):
     capture = cv2.VideoCapture(str(video))
     fps = capture.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     capture.release()
-    return frames, fps
+    return rgb_frames(video), fps
 
 
 def _banner_state(image):

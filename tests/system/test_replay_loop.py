@@ -18,22 +18,14 @@ from kiosk.app.assembly import Purpose, assemble
 from kiosk.core.types import Frame, State
 from kiosk.settings.config import RecordsConfig, ReplayConfig
 
-from conftest import pinned_config, shared_file
+from conftest import pinned_config, rgb_frames, shared_file
 
 FPS = 30.0
 CANE = "frontal_walk_outdoor_cane.mp4"
 
 
 def _clip_frames():
-    capture = cv2.VideoCapture(str(shared_file(CANE)))
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return frames
+    return rgb_frames(shared_file(CANE))
 
 
 class Scene:

@@ -208,7 +208,7 @@ def test_a_sets_worst_rep_is_held_past_the_ring_and_played_after_the_set_until_t
         now += 0.05
     frozen = [s for s in screens if s.frozen_words is not None]
     assert frozen and {s.verdict.tilt_deg for s in frozen} == {6.5}
-    assert frozen[0].frozen_words.startswith("Your worst rep: Right leg out 25") and "hiked 6" in frozen[0].frozen_words
+    assert frozen[0].frozen_words.startswith("Worst rep: right leg out 25") and "hiked 6" in frozen[0].frozen_words
     assert frozen[0].frozen_state is State.TILTED
     # from half a second before the rep to its end (the frames kept when it ended), slowed, and the stop
     assert len(screens) * 0.05 == pytest.approx((6.0 - 3.5) / 0.5 + 1.0, abs=0.15)
@@ -241,3 +241,16 @@ def test_leaving_mid_set_forgets_the_ring_but_holds_the_worst_rep_for_the_sets_e
     assert recorder.kept == 0 and recorder.held()
     keeper.set_finished(SetSummary((rep,), 1.0, 3.0), now_s=10.0)
     assert keeper.playing
+
+
+def test_frames_are_kept_at_most_at_twice_the_cameras_rate_and_all_of_a_jittery_camera():
+    image = np.zeros((360, 640, 3), np.uint8)
+    fast = ReplayKeeper(ReplayRecorder(ReplayConfig(), FPS), tolerance_deg=5.0)
+    for index in range(90):  # a loop fed three times faster than the camera (bench)
+        fast.keep(_frame(index, image), _verdict(0.5), now_s=index / (3 * FPS))
+    assert fast.recorder.kept == 45
+    camera = ReplayKeeper(ReplayRecorder(ReplayConfig(), FPS), tolerance_deg=5.0)
+    jitter = np.random.default_rng(3).uniform(-0.2, 0.2, 90) / FPS
+    for index in range(90):
+        camera.keep(_frame(index, image), _verdict(0.5), now_s=index / FPS + jitter[index])
+    assert camera.recorder.kept == 90
