@@ -342,7 +342,7 @@ class ReplayKeeper:
     def walk_finished(self, walk: FinishedWalk, now_s: float) -> None:
         """A walk of enough steps ended: play it back from now (if enough of it was kept)."""
         self._play(Replay.of_walk(self.recorder, walk, now_s, self._tolerance_deg),
-                   f"the walk: {len(walk.steps)} steps")
+                   f"the walk ({len(walk.steps)} steps)")
 
     def rep_done(self, rep: Rep) -> None:
         """An exercise rep just ended: if it is the set's worst so far (not clean before clean, then
@@ -367,7 +367,7 @@ class ReplayKeeper:
         if replay.playable:
             self._playing = replay
             self.played += 1
-            log.info("playing %s back: %.1f s, from %d frames kept in memory (%.1f MB)",
+            log.info("playing back %s: %.1f s, from %d frames kept in memory (%.1f MB)",
                      what, replay.length_s, self.recorder.kept, self.recorder.nbytes / 2**20)
         else:
             self.recorder.clear()

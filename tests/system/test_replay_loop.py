@@ -184,7 +184,7 @@ def test_a_run_with_the_replay_writes_no_file_but_its_records(tmp_path, model_pa
                             capture_output=True, text=True, timeout=300, env=env, cwd=work, check=False)
     after = files()
     assert result.returncode == 0, result.stderr
-    assert "playing the walk back" in result.stderr  # the replay did run
+    assert "playing back the walk" in result.stderr  # the replay did run
     changed = sorted(str(path) for path, stamp in after.items() if before.get(path) != stamp)
     gone = sorted(str(path) for path in before if path not in after)
     allowed = {str(records), f"{records}-wal", f"{records}-shm", f"{records}-journal"}

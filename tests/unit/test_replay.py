@@ -208,7 +208,7 @@ def test_a_sets_worst_rep_is_held_past_the_ring_and_played_after_the_set_until_t
         now += 0.05
     frozen = [s for s in screens if s.frozen_words is not None]
     assert frozen and {s.verdict.tilt_deg for s in frozen} == {6.5}
-    assert frozen[0].frozen_words.startswith("Worst rep: right leg out 25") and "hiked 6" in frozen[0].frozen_words
+    assert frozen[0].frozen_words.startswith("Worst rep: right leg out 25") and "hiked\u00a06" in frozen[0].frozen_words
     assert frozen[0].frozen_state is State.TILTED
     # from half a second before the rep to its end (the frames kept when it ended), slowed, and the stop
     assert len(screens) * 0.05 == pytest.approx((6.0 - 3.5) / 0.5 + 1.0, abs=0.15)
