@@ -245,7 +245,8 @@ def build_pipeline(config: Config, settings: KioskSettings, model: PoseModel, ba
     `baseline_deg`, `belt_offset_deg` and `marker_color` (the marker it found) are a calibration's
     (kiosk.body.calibration.Calibration)."""
     on_walk: WalkSink | None = records.submit if records else None
-    reader = PelvisReader(config.pelvis, config.marker, resolve_marker_color(config.marker, marker_color))
+    reader = PelvisReader(config.pelvis, config.marker, resolve_marker_color(config.marker, marker_color),
+                          legs_only=settings.mode is Mode.TREADMILL)
     if settings.mode is Mode.GROUP:
         return GroupPipeline(model, config.pelvis, config.people, baseline_deg=baseline_deg,
                              belt_offset_deg=belt_offset_deg, reader=reader,

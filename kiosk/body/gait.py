@@ -51,6 +51,8 @@ class GaitThresholds:
     """Longer ones are standing, not walking: they are dropped rather than counted."""
 
 
+SHOULDERS_SEEN_SCORE = 0.3
+"""Below this the shoulders are guesses (out of the picture): no trunk lean is read."""
 EDGE_SHARE = 0.1
 """A step's level is the median tilt of its first and last this share of frames (both feet down);
 where the pelvis has begun to drop by then, the step's drop reads a little smaller (5 % in tests/test_gait.py)."""
@@ -160,7 +162,10 @@ class GaitAnalyzer:
 
 
 def _lean_toward_stance_deg(pose: Pose, stance: Side, facing: int) -> float:
-    """The trunk's angle from vertical (hip midpoint to shoulder midpoint), positive toward the stance side."""
+    """The trunk's angle from vertical (hip midpoint to shoulder midpoint), positive toward the stance
+    side; 0 when the shoulders are not in view (treadmill mode: the hips and legs only)."""
+    if min(pose.score(Keypoint.LEFT_SHOULDER), pose.score(Keypoint.RIGHT_SHOULDER)) < SHOULDERS_SEEN_SCORE:
+        return 0.0
     hips = pose.hip_mid_px
     shoulders = pose.shoulder_mid_px
     dx, dy = float(shoulders[0] - hips[0]), float(shoulders[1] - hips[1])

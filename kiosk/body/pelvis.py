@@ -7,6 +7,8 @@ view (from the side the hip line is meaningless).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from kiosk.core.geometry import facing_sign, hip_tilt_deg, inside_frame
@@ -48,6 +50,40 @@ def read_pelvis(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | No
         return NoVerdict.NOT_FACING
 
     return hip_line(pose, settings)
+
+
+LEGS_MIN_HIP_TO_THIGH = 0.25
+"""Treadmill mode's facing gate: hip width at least this share of the thigh's length (frontal
+walkers on the treadmill clip: about 0.5; side-on, the hips collapse toward 0)."""
+
+
+def read_pelvis_legs_only(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | NoVerdict:
+    """Treadmill mode: the hip line from the hips and the legs alone.  The shoulders are not
+    needed, and the hips may sit at the picture's very top (the waist at the top edge is how a
+    low camera in front of a treadmill sees a walker); at the other edges the margin holds.  The
+    hips must face the camera: as wide as a quarter of the thigh."""
+    if pose is None:
+        return NoVerdict.NO_PERSON
+    left_hip, right_hip = pose.xy(Keypoint.LEFT_HIP), pose.xy(Keypoint.RIGHT_HIP)
+    hip_score = min(pose.score(Keypoint.LEFT_HIP), pose.score(Keypoint.RIGHT_HIP))
+    knee_score = min(pose.score(Keypoint.LEFT_KNEE), pose.score(Keypoint.RIGHT_KNEE))
+    if knee_score < settings.min_hip_score:
+        return NoVerdict.NO_PERSON
+    width, height = pose.frame_width_px, pose.frame_height_px
+    margin_x, margin_y = settings.edge_margin_frac * width, settings.edge_margin_frac * height
+    if hip_score < settings.min_hip_score or min(float(left_hip[1]), float(right_hip[1])) < 0:
+        return NoVerdict.HIPS_ABOVE_FRAME
+    for hip in (left_hip, right_hip):
+        if not (margin_x <= float(hip[0]) <= width - 1 - margin_x and float(hip[1]) <= height - 1 - margin_y):
+            return NoVerdict.HIPS_OUT_OF_FRAME
+    thigh_px = (float(np.hypot(*(left_hip - pose.xy(Keypoint.LEFT_KNEE))))
+                + float(np.hypot(*(right_hip - pose.xy(Keypoint.RIGHT_KNEE))))) / 2
+    if thigh_px <= 1.0 or pose.hip_width_px < LEGS_MIN_HIP_TO_THIGH * thigh_px:
+        return NoVerdict.NOT_FACING
+    # The ruler on the hip line itself: the belt is at or above the picture's edge, and the
+    # shoulders that would raise it are not in view.
+    reading = hip_line(pose, dataclasses.replace(settings, belt_raise_frac=0.0))
+    return dataclasses.replace(reading, torso_px=0.0)
 
 
 def hip_line(pose: Pose, settings: PelvisConfig) -> PelvisReading:

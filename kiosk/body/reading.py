@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from kiosk.body.belt import with_picture
 from kiosk.body.marker import MarkerColor, with_marker
-from kiosk.body.pelvis import hip_line, read_pelvis
+from kiosk.body.pelvis import hip_line, read_pelvis, read_pelvis_legs_only
 from kiosk.core.types import Image, NoVerdict, PelvisReading, Pose
 from kiosk.settings.config import MARKER_AUTO, MARKER_FULL_ABOVE, MARKER_OFF, MarkerConfig, PelvisConfig
 
@@ -23,11 +23,16 @@ class PelvisReader:
     marker: MarkerConfig = field(default_factory=MarkerConfig)
     marker_color: MarkerColor | None = None
     """The marker to look for (resolve_marker_color); None: none is worn, or markers are off."""
+    legs_only: bool = False
+    """Treadmill mode: the hips and legs alone (kiosk.body.pelvis.read_pelvis_legs_only), no belt
+    picture (the belt is at or above the picture's edge)."""
 
     def read(self, pose: Pose | None, image: Image) -> PelvisReading | NoVerdict:
         """The pose's hip line, with the picture's belt line and the marker's line when they are seen."""
         if pose is None:
             return NoVerdict.NO_PERSON
+        if self.legs_only:
+            return with_marker(read_pelvis_legs_only(pose, self.settings), image, self.marker_color)
         pelvis = read_pelvis(pose, self.settings)
         if pelvis is NoVerdict.NOT_FACING and self.marker_color is not None:
             # the facing gates judge the shoulders and the head, which the model collapses now and

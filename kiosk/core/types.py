@@ -166,6 +166,8 @@ class NoVerdict(enum.Enum):
     NO_PERSON = "no_person"
     HIPS_OUT_OF_FRAME = "hips_out_of_frame"
     NOT_FACING = "not_facing"
+    HIPS_ABOVE_FRAME = "hips_above_frame"
+    """Treadmill mode: the legs are there, the hips above the picture (the camera sits too low)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ NO_VERDICT_WORDS = {
     NoVerdict.NO_PERSON: "Step in front of the mirror",
     NoVerdict.HIPS_OUT_OF_FRAME: "Step back so your hips are in view",
     NoVerdict.NOT_FACING: "Turn to face the mirror",
+    NoVerdict.HIPS_ABOVE_FRAME: "The camera cannot see your hips: tilt it up",
 }
 
 
@@ -111,6 +112,7 @@ SHORT_NO_VERDICT_WORDS = {
     NoVerdict.NO_PERSON: "Not found",
     NoVerdict.HIPS_OUT_OF_FRAME: "Step back",
     NoVerdict.NOT_FACING: "Face the mirror",
+    NoVerdict.HIPS_ABOVE_FRAME: "Hips unseen",
 }
 
 

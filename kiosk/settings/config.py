@@ -45,6 +45,9 @@ class Mode(enum.StrEnum):
     GROUP = "group"
     EXERCISE = "exercise"
     """One person, the exercise coach: standing hip abduction counted per side, the pelvis checked."""
+    TREADMILL = "treadmill"
+    """One person walking on a treadmill facing the screen: only the hips and legs need to be in
+    view (the waist at the picture's top edge is normal), steps told from the legs alone."""
 
 
 MODES = tuple(mode.value for mode in Mode)
