@@ -41,6 +41,7 @@ sys.path.insert(0, str(PROJECT))
 from kiosk.app.assembly import Purpose, assemble, with_mode  # noqa: E402
 from kiosk.core.types import (  # noqa: E402
     ExerciseStatus,
+    FatigueTrend,
     Frame,
     NoVerdict,
     Pattern,
@@ -51,6 +52,7 @@ from kiosk.core.types import (  # noqa: E402
     SetSummary,
     Side,
     State,
+    StepDrop,
     StepMark,
     StepRecord,
     Verdict,
@@ -245,10 +247,26 @@ def _states() -> dict[str, tuple[bool, State_]]:
                                           State.TILTED if frozen else State.LEVEL))
         return draw
 
+    def trend(grown: bool) -> FatigueTrend:
+        """Six minutes on a treadmill, a step every 0.55 s: the left hip's drop growing from 3° to 6° (or not)."""
+        steps = []
+        for k in range(int(360 / 0.55)):
+            t_s = k * 0.55
+            left = k % 2 == 0
+            drop = (3.0 + 3.0 * t_s / 360 if grown else 3.0) if left else 2.5
+            steps.append(StepDrop(t_s, Side.LEFT if left else Side.RIGHT,
+                                  drop + 0.6 * math.sin(k * 1.7)))
+        recent = tuple(d for d in steps if d.end_s >= steps[-1].end_s - 180)
+        return FatigueTrend(recent, 0.0, steps[-1].end_s, Side.LEFT if grown else None, 3.1, 5.9)
+
     walking = WalkStatus(7, _step(Side.RIGHT, 2.4))
     return {
         "walk-level": (True, walk(lambda s: s.walker_verdict, walking)),
         "walk-tilted": (True, walk(lambda s: _tilted(s.walker_verdict, 6.2), WalkStatus(8, _step(Side.LEFT, 6.2)))),
+        "walk-long": (True, walk(lambda s: s.walker_verdict, WalkStatus(402, _step(Side.LEFT, 3.1), None,
+                                                                          trend(False)))),
+        "walk-fatigue": (True, walk(lambda s: s.walker_verdict, WalkStatus(655, _step(Side.LEFT, 6.4), None,
+                                                                            trend(True)))),
         "walk-one-step": (True, walk(lambda s: s.walker_verdict, WalkStatus(1, None))),
         "walk-setup": (True, walk(lambda s: s.walker_verdict, walking, CALIBRATION_LOST, fps=24.0)),
         "no-person": (True, walk(lambda s: _none(NoVerdict.NO_PERSON))),

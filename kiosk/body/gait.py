@@ -21,6 +21,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
+from kiosk.body.fatigue import FatigueTracker
 from kiosk.core.types import (
     FinishedWalk,
     Keypoint,
@@ -202,9 +203,9 @@ class WalkTracker:
     """Steps of one walker at a time: a walk ends when nobody has been seen for `leave_after_s`."""
 
     def __init__(self, thresholds: GaitThresholds, leave_after_s: float = 1.0, min_steps: int = 4,
-                 keep_history: bool = False) -> None:
+                 keep_history: bool = False, treadmill: bool = False) -> None:
         """`keep_history` keeps every step of every walk (for `analyze`); the kiosk, running for
-        weeks, keeps only the walk in progress."""
+        weeks, keeps only the walk in progress.  `treadmill`: the fatigue trend from the first step."""
         self._thresholds = thresholds
         self._leave_after_s = leave_after_s
         self._min_steps = min_steps
@@ -215,6 +216,9 @@ class WalkTracker:
         self.history: list[StepRecord] = []
         """Every step of every walk so far, with `keep_history`."""
         self._frames = _FrameCount()
+        self._treadmill = treadmill
+        self._trend = FatigueTracker(always=treadmill)
+        self._trend_steps = 0
 
     def update(self, pose: Pose | None, verdict: Verdict, t_s: float, frame_index: int | None = None) -> WalkStatus:
         """One judged frame; `frame_index`, the frame's place in the camera's stream, lets the walk
@@ -231,7 +235,11 @@ class WalkTracker:
         elif self._last_seen_s is not None and t_s - self._last_seen_s > self._leave_after_s:
             finished = self.close()
         steps = self._gait.steps
-        return WalkStatus(len(steps), steps[-1] if steps else None, finished)
+        if len(steps) > self._trend_steps:
+            for step in steps[self._trend_steps:]:
+                self._trend.add(step)
+            self._trend_steps = len(steps)
+        return WalkStatus(len(steps), steps[-1] if steps else None, finished, self._trend.trend(t_s))
 
     def close(self) -> FinishedWalk | None:
         """End the walk in progress; the walk when it had enough steps to mean something."""
@@ -246,6 +254,8 @@ class WalkTracker:
         self._gait = GaitAnalyzer(self._thresholds)
         self._last_seen_s = None
         self._frames = _FrameCount()
+        self._trend = FatigueTracker(always=self._treadmill)
+        self._trend_steps = 0
         if len(steps) < self._min_steps or last_seen_s is None:
             return None
         closed_s = self._now_s if self._now_s is not None and self._now_s >= last_seen_s else last_seen_s

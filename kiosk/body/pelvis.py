@@ -52,6 +52,17 @@ def read_pelvis(pose: Pose | None, settings: PelvisConfig) -> PelvisReading | No
     return hip_line(pose, settings)
 
 
+LEGS_MAX_HIP_SHIFT_TO_THIGH = 0.5
+"""Treadmill mode: the hips' midpoint at most this share of the thigh's length to the side of the
+knees' (a walker stands over their knees; hips the model has lost at the picture's edge do not)."""
+LEGS_MIN_HIP_SCORE = 0.4
+"""Treadmill mode: hips at the picture's top edge are half out of view, and the model's guesses
+there score lower: on treadmill_legs_frontal.mp4 its hips scored 0.5–0.8 while they followed the
+walker, and 0.30–0.40 where one wandered 30 px down the thigh (a 26° "tilt")."""
+LEGS_MAX_TILT_DEG = 20.0
+"""Treadmill mode: a hip line steeper than this is a hip the model lost at the edge, not a
+pelvis (the pelvis' obliquity in walking stays within about ±10°, a marked Trendelenburg drop
+included); the treadmill clip had 5 such frames of 361, at 25° from a hip 47 px down the thigh."""
 LEGS_MIN_HIP_TO_THIGH = 0.25
 """Treadmill mode's facing gate: hip width at least this share of the thigh's length (frontal
 walkers on the treadmill clip: about 0.5; side-on, the hips collapse toward 0)."""
@@ -61,7 +72,7 @@ def read_pelvis_legs_only(pose: Pose | None, settings: PelvisConfig) -> PelvisRe
     """Treadmill mode: the hip line from the hips and the legs alone.  The shoulders are not
     needed, and the hips may sit at the picture's very top (the waist at the top edge is how a
     low camera in front of a treadmill sees a walker); at the other edges the margin holds.  The
-    hips must face the camera: as wide as a quarter of the thigh."""
+    hips must face the camera (as wide as a quarter of the thigh) and stand over the knees."""
     if pose is None:
         return NoVerdict.NO_PERSON
     left_hip, right_hip = pose.xy(Keypoint.LEFT_HIP), pose.xy(Keypoint.RIGHT_HIP)
@@ -71,7 +82,7 @@ def read_pelvis_legs_only(pose: Pose | None, settings: PelvisConfig) -> PelvisRe
         return NoVerdict.NO_PERSON
     width, height = pose.frame_width_px, pose.frame_height_px
     margin_x, margin_y = settings.edge_margin_frac * width, settings.edge_margin_frac * height
-    if hip_score < settings.min_hip_score or min(float(left_hip[1]), float(right_hip[1])) < 0:
+    if hip_score < max(settings.min_hip_score, LEGS_MIN_HIP_SCORE) or min(float(left_hip[1]), float(right_hip[1])) < 0:
         return NoVerdict.HIPS_ABOVE_FRAME
     for hip in (left_hip, right_hip):
         if not (margin_x <= float(hip[0]) <= width - 1 - margin_x and float(hip[1]) <= height - 1 - margin_y):
@@ -80,9 +91,14 @@ def read_pelvis_legs_only(pose: Pose | None, settings: PelvisConfig) -> PelvisRe
                 + float(np.hypot(*(right_hip - pose.xy(Keypoint.RIGHT_KNEE))))) / 2
     if thigh_px <= 1.0 or pose.hip_width_px < LEGS_MIN_HIP_TO_THIGH * thigh_px:
         return NoVerdict.NOT_FACING
+    knee_mid_x = (float(pose.xy(Keypoint.LEFT_KNEE)[0]) + float(pose.xy(Keypoint.RIGHT_KNEE)[0])) / 2
+    if abs(float(pose.hip_mid_px[0]) - knee_mid_x) > LEGS_MAX_HIP_SHIFT_TO_THIGH * thigh_px:
+        return NoVerdict.HIPS_ABOVE_FRAME
     # The ruler on the hip line itself: the belt is at or above the picture's edge, and the
     # shoulders that would raise it are not in view.
     reading = hip_line(pose, dataclasses.replace(settings, belt_raise_frac=0.0))
+    if abs(reading.raw_tilt_deg) > LEGS_MAX_TILT_DEG:
+        return NoVerdict.HIPS_ABOVE_FRAME
     return dataclasses.replace(reading, torso_px=0.0)
 
 

@@ -431,6 +431,35 @@ class ReplayScreen:
 
 
 @dataclass(frozen=True, slots=True)
+class StepDrop:
+    """One step's drop on the fatigue trend's plot."""
+
+    end_s: float
+    drop_side: Side
+    peak_drop_deg: float
+
+
+@dataclass(frozen=True, slots=True)
+class FatigueTrend:
+    """A long walk's drops over time (kiosk.body.fatigue): what the screen plots, and whether one
+    hip's drop has grown by more than the detectable change."""
+
+    recent: tuple[StepDrop, ...]
+    """The steps of the last few minutes, oldest first."""
+    since_s: float
+    """When the walk's first step began (stream seconds)."""
+    now_s: float
+    """When its last step ended."""
+    grown_side: Side | None = None
+    """The hip whose mean drop over its last steps exceeds that over its first by more than the
+    detectable change (None: neither)."""
+    first_mean_deg: float = 0.0
+    """That hip's mean drop over its first steps."""
+    last_mean_deg: float = 0.0
+    """... and over its last."""
+
+
+@dataclass(frozen=True, slots=True)
 class WalkStatus:
     """What the screen may show about the walk in progress or just finished."""
 
@@ -438,6 +467,8 @@ class WalkStatus:
     last_step: StepRecord | None
     finished: FinishedWalk | None = None
     """The walk just finished, once, on the frame where the walker left (with enough steps to mean something)."""
+    trend: FatigueTrend | None = None
+    """A long walk (over `LONG_WALK_S`, or any treadmill walk): its drops over time."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.core.types import NoVerdict, Pattern, Side, State, StepRecord, TiltSource, Verdict, WalkSummary
+from kiosk.core.types import FatigueTrend, NoVerdict, Pattern, Side, State, StepRecord, TiltSource, Verdict, WalkSummary
 
 NO_VERDICT_WORDS = {
     NoVerdict.NO_PERSON: "Step in front of the mirror",
@@ -87,6 +87,20 @@ def replay_words(speed: float) -> str:
         return "Replay"
     part = round(1 / speed)
     return f"Replay, 1/{part} speed" if abs(part * speed - 1) < 0.05 else f"Replay, {speed:.2g}\u00d7 speed"
+
+
+def fatigue_words(trend: FatigueTrend) -> str | None:
+    """The one calm line when a hip's drop has grown over a long walk: 'Your left hip drops more
+    now: from 3° to 6° in 6 minutes' (None: it has not)."""
+    if trend.grown_side is None:
+        return None
+    minutes = max(1, round((trend.now_s - trend.since_s) / 60))
+    change = f"from {trend.first_mean_deg:.0f}\u00b0 to {trend.last_mean_deg:.0f}\u00b0".replace(" ", "\u00a0")
+    span = plural(minutes, "minute").replace(" ", "\u00a0")
+    return f"Your {SIDE_WORDS[trend.grown_side]} hip drops more now: {change} in\u00a0{span}"
+
+
+TREND_LEGEND = {Side.LEFT: "Left hip drop", Side.RIGHT: "Right hip drop"}
 
 
 def last_step_words(step: StepRecord) -> str:

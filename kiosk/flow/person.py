@@ -33,7 +33,8 @@ class PersonChain:
         self.reader = reader
         self._on_walk = on_walk
         self.tracker = self._tracker(baseline_deg, belt_offset_deg)
-        self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg), keep_history=keep_steps)
+        self._walk = WalkTracker(GaitThresholds(drop_deg=settings.tolerance_deg), keep_history=keep_steps,
+                                 treadmill=reader.legs_only)
 
     def _tracker(self, baseline_deg: float | None, belt_offset_deg: float | None) -> PelvisTracker:
         return PelvisTracker(self._settings, baseline_deg or 0.0, belt_offset_deg or 0.0, self.reader.marker)

@@ -22,10 +22,12 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 
+from kiosk.body.fatigue import PLOT_S
 from kiosk.core.errors import DisplayError
 from kiosk.core.geometry import Fit, fit_inside, frame_to_screen, rulers_kept_apart
 from kiosk.core.types import (
     ExerciseStatus,
+    FatigueTrend,
     Frame,
     NoVerdict,
     PersonVerdict,
@@ -48,6 +50,8 @@ from kiosk.core.words import (
     LEAN_CUE,
     NO_VERDICT_WORDS,
     SOURCE_WORDS,
+    TREND_LEGEND,
+    fatigue_words,
     last_step_words,
     lifting_words,
     rep_counter_words,
@@ -161,6 +165,14 @@ def sdl_video_drivers() -> tuple[str, ...]:
     return ()
 
 
+TREND_COLOURS = {Side.LEFT: (40, 110, 220), Side.RIGHT: (190, 90, 20)}
+"""The trend plot's hips: blue and a dark orange, told apart by colour-blind eyes, white words on both."""
+TREND_SMOOTH_STEPS = 10
+"""The trend plot draws each hip's running mean over this many of its steps."""
+TREND_FLOOR_DEG = 8.0
+"""The plot's height is at least this many degrees (a walk of small drops draws low and flat)."""
+
+
 class MirrorView:
     """A pygame window or full screen that shows frames and verdicts."""
 
@@ -209,6 +221,7 @@ class MirrorView:
         self._layout: _Layout | None = None
         self._scaled: np.ndarray | None = None
         self._mirrored: np.ndarray | None = None
+        self._trend_cache: tuple[FatigueTrend, dict[Side, list[tuple[float, float]]]] | None = None
 
     @property
     def screen_size(self) -> tuple[int, int]:
@@ -253,7 +266,9 @@ class MirrorView:
             self._draw_ruler(verdict, layout)
             self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
             if walk is not None and walk.steps:
-                self._draw_walk_corner(walk)
+                corner = self._draw_walk_corner(walk)
+                if walk.trend is not None:
+                    self._draw_trend(walk.trend, corner.bottom + self._margin())
             self._draw_source_mark(verdict, layout)
         return self._present_timed(started, fps)
 
@@ -585,12 +600,67 @@ class MirrorView:
             self._record(words, box, _MEDIUM, canvas_w - 6 * pad)
             x = box.right + pad
 
-    def _draw_walk_corner(self, walk: WalkStatus) -> None:
+    def _draw_walk_corner(self, walk: WalkStatus) -> pygame.Rect:
         """Top right: the step count and the last step's drop, in words.  The ruler stays the message."""
         words = steps_words(walk.steps)
         if walk.last_step is not None:
             words += "\n" + last_step_words(walk.last_step)
-        self._put(words, _SMALL, OUTLINE, topright=(self._canvas.get_width() - self._margin(), self._margin()))
+        return self._put(words, _SMALL, OUTLINE,
+                         topright=(self._canvas.get_width() - self._margin(), self._margin()))
+
+    def _draw_trend(self, trend: FatigueTrend, top_px: int) -> None:
+        """Under the walk corner: each hip's drop over the last minutes as a line (its running mean,
+        read from 2 m: thick lines, a large dot at the newest step, the legend in the smallest
+        text), once there is a line to draw; and one calm line when a hip's drop has grown
+        (kiosk.body.fatigue)."""
+        series = self._trend_series(trend)
+        if not any(len(points) >= 2 for points in series.values()):
+            return
+        canvas_w, canvas_h = self._canvas.get_size()
+        margin = self._margin()
+        plot = pygame.Rect(0, 0, round(canvas_w * 0.32), round(canvas_h * 0.2))
+        plot.topright = (canvas_w - margin, top_px)
+        pygame.draw.rect(self._canvas, OUTLINE, plot, border_radius=margin)
+        inner = plot.inflate(-2 * margin, -2 * margin)
+        top = max([TREND_FLOOR_DEG] + [d.peak_drop_deg for d in trend.recent])
+        for side, colour in TREND_COLOURS.items():
+            points = [(inner.left + inner.width * x, inner.bottom - inner.height * min(y / top, 1.0))
+                      for x, y in series[side]]
+            if len(points) >= 2:
+                pygame.draw.lines(self._canvas, colour, False, points, max(4, self._ruler_width_px // 2))
+            for point in points[-1:]:
+                draw_disc(self._canvas, (round(point[0]), round(point[1])), max(4, margin), colour)
+        words = f"{top:.0f}\u00b0"
+        label = self._block(words, _SMALL, inner.width)
+        self._canvas.blit(label, label.get_rect(topleft=inner.topleft))
+        self._record(words, label.get_rect(topleft=inner.topleft), _SMALL, inner.width)
+        legend = self._put(TREND_LEGEND[Side.LEFT], _SMALL, TREND_COLOURS[Side.LEFT],
+                           topright=(plot.right, plot.bottom + margin // 2))
+        self._put(TREND_LEGEND[Side.RIGHT], _SMALL, TREND_COLOURS[Side.RIGHT],
+                  topright=(legend.left - margin, plot.bottom + margin // 2))
+        fatigue = fatigue_words(trend)
+        if fatigue is not None:
+            self._put(fatigue, _SMALL, OUTLINE, edge=NOTICE_EDGE, topright=(plot.right, legend.bottom + margin // 2),
+                      width_px=canvas_w * 0.5)
+
+    def _trend_series(self, trend: FatigueTrend) -> dict[Side, list[tuple[float, float]]]:
+        """Per hip, (share of the plot's width, running mean drop in degrees) of its steps in the
+        plot's window; worked out again only when the trend changes (a new step), not every frame."""
+        if self._trend_cache is not None and self._trend_cache[0] is trend:
+            return self._trend_cache[1]
+        start_s = trend.now_s - PLOT_S
+        series: dict[Side, list[tuple[float, float]]] = {}
+        for side in TREND_COLOURS:
+            drops = [d for d in trend.recent if d.drop_side is side and d.end_s >= start_s]
+            if len(drops) < TREND_SMOOTH_STEPS:
+                series[side] = []
+                continue
+            means = np.convolve([d.peak_drop_deg for d in drops], np.full(TREND_SMOOTH_STEPS, 1 / TREND_SMOOTH_STEPS),
+                                mode="valid")
+            series[side] = [((d.end_s - start_s) / PLOT_S, float(m))
+                            for d, m in zip(drops[TREND_SMOOTH_STEPS - 1:], means, strict=True)]
+        self._trend_cache = (trend, series)
+        return series
 
     def _draw_notice(self, words: str) -> None:
         """Top left, until it no longer holds: something staff should fix (a lost calibration)."""
