@@ -310,7 +310,8 @@ class PeopleConfig:
     mode: Mode = Mode.SINGLE
     """single: one ruler, locked on one person until they leave (home, hallway); group: a ruler
     for each person in front of the screen (coach-led sessions); exercise: the leg-lift coach
-    for one person (kiosk.body.exercise)."""
+    for one person (kiosk.body.exercise); treadmill: one person walking on a treadmill facing
+    the screen, only the hips and legs in view, with the drop's trend over minutes."""
     challenge_every_s: float = 1.0
     """Single mode: how often the rest of the frame is checked for somebody nearer the screen
     than the person who has the ruler (0: never)."""

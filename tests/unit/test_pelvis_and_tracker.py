@@ -3,7 +3,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from kiosk.body.pelvis import read_pelvis
+from kiosk.body.pelvis import read_pelvis, read_pelvis_legs_only
 from kiosk.body.tracker import BeltFusion, Hysteresis, OneEuroFilter, PelvisTracker
 from kiosk.core.types import BeltEvidence, Keypoint, NoVerdict, PelvisReading, State
 from kiosk.settings.config import PelvisConfig
@@ -350,3 +350,44 @@ def test_a_photos_reading_counts_alone_and_a_streams_first_frames_wait_for_the_n
     assert first.tilt_deg == pytest.approx(reading.raw_tilt_deg)
     later = [stream.update(reading, i / 30) for i in range(1, 30)]
     assert later[-1].tilt_deg > reading.raw_tilt_deg + 0.5 * 0.8 * 6.0  # confirmed: it counts
+
+
+def _legs(left_hip=(340.0, 20.0), right_hip=(300.0, 20.0), knees_y=150.0, hip_score=0.7):
+    """A treadmill walker seen from a low camera: hips at the picture's top, knees below, no shoulders."""
+    pose = synthetic_pose(left_hip=left_hip, right_hip=right_hip, left_shoulder=(345.0, -120.0),
+                          right_shoulder=(295.0, -120.0))
+    pose.xy_px[Keypoint.LEFT_KNEE] = (left_hip[0] - 2, knees_y)
+    pose.xy_px[Keypoint.RIGHT_KNEE] = (right_hip[0] + 2, knees_y)
+    pose.scores[[Keypoint.LEFT_SHOULDER, Keypoint.RIGHT_SHOULDER]] = 0.05
+    pose.scores[[Keypoint.LEFT_HIP, Keypoint.RIGHT_HIP]] = hip_score
+    return pose
+
+
+def test_treadmill_hips_at_the_top_edge_without_shoulders_give_a_reading_on_the_hip_line():
+    assert read_pelvis(_legs(), SETTINGS) is NoVerdict.HIPS_OUT_OF_FRAME  # single mode: "step back"
+    reading = read_pelvis_legs_only(_legs(left_hip=(340.0, 4.0), right_hip=(300.0, 1.0)), SETTINGS)
+    assert isinstance(reading, PelvisReading)
+    assert reading.raw_tilt_deg == pytest.approx(np.degrees(np.arctan2(3, 40)))
+    assert reading.belt_center_px[1] == pytest.approx(2.5)  # on the hips: no shoulders to raise it toward
+
+
+@pytest.mark.parametrize(("pose", "why"), [
+    (_legs(left_hip=(340.0, -3.0)), NoVerdict.HIPS_ABOVE_FRAME),  # a hip above the picture
+    (_legs(hip_score=0.35), NoVerdict.HIPS_ABOVE_FRAME),  # a guessed hip at the edge
+    (_legs(left_hip=(340.0, 40.0), right_hip=(300.0, 20.0)), NoVerdict.HIPS_ABOVE_FRAME),  # 26.6°: a lost hip
+    (_legs(left_hip=(322.0, 20.0), right_hip=(318.0, 20.0)), NoVerdict.NOT_FACING),  # side-on: hips collapsed
+    (_legs(left_hip=(640.0, 20.0)), NoVerdict.HIPS_OUT_OF_FRAME),  # at the side edge
+])
+def test_treadmill_gates(pose, why):
+    assert read_pelvis_legs_only(pose, SETTINGS) is why
+
+
+def test_treadmill_hips_not_over_the_knees_are_refused():
+    pose = _legs(left_hip=(380.0, 20.0))
+    assert isinstance(read_pelvis_legs_only(pose, SETTINGS), PelvisReading)
+    pose.xy_px[Keypoint.LEFT_KNEE] = (200.0, 150.0)
+    pose.xy_px[Keypoint.RIGHT_KNEE] = (160.0, 150.0)  # the knees 160 px to the side of the hips, thighs ~205
+    assert read_pelvis_legs_only(pose, SETTINGS) is NoVerdict.HIPS_ABOVE_FRAME
+    no_knees = _legs()
+    no_knees.scores[[Keypoint.LEFT_KNEE, Keypoint.RIGHT_KNEE]] = 0.1
+    assert read_pelvis_legs_only(no_knees, SETTINGS) is NoVerdict.NO_PERSON
