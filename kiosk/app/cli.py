@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def mode(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--mode", choices=MODES, help="single: one ruler on one person; group: a ruler for each "
-                         "person; exercise: the leg-lift coach for one person; treadmill: one person walking on a treadmill, "
-                         "hips and legs in view (default: config people.mode)")
+                         "person; exercise: the leg-lift coach for one person; treadmill: one person walking on a "
+                         "treadmill, hips and legs in view (default: config people.mode)")
 
     run = subcommand("run", "the mirror kiosk")
     run.add_argument("--source",
