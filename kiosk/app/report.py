@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from kiosk import __version__
+from kiosk.body.fatigue import DETECTABLE_CHANGE_DEG, LONG_WALK_S, TREND_STEPS, FatigueFinding, long_walk
 from kiosk.core.errors import BeltlineError, RecordsError
 from kiosk.core.files import write_atomically
 from kiosk.core.types import Pattern, RepVerdict, Side, StepRecord
 from kiosk.core.words import PATTERN_MEANING, PATTERN_WORDS, drops_more_words
 from kiosk.recording import plots
 from kiosk.recording.store import RecordStore, StoredSet, WalkRecord, clean_text
+from kiosk.settings.config import Mode
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +284,7 @@ def records_report(records: RecordSet, since_unix_s: float | None = None) -> str
         f"<li><b>{html.escape(PATTERN_WORDS[p].capitalize())}</b>: {html.escape(PATTERN_MEANING[p])}.</li>"
         for p in (Pattern.TRENDELENBURG, Pattern.TRUNK_LEAN, Pattern.HIP_DROP_SHIFT, Pattern.LEVEL))
         + "<li>Heuristics from 2D video, not a diagnosis.</li></ul>")
+    body += _long_walks_section([(w, long_walk(w.steps, w.mode is Mode.TREADMILL)) for w in walks], tolerance)
     body.append("<h2>Exercise sets</h2>")
     if records.sets:
         reps = [rep for stored in records.sets for rep in stored.reps]
@@ -297,6 +300,43 @@ def records_report(records: RecordSet, since_unix_s: float | None = None) -> str
         body.append("<p>No exercise sets recorded.</p>")
     body += [f"<h2>Recent walks (the last {min(RECENT_WALKS, len(walks))})</h2>", _walks_table(walks[-RECENT_WALKS:])]
     return _page("Beltline report", body)
+
+
+LONG_WALKS_SHOWN = 3
+
+
+def fatigue_finding_words(finding: FatigueFinding) -> str:
+    """What a long walk's steps say about fatigue, plainly."""
+    if finding.grown_side is not None:
+        onset = f" It first did so {finding.onset_min:g} minutes in." if finding.onset_min is not None else ""
+        return (f"The {finding.grown_side.value} hip's drop grew from {finding.first_mean_deg:.1f}° (the mean of its "
+                f"first {TREND_STEPS} steps) to {finding.last_mean_deg:.1f}° (its last {TREND_STEPS}): more than the "
+                f"{DETECTABLE_CHANGE_DEG:g}° a camera can tell apart, so the hip tired.{onset}")
+    if not finding.compared:
+        return (f"Too few steps to hold the walk's start against its end ({2 * TREND_STEPS} of one hip are "
+                "needed).")
+    return (f"Neither hip's drop grew by more than {DETECTABLE_CHANGE_DEG:g}° from its first {TREND_STEPS} steps to "
+            f"its last {TREND_STEPS}: no sign of fatigue in this walk.")
+
+
+def _long_walks_section(findings: Sequence[tuple[WalkRecord, FatigueFinding | None]], tolerance_deg: float
+                        ) -> list[str]:
+    """The last few long walks (30 s or more, or on a treadmill): each one's drop minute by minute, and what it says."""
+    long = [(walk, finding) for walk, finding in findings if finding is not None]
+    body = ["<h2>Long walks: the drop over minutes</h2>"]
+    if not long:
+        return [*body, f"<p>No walk of {LONG_WALK_S:g} s or more, and none on a treadmill.</p>"]
+    for walk, finding in long[-LONG_WALKS_SHOWN:]:
+        where = "on a treadmill" if walk.mode is Mode.TREADMILL else "walking"
+        body += [f"<h3>{_when(walk.started_unix_s)}, {finding.minutes:.1f} minutes {where}, "
+                 f"{walk.summary.steps} steps</h3>",
+                 _plot(plots.drop_over_minutes(finding, tolerance_deg), "drop per minute over a long walk",
+                       "Each dot is one minute: the mean peak drop of that minute's steps with that hip low. A line "
+                       "that climbs out of the green band is a hip tiring."),
+                 f"<p>{html.escape(fatigue_finding_words(finding))}</p>"]
+    if len(long) > LONG_WALKS_SHOWN:
+        body.append(f'<p class="note">{len(long) - LONG_WALKS_SHOWN} earlier long walks are not shown.</p>')
+    return body
 
 
 def _walks_table(walks: Sequence[WalkRecord]) -> str:
@@ -360,6 +400,13 @@ def walk_report(analysis: Analysis, title: str) -> str:
                        f"the right. Look for peaks leaving the green band (±{tolerance:g}°), and whether they come "
                        f"on one side only. Each band is one step, labelled with its low hip and its peak drop, "
                        f"as in the table below.")]
+    finding = None if analysis.steps_by_person else long_walk(analysis.steps, summary["mode"] == Mode.TREADMILL.value)
+    if finding is not None:
+        body += ["<h2>The drop over minutes</h2>",
+                 _plot(plots.drop_over_minutes(finding, tolerance), "drop per minute",
+                       "Each dot is one minute: the mean peak drop of that minute's steps with that hip low. A line "
+                       "that climbs out of the green band is a hip tiring."),
+                 f"<p>{html.escape(fatigue_finding_words(finding))}</p>"]
     body += ["<h2>Steps</h2>", _steps_table(analysis.steps, tolerance) if analysis.steps else
              "<p>No steps: nobody walked toward the camera long enough (a step is told by which foot leads).</p>"]
     rows = [("level within \u00b1 (tolerance)", f"{tolerance:g}°", "pelvis.tolerance_deg"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from kiosk.core.types import FatigueTrend, Side, StepDrop, StepRecord
 
@@ -61,16 +63,69 @@ class FatigueTracker:
             self._cached = self._made(since)
         return self._cached
 
+    def growth_deg(self, side: Side) -> float | None:
+        """How much the mean drop of the hip's last TREND_STEPS steps exceeds that of its first
+        (None: too few steps of that hip for the two ends not to overlap)."""
+        if self._counts[side] < 2 * TREND_STEPS:
+            return None
+        return statistics.fmean(self._last[side]) - statistics.fmean(self._first[side])
+
     def _made(self, since: float) -> FatigueTrend:
         grown: tuple[float, Side, float, float] | None = None
         for side in (Side.LEFT, Side.RIGHT):
-            if self._counts[side] < 2 * TREND_STEPS:
-                continue  # the two ends would overlap
-            first, last = statistics.fmean(self._first[side]), statistics.fmean(self._last[side])
-            if last - first > DETECTABLE_CHANGE_DEG and (grown is None or last - first > grown[0]):
-                grown = (last - first, side, first, last)
+            growth = self.growth_deg(side)
+            if growth is not None and growth > DETECTABLE_CHANGE_DEG and (grown is None or growth > grown[0]):
+                grown = (growth, side, statistics.fmean(self._first[side]), statistics.fmean(self._last[side]))
         recent = tuple(self._recent)
         last_s = recent[-1].end_s
         if grown is None:
             return FatigueTrend(recent, since, last_s)
         return FatigueTrend(recent, since, last_s, grown[1], round(grown[2], 1), round(grown[3], 1))
+
+
+@dataclass(frozen=True, slots=True)
+class FatigueFinding:
+    """What a whole long walk's steps show about fatigue (for the records' report)."""
+
+    minutes: float
+    """The walk's length from its first step's start to its last step's end."""
+    per_minute: tuple[tuple[int, Side, float, int], ...]
+    """(minute from the start, hip, mean peak drop of its steps ending in that minute, steps)."""
+    grown_side: Side | None = None
+    first_mean_deg: float = 0.0
+    last_mean_deg: float = 0.0
+    compared: bool = False
+    """At least one hip had the 2 × TREND_STEPS steps its two ends need."""
+    onset_min: float | None = None
+    """When that hip's mean over its last TREND_STEPS steps first exceeded its first steps' mean by
+    more than the detectable change (minutes from the start)."""
+
+
+def long_walk(steps: Sequence[StepRecord], treadmill: bool = False) -> FatigueFinding | None:
+    """The fatigue finding of a recorded walk (its steps' times from the walk's start), or None
+    when it is too short for one (under LONG_WALK_S, unless on a treadmill, or no steps)."""
+    if not steps:
+        return None
+    start_s = steps[0].start_s
+    minutes = (steps[-1].end_s - start_s) / 60
+    if not treadmill and minutes * 60 < LONG_WALK_S:
+        return None
+    tracker = FatigueTracker(always=True)
+    onset: dict[Side, float] = {}
+    for step in steps:
+        tracker.add(step)
+        growth = tracker.growth_deg(step.drop_side)
+        if step.drop_side not in onset and growth is not None and growth > DETECTABLE_CHANGE_DEG:
+            onset[step.drop_side] = (step.end_s - start_s) / 60
+    buckets: dict[tuple[int, Side], list[float]] = {}
+    for step in steps:
+        buckets.setdefault((int((step.end_s - start_s) // 60), step.drop_side), []).append(step.peak_drop_deg)
+    per_minute = tuple((minute, side, round(statistics.fmean(drops), 2), len(drops))
+                       for (minute, side), drops in sorted(buckets.items(), key=lambda kv: (kv[0][0], kv[0][1].value)))
+    trend = tracker.trend(steps[-1].end_s)
+    assert trend is not None
+    compared = any(tracker.growth_deg(side) is not None for side in (Side.LEFT, Side.RIGHT))
+    if trend.grown_side is None:
+        return FatigueFinding(round(minutes, 2), per_minute, compared=compared)
+    return FatigueFinding(round(minutes, 2), per_minute, trend.grown_side, trend.first_mean_deg, trend.last_mean_deg,
+                          compared, round(onset.get(trend.grown_side, minutes), 1))

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from kiosk.body.fatigue import DETECTABLE_CHANGE_DEG, FatigueFinding
 from kiosk.core.types import Pattern, RepVerdict, Side, StepRecord
 from kiosk.core.words import PATTERN_WORDS
 
@@ -160,6 +161,28 @@ def peak_drop_over_time(walks: Sequence[WalkRecord], tolerance_deg: float, min_s
     axes.legend(frameon=False, fontsize=8, loc="upper left", ncols=3)
     figure.autofmt_xdate()
     plt.setp(axes.get_xticklabels(), fontsize=8)
+    return _png(figure)
+
+
+def drop_over_minutes(finding: FatigueFinding, tolerance_deg: float) -> bytes:
+    """A long walk's mean drop per side, minute by minute, with the tolerance band and, when a
+    hip's drop grew beyond the detectable change, when it did."""
+    figure, axes = _figure(2.8)
+    axes.axhspan(0, tolerance_deg, color=LEVEL_BAND, alpha=0.12, linewidth=0,
+                 label=f"within tolerance (≤ {tolerance_deg:g}°)")
+    for side in (Side.LEFT, Side.RIGHT):
+        points = [(minute + 0.5, mean) for minute, s, mean, _ in finding.per_minute if s is side]
+        if points:
+            axes.plot(*zip(*points, strict=True), marker="o", color=SIDE_COLOURS[side], linewidth=2,
+                      label=f"{side.value} hip low: mean drop of the minute's steps")
+    if finding.grown_side is not None and finding.onset_min is not None:
+        axes.axvline(finding.onset_min, color=CHANGE_COLOUR, linewidth=2, linestyle="--",
+                     label=f"{finding.grown_side.value} hip: grown by more than {DETECTABLE_CHANGE_DEG:g}°")
+    axes.set_xlabel("minutes from the first step")
+    axes.set_ylabel("peak drop per step (°)")
+    axes.set_xlim(0, max(finding.minutes, 1.0))
+    axes.set_ylim(bottom=0, top=max([tolerance_deg * 1.6] + [m for _, _, m, _ in finding.per_minute]) * 1.3)
+    axes.legend(frameon=False, fontsize=8, loc="upper left", ncols=2)
     return _png(figure)
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from kiosk.app.cli import main
 from kiosk.app.report import MEANINGFUL_CHANGE_DEG, load_records, parse_since, records_report
-from kiosk.core.types import Side
+from kiosk.core.types import FinishedWalk, Side
 from kiosk.recording.store import RecordStore, RecordWriter
 
 from conftest import run_beltline, shared_file
@@ -236,3 +236,46 @@ def test_a_walk_judged_on_few_frames_is_marked_and_the_csv_leaves_a_missing_side
     one_sided = [r for r in rows if r["peak_left_drop_deg"] == ""]
     assert len(one_sided) == 1 and one_sided[0]["mean_left_drop_deg"] == ""
     assert sorted(r["judged_share"] for r in rows) == ["", "0.69", "0.97"]
+
+
+def _long_walk(minutes: float, left_from: float, left_to: float) -> FinishedWalk:
+    """A treadmill walk of `minutes`, a step every 0.5 s, the left hip's drop going from one value to another."""
+    from kiosk.body.gait import walk_summary
+    from kiosk.core.types import Pattern, StepRecord
+
+    count = int(minutes * 120)
+    steps = tuple(StepRecord(k, 10 + k * 0.5, 10.5 + k * 0.5, Side.RIGHT if k % 2 == 0 else Side.LEFT,
+                             round(left_from + (left_to - left_from) * k / (count - 1), 2) if k % 2 == 0 else 2.0,
+                             Side.LEFT if k % 2 == 0 else Side.RIGHT, 0.0, 0.0, Pattern.LEVEL) for k in range(count))
+    end_s = steps[-1].end_s
+    return FinishedWalk(walk_summary(list(steps), 5.0), steps, steps[0].start_s, end_s, end_s + 1.2)
+
+
+def test_a_long_walk_is_recorded_with_every_step_and_the_report_says_where_a_hip_tired(tmp_path):
+    import dataclasses
+
+    from kiosk.settings.config import Mode
+
+    db = tmp_path / "records.sqlite"
+    writer = RecordWriter(db, dataclasses.replace(CONTEXT, mode=Mode.TREADMILL))
+    writer.submit(_long_walk(8, 3.0, 7.0))
+    writer.close()
+    writer = RecordWriter(db, CONTEXT)
+    writer.submit(_long_walk(2, 3.0, 3.5))  # two minutes in a hallway: long, and steady
+    writer.submit(finished_walk())  # a short walk: no section of its own
+    writer.close()
+    records = load_records([db])
+    assert [len(w.steps) for w in records.walks] == [960, 240, 8]
+    html = records_report(records)
+    import html as markup
+
+    section = markup.unescape(html.split("<h2>Long walks: the drop over minutes</h2>")[1].split("<h2>")[0])
+    assert section.count("<h3>") == 2 and "minutes on a treadmill, 960 steps" in section
+    assert "minutes walking, 240 steps" in section
+    assert len(_images(section)) == 2
+    # the left hip: 3.1° over its first 20 steps, 6.9° over its last 20; its last 20 first average
+    # 2.7° more than its first 20 a little past two thirds of the way (3.1 + 2.7 + half of 20 steps' rise)
+    assert "The left hip's drop grew from 3.1° (the mean of its first 20 steps) to 6.9°" in section
+    onset = float(re.search(r"It first did so ([\d.]+) minutes in", section).group(1))
+    assert 4.5 < onset < 6.0
+    assert "no sign of fatigue in this walk" in section
