@@ -215,14 +215,20 @@ def test_a_sets_worst_rep_is_held_past_the_ring_and_played_after_the_set_until_t
     assert recorder.held() == [] and recorder.kept == 0
 
 
-def test_the_next_lift_cuts_a_reps_replay_short():
-    recorder = ReplayRecorder(ReplayConfig(speed=0.5), FPS)
+def _one_rep_kept(settings):
+    """A keeper that kept 4 s of a person and one clean rep (1 s to 3 s) of it."""
+    recorder = ReplayRecorder(settings, FPS)
     keeper = ReplayKeeper(recorder, tolerance_deg=5.0)
     image = np.zeros((360, 640, 3), np.uint8)
     for index in range(int(4 * FPS)):
         keeper.keep(_frame(index, image), _verdict(0.5), now_s=index / FPS)
     rep = _rep(0, 1.0, Side.LEFT, 1.0, RepVerdict.CLEAN)
     keeper.rep_done(rep)
+    return recorder, keeper, rep, image
+
+
+def test_the_next_lift_cuts_a_reps_replay_short():
+    recorder, keeper, rep, _ = _one_rep_kept(ReplayConfig(speed=0.5))
     keeper.set_finished(SetSummary((rep,), 1.0, 3.0), now_s=10.0)
     assert keeper.screen(_verdict(0.5), 10.1, lifting=False) is not None  # the person still there: it plays
     assert keeper.screen(_verdict(0.5), 10.2, lifting=True) is None
@@ -230,13 +236,7 @@ def test_the_next_lift_cuts_a_reps_replay_short():
 
 
 def test_leaving_mid_set_forgets_the_ring_but_holds_the_worst_rep_for_the_sets_end():
-    recorder = ReplayRecorder(ReplayConfig(), FPS)
-    keeper = ReplayKeeper(recorder, tolerance_deg=5.0)
-    image = np.zeros((360, 640, 3), np.uint8)
-    for index in range(int(4 * FPS)):
-        keeper.keep(_frame(index, image), _verdict(0.5), now_s=index / FPS)
-    rep = _rep(0, 1.0, Side.LEFT, 1.0, RepVerdict.CLEAN)
-    keeper.rep_done(rep)
+    recorder, keeper, rep, image = _one_rep_kept(ReplayConfig())
     keeper.keep(_frame(200, image), NOBODY, now_s=4.0 + LEAVE_S + 0.1)
     assert recorder.kept == 0 and recorder.held()
     keeper.set_finished(SetSummary((rep,), 1.0, 3.0), now_s=10.0)
