@@ -31,6 +31,7 @@ from kiosk.core.types import (
     ExerciseStatus,
     Frame,
     PersonVerdict,
+    ReplayScreen,
     SetSummary,
     ShowTiming,
     Verdict,
@@ -90,6 +91,11 @@ class CountingView:
 
     def show_set_summary(self, frame: Frame, summary: SetSummary) -> None:
         self._view.show_set_summary(frame, summary)
+        self._shown()
+
+    def show_replay(self, screen: ReplayScreen) -> None:
+        # shown only while live frames keep arriving (each replay picture goes with one)
+        self._view.show_replay(screen)
         self._shown()
 
     def show_calibration(self, frame: Frame, verdict: Verdict, words: str, progress: float) -> None:

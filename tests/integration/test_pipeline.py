@@ -24,6 +24,9 @@ class RecordingView:
     def show_walk_summary(self, frame, summary):
         pass
 
+    def show_replay(self, screen):
+        pass
+
     def quit_requested(self):
         return self.quit_after is not None and len(self.shown) >= self.quit_after
 

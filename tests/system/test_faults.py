@@ -46,6 +46,9 @@ class WatchingView:
     def show_walk_summary(self, frame, summary):
         pass
 
+    def show_replay(self, screen):
+        pass
+
     def quit_requested(self):
         return False
 
