@@ -119,7 +119,7 @@ class ReplayRecorder:
 
     def clear(self, keep_held: bool = False) -> None:
         """Forget every kept frame (`keep_held`: but the held ones): the pictures are overwritten
-        with black, the verdicts dropped."""
+        with zeros, the verdicts dropped."""
         if self._ring is not None and self._count:
             self._ring[: self.slots].fill(0)
         self._t_s[: self.slots] = np.nan
