@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 from kiosk.app.assembly import Kiosk
 from kiosk.body.gait import GaitThresholds, walk_summary
 from kiosk.camera.sources import FrameSource
-from kiosk.core.types import Frame, PersonVerdict, SetSummary, Side, StepRecord
+from kiosk.core.types import SetSummary, Side, StepRecord
 from kiosk.flow.pipeline import Result, primary_verdict
 from kiosk.recording.outputs import CsvRecorder, SummaryTally
 from kiosk.settings.config import Mode
@@ -60,12 +60,6 @@ def judged_results(source: FrameSource, kiosk: Kiosk) -> Iterator[Result]:
         result = pipeline.finish(pipeline.prepare(frame))
         yield result
         result.release()
-
-
-def judged_frames(source: FrameSource, kiosk: Kiosk) -> Iterator[tuple[Frame, list[PersonVerdict]]]:
-    """Every frame of `source`, in order, with everyone's verdict; the frame is released after use."""
-    for result in judged_results(source, kiosk):
-        yield result.frame, result.people
 
 
 def analyze(kiosk: Kiosk, source: FrameSource, input_name: str, csv_handle: IO[str] | None = None,

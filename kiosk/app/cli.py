@@ -459,11 +459,11 @@ def _open_video(args: argparse.Namespace, kiosk: Kiosk, clip_fps: float) -> Iter
     if args.video is None:
         yield None
         return
-    from kiosk.app.video import ClipVideo
+    from kiosk.app.video import clip_video
 
     try:
-        with ClipVideo(args.video, kiosk.config.display, kiosk.settings.mode, clip_fps, args.speed,
-                       args.mirror) as video:
+        with clip_video(args.video, kiosk.config.display, kiosk.settings.mode, clip_fps, args.speed,
+                        args.mirror) as video:
             yield video
     except OSError as error:
         raise BeltlineError(f"cannot write {args.video}: {error.strerror or error}") from error

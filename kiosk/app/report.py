@@ -319,6 +319,14 @@ def fatigue_finding_words(finding: FatigueFinding) -> str:
             f"its last {TREND_STEPS}: no sign of fatigue in this walk.")
 
 
+def _fatigue_parts(finding: FatigueFinding, tolerance_deg: float) -> list[str]:
+    """A long walk's drop minute by minute, and what it says in words."""
+    return [_plot(plots.drop_over_minutes(finding, tolerance_deg), "drop per minute over a long walk",
+                  "Each dot is one minute: the mean peak drop of that minute's steps with that hip low. A line "
+                  "that climbs out of the green band is a hip tiring."),
+            f"<p>{html.escape(fatigue_finding_words(finding))}</p>"]
+
+
 def _long_walks_section(findings: Sequence[tuple[WalkRecord, FatigueFinding | None]], tolerance_deg: float
                         ) -> list[str]:
     """The last few long walks (30 s or more, or on a treadmill): each one's drop minute by minute, and what it says."""
@@ -330,10 +338,7 @@ def _long_walks_section(findings: Sequence[tuple[WalkRecord, FatigueFinding | No
         where = "on a treadmill" if walk.mode is Mode.TREADMILL else "walking"
         body += [f"<h3>{_when(walk.started_unix_s)}, {finding.minutes:.1f} minutes {where}, "
                  f"{walk.summary.steps} steps</h3>",
-                 _plot(plots.drop_over_minutes(finding, tolerance_deg), "drop per minute over a long walk",
-                       "Each dot is one minute: the mean peak drop of that minute's steps with that hip low. A line "
-                       "that climbs out of the green band is a hip tiring."),
-                 f"<p>{html.escape(fatigue_finding_words(finding))}</p>"]
+                 *_fatigue_parts(finding, tolerance_deg)]
     if len(long) > LONG_WALKS_SHOWN:
         body.append(f'<p class="note">{len(long) - LONG_WALKS_SHOWN} earlier long walks are not shown.</p>')
     return body
@@ -402,11 +407,7 @@ def walk_report(analysis: Analysis, title: str) -> str:
                        f"as in the table below.")]
     finding = None if analysis.steps_by_person else long_walk(analysis.steps, summary["mode"] == Mode.TREADMILL.value)
     if finding is not None:
-        body += ["<h2>The drop over minutes</h2>",
-                 _plot(plots.drop_over_minutes(finding, tolerance), "drop per minute",
-                       "Each dot is one minute: the mean peak drop of that minute's steps with that hip low. A line "
-                       "that climbs out of the green band is a hip tiring."),
-                 f"<p>{html.escape(fatigue_finding_words(finding))}</p>"]
+        body += ["<h2>The drop over minutes</h2>", *_fatigue_parts(finding, tolerance)]
     body += ["<h2>Steps</h2>", _steps_table(analysis.steps, tolerance) if analysis.steps else
              "<p>No steps: nobody walked toward the camera long enough (a step is told by which foot leads).</p>"]
     rows = [("level within \u00b1 (tolerance)", f"{tolerance:g}°", "pelvis.tolerance_deg"),

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 
 import cv2
 import numpy as np
@@ -47,40 +47,39 @@ def check_video_path(path: Path, speed: float = 1.0) -> None:
         raise BeltlineError(f"--video {path}: is a folder, not a file")
 
 
-class ClipVideo:
-    """Draws each judged frame as the mirror would and adds it to the video; the file appears whole
-    when the block ends without an error, and not at all otherwise."""
+@contextlib.contextmanager
+def clip_video(path: Path, display: DisplayConfig, mode: Mode, clip_fps: float, speed: float = 1.0,
+               mirror: bool = False) -> Iterator[ClipVideo]:
+    """The video the analysed frames are drawn into: at `path`, whole, when the block ends without
+    an error and the clip had frames; nothing there otherwise (kiosk.core.files.atomic_path)."""
+    check_video_path(path, speed)
+    with atomic_path(path) as temporary:
+        video = ClipVideo(temporary, display, mode, clip_fps * speed, mirror, named=path)
+        try:
+            yield video
+        finally:
+            video.close()
+        if video.frames == 0:
+            raise BeltlineError(f"--video {path}: the clip had no frames to write")
 
-    def __init__(self, path: Path, display: DisplayConfig, mode: Mode, clip_fps: float, speed: float = 1.0,
-                 mirror: bool = False) -> None:
-        check_video_path(path, speed)
+
+class ClipVideo:
+    """Draws each judged frame as the mirror would and adds it to the video file (opened at the
+    first frame, when its size is known)."""
+
+    def __init__(self, path: Path, display: DisplayConfig, mode: Mode, fps: float, mirror: bool,
+                 named: Path | None = None) -> None:
+        """`named`: the path the user gave (`path` may be the temporary file it will become)."""
         self.path = path
-        self.fps = clip_fps * speed
-        self._display = dataclasses.replace(display, mirror=mirror, show_fps=False, rotation=0)
+        self._named = named or path
+        self.fps = fps
+        self._display = dataclasses.replace(display, mirror=mirror, show_fps=False)
         self._mode = mode
         self._summaries = SummaryHold(WALK_SUMMARY_S)
         self._view: MirrorView | None = None
         self._writer: cv2.VideoWriter | None = None
         self._bgr: np.ndarray | None = None
-        self._stack = contextlib.ExitStack()
-        self._temporary: Path | None = None
         self.frames = 0
-
-    def __enter__(self) -> ClipVideo:
-        self._temporary = self._stack.enter_context(atomic_path(self.path))
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        if self._writer is not None:
-            self._writer.release()
-        if self._view is not None:
-            self._view.close()
-        if error is None and self.frames == 0:
-            error = BeltlineError(f"--video {self.path}: the clip had no frames to write")
-            self._stack.__exit__(type(error), error, None)
-            raise error
-        self._stack.__exit__(kind, error, trace)
 
     def add(self, result: Result) -> None:
         """The frame of `result` as the mirror shows it, with its verdicts (or the walk's summary)."""
@@ -97,16 +96,20 @@ class ClipVideo:
         self._writer.write(self._bgr)
         self.frames += 1
 
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+        if self._view is not None:
+            self._view.close()
+
     def _open(self, width_px: int, height_px: int) -> MirrorView:
         if self._view is not None:
             return self._view
-        assert self._temporary is not None, "ClipVideo is used in a with block"
         size = (width_px - width_px % 2, height_px - height_px % 2)  # the encoder wants even sides
         self._view = MirrorView(self._display, windowed=True, offscreen_size=size)
         self._bgr = np.empty((size[1], size[0], 3), dtype=np.uint8)
-        writer = cv2.VideoWriter(str(self._temporary), cv2.VideoWriter.fourcc(*FOURCC), self.fps, size)
+        writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*FOURCC), self.fps, size)
         if not writer.isOpened():
-            raise BeltlineError(f"--video {self.path}: OpenCV cannot write MPEG-4 video here")
+            raise BeltlineError(f"--video {self._named}: OpenCV cannot write MPEG-4 video here")
         self._writer = writer
         return self._view
-

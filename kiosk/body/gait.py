@@ -218,7 +218,6 @@ class WalkTracker:
         self._frames = _FrameCount()
         self._treadmill = treadmill
         self._trend = FatigueTracker(always=treadmill)
-        self._trend_steps = 0
 
     def update(self, pose: Pose | None, verdict: Verdict, t_s: float, frame_index: int | None = None) -> WalkStatus:
         """One judged frame; `frame_index`, the frame's place in the camera's stream, lets the walk
@@ -230,15 +229,13 @@ class WalkTracker:
             finished = self.close()
         self._frames.judged(frame_index, seen=verdict.tilt_deg is not None)
         if verdict.tilt_deg is not None:
-            self._gait.update(pose, verdict, t_s)
+            step = self._gait.update(pose, verdict, t_s)
+            if step is not None:
+                self._trend.add(step)
             self._last_seen_s = t_s
         elif self._last_seen_s is not None and t_s - self._last_seen_s > self._leave_after_s:
             finished = self.close()
         steps = self._gait.steps
-        if len(steps) > self._trend_steps:
-            for step in steps[self._trend_steps:]:
-                self._trend.add(step)
-            self._trend_steps = len(steps)
         return WalkStatus(len(steps), steps[-1] if steps else None, finished, self._trend.trend(t_s))
 
     def close(self) -> FinishedWalk | None:
@@ -255,7 +252,6 @@ class WalkTracker:
         self._last_seen_s = None
         self._frames = _FrameCount()
         self._trend = FatigueTracker(always=self._treadmill)
-        self._trend_steps = 0
         if len(steps) < self._min_steps or last_seen_s is None:
             return None
         closed_s = self._now_s if self._now_s is not None and self._now_s >= last_seen_s else last_seen_s

@@ -7,8 +7,6 @@ view (from the side the hip line is meaningless).
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from kiosk.core.geometry import facing_sign, hip_tilt_deg, inside_frame
@@ -94,28 +92,28 @@ def read_pelvis_legs_only(pose: Pose | None, settings: PelvisConfig) -> PelvisRe
     knee_mid_x = (float(pose.xy(Keypoint.LEFT_KNEE)[0]) + float(pose.xy(Keypoint.RIGHT_KNEE)[0])) / 2
     if abs(float(pose.hip_mid_px[0]) - knee_mid_x) > LEGS_MAX_HIP_SHIFT_TO_THIGH * thigh_px:
         return NoVerdict.HIPS_ABOVE_FRAME
-    # The ruler on the hip line itself: the belt is at or above the picture's edge, and the
-    # shoulders that would raise it are not in view.
-    reading = hip_line(pose, dataclasses.replace(settings, belt_raise_frac=0.0))
+    reading = hip_line(pose, settings, legs_only=True)
     if abs(reading.raw_tilt_deg) > LEGS_MAX_TILT_DEG:
         return NoVerdict.HIPS_ABOVE_FRAME
-    return dataclasses.replace(reading, torso_px=0.0)
+    return reading
 
 
-def hip_line(pose: Pose, settings: PelvisConfig) -> PelvisReading:
+def hip_line(pose: Pose, settings: PelvisConfig, legs_only: bool = False) -> PelvisReading:
     """The hip line of a pose, without the gates (read_pelvis applies them first; a worn marker
-    seen across the body may overrule the facing gates: kiosk.body.reading)."""
+    seen across the body may overrule the facing gates: kiosk.body.reading).  `legs_only`
+    (treadmill mode): the ruler on the hip line itself, since the belt is at or above the
+    picture's edge and the shoulders that would raise it are not in view, and no torso length."""
     left_hip = pose.xy(Keypoint.LEFT_HIP)
     right_hip = pose.xy(Keypoint.RIGHT_HIP)
     hip_mid = pose.hip_mid_px
-    shoulder_mid = pose.shoulder_mid_px
+    raise_frac = 0.0 if legs_only else settings.belt_raise_frac
     return PelvisReading(
         left_hip_px=left_hip.astype(np.float64),
         right_hip_px=right_hip.astype(np.float64),
         hip_score=min(pose.score(Keypoint.LEFT_HIP), pose.score(Keypoint.RIGHT_HIP)),
         raw_tilt_deg=hip_tilt_deg(left_hip, right_hip),
-        belt_center_px=hip_mid + settings.belt_raise_frac * (shoulder_mid - hip_mid),
+        belt_center_px=hip_mid + raise_frac * (pose.shoulder_mid_px - hip_mid),
         ruler_half_length_px=pose.hip_width_px * (0.5 + settings.ruler_extension),
         facing_sign=facing_sign(left_hip, right_hip),
-        torso_px=pose.torso_length_px,
+        torso_px=0.0 if legs_only else pose.torso_length_px,
     )

@@ -16,7 +16,7 @@ Pure apart from the pictures: the caller gives the time.
 from __future__ import annotations
 
 import bisect
-import dataclasses
+import enum
 import logging
 import math
 
@@ -123,8 +123,7 @@ class ReplayRecorder:
         if self._ring is not None and self._count:
             self._ring[: self.slots].fill(0)
         self._t_s[: self.slots] = np.nan
-        for slot in range(self.slots):
-            self._verdicts[slot] = None
+        self._verdicts[: self.slots] = [None] * self.slots
         self._next = 0
         self._count = 0
         if not keep_held:
@@ -150,8 +149,7 @@ class ReplayRecorder:
         if self._ring is not None and self._held:
             self._ring[self.slots :].fill(0)
         self._t_s[self.slots :] = np.nan
-        for row in range(self.slots, self.slots + self.held_slots):
-            self._verdicts[row] = None
+        self._verdicts[self.slots :] = [None] * self.held_slots
         self._held = 0
 
     def slots_between(self, start_s: float, end_s: float) -> list[int]:
@@ -200,12 +198,25 @@ def _peak_slot(recorder: ReplayRecorder, slots: list[int], start_s: float, end_s
     return min(slots, key=lambda s: abs(recorder.time_of(s) - middle))
 
 
+class ReplayKind(enum.Enum):
+    """What is played back, which decides what cuts it short (ReplayKeeper.screen)."""
+
+    WALK = "walk"
+    """A walk: anyone stepping in front of the mirror."""
+    REP = "rep"
+    """An exercise set's worst rep (the person is usually still there): the next lift."""
+
+
+Mark = tuple[float, Side, float, bool]
+"""A step (or rep) to mark on the timeline: when, on the stream's clock, then StepMark's side, degrees and alarm."""
+
+
 class Replay:
     """Kept frames played back from the recorder: `at(now_s)` gives the picture to show, or None
     when it is over.  The recorder must not change while it plays (the loop stops adding)."""
 
-    def __init__(self, recorder: ReplayRecorder, slots: list[int], started_s: float, marks: tuple[StepMark, ...],
-                 freeze_slot: int | None, freeze_words: str, freeze_state: State, kind: str) -> None:
+    def __init__(self, recorder: ReplayRecorder, slots: list[int], started_s: float, marks: list[Mark],
+                 freeze_slot: int | None, freeze_words: str, freeze_state: State, kind: ReplayKind) -> None:
         settings = recorder.settings
         self._recorder = recorder
         self._started_s = started_s
@@ -214,15 +225,14 @@ class Replay:
         self._slots = slots
         self._times = [recorder.time_of(s) for s in slots]
         self.kind = kind
-        """"walk" or "rep": what a newcomer means differs (kiosk.flow.replay.ReplayKeeper.screen)."""
         self.playable = len(slots) >= 2 and freeze_slot is not None
         if not self.playable:
             return
         assert freeze_slot is not None
         self._t0, self._t1 = self._times[0], self._times[-1]
         length = max(self._t1 - self._t0, 1e-6)
-        self._marks = tuple(dataclasses.replace(m, position=min((m.position - self._t0) / length, 1.0))
-                            for m in marks if self._t0 <= m.position <= self._t1 + TAIL_S)
+        self._marks = tuple(StepMark(min((t_s - self._t0) / length, 1.0), side, degrees, alarm)
+                            for t_s, side, degrees, alarm in marks if self._t0 <= t_s <= self._t1 + TAIL_S)
         self._freeze_t_s = recorder.time_of(freeze_slot)
         self._freeze_words = freeze_words
         self._freeze_state = freeze_state
@@ -236,13 +246,13 @@ class Replay:
         it stops on the frame of the largest drop's step where the ruler showed that hip lowest."""
         end_s = walk.end_s + TAIL_S
         slots = recorder.slots_between(max(walk.start_s - LEAD_S, end_s - recorder.settings.span_s), end_s)
-        marks = tuple(StepMark(step.end_s, step.drop_side, step.peak_drop_deg, step.peak_drop_deg >= tolerance_deg)
-                      for step in walk.steps)  # positions in stream seconds until __init__ places them
+        marks = [(step.end_s, step.drop_side, step.peak_drop_deg, step.peak_drop_deg >= tolerance_deg)
+                 for step in walk.steps]
         worst = max(walk.steps, key=lambda step: step.peak_drop_deg)
         sign = 1.0 if worst.drop_side is Side.LEFT else -1.0  # tilt_deg > 0: the left hip is low
         freeze = _peak_slot(recorder, slots, worst.start_s, worst.end_s, sign) if slots else None
         state = State.TILTED if worst.peak_drop_deg >= tolerance_deg else State.LEVEL
-        return cls(recorder, slots, started_s, marks, freeze, largest_drop_words(worst), state, "walk")
+        return cls(recorder, slots, started_s, marks, freeze, largest_drop_words(worst), state, ReplayKind.WALK)
 
     @classmethod
     def of_rep(cls, recorder: ReplayRecorder, rep: Rep, started_s: float) -> Replay:
@@ -252,10 +262,11 @@ class Replay:
         freeze = _peak_slot(recorder, slots, rep.start_s, rep.end_s, sign) if slots else None
         clean = rep.verdict is RepVerdict.CLEAN
         # one mark, where the pelvis hiked most (where the replay stops)
-        marks = (StepMark(recorder.time_of(freeze), rep.side, rep.pelvis_hike_deg, not clean),) if freeze else ()
+        marks = [(recorder.time_of(freeze), rep.side, rep.pelvis_hike_deg, not clean)] if freeze is not None else []
         words = worst_rep_words(rep.side, rep.peak_angle_deg, rep.pelvis_hike_deg,
                                 rep.verdict is RepVerdict.PELVIS_HIKED, rep.verdict is RepVerdict.TRUNK_LEANED)
-        return cls(recorder, slots, started_s, marks, freeze, words, State.LEVEL if clean else State.TILTED, "rep")
+        return cls(recorder, slots, started_s, marks, freeze, words, State.LEVEL if clean else State.TILTED,
+                   ReplayKind.REP)
 
     @property
     def length_s(self) -> float:
@@ -379,7 +390,7 @@ class ReplayKeeper:
         replay = self._playing
         if replay is None:
             return None
-        cut = someone_in(verdict) if replay.kind == "walk" else lifting
+        cut = someone_in(verdict) if replay.kind is ReplayKind.WALK else lifting
         shown = None if cut else replay.at(now_s)
         if shown is None:
             self.interrupted += cut

@@ -9,10 +9,11 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # before pygame is imp
 import pygame
 import pygame.gfxdraw
 
+from kiosk.core.geometry import ScreenPoint
 from kiosk.core.types import State
 
 Colour = tuple[int, int, int]
-Point = tuple[float, float]
+Point = ScreenPoint
 
 LEVEL_GREEN = (40, 200, 90)
 TILTED_RED = (235, 50, 40)

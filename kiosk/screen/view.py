@@ -211,9 +211,9 @@ class MirrorView:
         short_side = min(canvas_w, canvas_h)
         self._ruler_width_px = max(6, round(short_side / 45))
         smallest = canvas_h * MIN_TEXT_SHARE
-        self._small_font = _font_at_least(smallest)
-        self._medium_font = _font_at_least(max(smallest * 1.25, short_side / 21))
-        self._banner_font = _font_at_least(max(smallest * 1.5, short_side / 13.5))
+        self._fonts = {_SMALL: _font_at_least(smallest),
+                       _MEDIUM: _font_at_least(max(smallest * 1.25, short_side / 21)),
+                       _BANNER: _font_at_least(max(smallest * 1.5, short_side / 13.5))}
         self._letters = {key: _letter_height(self._font(key)) for key in (_SMALL, _MEDIUM, _BANNER)}
         self._boxes: list[TextBox] = []
         self._dimmer = pygame.Surface((canvas_w, canvas_h), pygame.SRCALPHA)
@@ -230,11 +230,6 @@ class MirrorView:
     @property
     def driver(self) -> str:
         return "offscreen" if self._offscreen else pygame.display.get_driver()
-
-    @property
-    def canvas_size(self) -> tuple[int, int]:
-        """The drawing's size before any rotation onto the screen (portrait for a turned screen)."""
-        return self._canvas.get_size()
 
     @property
     def text_boxes(self) -> tuple[TextBox, ...]:
@@ -340,7 +335,7 @@ class MirrorView:
         width = self._text_width()
         title = self._block(heading, _BANNER, width)
         body = [self._block(line, _MEDIUM, width) for line in lines]
-        gap = self._medium_font.get_height() // 2
+        gap = self._fonts[_MEDIUM].get_height() // 2
         pad = gap
         inner_w = max([title.get_width()] + [b.get_width() for b in body])
         inner_h = title.get_height() + sum(b.get_height() + gap for b in body)
@@ -387,18 +382,13 @@ class MirrorView:
         """A walk played again in slow motion: the kept picture, mirrored as the mirror is, the ruler
         as it was shown, the steps along a timeline with where the replay is, and the largest drop in
         words while the replay stands still on it."""
-        self._boxes.clear()
-        layout = self._layout_for(screen.frame_width_px, screen.frame_height_px)
-        if (layout.fit.width_px, layout.fit.height_px) != self._canvas.get_size():
-            self._canvas.fill((0, 0, 0))
-        self._canvas.blit(self._camera_surface(screen.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        layout = self._draw_picture(screen.image, screen.frame_width_px, screen.frame_height_px)
         verdict = screen.verdict
         self._draw_ruler(verdict, layout)
         self._put(replay_words(screen.speed), _SMALL, OUTLINE, topleft=(self._margin(), self._margin()))
-        if screen.frozen_words is not None:
-            banner = self._draw_banner(screen.frozen_words, state_colour(screen.frozen_state))
-        else:
-            banner = self._draw_banner(verdict_words(verdict), state_colour(verdict.state))
+        frozen = screen.frozen_words is not None
+        banner = self._draw_banner(screen.frozen_words or verdict_words(verdict),
+                                   state_colour(screen.frozen_state if frozen else verdict.state))
         self._draw_timeline(screen, banner.top - self._margin())
         self._present()
 
@@ -430,11 +420,16 @@ class MirrorView:
 
     def _draw_camera(self, frame: Frame) -> _Layout:
         """The mirrored picture, fitted to the screen, under whatever is drawn next."""
+        return self._draw_picture(frame.image, frame.width_px, frame.height_px)
+
+    def _draw_picture(self, image: np.ndarray, frame_w_px: int, frame_h_px: int) -> _Layout:
+        """`image` (the camera's frame, or a smaller copy of one of `frame_w_px` × `frame_h_px`: a
+        replay's), mirrored and fitted to the screen as that frame would be; the texts start afresh."""
         self._boxes.clear()
-        layout = self._layout_for(frame.width_px, frame.height_px)
+        layout = self._layout_for(frame_w_px, frame_h_px)
         if (layout.fit.width_px, layout.fit.height_px) != self._canvas.get_size():
             self._canvas.fill((0, 0, 0))  # the bars beside or above the picture
-        self._canvas.blit(self._camera_surface(frame.image, layout), (layout.fit.left_px, layout.fit.top_px))
+        self._canvas.blit(self._camera_surface(image, layout), (layout.fit.left_px, layout.fit.top_px))
         return layout
 
     def _present_timed(self, started: float, fps: float | None) -> ShowTiming:
@@ -678,7 +673,7 @@ class MirrorView:
     # ---- text: every word goes through _put (or _record), so the review sheet sees every box ----------
 
     def _margin(self) -> int:
-        return max(4, self._small_font.get_height() // 3)
+        return max(4, self._fonts[_SMALL].get_height() // 3)
 
     def _text_width(self) -> float:
         """How wide a line may be: the picture's width when it fills most of the screen (so words do
@@ -689,7 +684,7 @@ class MirrorView:
         return 0.92 * (layout.fit.width_px if layout is not None and wide else canvas_w)
 
     def _font(self, key: str) -> pygame.font.Font:
-        return {_SMALL: self._small_font, _MEDIUM: self._medium_font, _BANNER: self._banner_font}[key]
+        return self._fonts[key]
 
     # Few entries: a banner surface is ~100 kB, and a walker's tilt visits hundreds of values.
     def _block(self, words: str, key: str, width_px: float) -> pygame.Surface:

@@ -163,7 +163,7 @@ def test_a_person_with_the_feet_cut_off_is_told_to_step_back_and_nothing_counts(
     """frontal_squats.mp4 with its lower third cut away: the woman's ankles are out of the picture.
     Reps are told by the whole leg, so the coach cannot judge a leg; it says why (the screen asks
     her to step back so her feet are in view) and counts nothing."""
-    from kiosk.app.analyze import judged_frames
+    from kiosk.app.analyze import judged_results
     from kiosk.app.assembly import Purpose, assemble, with_mode
     from kiosk.settings.config import Mode
 
@@ -182,7 +182,7 @@ def test_a_person_with_the_feet_cut_off_is_told_to_step_back_and_nothing_counts(
     kiosk = assemble(with_mode(pinned_config(), Mode.EXERCISE), model_path, Purpose.ANALYZE)
     source = kiosk.open_source(str(clip))
     try:
-        statuses = [kiosk.pipeline.exercise for _ in judged_frames(source, kiosk)]
+        statuses = [kiosk.pipeline.exercise for _ in judged_results(source, kiosk)]
     finally:
         source.close()
     told = [s is not None and s.feet_unseen for s in statuses]
